@@ -93,3 +93,16 @@ func ECKey(tb testing.TB, rel string) *ecdsa.PrivateKey {
 	}
 	return k
 }
+
+// OptionalVectorsDir returns $ECOS_VECTORS_DIR or "" without skipping, for
+// fuzz targets that add vector seeds when they are there.
+func OptionalVectorsDir() string {
+	dir := os.Getenv("ECOS_VECTORS_DIR")
+	if dir == "" {
+		return ""
+	}
+	if _, err := os.Stat(dir); err != nil {
+		return ""
+	}
+	return dir
+}

@@ -1,0 +1,245 @@
+package duis
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Limits that keep a hostile document cheap to refuse.
+const (
+	MaxDocumentBytes = 1 << 20
+	maxDepth         = 32
+)
+
+// reader walks a document element by element in schema order. Being
+// sequential (not encoding/xml's struct mapping) is what lets it reject
+// unknown, repeated and out-of-order elements.
+type reader struct {
+	d      *xml.Decoder
+	peeked xml.Token
+	path   []string
+	depth  int
+}
+
+func newReader(doc []byte) (*reader, error) {
+	if len(doc) > MaxDocumentBytes {
+		return nil, errorf("", "document is %d bytes, more than the %d allowed", len(doc), MaxDocumentBytes)
+	}
+	d := xml.NewDecoder(bytes.NewReader(doc))
+	d.Strict = true
+	// No entity map: only XML's five predefined entities and character
+	// references are accepted, so &xxe; style tricks fail to parse.
+	d.Entity = nil
+	d.CharsetReader = nil
+	return &reader{d: d}, nil
+}
+
+func (r *reader) where() string { return strings.Join(r.path, "/") }
+
+func (r *reader) fail(format string, a ...any) error { return errorf(r.where(), format, a...) }
+
+// token returns the next token that matters: white space between elements,
+// comments and the XML declaration are skipped; a DTD is refused.
+func (r *reader) token() (xml.Token, error) {
+	if r.peeked != nil {
+		t := r.peeked
+		r.peeked = nil
+		return t, nil
+	}
+	for {
+		t, err := r.d.Token()
+		if err == io.EOF {
+			return nil, io.EOF
+		}
+		if err != nil {
+			var se *xml.SyntaxError
+			if errors.As(err, &se) {
+				return nil, r.fail("XML syntax error on line %d: %s", se.Line, se.Msg)
+			}
+			return nil, r.fail("XML: %v", err)
+		}
+		switch tt := t.(type) {
+		case xml.Directive:
+			return nil, r.fail("DTDs and other directives are not allowed")
+		case xml.Comment:
+			continue
+		case xml.ProcInst:
+			if tt.Target != "xml" {
+				return nil, r.fail("processing instruction %q not allowed", tt.Target)
+			}
+			continue
+		case xml.CharData:
+			if len(bytes.TrimSpace(tt)) == 0 {
+				continue
+			}
+			return tt.Copy(), nil
+		case xml.StartElement:
+			return tt.Copy(), nil
+		default:
+			return t, nil
+		}
+	}
+}
+
+// peek reports the next start element without consuming it; nil means the
+// next token closes the current element.
+func (r *reader) peek() (*xml.StartElement, error) {
+	t, err := r.token()
+	if err != nil {
+		if err == io.EOF {
+			return nil, r.fail("document ends early")
+		}
+		return nil, err
+	}
+	r.peeked = t
+	switch tt := t.(type) {
+	case xml.StartElement:
+		return &tt, nil
+	case xml.EndElement:
+		return nil, nil
+	case xml.CharData:
+		return nil, r.fail("unexpected text %q", truncate(string(tt)))
+	}
+	return nil, r.fail("unexpected %T", t)
+}
+
+// open consumes the start tag of the element ns:local, which must come next.
+func (r *reader) open(ns, local string) (xml.StartElement, error) {
+	se, err := r.peek()
+	if err != nil {
+		return xml.StartElement{}, err
+	}
+	if se == nil {
+		return xml.StartElement{}, r.fail("missing element %s", local)
+	}
+	if se.Name.Space != ns || se.Name.Local != local {
+		return xml.StartElement{}, r.fail("found element %s where %s was expected", describe(se.Name), local)
+	}
+	r.peeked = nil
+	r.path = append(r.path, local)
+	r.depth++
+	if r.depth > maxDepth {
+		return xml.StartElement{}, r.fail("nested more than %d deep", maxDepth)
+	}
+	return *se, nil
+}
+
+// is reports whether the next element is ns:local (for optional elements).
+func (r *reader) is(ns, local string) (bool, error) {
+	se, err := r.peek()
+	if err != nil || se == nil {
+		return false, err
+	}
+	return se.Name.Space == ns && se.Name.Local == local, nil
+}
+
+// close consumes the end tag of the element most recently opened.
+func (r *reader) close() error {
+	t, err := r.token()
+	if err != nil {
+		if err == io.EOF {
+			return r.fail("document ends early")
+		}
+		return err
+	}
+	switch tt := t.(type) {
+	case xml.EndElement:
+		r.path = r.path[:len(r.path)-1]
+		r.depth--
+		return nil
+	case xml.StartElement:
+		return r.fail("unexpected element %s", describe(tt.Name))
+	case xml.CharData:
+		return r.fail("unexpected text %q", truncate(string(tt)))
+	}
+	return r.fail("unexpected %T", t)
+}
+
+// text reads a whole simple element ns:local and returns its content with
+// surrounding white space removed (the xs:token / xs:dateTime collapse).
+func (r *reader) text(ns, local string) (string, error) {
+	if _, err := r.open(ns, local); err != nil {
+		return "", err
+	}
+	var sb strings.Builder
+	for {
+		t, err := r.d.Token()
+		if err != nil {
+			return "", r.fail("reading text: %v", err)
+		}
+		switch tt := t.(type) {
+		case xml.CharData:
+			sb.Write(tt)
+		case xml.Comment:
+		case xml.EndElement:
+			r.path = r.path[:len(r.path)-1]
+			r.depth--
+			return strings.TrimSpace(sb.String()), nil
+		case xml.StartElement:
+			return "", r.fail("unexpected element %s inside a text element", describe(tt.Name))
+		default:
+			return "", r.fail("unexpected %T inside a text element", t)
+		}
+	}
+}
+
+// skip consumes the next element and everything inside it.
+func (r *reader) skip() error {
+	se, err := r.peek()
+	if err != nil {
+		return err
+	}
+	if se == nil {
+		return r.fail("nothing to skip")
+	}
+	r.peeked = nil
+	depth := 1
+	for depth > 0 {
+		t, err := r.d.Token()
+		if err != nil {
+			return r.fail("inside %s: %v", se.Name.Local, err)
+		}
+		switch t.(type) {
+		case xml.StartElement:
+			depth++
+			if r.depth+depth > maxDepth {
+				return r.fail("nested more than %d deep", maxDepth)
+			}
+		case xml.EndElement:
+			depth--
+		case xml.Directive:
+			return r.fail("DTDs and other directives are not allowed")
+		}
+	}
+	return nil
+}
+
+// end checks nothing but white space or comments follows the root.
+func (r *reader) end() error {
+	t, err := r.token()
+	if err == io.EOF {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return r.fail("content after the root element: %T", t)
+}
+
+func describe(n xml.Name) string {
+	if n.Space == "" {
+		return n.Local
+	}
+	return fmt.Sprintf("{%s}%s", n.Space, n.Local)
+}
+
+func truncate(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "…"
+	}
+	return s
+}
