@@ -48,8 +48,8 @@ func usagef(format string, a ...any) error {
 
 func root() *command {
 	return &command{name: "ecos", subs: []*command{
-		// pki
-		// gbcs
+		pkiCommand(),
+		gbcsCommand(),
 		versionCommand(),
 	}}
 }

@@ -77,10 +77,14 @@ func PEMBlock(tb testing.TB, rel string) []byte {
 	return blk.Bytes
 }
 
-// ECKey reads a PKCS#8 (or SEC 1) P-256 private key from the vector folder.
+// ECKey reads a PKCS#8 (or SEC 1) P-256 private key from the vector folder,
+// PEM or DER: the signing tool's resources ship raw DER PKCS#8.
 func ECKey(tb testing.TB, rel string) *ecdsa.PrivateKey {
 	tb.Helper()
-	der := PEMBlock(tb, rel)
+	der := Vector(tb, rel)
+	if blk, _ := pem.Decode(der); blk != nil {
+		der = blk.Bytes
+	}
 	if k, err := x509.ParsePKCS8PrivateKey(der); err == nil {
 		if ec, ok := k.(*ecdsa.PrivateKey); ok {
 			return ec

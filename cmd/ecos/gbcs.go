@@ -1,0 +1,368 @@
+package main
+
+import (
+	"context"
+	"crypto/ecdh"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/ecos-cos/ecos/cosbuild"
+	"github.com/ecos-cos/ecos/duis"
+	"github.com/ecos-cos/ecos/eui"
+	"github.com/ecos-cos/ecos/gbcs"
+	"github.com/ecos-cos/ecos/hsm"
+	"github.com/ecos-cos/ecos/internal/hexfile"
+	"github.com/ecos-cos/ecos/smki"
+)
+
+func gbcsCommand() *command {
+	return &command{name: "gbcs", summary: "decode, verify and build GBCS frames", subs: []*command{
+		{name: "decode", summary: "describe a GBCS frame (hex or binary) as a tree or JSON", run: runGBCSDecode},
+		{name: "verify", summary: "check a frame's KRP signature against a certificate", run: runGBCSVerify},
+		{name: "build-cos", summary: "build and sign the CS02b mode 7 command for a DUIS 6.23 request", run: runBuildCoS},
+		{name: "build-migration", summary: "build and sign a CS02b mode 6 (TCoS → ECoS) command", run: runBuildMigration},
+	}}
+}
+
+// readFrame reads a frame given as a hex dump (white space allowed) or as
+// raw binary.
+func readFrame(std stdio, name string) ([]byte, error) {
+	b, err := readInput(std, name)
+	if err != nil {
+		return nil, err
+	}
+	if hexfile.LooksLikeHex(b) {
+		if b, err = hexfile.Decode(b); err != nil {
+			return nil, malformed(err)
+		}
+	}
+	if len(b) == 0 {
+		return nil, malformed(errors.New("empty input"))
+	}
+	return b, nil
+}
+
+func runGBCSDecode(_ context.Context, std stdio, args []string) error {
+	fs := newFlags(std, "ecos gbcs decode", "[--json] FILE|-")
+	asJSON := fs.Bool("json", false, "print JSON instead of a tree")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	name, err := oneArg(pos, "FILE")
+	if err != nil {
+		return err
+	}
+	frame, err := readFrame(std, name)
+	if err != nil {
+		return err
+	}
+	d, err := gbcs.Describe(frame)
+	if err != nil {
+		return malformed(err)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(std.out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(d)
+	}
+	return gbcs.WriteText(std.out, d)
+}
+
+func runGBCSVerify(_ context.Context, std stdio, args []string) error {
+	fs := newFlags(std, "ecos gbcs verify", "--cert PEM FILE|-")
+	certPath := fs.String("cert", "", "the signer's certificate (PEM): the CoS party's for commands, the device's for responses")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	name, err := oneArg(pos, "FILE")
+	if err != nil {
+		return err
+	}
+	if *certPath == "" {
+		return usagef("--cert is required")
+	}
+	cert, err := loadCert(*certPath)
+	if err != nil {
+		return malformed(err)
+	}
+	b, err := readFrame(std, name)
+	if err != nil {
+		return err
+	}
+	f, err := gbcs.ParseFrame(b)
+	if err != nil {
+		return malformed(err)
+	}
+	m := &f.Message
+	if err := m.Verify(cert.PublicKey); err != nil {
+		return invalid(fmt.Errorf("signature does not verify with %s: %w", *certPath, err))
+	}
+	// A good signature from a key that is not the originator's is still a
+	// forgery as far as the recipient is concerned.
+	if cert.EUI != m.Originator {
+		return invalid(fmt.Errorf("signature verifies, but the certificate belongs to %s and the frame's originator is %s", cert.EUI, m.Originator))
+	}
+	fmt.Fprintf(std.out, "valid: %s %s (%s) from %s to %s, counter %d, signed with %s\n",
+		m.Code, m.Code.Name(), m.CRA, m.Originator, m.Recipient, m.Counter, describeCert(cert))
+	return nil
+}
+
+// describeCert names a certificate the way an operator recognises it.
+func describeCert(c *smki.Certificate) string {
+	if c.Kind == smki.Device {
+		return fmt.Sprintf("device certificate %s (serial %X)", c.EUI, c.SerialNumber)
+	}
+	return fmt.Sprintf("%s certificate %s (serial %X)", c.Role, c.EUI, c.SerialNumber)
+}
+
+func loadCert(path string) (*smki.Certificate, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	certs, err := smki.ParsePEM(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(certs) != 1 {
+		return nil, fmt.Errorf("%s: want one certificate, found %d", path, len(certs))
+	}
+	if certs[0].PublicKey == nil {
+		return nil, fmt.Errorf("%s: certificate has no P-256 public key", path)
+	}
+	return certs[0], nil
+}
+
+// loadCertChain reads one or more PEM files (comma-separated) into DER
+// certificates, in order.
+func loadCertChain(list string) ([][]byte, error) {
+	var out [][]byte
+	for _, path := range strings.Split(list, ",") {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		if len(b) > 0 && b[0] == 0x30 { // DER, as DUIS carries them
+			c, err := smki.Parse(b)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", path, err)
+			}
+			out = append(out, c.Raw)
+			continue
+		}
+		certs, err := smki.ParsePEM(b)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		if len(certs) == 0 {
+			return nil, fmt.Errorf("%s: no certificate", path)
+		}
+		for _, c := range certs {
+			out = append(out, c.Raw)
+		}
+	}
+	return out, nil
+}
+
+// signingFlags are the flags both builders share: who signs, with which
+// counter, and where the frame goes.
+type signingFlags struct {
+	originator, key, cert, out, acbKey, deviceKA *string
+	counter                                      *string
+}
+
+func addSigningFlags(fs interface {
+	String(name, value, usage string) *string
+}) signingFlags {
+	return signingFlags{
+		originator: fs.String("originator", "", "the CoS party's EUI-64 (the signer's entity ID)"),
+		counter:    fs.String("counter", "", "the CoS party's originator counter for this command"),
+		key:        fs.String("key", "", "the signing key (PEM or DER PKCS#8)"),
+		cert:       fs.String("cert", "", "the key's certificate: checked to match the key and the originator"),
+		out:        fs.String("out", "", "write the hex here instead of standard output"),
+		acbKey:     fs.String("acb-key", "", "wrap in General Ciphering with the ACB GMAC made with this KA key (needs --device-ka)"),
+		deviceKA:   fs.String("device-ka", "", "the device's KA certificate, for --acb-key"),
+	}
+}
+
+func (s signingFlags) parse() (originator eui.EUI, counter uint64, err error) {
+	if *s.originator == "" || *s.counter == "" || *s.key == "" {
+		return eui.EUI{}, 0, usagef("--originator, --counter and --key are required")
+	}
+	if originator, err = eui.Parse(*s.originator); err != nil {
+		return eui.EUI{}, 0, usagef("--originator: %v", err)
+	}
+	if counter, err = strconv.ParseUint(*s.counter, 10, 64); err != nil {
+		return eui.EUI{}, 0, usagef("--counter %q: want a decimal uint64", *s.counter)
+	}
+	if (*s.acbKey == "") != (*s.deviceKA == "") {
+		return eui.EUI{}, 0, usagef("--acb-key and --device-ka go together")
+	}
+	return originator, counter, nil
+}
+
+// signAndWrite signs msg with the key, checks the result, and prints hex:
+// the bare General Signing APDU the CoS Party emits, or with --acb-key the
+// General Ciphering frame as it travels after the ACB.
+func (s signingFlags) signAndWrite(std stdio, msg *gbcs.Message) error {
+	key, err := hsm.LoadFile(*s.key)
+	if err != nil {
+		return malformed(err)
+	}
+	if *s.cert != "" {
+		cert, err := loadCert(*s.cert)
+		if err != nil {
+			return malformed(err)
+		}
+		if err := hsm.CheckMatches(key, cert.PublicKey); err != nil {
+			return fmt.Errorf("%s and %s: %w", *s.key, *s.cert, err)
+		}
+		if cert.EUI != msg.Originator {
+			return fmt.Errorf("--cert belongs to %s, not the originator %s", cert.EUI, msg.Originator)
+		}
+	}
+	// rand == nil: RFC 6979 deterministic ECDSA, so the same input always
+	// gives the same frame.
+	if err := msg.Sign(nil, key); err != nil {
+		return err
+	}
+	if err := msg.Verify(&key.PublicKey); err != nil {
+		return fmt.Errorf("internal: signature does not verify after signing: %w", err)
+	}
+	var out []byte
+	if *s.acbKey != "" {
+		keys, err := macKeys(*s.acbKey, *s.deviceKA)
+		if err != nil {
+			return malformed(err)
+		}
+		f, err := gbcs.Wrap(msg, keys)
+		if err != nil {
+			return err
+		}
+		if out, err = f.Bytes(); err != nil {
+			return err
+		}
+	} else if out, err = msg.Bytes(); err != nil {
+		return err
+	}
+	text := strings.ToUpper(hex.EncodeToString(out)) + "\n"
+	if *s.out != "" {
+		return os.WriteFile(*s.out, []byte(text), 0o644)
+	}
+	_, err = fmt.Fprint(std.out, text)
+	return err
+}
+
+func macKeys(acbKeyPath, deviceKAPath string) (*gbcs.MACKeys, error) {
+	acb, err := hsm.LoadFile(acbKeyPath)
+	if err != nil {
+		return nil, err
+	}
+	priv, err := acb.ECDH()
+	if err != nil {
+		return nil, err
+	}
+	cert, err := loadCert(deviceKAPath)
+	if err != nil {
+		return nil, err
+	}
+	var peer *ecdh.PublicKey
+	if peer, err = cert.PublicKey.ECDH(); err != nil {
+		return nil, err
+	}
+	return &gbcs.MACKeys{Private: priv, Peer: peer}, nil
+}
+
+func runBuildCoS(_ context.Context, std stdio, args []string) error {
+	fs := newFlags(std, "ecos gbcs build-cos", "--request DUIS.xml --originator EUI --counter N --key KEY.pem [--cert CERT.pem] [--out FILE]")
+	request := fs.String("request", "", "the DUIS 6.23 request (its RequestID names the device)")
+	sf := addSigningFlags(fs)
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usagef("unexpected arguments: %s", strings.Join(pos, " "))
+	}
+	if *request == "" {
+		return usagef("--request is required")
+	}
+	originator, counter, err := sf.parse()
+	if err != nil {
+		return err
+	}
+	doc, err := readInput(std, *request)
+	if err != nil {
+		return err
+	}
+	req, err := duis.DecodeRequest(doc)
+	if err != nil {
+		return malformed(err)
+	}
+	payload, err := cosbuild.SupplierByTransCoS(req.UpdateSecurityCredentialsCoS, counter)
+	if err != nil {
+		return err
+	}
+	msg, err := cosbuild.Command(originator, req.Header.RequestID.Target, payload)
+	if err != nil {
+		return err
+	}
+	return sf.signAndWrite(std, msg)
+}
+
+func runBuildMigration(_ context.Context, std stdio, args []string) error {
+	fs := newFlags(std, "ecos gbcs build-migration", "--target EUI --new-cert ECOS.pem --path CA.pem --originator EUI --counter N --key TCOS.pem [--apply-time-cpv]")
+	target := fs.String("target", "", "the device's EUI-64")
+	newCert := fs.String("new-cert", "", "the incoming transitionalCoS certificate (the ECoS one)")
+	path := fs.String("path", "", "its certification path: PEM or DER file(s), comma-separated, issuing CA first")
+	applyCPV := fs.Bool("apply-time-cpv", false, "let the device apply time-based path checks (RTDS disapplies them)")
+	sf := addSigningFlags(fs)
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usagef("unexpected arguments: %s", strings.Join(pos, " "))
+	}
+	if *target == "" || *newCert == "" || *path == "" {
+		return usagef("--target, --new-cert and --path are required")
+	}
+	device, err := eui.Parse(*target)
+	if err != nil {
+		return usagef("--target: %v", err)
+	}
+	originator, counter, err := sf.parse()
+	if err != nil {
+		return err
+	}
+	incoming, err := loadCert(*newCert)
+	if err != nil {
+		return malformed(err)
+	}
+	if incoming.Role != smki.RoleTransitionalCoS || incoming.KeyUsage != smki.KeyUsageDigitalSignature {
+		return fmt.Errorf("--new-cert is a %s %s certificate; the transitionalCoS cell takes a transitionalCoS digital-signing one", incoming.Role, incoming.KeyUsage)
+	}
+	chain, err := loadCertChain(*path)
+	if err != nil {
+		return malformed(err)
+	}
+	payload, err := cosbuild.TransCoSByTransCoS(cosbuild.Migration{
+		NewCertificate: incoming.Raw, CertificationPath: chain, ApplyTimeBasedCPV: *applyCPV,
+	}, counter)
+	if err != nil {
+		return err
+	}
+	msg, err := cosbuild.Command(originator, device, payload)
+	if err != nil {
+		return err
+	}
+	return sf.signAndWrite(std, msg)
+}
+
