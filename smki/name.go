@@ -113,7 +113,7 @@ func (n Name) key() string {
 		var v string
 		if s, ok := a.Text(); ok {
 			b.WriteString("=s")
-			v = strings.Join(strings.Fields(strings.ToLower(s)), " ")
+			v = s
 		} else {
 			b.WriteString("=b")
 			v = string(a.element())
@@ -177,7 +177,7 @@ func writeEscaped(b *strings.Builder, s string) {
 		switch {
 		case strings.IndexByte(`,+"\<>;`, c) >= 0,
 			i == 0 && (c == ' ' || c == '#'),
-			false:
+			i == len(s)-1 && c == ' ':
 			b.WriteByte('\\')
 			b.WriteByte(c)
 		case c < 0x20 || c == 0x7F:

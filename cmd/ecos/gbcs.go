@@ -365,4 +365,3 @@ func runBuildMigration(_ context.Context, std stdio, args []string) error {
 	}
 	return sf.signAndWrite(std, msg)
 }
-
