@@ -19,3 +19,20 @@ func TestDecode(t *testing.T) {
 		t.Error("LooksLikeHex misclassifies")
 	}
 }
+
+func FuzzDecode(f *testing.F) {
+	f.Add([]byte("DD 00 0a\nff"))
+	f.Add([]byte("x"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		out, err := Decode(in)
+		if err != nil {
+			if out != nil {
+				t.Fatal("output with error")
+			}
+			return
+		}
+		if !LooksLikeHex(in) && len(out) > 0 {
+			t.Fatal("decoded input that does not look like hex")
+		}
+	})
+}

@@ -1,0 +1,86 @@
+package repotest
+
+import (
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+type pkg struct {
+	ImportPath string
+	Doc        string
+	Name       string
+	Deps       []string
+	Standard   bool
+}
+
+func listPackages(t *testing.T) []pkg {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-json", "github.com/ecos-cos/ecos/...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	var pkgs []pkg
+	for dec.More() {
+		var p pkg
+		if err := dec.Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		pkgs = append(pkgs, p)
+	}
+	if len(pkgs) < 8 {
+		t.Fatalf("only %d packages listed", len(pkgs))
+	}
+	return pkgs
+}
+
+// TestPackageDocs: a package without a doc comment is a package nobody can
+// place; style.md asks each to state its role and trust level.
+func TestPackageDocs(t *testing.T) {
+	for _, p := range listPackages(t) {
+		if strings.TrimSpace(p.Doc) == "" {
+			t.Errorf("%s has no package doc comment", p.ImportPath)
+		}
+	}
+}
+
+// TestCodecDependencies keeps the wire-format packages pure: they parse
+// untrusted bytes and must not reach storage, the network or service roles.
+func TestCodecDependencies(t *testing.T) {
+	const mod = "github.com/ecos-cos/ecos/"
+	allowed := map[string][]string{
+		"eui":  {},
+		"gbcs": {"eui", "internal/hexfile"},
+		"smki": {"eui"},
+		"duis": {"eui"},
+	}
+	banned := []string{"net/http", "database/sql", "log/slog", "os/exec"}
+	for _, p := range listPackages(t) {
+		name := strings.TrimPrefix(p.ImportPath, mod)
+		ok, isCodec := allowed[name]
+		if !isCodec {
+			continue
+		}
+		for _, d := range p.Deps {
+			if strings.HasPrefix(d, mod) {
+				inner := strings.TrimPrefix(d, mod)
+				found := false
+				for _, a := range ok {
+					if a == inner {
+						found = true
+					}
+				}
+				if !found {
+					t.Errorf("%s depends on %s", name, inner)
+				}
+			}
+			for _, b := range banned {
+				if d == b {
+					t.Errorf("%s depends on %s", name, b)
+				}
+			}
+		}
+	}
+}
