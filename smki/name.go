@@ -113,7 +113,7 @@ func (n Name) key() string {
 		var v string
 		if s, ok := a.Text(); ok {
 			b.WriteString("=s")
-			v = s
+			v = strings.Join(strings.Fields(strings.ToLower(s)), " ")
 		} else {
 			b.WriteString("=b")
 			v = string(a.element())

@@ -107,6 +107,7 @@ func TestNameEqual(t *testing.T) {
 		{"2.5.4.3=#03025a31", "CN=Z1"}, // a BIT STRING is not text
 		{"CN=a\\,b", "CN=a,CN=b"},
 		{"CN=", ""},
+		{"CN=a2.5.4.11=s:b", "OU=b,CN=a"}, // one value posing as two attributes
 	}
 	for _, p := range different {
 		if mk(p[0]).Equal(mk(p[1])) {

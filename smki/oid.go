@@ -18,6 +18,7 @@ var (
 	oidOtherNameHWModule    = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 8, 4}
 	oidAttrCommonName       = asn1.ObjectIdentifier{2, 5, 4, 3}
 	oidAttrOrgUnit          = asn1.ObjectIdentifier{2, 5, 4, 11}
+	oidAttrOrganization     = asn1.ObjectIdentifier{2, 5, 4, 10}
 	oidAttrUniqueIdentifier = asn1.ObjectIdentifier{2, 5, 4, 45}
 )
 

@@ -288,11 +288,43 @@ func (p *profileChecker) ca() {
 	if c.KeyUsage&KeyUsageCertSign == 0 || c.KeyUsage&^(KeyUsageCertSign|KeyUsageCRLSign) != 0 {
 		p.fail(FieldKeyUsage, "%v, want keyCertSign (and optionally cRLSign) only", c.KeyUsage)
 	}
-	p.roleOU(func(r RemotePartyRole) string {
-		if !r.isCARole() {
-			return fmt.Sprintf("role %v on a CA certificate, want 00 (root) or 07 (issuing)", r)
+	switch caFamilyOf(c.Subject) {
+	case deviceCA:
+		// Device CAs are named by CN alone, as ZAZ1's E357.
+	case fileSigningCA:
+		// The IKI File Signing CA's name is fixed by the ADT signature
+		// line: CN=IKI File Signing CA, OU=issuingAuthority, O=DCC.
+		p.onlyAttributes(oidAttrCommonName, oidAttrOrgUnit, oidAttrOrganization)
+	default:
+		p.roleOU(func(r RemotePartyRole) string {
+			if !r.isCARole() {
+				return fmt.Sprintf("role %v on a CA certificate, want 00 (root) or 07 (issuing)", r)
+			}
+			return ""
+		})
+		p.onlyAttributes(oidAttrCommonName, oidAttrOrgUnit)
+	}
+}
+
+type caFamily int
+
+const (
+	organisationCA caFamily = iota
+	deviceCA
+	fileSigningCA
+)
+
+// caFamilyOf tells the three CA name shapes apart. Anything that is not
+// clearly a device or IKI CA is held to the Organisation CA rules, so a
+// malformed OU is still reported.
+func caFamilyOf(n Name) caFamily {
+	if len(n.Attributes) == 1 && n.Attributes[0].Type.Equal(oidAttrCommonName) {
+		return deviceCA
+	}
+	if ous := n.Find(oidAttrOrgUnit); len(ous) == 1 {
+		if s, ok := ous[0].Text(); ok && s == "issuingAuthority" && len(n.Find(oidAttrOrganization)) == 1 {
+			return fileSigningCA
 		}
-		return ""
-	})
-	p.onlyAttributes(oidAttrCommonName, oidAttrOrgUnit)
+	}
+	return organisationCA
 }

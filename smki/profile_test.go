@@ -299,3 +299,33 @@ type wrapErr struct{ err error }
 
 func (w *wrapErr) Error() string { return "wrapped: " + w.err.Error() }
 func (w *wrapErr) Unwrap() error { return w.err }
+
+// TestCheckProfileCAFamilies: besides Organisation CAs (OU 00/07), SMKI has
+// CN-only device CAs (ZAZ1's E357) and the IKI File Signing CA, whose DN the
+// ADT signature line fixes.
+func TestCheckProfileCAFamilies(t *testing.T) {
+	p := newTestPKI(t)
+	attrO := func(s string) Attribute { return Attribute{oidAttrOrganization, TagUTF8String, []byte(s)} }
+	cases := []struct {
+		name    string
+		subject []byte
+		want    []string
+	}{
+		{"ok/device-ca", nameDER(attrCN("E357")), nil},
+		{"ok/iki-file-signing-ca", nameDER(attrO("DCC"), attrOU("issuingAuthority"), attrCN("IKI File Signing CA")), nil},
+		{"fail/iki-without-O", nameDER(attrOU("issuingAuthority"), attrCN("IKI File Signing CA")), []string{FieldSubjectOU}},
+		{"fail/iki-with-uid", nameDER(attrO("DCC"), attrOU("issuingAuthority"), attrCN("IKI"), attrUID(eui.MustParse("90B3D51F30000004"))), []string{FieldSubject}},
+		{"fail/two-CNs", nameDER(attrCN("E357"), attrCN("E358")), []string{FieldSubjectOU}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := p.caSpec
+			s.exts = slices.Clone(s.exts)
+			s.subject = tc.subject
+			got := violatedFields(s.cert(t).CheckProfile())
+			if !slices.Equal(got, slices.Sorted(slices.Values(tc.want))) {
+				t.Errorf("violations %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -153,15 +154,12 @@ func (o *VerifyOptions) issuerCandidates(chain []*Certificate) []*Certificate {
 	c := chain[len(chain)-1]
 	var out []*Certificate
 	for _, p := range []*Pool{o.Roots, o.Intermediates} {
-	next:
 		for _, cand := range p.FindBySubject(c.Issuer) {
 			if len(c.AuthorityKeyID) > 0 && len(cand.SubjectKeyID) > 0 && !bytes.Equal(c.AuthorityKeyID, cand.SubjectKeyID) {
 				continue
 			}
-			for _, seen := range append(chain, out...) {
-				if seen.Equal(cand) {
-					continue next
-				}
+			if slices.ContainsFunc(chain, cand.Equal) || slices.ContainsFunc(out, cand.Equal) {
+				continue
 			}
 			out = append(out, cand)
 		}
@@ -187,6 +185,9 @@ func checkIssued(chain []*Certificate, parent *Certificate) error {
 // CheckSignatureFrom checks that parent is a CA allowed to sign
 // certificates and that its key signed c. Errors are *VerifyError.
 func (c *Certificate) CheckSignatureFrom(parent *Certificate) error {
+	if parent == nil {
+		return &VerifyError{UnknownIssuer, c, "no issuer certificate given"}
+	}
 	if !parent.BasicConstraintsValid || !parent.IsCA {
 		return &VerifyError{NotCA, parent, "basicConstraints cA is not set"}
 	}

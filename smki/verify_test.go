@@ -10,6 +10,7 @@ import (
 	"errors"
 	"math/big"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -139,6 +140,18 @@ func TestVerifyGenerated(t *testing.T) {
 	t.Run("fail/intermediate missing", func(t *testing.T) {
 		chain, err := Verify(leaf, VerifyOptions{Roots: rootsOnly, Now: t2020})
 		wantVerifyError(t, chain, err, UnknownIssuer, leaf)
+	})
+	t.Run("fail/AKI names a key no CA has", func(t *testing.T) {
+		// The name matches Z1 but the AKI does not: no candidate at all,
+		// so the error is UnknownIssuer, not a misleading BadSignature.
+		s := leafSpec
+		s.replace(extAKI(false, mustHex("0102030405060708"), false))
+		c := s.cert(t)
+		chain, err := Verify(c, opts)
+		wantVerifyError(t, chain, err, UnknownIssuer, c)
+		if !strings.Contains(err.Error(), "0102030405060708") {
+			t.Errorf("error %q does not name the AKI", err)
+		}
 	})
 	t.Run("fail/signed by a different key", func(t *testing.T) {
 		s := leafSpec
@@ -337,6 +350,7 @@ func TestCheckSignatureFrom(t *testing.T) {
 	}
 	err := z1.CheckSignatureFrom(tcos)
 	wantVerifyError(t, nil, err, NotCA, tcos)
+	wantVerifyError(t, nil, tcos.CheckSignatureFrom(nil), UnknownIssuer, tcos)
 	if z1.IsSelfSigned() || tcos.IsSelfSigned() {
 		t.Error("IsSelfSigned true for a CA-issued certificate")
 	}
