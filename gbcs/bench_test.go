@@ -23,11 +23,10 @@ func BenchmarkBuildSign(b *testing.B) {
 	u := syntheticMode7(6001)
 	b.ReportAllocs()
 	for b.Loop() {
-		payload, err := u.Bytes()
+		m, err := NewUpdateSecurityCredentialsCommand(cosParty, esme, 6001, u)
 		if err != nil {
 			b.Fatal(err)
 		}
-		m := NewCommand(cosParty, esme, 6001, CodeSupplierByTransCoS, payload)
 		if err := m.Sign(rand.Reader, key); err != nil {
 			b.Fatal(err)
 		}

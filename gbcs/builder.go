@@ -23,6 +23,27 @@ func NewCommand(originator, recipient eui.EUI, counter uint64, code MessageCode,
 	}
 }
 
+// NewUpdateSecurityCredentialsCommand encodes u and starts the unsigned CS02b
+// command that carries it. The message code follows u's mode, and u's
+// authorising sequence number must equal the originator counter (as in
+// every RTDS command), so the two cannot drift apart.
+func NewUpdateSecurityCredentialsCommand(originator, recipient eui.EUI, counter uint64, u *UpdateSecurityCredentials) (*Message, error) {
+	code, ok := u.Control.Mode.MessageCode()
+	if !ok {
+		return nil, errorf("cs02b command: mode %d has no message code", u.Control.Mode)
+	}
+	if u.Control.SeqNumber != counter {
+		return nil, errorf("cs02b command: authorisingRemotePartySeqNumber %d is not the originator counter %d", u.Control.SeqNumber, counter)
+	}
+	payload, err := u.Bytes()
+	if err != nil {
+		return nil, err
+	}
+	m := NewCommand(originator, recipient, counter, code, nil)
+	m.Content = payload
+	return m, nil
+}
+
 // NewResponse starts the device's unsigned response to cmd: CRA 2, the
 // command's counter and message code echoed, addressed back to the command's
 // originator (the CoS party, not the supplier), stamped with now.
@@ -74,7 +95,8 @@ type MACKeys struct {
 
 // Wrap puts m (normally signed already) in a MAC-only General Ciphering
 // wrapper as the ACB does. With keys == nil the MAC is left zero, for a
-// caller whose ACB adds it; otherwise it is computed. m is copied.
+// caller whose ACB adds it; otherwise it is computed. The frame holds a
+// copy of *m (its Content slice is shared, not cloned).
 func Wrap(m *Message, keys *MACKeys) (*Frame, error) {
 	f := &Frame{
 		Ciphering: &Ciphering{SecurityControl: SecurityControlAuthOnly},

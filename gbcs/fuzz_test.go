@@ -154,6 +154,11 @@ func FuzzDER(f *testing.F) {
 				t.Fatalf("integer round trip: %X -> %X", b[:len(b)-len(s)], out)
 			}
 		}
+		if out, err := TwoOctetLengths(b); err == nil {
+			if again, err := TwoOctetLengths(out); err != nil || !bytes.Equal(again, out) {
+				t.Fatalf("TwoOctetLengths is not idempotent on %X (%v)", b, err)
+			}
+		}
 		s = cryptobyte.String(b)
 		var k KeyUsage
 		if readKeyUsage(&s, &k) {

@@ -94,11 +94,13 @@ func checkGolden(t *testing.T, name string, counter uint64, code MessageCode, pa
 		t.Errorf("control block:\n got %X\nwant %X", ctl, want)
 	}
 
-	content, err := payload.Bytes()
+	m, err := NewUpdateSecurityCredentialsCommand(cosParty, esme, counter, payload)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := NewCommand(cosParty, esme, counter, code, content)
+	if m.Code != code {
+		t.Fatalf("message code %s, want %s", m.Code, code)
+	}
 	unsigned, err := m.Bytes()
 	if err != nil {
 		t.Fatal(err)
@@ -185,4 +187,20 @@ func TestGoldenTransCoSByTransCoS(t *testing.T) {
 	}
 	checkGolden(t, "CS02bTransCoSByTransCoS_NA_SUCCESS_COMMAND_GBCS", 6000, CodeTransCoSByTransCoS, p,
 		"3013 020106 810101 A207 020105 03020780 83021770")
+}
+
+func TestNewUpdateSecurityCredentialsCommandChecks(t *testing.T) {
+	u := syntheticMode7(10)
+	if _, err := NewUpdateSecurityCredentialsCommand(cosParty, esme, 11, u); err == nil {
+		t.Error("accepted a sequence number that is not the counter")
+	}
+	u.Control.Mode = 10
+	if _, err := NewUpdateSecurityCredentialsCommand(cosParty, esme, 10, u); err == nil {
+		t.Error("accepted mode 10")
+	}
+	u.Control.Mode = ModeTransCoSByTransCoS
+	u.CertificationPath = [][]byte{{0x04, 0x00}}
+	if _, err := NewUpdateSecurityCredentialsCommand(cosParty, esme, 10, u); err == nil {
+		t.Error("accepted a certificate that is not a SEQUENCE")
+	}
 }
