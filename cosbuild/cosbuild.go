@@ -136,13 +136,9 @@ func TransCoSByTransCoS(m Migration, counter uint64) (*gbcs.UpdateSecurityCreden
 // the CoS Party (originator) to the device, with the message code of its
 // mode. Sign it with the key the device trusts.
 func Command(originator, device eui.EUI, payload *gbcs.UpdateSecurityCredentials) (*gbcs.Message, error) {
-	code, ok := payload.Control.Mode.MessageCode()
-	if !ok {
-		return nil, fmt.Errorf("cosbuild: mode %d has no message code", payload.Control.Mode)
-	}
-	content, err := payload.Bytes()
+	m, err := gbcs.NewUpdateSecurityCredentialsCommand(originator, device, payload.Control.SeqNumber, payload)
 	if err != nil {
-		return nil, fmt.Errorf("cosbuild: encoding CS02b: %w", err)
+		return nil, fmt.Errorf("cosbuild: %w", err)
 	}
-	return gbcs.NewCommand(originator, device, payload.Control.SeqNumber, code, content), nil
+	return m, nil
 }
