@@ -1,0 +1,299 @@
+package device
+
+import (
+	"bytes"
+	"time"
+
+	"github.com/ecos-cos/ecos/gbcs"
+	"github.com/ecos-cos/ecos/smki"
+)
+
+// modeRule is what a CS02b replacement mode allows: which role's
+// digital-signing cell authorises it and which cells it may replace.
+type modeRule struct {
+	auth   gbcs.Role
+	target func(cellKey) bool
+}
+
+func roleCells(r gbcs.Role) func(cellKey) bool {
+	return func(k cellKey) bool { return k.role == r && k.key != KeyUsageCertSign }
+}
+
+// modeRules covers the modes a KRP-signed command can use against a
+// meter's own-role cells. The root modes (0, 1), ACB-by-ACB (4, MAC-only
+// on meters) and the recovery/contingency modes (8, 9) are not modelled:
+// the ECoS Party never sends them.
+var modeRules = map[gbcs.Mode]modeRule{
+	gbcs.ModeSupplierBySupplier:               {gbcs.RoleSupplier, roleCells(gbcs.RoleSupplier)},
+	gbcs.ModeNetworkOperatorByNetworkOperator: {gbcs.RoleNetworkOperator, roleCells(gbcs.RoleNetworkOperator)},
+	gbcs.ModeWanProviderByWanProvider:         {gbcs.RoleWanProvider, roleCells(gbcs.RoleWanProvider)},
+	gbcs.ModeTransCoSByTransCoS:               {gbcs.RoleTransitionalCoS, func(k cellKey) bool { return k == cellTransCoSDS }},
+	gbcs.ModeSupplierByTransCoS:               {gbcs.RoleTransitionalCoS, roleCells(gbcs.RoleSupplier)},
+}
+
+// handleCS02b authenticates a CS02b command and executes, holds or cancels
+// it, filling res.
+func (d *Device) handleCS02b(f *gbcs.Frame, now time.Time, res *Result) error {
+	m := &f.Message
+	mode, _ := m.Code.Mode()
+	cmd, err := gbcs.ParseUpdateSecurityCredentials(m.Content)
+	if err != nil {
+		return reject(Malformed, err, "decoding CS02b payload")
+	}
+	if cmd.Control.Mode != mode {
+		return reject(CodeMismatch, nil, "message code %v selects mode %v, payload says %v", m.Code, mode, cmd.Control.Mode)
+	}
+	rule, ok := modeRules[mode]
+	if !ok {
+		return reject(Unsupported, nil, "CS02b mode %v", mode)
+	}
+	authKey, err := d.authenticate(f, cmd.Control.AuthorisingCell, rule.auth)
+	if err != nil {
+		return err
+	}
+	if cmd.Control.SeqNumber != m.Counter {
+		return reject(SeqNumberMismatch, nil, "authorisingRemotePartySeqNumber %d, originator counter %d", cmd.Control.SeqNumber, m.Counter)
+	}
+
+	// The command is authentic: from here on the device answers it.
+	if res.Fault.Kind == FaultBusy {
+		res.Outcome = d.busyOutcome(cmd)
+		return d.respondCS02b(m, now, res, func() {})
+	}
+	// The counter is consumed at receipt, whatever the execution time, so
+	// a held command cannot be replayed while it waits.
+	seqs := d.seqs.with(seqKey{role: rule.auth}, m.Counter)
+	at := cmd.ExecutionDateTime
+	switch {
+	case at == nil || !at.After(now):
+		// Immediate, or a "future" date the device clock has already
+		// passed: executing at once is the only way the command can still
+		// have the effect its sender asked for.
+		outcome, cells, seqs := d.execute(cmd, authKey, rule, now, res.Fault, d.cells, seqs)
+		res.Outcome = outcome
+		return d.respondCS02b(m, now, res, func() { d.cells, d.seqs = cells, seqs })
+	case at.Equal(gbcs.CancellationTime()):
+		kept, n := d.withoutPending(m, authKey)
+		res.Cancelled = n
+		return d.respondCS02b(m, now, res, func() { d.seqs, d.pending = seqs, kept })
+	default:
+		p := d.newPending(m, cmd, authKey, rule, *at, res.Fault)
+		res.Pending, res.ExecuteAt = true, *at
+		return d.respondCS02b(m, now, res, func() {
+			d.seqs = seqs
+			d.pending = append(d.pending[:len(d.pending):len(d.pending)], p)
+			d.arrivals++
+		})
+	}
+}
+
+// respondCS02b answers with the outcome in res, or with a bare acceptance
+// (30 02 05 00) for a held or cancelled command.
+func (d *Device) respondCS02b(m *gbcs.Message, now time.Time, res *Result, commit func()) error {
+	payload, err := (&gbcs.UpdateSecurityCredentialsResponse{Outcome: res.Outcome}).Bytes()
+	if err != nil {
+		return err
+	}
+	return d.respond(gbcs.NewResponse(m, now, payload), res, commit)
+}
+
+// execute runs a CS02b command against the state (cur, seqs) at time now
+// and returns the outcome and the new state, without touching the device:
+// the caller commits both together once the response is signed.
+func (d *Device) execute(cmd *gbcs.UpdateSecurityCredentials, authKey cellKey, rule modeRule, now time.Time, fault Fault, cur cells, seqs seqs) (*gbcs.ExecutionOutcome, cells, seqs) {
+	outcome := gbcs.OutcomeFor(cmd)
+	path := d.parsePath(cmd.CertificationPath)
+	root, _ := cur.get(cellRoot)
+	cpv := cmd.Control.TimeBasedCPVChecks != gbcs.CPVDisapply
+	repl := make(map[cellKey]*smki.Certificate, len(cmd.Replacements))
+	seen := make(map[cellKey]bool, len(cmd.Replacements))
+	dsReplaced := map[gbcs.Role]bool{}
+	for i := range cmd.Replacements {
+		r := &cmd.Replacements[i]
+		k := keyOf(r.Target)
+		existing, _ := cur.get(k)
+		status, cert := gbcs.StatusOther, (*smki.Certificate)(nil)
+		if !seen[k] { // a command names each cell once; a repeat is refused
+			status, cert = d.checkReplacement(r.Certificate, k, rule, cur, path, root, now, cpv)
+		}
+		seen[k] = true
+		if status == gbcs.StatusSuccess && fault.Kind == FaultPartial && keyOf(fault.Cell) == k {
+			status, cert = fault.partialStatus(), nil
+		}
+		o := gbcs.ReplacementOutcome{Cell: k.cell(), Status: status}
+		o.ExistingSubjectUniqueID, o.ExistingSubjectKeyID = identity(existing)
+		o.ReplacingSubjectUniqueID, o.ReplacingSubjectKeyID = o.ExistingSubjectUniqueID, o.ExistingSubjectKeyID
+		if status == gbcs.StatusSuccess {
+			o.ReplacingSubjectUniqueID, o.ReplacingSubjectKeyID = identity(cert)
+			repl[k] = cert
+			if k.key == gbcs.KeyUsageDigitalSignature {
+				dsReplaced[k.role] = true
+			}
+		}
+		outcome.Outcomes = append(outcome.Outcomes, o)
+	}
+	if len(repl) > 0 {
+		cur = cur.with(repl)
+	}
+	return outcome, cur, applyFloors(cmd, authKey.role, dsReplaced, seqs)
+}
+
+// applyFloors applies the command's sequence-number changes: [4] and [5]
+// for the authorising role, [6] for others. GBCS does not say (publicly)
+// what a partly failed command does with them; the model applies a floor
+// when it raises the counter, or when the command replaced that role's
+// digital-signing cell, i.e. a new party now signs for the role and starts
+// from the floor. Lowering the counter of a party still in its cell would
+// let its old commands be replayed, so that is never done.
+func applyFloors(cmd *gbcs.UpdateSecurityCredentials, authRole gbcs.Role, dsReplaced map[gbcs.Role]bool, s seqs) seqs {
+	set := func(k seqKey, floor uint64) {
+		if floor >= s.get(k) || dsReplaced[k.role] {
+			s = s.with(k, floor)
+		}
+	}
+	c := &cmd.Control
+	if c.FloorSeqNumber != nil {
+		set(seqKey{role: authRole}, *c.FloorSeqNumber)
+	}
+	for _, sp := range c.SpecialistFloorSeqNumbers {
+		set(specialistKey(authRole, sp.Usage), sp.SeqNumber)
+	}
+	for _, ch := range c.OtherSeqNumberChanges {
+		set(seqKey{role: ch.Role}, ch.FloorSeqNumber)
+		for _, sp := range ch.SpecialistFloorSeqNumbers {
+			set(specialistKey(ch.Role, sp.Usage), sp.SeqNumber)
+		}
+	}
+	return s
+}
+
+// busyOutcome is what a device too busy to act reports: every cell
+// resourcesBusy, unchanged, and no sequence-number change (none was made).
+func (d *Device) busyOutcome(cmd *gbcs.UpdateSecurityCredentials) *gbcs.ExecutionOutcome {
+	o := gbcs.OutcomeFor(cmd)
+	o.SeqNumberChanges = []gbcs.SeqNumberChange{}
+	for i := range cmd.Replacements {
+		k := keyOf(cmd.Replacements[i].Target)
+		existing, _ := d.cells.get(k)
+		id, ski := identity(existing)
+		o.Outcomes = append(o.Outcomes, gbcs.ReplacementOutcome{Cell: k.cell(), Status: gbcs.StatusResourcesBusy,
+			ExistingSubjectUniqueID: id, ExistingSubjectKeyID: ski, ReplacingSubjectUniqueID: id, ReplacingSubjectKeyID: ski})
+	}
+	return o
+}
+
+// parsePath parses the certification path; a certificate that does not
+// parse is left out, so the replacements that needed it fail the issuer
+// check rather than the whole command.
+func (d *Device) parsePath(ders [][]byte) []*smki.Certificate {
+	out := make([]*smki.Certificate, 0, len(ders))
+	for _, der := range ders {
+		if c, err := d.env.certs.parse(der); err == nil {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// checkReplacement decides one cell. The status for each failed check is
+// the model's choice where GBCS is not public:
+//
+//   - the mode may not replace this cell: other (127);
+//   - the device has no such cell: trustAnchorNotFound (25);
+//   - the certificate does not parse, breaks the SMKI profile, has the wrong
+//     role or key usage for the cell, or is outside its validity period
+//     (or a path certificate is) while time-based checks apply:
+//     badCertificate (5);
+//   - no certificate in the path issued it, or the path does not chain to
+//     the device's root anchor: noTrustAnchor (10), which is what RTDS
+//     6.15.1 shows for a cell the device could not validate.
+func (d *Device) checkReplacement(der []byte, k cellKey, rule modeRule, cur cells, path []*smki.Certificate, root *smki.Certificate, now time.Time, cpv bool) (gbcs.Status, *smki.Certificate) {
+	if !rule.target(k) {
+		return gbcs.StatusOther, nil
+	}
+	if cur.find(k) < 0 {
+		return gbcs.StatusTrustAnchorNotFound, nil
+	}
+	cert, err := d.env.certs.parse(der)
+	if err != nil || !fitsCell(cert, k) || cert.CheckProfile() != nil {
+		return gbcs.StatusBadCertificate, nil
+	}
+	chain := chainTo(cert, path, root)
+	if chain == nil {
+		return gbcs.StatusNoTrustAnchor, nil
+	}
+	if cpv {
+		for _, c := range chain {
+			if now.Before(c.NotBefore) || now.After(c.NotAfter) {
+				return gbcs.StatusBadCertificate, nil
+			}
+		}
+	}
+	return gbcs.StatusSuccess, cert
+}
+
+// fitsCell checks that cert is an Organisation certificate of the cell's
+// role and exactly the cell's key usage, with what a cell must report.
+func fitsCell(cert *smki.Certificate, k cellKey) bool {
+	const usages = smki.KeyUsageDigitalSignature | smki.KeyUsageKeyAgreement
+	return cert.Kind == smki.Organisation && uint8(cert.Role) == uint8(k.role) &&
+		gbcs.KeyUsage(cert.KeyUsage&usages) == k.key && cert.PublicKey != nil &&
+		len(cert.SubjectKeyID) == len(gbcs.KeyID{})
+}
+
+// maxPathDepth bounds the walk up the certification path: SMKI paths are
+// root → issuing CA → end entity.
+const maxPathDepth = 4
+
+// chainTo finds cert's issuer among path and walks up until it reaches
+// root (when the device has a root anchor) or runs out of issuers (when it
+// has none, the path's top certificate is taken on trust, as the RTDS
+// device with no published root must). It returns the certificates whose
+// validity the device checks: cert and the path certificates above it,
+// never the root anchor, which like every anchor is not time-checked. nil
+// means no chain.
+func chainTo(cert *smki.Certificate, path []*smki.Certificate, root *smki.Certificate) []*smki.Certificate {
+	chain := []*smki.Certificate{cert}
+	c := cert
+	for range maxPathDepth {
+		if root != nil && c.Issuer.Equal(root.Subject) && c.CheckSignatureFrom(root) == nil {
+			return chain
+		}
+		parent := issuerIn(c, path, chain)
+		if parent == nil {
+			if root == nil && len(chain) > 1 {
+				return chain
+			}
+			return nil
+		}
+		if root != nil && bytes.Equal(parent.Raw, root.Raw) {
+			return chain // the path repeats the root anchor itself
+		}
+		chain = append(chain, parent)
+		c = parent
+	}
+	return nil
+}
+
+// issuerIn returns the path certificate that issued c, skipping those
+// already in the chain so a looping path ends.
+func issuerIn(c *smki.Certificate, path, chain []*smki.Certificate) *smki.Certificate {
+	for _, p := range path {
+		if !c.Issuer.Equal(p.Subject) || containsCert(chain, p) {
+			continue
+		}
+		if c.CheckSignatureFrom(p) == nil {
+			return p
+		}
+	}
+	return nil
+}
+
+func containsCert(list []*smki.Certificate, c *smki.Certificate) bool {
+	for _, x := range list {
+		if x == c || bytes.Equal(x.Raw, c.Raw) {
+			return true
+		}
+	}
+	return false
+}
