@@ -24,7 +24,7 @@ func runPKIInit(_ context.Context, std stdio, args []string) error {
 	suppliers := fs.Int("suppliers", 2, "number of suppliers (1..255)")
 	devices := fs.Int("devices", 4, "number of devices (1..9999)")
 	force := fs.Bool("force", false, "replace DIR if it already holds a test PKI")
-	seed := fs.String("seed", "", "derive every key and serial from this seed (reproducible; TEST ONLY)")
+	seed := fs.String("seed", "", "derive every key and serial from this seed; with --at the output is byte-identical on every run (TEST ONLY)")
 	at := fs.String("at", "", "validity start, RFC 3339 (default: now)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
