@@ -32,10 +32,10 @@ func (d *Device) handleCS02a(f *gbcs.Frame, now time.Time, res *Result) error {
 	busy := res.Fault.Kind == FaultBusy
 	// The counter is consumed before the answer is built, so a role's
 	// current sequence number includes this very command.
-	seqs := d.seqs.with(seqKey{role: ac.Role}, m.Counter)
+	counters := d.seqs.with(seqKey{role: ac.Role}, m.Counter)
 	details := &gbcs.ProvideSecurityCredentialDetailsResponse{Parties: make([]gbcs.RemotePartyDetails, 0, len(cmd.Roles))}
 	for _, role := range cmd.Roles {
-		details.Parties = append(details.Parties, d.roleDetails(role, busy, seqs))
+		details.Parties = append(details.Parties, d.roleDetails(role, busy, counters))
 	}
 	res.Details = details
 	payload, err := details.Bytes()
@@ -44,7 +44,7 @@ func (d *Device) handleCS02a(f *gbcs.Frame, now time.Time, res *Result) error {
 	}
 	resp := gbcs.NewResponse(m, now, payload)
 	resp.DateTime = nil // the RTDS CS02a responses carry no date-time
-	commit := func() { d.seqs = seqs }
+	commit := func() { d.seqs = counters }
 	if busy {
 		commit = func() {} // a busy device changes nothing, not even the counter
 	}
@@ -52,7 +52,7 @@ func (d *Device) handleCS02a(f *gbcs.Frame, now time.Time, res *Result) error {
 }
 
 // roleDetails reports one role's cells.
-func (d *Device) roleDetails(role gbcs.Role, busy bool, seqs seqs) gbcs.RemotePartyDetails {
+func (d *Device) roleDetails(role gbcs.Role, busy bool, counters seqs) gbcs.RemotePartyDetails {
 	if busy {
 		return gbcs.RemotePartyDetails{Role: role, Status: gbcs.StatusResourcesBusy}
 	}
@@ -68,5 +68,5 @@ func (d *Device) roleDetails(role gbcs.Role, busy bool, seqs seqs) gbcs.RemotePa
 		return gbcs.RemotePartyDetails{Role: role, Status: gbcs.StatusTrustAnchorNotFound}
 	}
 	return gbcs.RemotePartyDetails{Role: role, Status: gbcs.StatusSuccess,
-		Credentials: &gbcs.RemotePartyCredentials{SeqNumber: seqs.get(seqKey{role: role}), Cells: contents}}
+		Credentials: &gbcs.RemotePartyCredentials{SeqNumber: counters.get(seqKey{role: role}), Cells: contents}}
 }

@@ -1,7 +1,6 @@
 package device
 
 import (
-	"bytes"
 	"time"
 
 	"github.com/ecos-cos/ecos/gbcs"
@@ -62,25 +61,25 @@ func (d *Device) handleCS02b(f *gbcs.Frame, now time.Time, res *Result) error {
 	}
 	// The counter is consumed at receipt, whatever the execution time, so
 	// a held command cannot be replayed while it waits.
-	seqs := d.seqs.with(seqKey{role: rule.auth}, m.Counter)
+	counters := d.seqs.with(seqKey{role: rule.auth}, m.Counter)
 	at := cmd.ExecutionDateTime
 	switch {
 	case at == nil || !at.After(now):
 		// Immediate, or a "future" date the device clock has already
 		// passed: executing at once is the only way the command can still
 		// have the effect its sender asked for.
-		outcome, cells, seqs := d.execute(cmd, authKey, rule, now, res.Fault, d.cells, seqs)
+		outcome, newCells, newSeqs := d.execute(cmd, authKey, rule, now, res.Fault, d.cells, counters)
 		res.Outcome = outcome
-		return d.respondCS02b(m, now, res, func() { d.cells, d.seqs = cells, seqs })
+		return d.respondCS02b(m, now, res, func() { d.cells, d.seqs = newCells, newSeqs })
 	case at.Equal(gbcs.CancellationTime()):
 		kept, n := d.withoutPending(m, authKey)
 		res.Cancelled = n
-		return d.respondCS02b(m, now, res, func() { d.seqs, d.pending = seqs, kept })
+		return d.respondCS02b(m, now, res, func() { d.seqs, d.pending = counters, kept })
 	default:
 		p := d.newPending(m, cmd, authKey, rule, *at, res.Fault)
 		res.Pending, res.ExecuteAt = true, *at
 		return d.respondCS02b(m, now, res, func() {
-			d.seqs = seqs
+			d.seqs = counters
 			d.pending = append(d.pending[:len(d.pending):len(d.pending)], p)
 			d.arrivals++
 		})
@@ -97,13 +96,13 @@ func (d *Device) respondCS02b(m *gbcs.Message, now time.Time, res *Result, commi
 	return d.respond(gbcs.NewResponse(m, now, payload), res, commit)
 }
 
-// execute runs a CS02b command against the state (cur, seqs) at time now
+// execute runs a CS02b command against the state (cur, counters) at time now
 // and returns the outcome and the new state, without touching the device:
 // the caller commits both together once the response is signed.
-func (d *Device) execute(cmd *gbcs.UpdateSecurityCredentials, authKey cellKey, rule modeRule, now time.Time, fault Fault, cur cells, seqs seqs) (*gbcs.ExecutionOutcome, cells, seqs) {
+func (d *Device) execute(cmd *gbcs.UpdateSecurityCredentials, authKey cellKey, rule modeRule, now time.Time, fault Fault, cur cells, counters seqs) (*gbcs.ExecutionOutcome, cells, seqs) {
 	outcome := gbcs.OutcomeFor(cmd)
-	path := d.parsePath(cmd.CertificationPath)
 	root, _ := cur.get(cellRoot)
+	path := newCertPath(d.parsePath(cmd.CertificationPath), root)
 	cpv := cmd.Control.TimeBasedCPVChecks != gbcs.CPVDisapply
 	repl := make(map[cellKey]*smki.Certificate, len(cmd.Replacements))
 	seen := make(map[cellKey]bool, len(cmd.Replacements))
@@ -114,7 +113,7 @@ func (d *Device) execute(cmd *gbcs.UpdateSecurityCredentials, authKey cellKey, r
 		existing, _ := cur.get(k)
 		status, cert := gbcs.StatusOther, (*smki.Certificate)(nil)
 		if !seen[k] { // a command names each cell once; a repeat is refused
-			status, cert = d.checkReplacement(r.Certificate, k, rule, cur, path, root, now, cpv)
+			status, cert = d.checkReplacement(r.Certificate, k, rule, cur, path, now, cpv)
 		}
 		seen[k] = true
 		if status == gbcs.StatusSuccess && fault.Kind == FaultPartial && keyOf(fault.Cell) == k {
@@ -135,7 +134,7 @@ func (d *Device) execute(cmd *gbcs.UpdateSecurityCredentials, authKey cellKey, r
 	if len(repl) > 0 {
 		cur = cur.with(repl)
 	}
-	return outcome, cur, applyFloors(cmd, authKey.role, dsReplaced, seqs)
+	return outcome, cur, applyFloors(cmd, authKey.role, dsReplaced, counters)
 }
 
 // applyFloors applies the command's sequence-number changes: [4] and [5]
@@ -207,7 +206,7 @@ func (d *Device) parsePath(ders [][]byte) []*smki.Certificate {
 //   - no certificate in the path issued it, or the path does not chain to
 //     the device's root anchor: noTrustAnchor (10), which is what RTDS
 //     6.15.1 shows for a cell the device could not validate.
-func (d *Device) checkReplacement(der []byte, k cellKey, rule modeRule, cur cells, path []*smki.Certificate, root *smki.Certificate, now time.Time, cpv bool) (gbcs.Status, *smki.Certificate) {
+func (d *Device) checkReplacement(der []byte, k cellKey, rule modeRule, cur cells, path *certPath, now time.Time, cpv bool) (gbcs.Status, *smki.Certificate) {
 	if !rule.target(k) {
 		return gbcs.StatusOther, nil
 	}
@@ -218,7 +217,7 @@ func (d *Device) checkReplacement(der []byte, k cellKey, rule modeRule, cur cell
 	if err != nil || !fitsCell(cert, k) || cert.CheckProfile() != nil {
 		return gbcs.StatusBadCertificate, nil
 	}
-	chain := chainTo(cert, path, root)
+	chain := path.chain(cert)
 	if chain == nil {
 		return gbcs.StatusNoTrustAnchor, nil
 	}
@@ -239,61 +238,4 @@ func fitsCell(cert *smki.Certificate, k cellKey) bool {
 	return cert.Kind == smki.Organisation && uint8(cert.Role) == uint8(k.role) &&
 		gbcs.KeyUsage(cert.KeyUsage&usages) == k.key && cert.PublicKey != nil &&
 		len(cert.SubjectKeyID) == len(gbcs.KeyID{})
-}
-
-// maxPathDepth bounds the walk up the certification path: SMKI paths are
-// root → issuing CA → end entity.
-const maxPathDepth = 4
-
-// chainTo finds cert's issuer among path and walks up until it reaches
-// root (when the device has a root anchor) or runs out of issuers (when it
-// has none, the path's top certificate is taken on trust, as the RTDS
-// device with no published root must). It returns the certificates whose
-// validity the device checks: cert and the path certificates above it,
-// never the root anchor, which like every anchor is not time-checked. nil
-// means no chain.
-func chainTo(cert *smki.Certificate, path []*smki.Certificate, root *smki.Certificate) []*smki.Certificate {
-	chain := []*smki.Certificate{cert}
-	c := cert
-	for range maxPathDepth {
-		if root != nil && c.Issuer.Equal(root.Subject) && c.CheckSignatureFrom(root) == nil {
-			return chain
-		}
-		parent := issuerIn(c, path, chain)
-		if parent == nil {
-			if root == nil && len(chain) > 1 {
-				return chain
-			}
-			return nil
-		}
-		if root != nil && bytes.Equal(parent.Raw, root.Raw) {
-			return chain // the path repeats the root anchor itself
-		}
-		chain = append(chain, parent)
-		c = parent
-	}
-	return nil
-}
-
-// issuerIn returns the path certificate that issued c, skipping those
-// already in the chain so a looping path ends.
-func issuerIn(c *smki.Certificate, path, chain []*smki.Certificate) *smki.Certificate {
-	for _, p := range path {
-		if !c.Issuer.Equal(p.Subject) || containsCert(chain, p) {
-			continue
-		}
-		if c.CheckSignatureFrom(p) == nil {
-			return p
-		}
-	}
-	return nil
-}
-
-func containsCert(list []*smki.Certificate, c *smki.Certificate) bool {
-	for _, x := range list {
-		if x == c || bytes.Equal(x.Raw, c.Raw) {
-			return true
-		}
-	}
-	return false
 }

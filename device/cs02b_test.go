@@ -235,7 +235,9 @@ func TestReplacementCertificateChecks(t *testing.T) {
 		}
 	})
 	t.Run("fail/not-a-certificate", func(t *testing.T) {
-		_, o := run(t, func(c *gbcs.UpdateSecurityCredentials) { c.Replacements[0].Certificate = []byte{0x30, 0x03, 0x02, 0x01, 0x00} })
+		_, o := run(t, func(c *gbcs.UpdateSecurityCredentials) {
+			c.Replacements[0].Certificate = []byte{0x30, 0x03, 0x02, 0x01, 0x00}
+		})
 		if got := statuses(o); !slices.Equal(got, []gbcs.Status{gbcs.StatusBadCertificate, ok, ok}) {
 			t.Errorf("statuses %v", got)
 		}
@@ -253,6 +255,34 @@ func TestReplacementCertificateChecks(t *testing.T) {
 			c.CertificationPath = append(c.CertificationPath, other.OrgCA.Cert)
 		})
 		if got := statuses(o); !slices.Equal(got, []gbcs.Status{gbcs.StatusNoTrustAnchor, ok, ok}) {
+			t.Errorf("statuses %v", got)
+		}
+	})
+	t.Run("ok/path-repeats-root", func(t *testing.T) {
+		_, o := run(t, func(c *gbcs.UpdateSecurityCredentials) { c.CertificationPath = [][]byte{p.Root.Cert, p.OrgCA.Cert} })
+		if got := statuses(o); !slices.Equal(got, []gbcs.Status{ok, ok, ok}) {
+			t.Errorf("statuses %v", got)
+		}
+	})
+	t.Run("ok/no-root-anchor-trusts-path-top", func(t *testing.T) {
+		// Without a root anchor (the RTDS device) the device can only check
+		// that the path issued the certificate: another PKI's path passes.
+		cfg, _ := ESMEConfig(p, 1, newClock(deviceNow).Now)
+		cfg.Anchors = slices.DeleteFunc(cfg.Anchors, func(a Anchor) bool { return keyOf(a.Cell) == cellRoot })
+		d, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		other := otherPKI(t)
+		b := body623(other, 2)
+		res := mustHandle(t, d, frame(t, p.TCoS, d.EUI(), cmd623(t, b, 1)))
+		if got := statuses(res.Outcome); !slices.Equal(got, []gbcs.Status{ok, ok, ok}) {
+			t.Errorf("statuses %v", got)
+		}
+		// It still needs the issuer in the path.
+		b.CertificationPath = [][]byte{p.OrgCA.Cert}
+		res = mustHandle(t, d, frame(t, p.TCoS, d.EUI(), cmd623(t, b, 2)))
+		if got := statuses(res.Outcome); !slices.Equal(got, []gbcs.Status{gbcs.StatusNoTrustAnchor, gbcs.StatusNoTrustAnchor, gbcs.StatusNoTrustAnchor}) {
 			t.Errorf("statuses %v", got)
 		}
 	})

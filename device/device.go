@@ -22,6 +22,13 @@
 //   - CS02a (Provide Security Credential Details): reports the cells of the
 //     requested roles.
 //
+// Originator counters are kept per remote-party role, as GBCS devices keep
+// them, not per key: the migration command (mode 6, no [4] floor) leaves
+// the transitionalCoS counter where the TCoS key left it, and the ECoS key
+// must continue above it. The grouping-header originator must be the
+// entity whose certificate is in the authorising cell, since that is where
+// the response goes.
+//
 // A command that fails authentication changes nothing and gets no response:
 // Handle returns a *RejectError naming the Reason. Faults (drop, delay,
 // busy, reject, partial failure) are injected deterministically through
@@ -41,6 +48,7 @@
 package device
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdh"
 	"crypto/ecdsa"
@@ -233,6 +241,13 @@ func (d *Device) AnchorSKI(c gbcs.Cell) (gbcs.KeyID, bool) {
 	}
 	_, ski := identity(cert)
 	return ski, true
+}
+
+// Trusts reports whether cell c holds exactly the certificate der (e.g.
+// the ECoS certificate after migration).
+func (d *Device) Trusts(c gbcs.Cell, der []byte) bool {
+	cert, ok := d.Anchor(c)
+	return ok && bytes.Equal(cert.Raw, der)
 }
 
 // TransitionalCoS returns the certificate in the transitionalCoS

@@ -85,7 +85,8 @@ type Faults struct {
 	// Choose, when Fixed is zero, picks the fault for each command from its
 	// (parsed, not yet authenticated) message, e.g. by recipient or
 	// counter. It may be called from several goroutines at once (a Fleet
-	// serves its devices concurrently) and must be safe for that.
+	// serves its devices concurrently) and must be safe for that. It is
+	// called without the device's lock held, so it may inspect the device.
 	Choose func(cmd *gbcs.Message) Fault
 }
 

@@ -36,8 +36,9 @@ type FleetConfig struct {
 	KeySeed []byte
 }
 
-// DefaultKeySeed is the public seed of derived fleet device keys.
-var DefaultKeySeed = []byte("ecos devicesim test fleet")
+// DefaultKeySeed is the public seed of derived fleet device keys (a
+// constant: no package-level mutable state).
+const DefaultKeySeed = "ecos devicesim test fleet"
 
 // Fleet is a set of devices addressed by EUI-64. It is safe for
 // concurrent use; devices handle their commands in parallel.
@@ -92,7 +93,7 @@ func NewFleet(cfg FleetConfig) (*Fleet, error) {
 	}
 	seed := cfg.KeySeed
 	if seed == nil {
-		seed = DefaultKeySeed
+		seed = []byte(DefaultKeySeed)
 	}
 	e := &env{now: cfg.Now, rand: cfg.Rand, certs: newCertCache(), keys: newKeyDeriver(seed)}
 	faults := cfg.Faults
@@ -192,6 +193,25 @@ func (f *Fleet) Handle(frame []byte) (*Result, error) {
 		f.pmu.Unlock()
 	}
 	return res, err
+}
+
+// NextDue is the earliest execution time of any held command in the
+// fleet, so a simulator knows when to call Tick.
+func (f *Fleet) NextDue() (time.Time, bool) {
+	f.pmu.Lock()
+	devs := make([]*Device, 0, len(f.pending))
+	for d := range f.pending {
+		devs = append(devs, d)
+	}
+	f.pmu.Unlock()
+	var next time.Time
+	found := false
+	for _, d := range devs {
+		if t, ok := d.NextDue(); ok && (!found || t.Before(next)) {
+			next, found = t, true
+		}
+	}
+	return next, found
 }
 
 // Tick runs the held commands due at now on every device (see

@@ -117,7 +117,7 @@ func (d *Device) Tick(now time.Time) ([]Alert, error) {
 
 // run executes one held command and commits it together with its alert.
 func (d *Device) run(p *pending, now time.Time) (Alert, error) {
-	outcome, cells, seqs := d.execute(p.cmd, p.authKey, p.rule, now, p.fault, d.cells, d.seqs)
+	outcome, newCells, newSeqs := d.execute(p.cmd, p.authKey, p.rule, now, p.fault, d.cells, d.seqs)
 	code := gbcs.AlertFutureDatedSuccess
 	for _, o := range outcome.Outcomes {
 		if o.Status != gbcs.StatusSuccess {
@@ -133,7 +133,7 @@ func (d *Device) run(p *pending, now time.Time) (Alert, error) {
 	if err != nil {
 		return Alert{}, err
 	}
-	d.cells, d.seqs = cells, seqs
+	d.cells, d.seqs = newCells, newSeqs
 	d.alertCounter++
 	d.pending = slices.DeleteFunc(slices.Clone(d.pending), func(q *pending) bool { return q == p })
 	return Alert{Frame: frame, Device: d.id, Recipient: p.originator, Counter: d.alertCounter,

@@ -53,10 +53,15 @@ func (d *Device) Handle(frame []byte) (*Result, error) {
 
 // handleFrame is Handle after decoding; a Fleet decodes once to route.
 func (d *Device) handleFrame(f *gbcs.Frame) (*Result, error) {
+	m := &f.Message
+	// The hook runs outside the lock, so it may look at the device (or the
+	// fleet) to decide.
+	d.mu.Lock()
+	faults := d.currentFaults()
+	d.mu.Unlock()
+	fault := faults.pick(m)
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	m := &f.Message
-	fault := d.currentFaults().pick(m)
 	res := &Result{Originator: m.Originator, Counter: m.Counter, Code: m.Code, Fault: fault, Delay: fault.Delay}
 	switch fault.Kind {
 	case FaultDropCommand:

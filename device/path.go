@@ -1,0 +1,89 @@
+package device
+
+import "github.com/ecos-cos/ecos/smki"
+
+// maxPathDepth bounds the walk up a certification path: SMKI paths are
+// root → issuing CA → end entity, so four is generous, and the bound also
+// ends any loop a crafted path could form.
+const maxPathDepth = 4
+
+// certPath is one command's certificationPathCertificates and the device's
+// root anchor (nil when it has none). The three replacements of a 6.23
+// share one issuing CA, so what is known about a path certificate is
+// remembered for the command: its link to the root is checked once, not
+// once per replacement.
+type certPath struct {
+	certs []*smki.Certificate
+	root  *smki.Certificate
+	memo  map[*smki.Certificate]pathLink
+}
+
+// pathLink is a checked path certificate: the certificates above it, up
+// to and excluding the root anchor, and whether it chains at all.
+type pathLink struct {
+	above []*smki.Certificate
+	ok    bool
+}
+
+func newCertPath(certs []*smki.Certificate, root *smki.Certificate) *certPath {
+	return &certPath{certs: certs, root: root, memo: make(map[*smki.Certificate]pathLink)}
+}
+
+// chain finds cert's issuer among the path certificates and walks up until
+// it reaches the root anchor. A device without a root anchor (the RTDS
+// device: the ZA root is not published) takes the topmost path certificate
+// on trust, but still needs the replacement to be issued by one of them. It
+// returns the certificates whose validity the device checks: cert and the
+// path certificates above it, never the root anchor, which like every
+// anchor is not time-checked. nil means no chain (noTrustAnchor).
+func (p *certPath) chain(cert *smki.Certificate) []*smki.Certificate {
+	if p.issuedByRoot(cert) {
+		return []*smki.Certificate{cert}
+	}
+	parent := p.issuer(cert)
+	if parent == nil {
+		return nil
+	}
+	link := p.link(parent, 1)
+	if !link.ok {
+		return nil
+	}
+	return append([]*smki.Certificate{cert, parent}, link.above...)
+}
+
+// link checks path certificate c, depth levels above the replacement.
+func (p *certPath) link(c *smki.Certificate, depth int) pathLink {
+	if l, ok := p.memo[c]; ok {
+		return l
+	}
+	var l pathLink
+	if p.issuedByRoot(c) {
+		l.ok = true
+	} else if parent := p.issuer(c); parent == nil {
+		l.ok = p.root == nil // the top of the path, taken on trust only without a root anchor
+	} else if depth < maxPathDepth {
+		if up := p.link(parent, depth+1); up.ok {
+			l = pathLink{above: append([]*smki.Certificate{parent}, up.above...), ok: true}
+		}
+	}
+	p.memo[c] = l
+	return l
+}
+
+func (p *certPath) issuedByRoot(c *smki.Certificate) bool {
+	return p.root != nil && c.Issuer.Equal(p.root.Subject) && c.CheckSignatureFrom(p.root) == nil
+}
+
+// issuer returns the path certificate, other than c itself, whose key
+// signed c.
+func (p *certPath) issuer(c *smki.Certificate) *smki.Certificate {
+	for _, cand := range p.certs {
+		if cand == c || !c.Issuer.Equal(cand.Subject) {
+			continue
+		}
+		if c.CheckSignatureFrom(cand) == nil {
+			return cand
+		}
+	}
+	return nil
+}
