@@ -108,7 +108,25 @@ func (r *reader) peek() (*xml.StartElement, error) {
 }
 
 // open consumes the start tag of the element ns:local, which must come next.
+// No element of ours has attributes in the schema, so only namespace
+// declarations may ride on it: an xsi:type or xsi:nil would change what
+// the element means to a schema-aware reader, and we would not notice.
 func (r *reader) open(ns, local string) (xml.StartElement, error) {
+	se, err := r.openAttrs(ns, local)
+	if err != nil {
+		return xml.StartElement{}, err
+	}
+	for _, a := range se.Attr {
+		if !isNSDecl(a.Name) {
+			return xml.StartElement{}, r.fail("unexpected attribute %s", describe(a.Name))
+		}
+	}
+	return se, nil
+}
+
+// openAttrs is open for the few elements that have attributes; the caller
+// checks them.
+func (r *reader) openAttrs(ns, local string) (xml.StartElement, error) {
 	se, err := r.peek()
 	if err != nil {
 		return xml.StartElement{}, err
@@ -218,6 +236,20 @@ func (r *reader) skip() error {
 	return nil
 }
 
+// signature skips the optional enveloped ds:Signature that may close the
+// root and reports whether there was one. Checking it is package xmldsig's
+// job, on the bytes as received.
+func (r *reader) signature() (bool, error) {
+	ok, err := r.is(NSDSig, "Signature")
+	if err != nil || !ok {
+		return false, err
+	}
+	if err := r.skip(); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
 // end checks nothing but white space or comments follows the root.
 func (r *reader) end() error {
 	t, err := r.token()
@@ -228,6 +260,36 @@ func (r *reader) end() error {
 		return err
 	}
 	return r.fail("content after the root element: %T", t)
+}
+
+// isNSDecl reports whether an attribute is a namespace declaration
+// (xmlns="…" or xmlns:p="…").
+func isNSDecl(n xml.Name) bool {
+	return n.Space == "xmlns" || (n.Space == "" && n.Local == "xmlns")
+}
+
+// rootAttrs reads the root's schemaVersion (an xs:decimal, required) and
+// refuses any attribute but namespace declarations and schema location
+// hints (never xsi:type, which could swap the root's type).
+func (r *reader) rootAttrs(root xml.StartElement) (string, error) {
+	version := ""
+	for _, a := range root.Attr {
+		switch {
+		case a.Name.Space == "" && a.Name.Local == "schemaVersion":
+			version = strings.TrimSpace(a.Value)
+		case isNSDecl(a.Name):
+		case a.Name.Space == NSXSI && (a.Name.Local == "schemaLocation" || a.Name.Local == "noNamespaceSchemaLocation"):
+		default:
+			return "", r.fail("unexpected attribute %s", describe(a.Name))
+		}
+	}
+	if version == "" {
+		return "", r.fail("missing schemaVersion attribute")
+	}
+	if err := checkDecimal(version); err != nil {
+		return "", r.fail("schemaVersion: %v", err)
+	}
+	return version, nil
 }
 
 func describe(n xml.Name) string {

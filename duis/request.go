@@ -1,9 +1,7 @@
 package duis
 
 import (
-	"encoding/base64"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -14,6 +12,7 @@ type Request struct {
 	// UpdateSecurityCredentialsCoS is the SR 6.23 body.
 	UpdateSecurityCredentialsCoS *UpdateSecurityCredentialsCoS
 	// Signed reports whether a ds:Signature element closed the document.
+	// Only decoding sets it; Encode writes unsigned documents.
 	Signed bool
 }
 
@@ -65,26 +64,13 @@ func DecodeRequest(doc []byte) (*Request, error) {
 }
 
 func decodeRequest(r *reader) (*Request, error) {
-	root, err := r.open(NSRequest, "Request")
+	root, err := r.openAttrs(NSRequest, "Request")
 	if err != nil {
 		return nil, err
 	}
 	req := &Request{}
-	for _, a := range root.Attr {
-		switch {
-		case a.Name.Space == "" && a.Name.Local == "schemaVersion":
-			req.SchemaVersion = strings.TrimSpace(a.Value)
-		case a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns"):
-		case a.Name.Space == "http://www.w3.org/2001/XMLSchema-instance":
-		default:
-			return nil, r.fail("unexpected attribute %s", describe(a.Name))
-		}
-	}
-	if req.SchemaVersion == "" {
-		return nil, r.fail("missing schemaVersion attribute")
-	}
-	if _, err := strconv.ParseFloat(req.SchemaVersion, 64); err != nil {
-		return nil, r.fail("schemaVersion %q is not a decimal", req.SchemaVersion)
+	if req.SchemaVersion, err = r.rootAttrs(root); err != nil {
+		return nil, err
 	}
 	if err := decodeHeader(r, &req.Header); err != nil {
 		return nil, err
@@ -102,19 +88,20 @@ func decodeRequest(r *reader) (*Request, error) {
 	if body.Name.Space != NSRequest || body.Name.Local != "UpdateSecurityCredentialsCoS" {
 		return nil, r.fail("unsupported request body %s", describe(body.Name))
 	}
+	// The header names the service the body performs; a 6.23 body under
+	// another service reference is a malformed request, not a 6.23.
+	if req.Header.ServiceReference != ServiceReferenceCoS || req.Header.ServiceReferenceVariant != ServiceReferenceCoS {
+		return nil, r.fail("body UpdateSecurityCredentialsCoS needs ServiceReference and ServiceReferenceVariant %s, header has %s and %s",
+			ServiceReferenceCoS, req.Header.ServiceReference, req.Header.ServiceReferenceVariant)
+	}
 	if req.UpdateSecurityCredentialsCoS, err = decodeCoS(r); err != nil {
 		return nil, err
 	}
 	if err := r.close(); err != nil { // Body
 		return nil, err
 	}
-	if ok, err := r.is(NSDSig, "Signature"); err != nil {
+	if req.Signed, err = r.signature(); err != nil {
 		return nil, err
-	} else if ok {
-		if err := r.skip(); err != nil {
-			return nil, err
-		}
-		req.Signed = true
 	}
 	if err := r.close(); err != nil { // Request
 		return nil, err
@@ -129,46 +116,35 @@ func decodeHeader(r *reader, h *Header) error {
 	if _, err := r.open(NSRequest, "Header"); err != nil {
 		return err
 	}
-	s, err := r.text(NSRequest, "RequestID")
-	if err != nil {
+	var err error
+	if h.RequestID, err = r.requestID(NSRequest, "RequestID"); err != nil {
 		return err
 	}
-	if h.RequestID, err = ParseRequestID(s); err != nil {
-		return errorf(r.where()+"/RequestID", "%v", err)
-	}
-	if ok, err := r.is(NSRequest, "FirstInSequence"); err != nil {
-		return err
-	} else if ok {
+	if err := r.optional(NSRequest, "FirstInSequence", func() error {
 		b, err := r.boolean(NSRequest, "FirstInSequence")
-		if err != nil {
-			return err
-		}
 		h.FirstInSequence = &b
-	}
-	if ok, err := r.is(NSRequest, "PrecedingServiceRequestID"); err != nil {
 		return err
-	} else if ok {
-		s, err := r.text(NSRequest, "PrecedingServiceRequestID")
-		if err != nil {
-			return err
-		}
-		id, err := ParseRequestID(s)
-		if err != nil {
-			return errorf(r.where()+"/PrecedingServiceRequestID", "%v", err)
-		}
+	}); err != nil {
+		return err
+	}
+	if err := r.optional(NSRequest, "PrecedingServiceRequestID", func() error {
+		id, err := r.requestID(NSRequest, "PrecedingServiceRequestID")
 		h.PrecedingServiceRequestID = &id
+		return err
+	}); err != nil {
+		return err
 	}
 	cv, err := r.text(NSRequest, "CommandVariant")
 	if err != nil {
 		return err
 	}
-	if h.CommandVariant, err = strconv.Atoi(cv); err != nil || h.CommandVariant < 1 || h.CommandVariant > 8 {
-		return errorf(r.where()+"/CommandVariant", "%q is not a command variant 1..8", cv)
+	if h.CommandVariant, err = strconv.Atoi(cv); err != nil || checkCommandVariant(h.CommandVariant) != nil {
+		return r.failAt("CommandVariant", "%q is not a command variant 1..8", cv)
 	}
-	if h.ServiceReference, err = r.text(NSRequest, "ServiceReference"); err != nil {
+	if h.ServiceReference, err = r.checked(NSRequest, "ServiceReference", checkServiceReference); err != nil {
 		return err
 	}
-	if h.ServiceReferenceVariant, err = r.text(NSRequest, "ServiceReferenceVariant"); err != nil {
+	if h.ServiceReferenceVariant, err = r.checked(NSRequest, "ServiceReferenceVariant", checkServiceReference); err != nil {
 		return err
 	}
 	return r.close()
@@ -179,31 +155,23 @@ func decodeCoS(r *reader) (*UpdateSecurityCredentialsCoS, error) {
 		return nil, err
 	}
 	u := &UpdateSecurityCredentialsCoS{}
-	if ok, err := r.is(NSRequest, "ExecutionDateTime"); err != nil {
-		return nil, err
-	} else if ok {
-		s, err := r.text(NSRequest, "ExecutionDateTime")
-		if err != nil {
-			return nil, err
-		}
-		t, err := parseDateTime(s)
-		if err != nil {
-			return nil, errorf(r.where()+"/ExecutionDateTime", "%v", err)
-		}
+	if err := r.optional(NSRequest, "ExecutionDateTime", func() error {
+		t, err := r.dateTime(NSRequest, "ExecutionDateTime")
 		u.ExecutionDateTime = &t
+		return err
+	}); err != nil {
+		return nil, err
 	}
 	var err error
 	if u.SupplierFloorSeqNumber, err = r.floor(NSRequest, "SupplierFloorSeqNumber"); err != nil {
 		return nil, err
 	}
-	if ok, err := r.is(NSRequest, "SupplierPrepaymentTopUpFloorSeqNumber"); err != nil {
-		return nil, err
-	} else if ok {
+	if err := r.optional(NSRequest, "SupplierPrepaymentTopUpFloorSeqNumber", func() error {
 		n, err := r.floor(NSRequest, "SupplierPrepaymentTopUpFloorSeqNumber")
-		if err != nil {
-			return nil, err
-		}
 		u.SupplierPrepaymentTopUpFloorSeqNumber = &n
+		return err
+	}); err != nil {
+		return nil, err
 	}
 	if _, err := r.open(NSRequest, "SupplierReplacementCertificates"); err != nil {
 		return nil, err
@@ -211,19 +179,17 @@ func decodeCoS(r *reader) (*UpdateSecurityCredentialsCoS, error) {
 	if u.DigitalSigningCertificate, err = r.base64(NSRequest, "DigitalSigningCertificate"); err != nil {
 		return nil, err
 	}
-	if ok, err := r.is(NSRequest, "KeyAgreementCertificate"); err != nil {
+	if err := r.optional(NSRequest, "KeyAgreementCertificate", func() (err error) {
+		u.KeyAgreementCertificate, err = r.base64(NSRequest, "KeyAgreementCertificate")
+		return err
+	}); err != nil {
 		return nil, err
-	} else if ok {
-		if u.KeyAgreementCertificate, err = r.base64(NSRequest, "KeyAgreementCertificate"); err != nil {
-			return nil, err
-		}
 	}
-	if ok, err := r.is(NSRequest, "KeyAgreementTopUpCertificate"); err != nil {
+	if err := r.optional(NSRequest, "KeyAgreementTopUpCertificate", func() (err error) {
+		u.KeyAgreementTopUpCertificate, err = r.base64(NSRequest, "KeyAgreementTopUpCertificate")
+		return err
+	}); err != nil {
 		return nil, err
-	} else if ok {
-		if u.KeyAgreementTopUpCertificate, err = r.base64(NSRequest, "KeyAgreementTopUpCertificate"); err != nil {
-			return nil, err
-		}
 	}
 	if err := r.close(); err != nil {
 		return nil, err
@@ -239,8 +205,8 @@ func decodeCoS(r *reader) (*UpdateSecurityCredentialsCoS, error) {
 		if !ok {
 			break
 		}
-		if len(u.CertificationPath) == 3 {
-			return nil, r.fail("more than 3 certification path certificates")
+		if len(u.CertificationPath) == maxPathCertificates {
+			return nil, r.fail("more than %d certification path certificates", maxPathCertificates)
 		}
 		c, err := r.base64(NSRequest, "Certificate")
 		if err != nil {
@@ -257,74 +223,11 @@ func decodeCoS(r *reader) (*UpdateSecurityCredentialsCoS, error) {
 	if u.ApplyTimeBasedCPVChecks, err = r.boolean(NSRequest, "ApplyTimeBasedCPVChecks"); err != nil {
 		return nil, err
 	}
-	if u.ImportMPxN, err = r.text(NSRequest, "ImportMPxN"); err != nil {
+	if u.ImportMPxN, err = r.checked(NSRequest, "ImportMPxN", checkMPxN); err != nil {
 		return nil, err
-	}
-	if len(u.ImportMPxN) < 1 || len(u.ImportMPxN) > 13 {
-		return nil, errorf(r.where()+"/ImportMPxN", "length %d, want 1..13", len(u.ImportMPxN))
 	}
 	if err := r.close(); err != nil {
 		return nil, err
 	}
 	return u, nil
-}
-
-func (r *reader) boolean(ns, local string) (bool, error) {
-	s, err := r.text(ns, local)
-	if err != nil {
-		return false, err
-	}
-	switch s {
-	case "true", "1":
-		return true, nil
-	case "false", "0":
-		return false, nil
-	}
-	return false, errorf(r.where()+"/"+local, "%q is not an xs:boolean", s)
-}
-
-// floor reads a floorSequenceNumber: a non-negative integer ≤ 2^63−1.
-func (r *reader) floor(ns, local string) (uint64, error) {
-	s, err := r.text(ns, local)
-	if err != nil {
-		return 0, err
-	}
-	n, err := strconv.ParseUint(strings.TrimPrefix(s, "+"), 10, 63)
-	if err != nil {
-		return 0, errorf(r.where()+"/"+local, "%q is not an integer in 0..9223372036854775807", s)
-	}
-	return n, nil
-}
-
-func (r *reader) base64(ns, local string) ([]byte, error) {
-	s, err := r.text(ns, local)
-	if err != nil {
-		return nil, err
-	}
-	// xs:base64Binary allows white space anywhere; Java signers wrap lines.
-	s = strings.Map(func(c rune) rune {
-		if c == ' ' || c == '\n' || c == '\r' || c == '\t' {
-			return -1
-		}
-		return c
-	}, s)
-	b, err := base64.StdEncoding.Strict().DecodeString(s)
-	if err != nil {
-		return nil, errorf(r.where()+"/"+local, "invalid base64: %v", err)
-	}
-	if len(b) == 0 {
-		return nil, errorf(r.where()+"/"+local, "empty certificate")
-	}
-	return b, nil
-}
-
-// parseDateTime reads xs:dateTime. DUIS always sends a zone; a time without
-// one would be ambiguous for a future-dated command, so it is refused.
-func parseDateTime(s string) (time.Time, error) {
-	for _, layout := range []string{"2006-01-02T15:04:05.999999999Z07:00", "2006-01-02T15:04:05Z07:00"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC(), nil
-		}
-	}
-	return time.Time{}, errorf("", "%q is not an xs:dateTime with a time zone", s)
 }

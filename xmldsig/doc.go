@@ -1,0 +1,35 @@
+// Package xmldsig verifies and produces the enveloped XML signature that
+// every DUIS message carries (DUIS 5.x, as the DCC Boxed signing tool and
+// the DSP produce it), and nothing else.
+//
+// Role: codec for the DUIS signature profile, docs/dcc-formats.md §2.5:
+//
+//   - SignedInfo: exclusive C14N, ECDSA-SHA256, exactly one Reference
+//     URI="" whose only Transform is enveloped-signature, SHA-256 digest;
+//   - the digest covers the inclusive C14N 1.0 (no comments) of the whole
+//     document with the ds:Signature element removed;
+//   - SignatureValue is the 64-byte r‖s of ECDSA P-256;
+//   - KeyInfo names the signer only by X509IssuerSerial, resolved against
+//     the caller's certificate store (CertFinder).
+//
+// Verify is deliberately not a general XML-DSig implementation: anything
+// outside that profile (other algorithms, Id references, extra transforms,
+// Objects, Manifests, a second signature, a signature that is not the last
+// child of the root) is refused before any cryptography runs, which is what
+// shuts out signature-wrapping attacks. Sign produces exactly that profile,
+// in the shape the Java reference signer emits, and changes no byte of the
+// document outside the ds:Signature element.
+//
+// Trust level: parses untrusted XML. Input is size- and depth-limited,
+// DTDs and processing instructions are refused (so no entity expansion or
+// external fetch can happen: encoding/xml also refuses unknown entities),
+// and the namespace well-formedness rules encoding/xml skips are enforced
+// before a DOM is built. The only bytes a caller may trust after Verify are
+// Verified.Digested: the canonical form that was actually hashed. Decode
+// those, never the original document, so nothing the canonicaliser drops
+// (comments, a DOCTYPE, attribute order, redundant namespace declarations)
+// can smuggle content past the signature.
+//
+// The package never logs, reads no clock and keeps no state; signing takes
+// a crypto.Signer and an io.Reader.
+package xmldsig
