@@ -75,7 +75,7 @@ func (*QuarantinedRequest) element() string { return "QuarantinedRequest" }
 
 func (a *QuarantinedRequest) validate(p string) error {
 	if err := checkEnum(string(a.Breach), breaches); err != nil {
-		return invalidf(p, "breach: %v", err)
+		return invalidf(strings.TrimSuffix(p, "/"), "breach: %v", err)
 	}
 	return nil
 }

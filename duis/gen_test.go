@@ -234,7 +234,7 @@ var genResponse = rapid.Custom(func(t *rapid.T) *Response {
 
 var genReplacementOutcome = rapid.Custom(func(t *rapid.T) ReplacementOutcome {
 	return ReplacementOutcome{
-		StatusCode:              genOptEnum(t, "StatusCode", credentialStatus),
+		StatusCode:              genOptStatus(t, "StatusCode"),
 		CertificateType:         genOptEnum(t, "CertificateType", certificateTypes),
 		RemotePartyRole:         genOptEnum(t, "RemotePartyRole", remotePartyRoles),
 		ExistingRemotePartyID:   genEUI(t, "ExistingRemotePartyID"),
@@ -278,3 +278,13 @@ var genGBCSResponse = rapid.Custom(func(t *rapid.T) *GBCSResponse {
 	}
 	return g
 })
+
+func genOptStatus(t *rapid.T, label string) *StatusASN1 {
+	if !rapid.Bool().Draw(t, label+"?") {
+		return nil
+	}
+	return &StatusASN1{
+		ResponseCode: rapid.OneOf(rapid.SampledFrom([]int64{0, 5, 10, 17, 30, 127}), rapid.Int64()).Draw(t, label+"ResponseCode"),
+		ASN1Status:   genEnum(t, label+"ASN1Status", credentialStatus),
+	}
+}

@@ -66,15 +66,24 @@ type RemotePartySeqNumberChange struct {
 }
 
 // ReplacementOutcome is ra:ReplacementOutcome: one cell's result.
-// StatusCode is the ASN1Status inside ra:StatusASN1.
 type ReplacementOutcome struct {
-	StatusCode              string
+	StatusCode              *StatusASN1
 	CertificateType         string
 	RemotePartyRole         string
 	ExistingRemotePartyID   eui.EUI
 	NewRemotePartyID        eui.EUI
 	ExistingCertificateHash []byte
 	NewCertificateHash      []byte
+}
+
+// StatusASN1 is ra:StatusASN1: the device's ENUMERATED status for a cell,
+// as its number (the required ResponseCode attribute: 0 success,
+// 5 badCertificate, 10 noTrustAnchor, 17 insufficientMemory, 30
+// resourcesBusy, 127 other in GBCS) and its name (one of the Status
+// constants). gbcs.Status gives both.
+type StatusASN1 struct {
+	ResponseCode int64
+	ASN1Status   string
 }
 
 // ra:ExecutionOutcome/CredentialsReplacementMode values.
@@ -202,8 +211,10 @@ func (o *ExecutionOutcome) validate(p string) error {
 }
 
 func (o *ReplacementOutcome) validate(p string) error {
-	if err := checkOptionalEnum(o.StatusCode, credentialStatus); err != nil {
-		return invalidf(p+"StatusCode/ASN1Status", "%v", err)
+	if o.StatusCode != nil {
+		if err := checkEnum(o.StatusCode.ASN1Status, credentialStatus); err != nil {
+			return invalidf(p+"StatusCode/ASN1Status", "%v", err)
+		}
 	}
 	if err := checkOptionalEnum(o.CertificateType, certificateTypes); err != nil {
 		return invalidf(p+"CertificateType", "%v", err)
@@ -316,9 +327,9 @@ func (o *ExecutionOutcome) encode(w *writer) {
 
 func (o *ReplacementOutcome) encode(w *writer) {
 	w.start("ra:ReplacementOutcome")
-	if o.StatusCode != "" {
-		w.start("ra:StatusCode")
-		w.text("ra:ASN1Status", o.StatusCode)
+	if o.StatusCode != nil {
+		w.start("ra:StatusCode", attr{"ResponseCode", strconv.FormatInt(o.StatusCode.ResponseCode, 10)})
+		w.text("ra:ASN1Status", o.StatusCode.ASN1Status)
 		w.end("ra:StatusCode")
 	}
 	if o.CertificateType != "" {

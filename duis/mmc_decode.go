@@ -3,6 +3,7 @@ package duis
 import (
 	"encoding/hex"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -265,16 +266,9 @@ func decodeReplacementOutcome(r *reader) (*ReplacementOutcome, error) {
 		return nil, err
 	}
 	o := &ReplacementOutcome{}
-	if err := r.optional(ns, "StatusCode", func() error {
-		if _, err := r.open(ns, "StatusCode"); err != nil {
-			return err
-		}
-		s, err := r.enum(ns, "ASN1Status", credentialStatus)
-		if err != nil {
-			return err
-		}
-		o.StatusCode = s
-		return r.close()
+	if err := r.optional(ns, "StatusCode", func() (err error) {
+		o.StatusCode, err = decodeStatusASN1(r)
+		return err
 	}); err != nil {
 		return nil, err
 	}
@@ -323,4 +317,36 @@ func decodeReplacementOutcome(r *reader) (*ReplacementOutcome, error) {
 // enum reads a text element holding one of the schema's enumerated values.
 func (r *reader) enum(ns, local string, values []string) (string, error) {
 	return r.checked(ns, local, func(s string) error { return checkEnum(s, values) })
+}
+
+func decodeStatusASN1(r *reader) (*StatusASN1, error) {
+	const ns = NSResponseAndAlert
+	se, err := r.openAttrs(ns, "StatusCode")
+	if err != nil {
+		return nil, err
+	}
+	st := &StatusASN1{}
+	seen := false
+	for _, a := range se.Attr {
+		switch {
+		case a.Name.Space == "" && a.Name.Local == "ResponseCode":
+			if st.ResponseCode, err = strconv.ParseInt(strings.TrimSpace(a.Value), 10, 64); err != nil {
+				return nil, r.fail("ResponseCode %q is not an integer", truncate(a.Value))
+			}
+			seen = true
+		case isNSDecl(a.Name):
+		default:
+			return nil, r.fail("unexpected attribute %s", describe(a.Name))
+		}
+	}
+	if !seen {
+		return nil, r.fail("missing ResponseCode attribute")
+	}
+	if st.ASN1Status, err = r.enum(ns, "ASN1Status", credentialStatus); err != nil {
+		return nil, err
+	}
+	if err := r.close(); err != nil {
+		return nil, err
+	}
+	return st, nil
 }

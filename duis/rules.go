@@ -58,9 +58,11 @@ func checkLength(s string, minLen, maxLen int) error {
 
 // checkDecimal accepts the xs:decimal lexical form used by schemaVersion.
 // strconv.ParseFloat is not enough: it also takes "1e3", "Inf" and hex.
+// Versions are short ("5.4"); the length cap keeps them inside what every
+// XSD validator holds (libxml2: 24 digits).
 func checkDecimal(s string) error {
 	t := strings.TrimLeft(s, "+-")
-	if len(s)-len(t) > 1 || len(t) > 32 {
+	if len(s)-len(t) > 1 || len(t) > maxDecimalLen {
 		return fmt.Errorf("%q is not an xs:decimal", s)
 	}
 	intPart, frac, _ := strings.Cut(t, ".")
@@ -120,6 +122,8 @@ func checkSerial(n *big.Int) error {
 }
 
 const maxSerialDigits = 64
+
+const maxDecimalLen = 16
 
 // maxPathCertificates is CertificationPathCertificates' maxOccurs.
 const maxPathCertificates = 3
