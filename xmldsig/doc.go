@@ -20,6 +20,15 @@
 // in the shape the Java reference signer emits, and changes no byte of the
 // document outside the ds:Signature element.
 //
+// Two legal XML constructs are refused (ProfileViolation) because the
+// canonical form computed here would differ from libxml2's and Java's, and
+// a silent digest mismatch would be the worse answer: attributes from more
+// than one namespace on one element (goxmldsig orders them by local name,
+// not namespace URI) and a literal tab or line break inside an attribute
+// value (encoding/xml does not normalise it to a space). DUIS uses
+// neither. Everything else is compared byte for byte with xmllint's C14N
+// in the tests, on the DCC vectors and on generated documents.
+//
 // Trust level: parses untrusted XML. Input is size- and depth-limited,
 // DTDs and processing instructions are refused (so no entity expansion or
 // external fetch can happen: encoding/xml also refuses unknown entities),
@@ -27,7 +36,7 @@
 // before a DOM is built. The only bytes a caller may trust after Verify are
 // Verified.Digested: the canonical form that was actually hashed. Decode
 // those, never the original document, so nothing the canonicaliser drops
-// (comments, a DOCTYPE, attribute order, redundant namespace declarations)
+// (comments, character references, attribute order, redundant namespace declarations)
 // can smuggle content past the signature.
 //
 // The package never logs, reads no clock and keeps no state; signing takes

@@ -5,15 +5,9 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/beevik/etree"
-)
-
-const (
-	nsXML   = "http://www.w3.org/XML/1998/namespace"
-	nsXMLNS = "http://www.w3.org/2000/xmlns/"
 )
 
 // document is an input that passed screening: its DOM, and the byte layout
@@ -36,10 +30,11 @@ type layout struct {
 	lastIsSig   bool   // … and whether that child is a ds:Signature
 }
 
-// parse screens b, then builds the DOM. Screening comes first so that no
-// DOM is ever built from a document we would refuse, and so that the DOM
-// (etree keeps prefixes, not namespaces) can trust every prefix to be
-// declared exactly once per element.
+// parse screens b and builds its DOM in one pass over the tokens, so the
+// checks and the tree cannot disagree about what the document says (two
+// parsers reading one input differently is how wrapping attacks start),
+// and the DOM (etree keeps prefixes, not namespaces) can trust every
+// prefix to be declared and every attribute to be unique.
 func parse(b []byte, lim limits) (*document, error) {
 	if len(b) > lim.maxSize {
 		return nil, errorf(Hostile, "document is %d bytes; the limit is %d", len(b), lim.maxSize)
@@ -52,38 +47,49 @@ func parse(b []byte, lim limits) (*document, error) {
 	if !utf8.Valid(b) {
 		return nil, errorf(Malformed, "document is not valid UTF-8")
 	}
-	lay, err := screen(b, lim)
+	// A UTF-8 byte order mark is legal before the declaration; encoding/xml
+	// would read it as text. Offsets are shifted back for Sign.
+	text := bytes.TrimPrefix(b, utf8BOM)
+	tree := etree.NewDocument()
+	lay, err := screen(text, lim, &tree.Element)
 	if err != nil {
 		return nil, err
 	}
-	tree := etree.NewDocument()
-	tree.ReadSettings = etree.ReadSettings{MaxDepth: lim.maxDepth}
-	if err := tree.ReadFromBytes(b); err != nil {
-		return nil, errorf(Malformed, "%v", err) // unreachable after screening
+	lay.shift(len(b) - len(text))
+	return &document{raw: b, root: tree.Root(), layout: lay}, nil
+}
+
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+// shift moves every offset by n bytes.
+func (l *layout) shift(n int) {
+	l.rootEnd += n
+	l.lastChild.start += n
+	l.lastChild.end += n
+	for i := range l.signatures {
+		l.signatures[i].start += n
+		l.signatures[i].end += n
 	}
-	root := tree.Root()
-	if root == nil {
-		return nil, errorf(Malformed, "no root element")
-	}
-	return &document{raw: b, root: root, layout: lay}, nil
 }
 
 // frame is one open element during screening.
 type frame struct {
+	el     *etree.Element
 	name   xml.Name // as written: Space is the prefix
 	nsMark int      // len(bindings) before this element's declarations
 	start  int      // offset of "<"
 	isSig  bool     // an outermost ds:Signature
 }
 
-type binding struct{ prefix, uri string }
-
-// screen walks the raw tokens once. encoding/xml (Strict, no Entity map)
-// already refuses unknown entities and bad syntax; screen adds what it
-// leaves out: DTDs and processing instructions, the depth limit, a single
-// root, matching end tags, and the namespace rules of XML Namespaces 1.0
-// (declared prefixes, reserved prefixes, unique expanded attribute names).
-func screen(b []byte, lim limits) (layout, error) {
+// screen walks the raw tokens once and appends the root element it reads
+// to doc. encoding/xml (Strict, no Entity map) already refuses unknown
+// entities and bad syntax; screen adds what it leaves out: DTDs and
+// processing instructions, the depth limit, a single root, matching end
+// tags, and the namespace rules of XML Namespaces 1.0 (declared prefixes,
+// reserved prefixes, unique expanded attribute names). What lies outside
+// the root (comments, whitespace) is not part of the canonical form and
+// is not kept.
+func screen(b []byte, lim limits, doc *etree.Element) (layout, error) {
 	var (
 		lay      layout
 		stack    []frame
@@ -114,11 +120,19 @@ func screen(b []byte, lim limits) (layout, error) {
 			return lay, errorf(Hostile, "<!%s…> is not allowed: DUIS documents carry no DTD or entity declarations", excerpt(string(t)))
 		case xml.Comment:
 			// Allowed: canonicalisation without comments drops them, and
-			// callers decode the canonical bytes.
-		case xml.CharData:
-			if len(stack) == 0 && !isXMLSpace(t) {
-				return lay, errorf(Malformed, "text outside the root element")
+			// callers decode the canonical bytes. Kept in the DOM so that
+			// the profile can refuse them inside the signature.
+			if len(stack) > 0 {
+				stack[len(stack)-1].el.CreateComment(string(t))
 			}
+		case xml.CharData:
+			if len(stack) == 0 {
+				if !isXMLSpace(t) {
+					return lay, errorf(Malformed, "text outside the root element")
+				}
+				continue
+			}
+			stack[len(stack)-1].el.CreateText(string(t))
 		case xml.StartElement:
 			if len(stack) == 0 {
 				if rootSeen {
@@ -140,7 +154,22 @@ func screen(b []byte, lim limits) (layout, error) {
 			if err := checkAttrs(bindings, t); err != nil {
 				return lay, err
 			}
-			f := frame{name: t.Name, nsMark: mark, start: start}
+			if literalSpaceInValue(b[start:d.InputOffset()]) {
+				// XML normalises such a character to a space; encoding/xml
+				// keeps it, so our canonical form would differ from the
+				// signer's. DUIS attribute values are single tokens anyway.
+				return lay, errorf(ProfileViolation, "<%s> has a literal tab or line break in an attribute value, which is not supported (write &#9; or &#10;)",
+					excerpt(qname(t.Name)))
+			}
+			parent := doc
+			if len(stack) > 0 {
+				parent = stack[len(stack)-1].el
+			}
+			el := parent.CreateElement(qname(t.Name))
+			for _, a := range t.Attr {
+				el.CreateAttr(qname(a.Name), a.Value)
+			}
+			f := frame{el: el, name: t.Name, nsMark: mark, start: start}
 			if !inSig && uri == nsDSig && t.Name.Local == "Signature" {
 				f.isSig, inSig = true, true
 			}
@@ -180,92 +209,22 @@ func screen(b []byte, lim limits) (layout, error) {
 	return lay, nil
 }
 
-// declare pushes the namespace declarations of t, refusing those XML
-// Namespaces 1.0 forbids.
-func declare(bindings []binding, t xml.StartElement) ([]binding, error) {
-	for _, a := range t.Attr {
+// literalSpaceInValue reports whether a raw start tag has a literal tab,
+// CR or LF inside a quoted attribute value. Quotes cannot occur in a start
+// tag except around values, so tracking them is enough.
+func literalSpaceInValue(tag []byte) bool {
+	var q byte
+	for _, c := range tag {
 		switch {
-		case a.Name.Space == "" && a.Name.Local == "xmlns":
-			if a.Value == nsXML || a.Value == nsXMLNS {
-				return nil, errorf(Malformed, "<%s> makes %s the default namespace", excerpt(qname(t.Name)), a.Value)
-			}
-			bindings = append(bindings, binding{"", a.Value})
-		case a.Name.Space == "xmlns":
-			p := a.Name.Local
-			switch {
-			case p == "" || strings.Contains(p, ":"):
-				return nil, errorf(Malformed, "invalid namespace declaration xmlns:%s", excerpt(p))
-			case p == "xmlns":
-				return nil, errorf(Malformed, "the xmlns prefix cannot be declared")
-			case p == "xml" && a.Value != nsXML, p != "xml" && (a.Value == nsXML || a.Value == nsXMLNS):
-				return nil, errorf(Malformed, "prefix %q cannot be bound to %q", excerpt(p), excerpt(a.Value))
-			case a.Value == "":
-				return nil, errorf(Malformed, "prefix %q is declared with an empty namespace name", excerpt(p))
-			}
-			bindings = append(bindings, binding{p, a.Value})
+		case q == 0 && (c == '"' || c == '\''):
+			q = c
+		case q != 0 && c == q:
+			q = 0
+		case q != 0 && (c == '\t' || c == '\n' || c == '\r'):
+			return true
 		}
 	}
-	return bindings, nil
-}
-
-// lookup resolves a prefix; ok is false for an undeclared one.
-func lookup(bindings []binding, prefix string) (uri string, ok bool) {
-	if prefix == "xml" {
-		return nsXML, true
-	}
-	for i := len(bindings) - 1; i >= 0; i-- {
-		if bindings[i].prefix == prefix {
-			return bindings[i].uri, true
-		}
-	}
-	return "", prefix == "" // no default namespace: elements are in none
-}
-
-func elementNamespace(bindings []binding, n xml.Name) (string, error) {
-	if n.Local == "" || strings.Contains(n.Local, ":") || n.Space == "xmlns" {
-		return "", errorf(Malformed, "invalid element name <%s>", excerpt(qname(n)))
-	}
-	uri, ok := lookup(bindings, n.Space)
-	if !ok {
-		return "", errorf(Malformed, "undeclared namespace prefix %q on <%s>", excerpt(n.Space), excerpt(qname(n)))
-	}
-	return uri, nil
-}
-
-// checkAttrs refuses undeclared prefixes and two attributes with one
-// expanded name (or one written name): encoding/xml accepts both, and a
-// DOM that silently keeps one of two values is a wrapping opportunity.
-func checkAttrs(bindings []binding, t xml.StartElement) error {
-	if len(t.Attr) == 0 {
-		return nil
-	}
-	seen := make(map[xml.Name]bool, len(t.Attr))
-	raw := make(map[xml.Name]bool, len(t.Attr))
-	for _, a := range t.Attr {
-		if raw[a.Name] {
-			return errorf(Malformed, "duplicate attribute %s on <%s>", excerpt(qname(a.Name)), excerpt(qname(t.Name)))
-		}
-		raw[a.Name] = true
-		if a.Name.Space == "xmlns" || a.Name.Space == "" && a.Name.Local == "xmlns" {
-			continue
-		}
-		if a.Name.Local == "" || strings.Contains(a.Name.Local, ":") {
-			return errorf(Malformed, "invalid attribute name %s on <%s>", excerpt(qname(a.Name)), excerpt(qname(t.Name)))
-		}
-		uri := ""
-		if a.Name.Space != "" {
-			var ok bool
-			if uri, ok = lookup(bindings, a.Name.Space); !ok {
-				return errorf(Malformed, "undeclared namespace prefix %q on attribute %s", excerpt(a.Name.Space), excerpt(qname(a.Name)))
-			}
-		}
-		exp := xml.Name{Space: uri, Local: a.Name.Local}
-		if seen[exp] {
-			return errorf(Malformed, "attribute %s appears twice on <%s> under different prefixes", excerpt(qname(a.Name)), excerpt(qname(t.Name)))
-		}
-		seen[exp] = true
-	}
-	return nil
+	return false
 }
 
 func qname(n xml.Name) string {

@@ -206,7 +206,7 @@ func countDS(el *etree.Element, local string) int {
 // too when that is not XML-DSig.
 func describe(el *etree.Element) string {
 	if ns := el.NamespaceURI(); ns != nsDSig {
-		return fmt.Sprintf("<%s> (namespace %q)", excerpt(el.FullTag()), excerpt(ns))
+		return fmt.Sprintf("<%s> (namespace %q)", excerpt(el.FullTag()), clip(ns, 100))
 	}
 	return "ds:" + excerpt(el.Tag)
 }
@@ -293,7 +293,7 @@ func algorithm(el *etree.Element, want string) error {
 		return errorf(ProfileViolation, "ds:%s has no Algorithm", el.Tag)
 	}
 	if a.Value != want {
-		return errorf(ProfileViolation, "ds:%s Algorithm is %q; DUIS requires %q", el.Tag, excerpt(a.Value), want)
+		return errorf(ProfileViolation, "ds:%s Algorithm is %q; DUIS requires %q", el.Tag, clip(a.Value, 100), want)
 	}
 	kids, err := children(el)
 	if err != nil {

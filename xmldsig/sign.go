@@ -30,6 +30,12 @@ import (
 // "ds:" prefix (declared on the Signature only if the root does not bind
 // it), no indentation, KeyInfo with the RFC 2253 issuer and decimal serial.
 //
+// Keep documents for the DCC compact (no whitespace between elements): the
+// Java reference validator parses with the XSD attached, which drops that
+// whitespace before digesting, so it rejects an indented document that
+// xmlsec1 and Verify accept. Sign does not remove indentation for you,
+// because that would change the document's bytes.
+//
 // A nil rand with an *ecdsa.PrivateKey signs deterministically (RFC 6979);
 // other signers get crypto/rand.Reader. The result is verified before it is
 // returned, so Sign never hands out a document Verify would refuse.
@@ -49,6 +55,9 @@ func Sign(doc []byte, signer crypto.Signer, cert *smki.Certificate, rnd io.Reade
 
 	d, err := parse(doc, newLimits(nil))
 	if err != nil {
+		return nil, err
+	}
+	if err := checkCanonicalisable(d.root); err != nil {
 		return nil, err
 	}
 	if n := removeSignatures(d.root); n != len(d.layout.signatures) {

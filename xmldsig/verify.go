@@ -49,6 +49,9 @@ func Verify(doc []byte, certs CertFinder, opts ...Option) (*Verified, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkCanonicalisable(d.root); err != nil {
+		return nil, err
+	}
 	is, err := parseKeyInfo(sig.keyInfo)
 	if err != nil {
 		return nil, err

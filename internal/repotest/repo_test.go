@@ -51,10 +51,11 @@ func TestPackageDocs(t *testing.T) {
 func TestCodecDependencies(t *testing.T) {
 	const mod = "github.com/ecos-cos/ecos/"
 	allowed := map[string][]string{
-		"eui":  {},
-		"gbcs": {"eui", "internal/hexfile"},
-		"smki": {"eui"},
-		"duis": {"eui"},
+		"eui":     {},
+		"gbcs":    {"eui", "internal/hexfile"},
+		"smki":    {"eui"},
+		"duis":    {"eui"},
+		"xmldsig": {"eui", "smki"},
 	}
 	banned := []string{"net/http", "database/sql", "log/slog", "os/exec"}
 	for _, p := range listPackages(t) {
