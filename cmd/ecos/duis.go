@@ -138,6 +138,27 @@ func runDUISVerify(_ context.Context, std stdio, args []string) error {
 	return nil
 }
 
+// indented reports white space between two tags inside the root element.
+func indented(doc []byte) bool {
+	start := bytes.Index(doc, []byte("?>"))
+	if start < 0 {
+		start = 0
+	}
+	body := bytes.TrimSpace(doc[start+2:])
+	for i := 0; i+1 < len(body); i++ {
+		if body[i] == '>' {
+			j := i + 1
+			for j < len(body) && (body[j] == ' ' || body[j] == '\n' || body[j] == '\r' || body[j] == '\t') {
+				j++
+			}
+			if j > i+1 && j < len(body) && body[j] == '<' {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func describeSigner(c *smki.Certificate) string {
 	if c.Role == smki.RoleNone {
 		return fmt.Sprintf("%s (role OU not two hex digits)", c.EUI)
@@ -232,6 +253,13 @@ func runDUISSign(_ context.Context, std stdio, args []string) error {
 		if id, err := duis.ParseRequestID(h.requestID); err == nil && id.Originator != cert.EUI {
 			return fmt.Errorf("the request's originator is %s but --cert belongs to %s", id.Originator, cert.EUI)
 		}
+	}
+	// The DCC's Java validator parses with the schema attached, which drops
+	// white space between elements before digesting: a correct signature
+	// over an indented document fails there. Signing must not reformat,
+	// so say it instead.
+	if indented(doc) {
+		fmt.Fprintln(std.err, "ecos duis sign: warning: the document is indented; the DCC signing tool's validator strips that white space and will reject this signature. Sign a compact document (as `ecos duis new-6.23` writes).")
 	}
 	signed, err := xmldsig.Sign(doc, key, cert, rand.Reader)
 	if err != nil {

@@ -124,3 +124,17 @@ func requestFrom(t *testing.T, originator string) string {
 	return `<?xml version="1.0" encoding="UTF-8"?><sr:Request xmlns:sr="http://www.dccinterface.co.uk/ServiceUserGateway" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" schemaVersion="5.4"><sr:Header><sr:RequestID>` +
 		originator + `:EE-C0-5E-DE-00-00-00-01:1</sr:RequestID><sr:CommandVariant>1</sr:CommandVariant><sr:ServiceReference>6.23</sr:ServiceReference><sr:ServiceReferenceVariant>6.23</sr:ServiceReferenceVariant></sr:Header><sr:Body><sr:UpdateSecurityCredentialsCoS><sr:SupplierFloorSeqNumber>0</sr:SupplierFloorSeqNumber><sr:SupplierReplacementCertificates><sr:DigitalSigningCertificate>MAA=</sr:DigitalSigningCertificate></sr:SupplierReplacementCertificates><sr:CertificationPathCertificates><sr:Certificate>MAA=</sr:Certificate></sr:CertificationPathCertificates><sr:ApplyTimeBasedCPVChecks>true</sr:ApplyTimeBasedCPVChecks><sr:ImportMPxN>1312345678333</sr:ImportMPxN></sr:UpdateSecurityCredentialsCoS></sr:Body></sr:Request>`
 }
+
+func TestIndented(t *testing.T) {
+	for doc, want := range map[string]bool{
+		`<?xml version="1.0"?>` + "\n<a><b>x y</b></a>":                       false,
+		`<?xml version="1.0"?>` + "\n<a>\n  <b>x</b>\n</a>\n":                 true,
+		"<a><b>text with > and < </b></a>":                                    false,
+		"<a><b/>\t<c/></a>":                                                   true,
+		`<?xml version="1.0" encoding="UTF-8"?><sr:Request><x/></sr:Request>`: false,
+	} {
+		if got := indented([]byte(doc)); got != want {
+			t.Errorf("indented(%q) = %v", doc, got)
+		}
+	}
+}
