@@ -12,15 +12,7 @@ import (
 // GBCSData, DebugInfo, device alerts, header Timestamp attributes and every
 // other SMETSData body are refused, naming the element.
 func DecodeGBCSResponse(doc []byte) (*GBCSResponse, error) {
-	r, err := newReader(doc)
-	if err != nil {
-		return nil, err
-	}
-	g, err := decodeGBCSResponse(r)
-	if err != nil {
-		return nil, err
-	}
-	return g, nil
+	return decodeWith(doc, decodeGBCSResponse)
 }
 
 func decodeGBCSResponse(r *reader) (*GBCSResponse, error) {

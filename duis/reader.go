@@ -38,6 +38,21 @@ func newReader(doc []byte) (*reader, error) {
 	return &reader{d: d}, nil
 }
 
+// decodeWith runs a document decoder on a fresh reader and guarantees the
+// contract every Decode function documents: a nil value whenever there is
+// an error, never a half-decoded one.
+func decodeWith[T any](doc []byte, decode func(*reader) (*T, error)) (*T, error) {
+	r, err := newReader(doc)
+	if err != nil {
+		return nil, err
+	}
+	v, err := decode(r)
+	if err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
 func (r *reader) where() string { return strings.Join(r.path, "/") }
 
 func (r *reader) fail(format string, a ...any) error { return errorf(r.where(), format, a...) }

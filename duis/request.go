@@ -52,15 +52,7 @@ func (u *UpdateSecurityCredentialsCoS) IsCancellation() bool {
 // DecodeRequest decodes a DUIS request. The SR 6.23 body is the one this
 // version understands; any other body is reported as unsupported.
 func DecodeRequest(doc []byte) (*Request, error) {
-	r, err := newReader(doc)
-	if err != nil {
-		return nil, err
-	}
-	req, err := decodeRequest(r)
-	if err != nil {
-		return nil, err
-	}
-	return req, nil
+	return decodeWith(doc, decodeRequest)
 }
 
 func decodeRequest(r *reader) (*Request, error) {

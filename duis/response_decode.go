@@ -9,15 +9,7 @@ import "fmt"
 // them, the bodies it does not model (device alerts, DSP inventories, …).
 // A closing ds:Signature is skipped and reported in Signed, not verified.
 func DecodeResponse(doc []byte) (*Response, error) {
-	r, err := newReader(doc)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := decodeResponse(r)
-	if err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return decodeWith(doc, decodeResponse)
 }
 
 func decodeResponse(r *reader) (*Response, error) {
