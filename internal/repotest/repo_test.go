@@ -56,6 +56,7 @@ func TestCodecDependencies(t *testing.T) {
 		"smki":    {"eui"},
 		"duis":    {"eui"},
 		"xmldsig": {"eui", "smki"},
+		"mpxn":    {},
 	}
 	banned := []string{"net/http", "database/sql", "log/slog", "os/exec"}
 	for _, p := range listPackages(t) {
