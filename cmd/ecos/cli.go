@@ -49,6 +49,7 @@ func usagef(format string, a ...any) error {
 func root() *command {
 	return &command{name: "ecos", subs: []*command{
 		demoCommand(),
+		devicesimCommand(),
 		duisCommand(),
 		pkiCommand(),
 		gbcsCommand(),

@@ -1,0 +1,212 @@
+// Package devicesim serves a simulated device fleet over HTTP, so ecos (or
+// any other CoS Party under test) can send GBCS commands to meters that
+// behave like GBCS devices without hardware: `ecos devicesim --listen`.
+//
+// The protocol is small on purpose:
+//
+//	POST /v1/frames            body: a GBCS command frame (binary)
+//	                           200: the device's signed response frame (binary)
+//	                           204: the device sent nothing; Device-Outcome
+//	                                says why ("rejected; reason=replay",
+//	                                "drop-command", "drop-response")
+//	GET  /v1/alerts            the alerts devices sent since the last call,
+//	                           as JSON {"alerts": ["<hex>", …]}, then drained
+//	GET  /v1/devices/{eui}     a device's state: trust anchors, counters,
+//	                           pending commands, its DS public key
+//	GET  /healthz
+//
+// Trust level: test infrastructure. It holds device keys in memory and
+// listens wherever it is told; never expose it beyond a test network.
+package devicesim
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/ecos-cos/ecos/device"
+	"github.com/ecos-cos/ecos/eui"
+)
+
+// MaxFrameBytes bounds a command frame. The largest CS02b carries four
+// certificates and is under 2 KB.
+const MaxFrameBytes = 64 << 10
+
+// maxQueuedAlerts bounds memory when nobody collects alerts; the oldest
+// are dropped first and counted.
+const maxQueuedAlerts = 100_000
+
+// Server is the HTTP face of a fleet.
+type Server struct {
+	fleet *device.Fleet
+	now   func() time.Time
+	log   *slog.Logger
+
+	mu      sync.Mutex
+	alerts  [][]byte
+	dropped int
+}
+
+// New serves fleet. now is the clock devices run future-dated commands
+// by; log receives one line per refused or failed command.
+func New(fleet *device.Fleet, now func() time.Time, log *slog.Logger) *Server {
+	return &Server{fleet: fleet, now: now, log: log}
+}
+
+// Handler routes the protocol above.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/frames", s.postFrame)
+	mux.HandleFunc("GET /v1/alerts", s.getAlerts)
+	mux.HandleFunc("GET /v1/devices/{eui}", s.getDevice)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	return mux
+}
+
+func (s *Server) postFrame(w http.ResponseWriter, r *http.Request) {
+	frame, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxFrameBytes))
+	if err != nil {
+		http.Error(w, "reading frame: "+err.Error(), http.StatusRequestEntityTooLarge)
+		return
+	}
+	res, err := s.fleet.Handle(frame)
+	if err != nil {
+		if rej, ok := errors.AsType[*device.RejectError](err); ok {
+			// A real device answers a refused command with silence.
+			s.log.Info("command refused", "reason", rej.Reason.String(), "detail", rej.Detail)
+			w.Header().Set("Device-Outcome", "rejected; reason="+rej.Reason.String())
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		s.log.Error("handling command", "err", err)
+		http.Error(w, "device failure", http.StatusInternalServerError)
+		return
+	}
+	if res.Delay > 0 {
+		t := time.NewTimer(res.Delay)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return
+		}
+	}
+	if res.Response == nil {
+		w.Header().Set("Device-Outcome", res.Fault.Kind.String())
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Write(res.Response)
+}
+
+// Tick runs the held future-dated commands due at now and queues their
+// alerts for collection.
+func (s *Server) Tick(now time.Time) error {
+	alerts, err := s.fleet.Tick(now)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, a := range alerts {
+		if len(s.alerts) == maxQueuedAlerts {
+			s.alerts = s.alerts[1:]
+			s.dropped++
+		}
+		s.alerts = append(s.alerts, a.Frame)
+	}
+	return err
+}
+
+// Run ticks every interval until ctx ends.
+func (s *Server) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.Tick(s.now()); err != nil {
+				s.log.Error("running due commands", "err", err)
+			}
+		}
+	}
+}
+
+type alertsBody struct {
+	Alerts []string `json:"alerts"`
+	// Dropped counts alerts discarded because the queue was full.
+	Dropped int `json:"dropped,omitempty"`
+}
+
+func (s *Server) getAlerts(w http.ResponseWriter, _ *http.Request) {
+	s.mu.Lock()
+	body := alertsBody{Alerts: make([]string, len(s.alerts)), Dropped: s.dropped}
+	for i, a := range s.alerts {
+		body.Alerts[i] = hex.EncodeToString(a)
+	}
+	s.alerts, s.dropped = nil, 0
+	s.mu.Unlock()
+	writeJSON(w, body)
+}
+
+// DeviceState is what GET /v1/devices/{eui} reports.
+type DeviceState struct {
+	EUI         eui.EUI        `json:"eui"`
+	DSPublicKey string         `json:"dsPublicKey"` // uncompressed P-256 point, hex
+	Anchors     []AnchorState  `json:"anchors"`
+	Pending     int            `json:"pending"`
+	SeqNumbers  map[string]any `json:"seqNumbers"`
+}
+
+// AnchorState names the certificate in one trust-anchor cell.
+type AnchorState struct {
+	Role      string  `json:"role"`
+	KeyUsage  string  `json:"keyUsage"`
+	CellUsage string  `json:"cellUsage"`
+	Subject   eui.EUI `json:"subject"`
+	SKI       string  `json:"ski"`
+}
+
+func (s *Server) getDevice(w http.ResponseWriter, r *http.Request) {
+	id, err := eui.Parse(r.PathValue("eui"))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	d, ok := s.fleet.Device(id)
+	if !ok {
+		http.Error(w, "no such device", http.StatusNotFound)
+		return
+	}
+	pub, err := d.PublicKey().Bytes()
+	if err != nil {
+		http.Error(w, "device key", http.StatusInternalServerError)
+		return
+	}
+	st := DeviceState{EUI: id, DSPublicKey: hex.EncodeToString(pub), Pending: d.Pending(), SeqNumbers: map[string]any{}}
+	for _, a := range d.Anchors() {
+		as := AnchorState{Role: a.Cell.Role.String(), KeyUsage: a.Cell.KeyUsage.String(), CellUsage: a.Cell.Usage.String()}
+		if a.Cert != nil {
+			as.Subject, as.SKI = a.Cert.EUI, hex.EncodeToString(a.Cert.SubjectKeyID)
+		}
+		st.Anchors = append(st.Anchors, as)
+		if _, seen := st.SeqNumbers[as.Role]; !seen {
+			st.SeqNumbers[as.Role] = d.SeqNumber(a.Cell.Role)
+		}
+	}
+	writeJSON(w, st)
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}

@@ -1,0 +1,35 @@
+// Package dispatch carries signed GBCS commands to devices and brings back
+// what they answer. Gateway is the seam: in process to a simulated fleet
+// for tests and benchmarks, over HTTP to `ecos devicesim` or a real
+// device-facing service.
+//
+// Trust level: moves bytes; every frame it returns is untrusted until the
+// caller verifies the device's signature.
+package dispatch
+
+import (
+	"context"
+	"errors"
+)
+
+// Reply is what came back for one command. Response is nil when the device
+// sent nothing: it refused the command, or the command or its response was
+// lost. A GBCS device never says why, so NoResponseReason is only a hint
+// from simulators and diagnostics.
+type Reply struct {
+	Response         []byte
+	NoResponseReason string
+}
+
+// Gateway sends one command frame and waits for the immediate reply. Send
+// honours ctx: its deadline is how long the caller waits for a device.
+type Gateway interface {
+	Send(ctx context.Context, frame []byte) (*Reply, error)
+	// Alerts collects device alerts (future-dated execution results) that
+	// arrived since the last call.
+	Alerts(ctx context.Context) ([][]byte, error)
+}
+
+// ErrUnreachable means the frame could not be handed to the device
+// network at all (as opposed to a device that did not answer).
+var ErrUnreachable = errors.New("dispatch: device network unreachable")
