@@ -1,0 +1,253 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/ecos-cos/ecos/eui"
+)
+
+// CommandID identifies a command in the log. IDs only grow and are never
+// reused.
+type CommandID int64
+
+// CommandState is where a command is between intent and answer.
+type CommandState string
+
+// Command states. Responded and failed are final.
+const (
+	CommandIntent    CommandState = "intent"    // counter and bytes recorded; not (known to be) signed
+	CommandSigned    CommandState = "signed"    // signed frame recorded
+	CommandSent      CommandState = "sent"      // dispatched
+	CommandResponded CommandState = "responded" // the device's answer recorded
+	CommandFailed    CommandState = "failed"    // abandoned; its counter stays burnt
+)
+
+// commandPredecessors lists, for each state, the states a command may enter
+// it from. Signed follows only intent, so a command is signed (recorded as
+// signed) at most once. Responded may follow signed directly because a
+// device can answer before the dispatcher has recorded the send.
+var commandPredecessors = map[CommandState][]CommandState{
+	CommandSigned:    {CommandIntent},
+	CommandSent:      {CommandSigned},
+	CommandResponded: {CommandSigned, CommandSent},
+	CommandFailed:    {CommandIntent, CommandSigned, CommandSent},
+}
+
+// Intent is what the CoS Party is about to sign, recorded before the key is
+// used (style.md C3).
+type Intent struct {
+	RequestID RequestID // the DUIS request served; zero for the party's own commands (migration)
+	Device    eui.EUI   // the target device
+	Counter   uint64    // the originator counter, from ReserveCounter
+	KeyID     string    // which key will sign, e.g. "ecos" or an SKI
+	TBS       []byte    // the exact bytes to be signed
+	CreatedAt time.Time
+}
+
+// Command is a command log entry.
+type Command struct {
+	ID CommandID
+	Intent
+	State       CommandState
+	Frame       []byte // the signed frame, once signed
+	Response    []byte // the device's response frame, once answered
+	Outcome     string // the answer's summary, or why the command failed
+	SignedAt    time.Time
+	SentAt      time.Time
+	RespondedAt time.Time
+	UpdatedAt   time.Time
+}
+
+// RecordIntent writes in, in state intent, and returns its ID. Only one
+// command may exist per device and counter (ErrDuplicate otherwise): that
+// pair is how a response finds its command. A non-zero RequestID must name
+// a stored request.
+func (db *DB) RecordIntent(ctx context.Context, in Intent) (CommandID, error) {
+	const q = `INSERT INTO commands (req_originator_eui, req_target_eui, req_counter, device_eui, counter,
+		key_id, tbs, state, created_at_us, updated_at_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		RETURNING command_id`
+	switch {
+	case in.Device.IsZero():
+		return 0, invalidf("intent: device EUI-64 is zero")
+	case in.Counter > math.MaxInt64:
+		return 0, invalidf("intent: counter %d above 2⁶³−1", in.Counter)
+	case in.KeyID == "":
+		return 0, invalidf("intent: key ID is empty")
+	case len(in.TBS) == 0:
+		return 0, invalidf("intent: nothing to sign")
+	}
+	var ro, rt, rc any
+	if !in.RequestID.IsZero() {
+		ro, rt, rc = euiArg(in.RequestID.Originator), euiArg(in.RequestID.Target), u64Arg(in.RequestID.Counter)
+	}
+	var id CommandID
+	err := db.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, db.q(q), ro, rt, rc, euiArg(in.Device), int64(in.Counter),
+			in.KeyID, in.TBS, string(CommandIntent), timeArg(in.CreatedAt), timeArg(in.CreatedAt)).Scan(&id)
+	})
+	switch {
+	case db.d.isUnique(err):
+		return 0, fmt.Errorf("%w: command for device %s counter %d", ErrDuplicate, in.Device, in.Counter)
+	case db.d.isForeignKey(err):
+		return 0, fmt.Errorf("%w: request %s (intent for device %s counter %d)", ErrNotFound, in.RequestID, in.Device, in.Counter)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: record intent for device %s counter %d: %w", in.Device, in.Counter, err)
+	}
+	return id, nil
+}
+
+// MarkSigned records the signed frame of command id. It fails with a
+// *TransitionError (ErrTransition) unless the command is in state intent:
+// in particular for a command already signed.
+func (db *DB) MarkSigned(ctx context.Context, id CommandID, frame []byte, at time.Time) error {
+	if len(frame) == 0 {
+		return invalidf("command %d: empty frame", id)
+	}
+	_, err := db.moveCommand(ctx, CommandSigned, "frame = ?, signed_at_us = ?", []any{frame, timeArg(at)},
+		"command_id = ?", []any{int64(id)}, strconv.FormatInt(int64(id), 10), at)
+	return err
+}
+
+// MarkSent records that command id was dispatched. The command must be
+// signed and not yet sent.
+func (db *DB) MarkSent(ctx context.Context, id CommandID, at time.Time) error {
+	_, err := db.moveCommand(ctx, CommandSent, "sent_at_us = ?", []any{timeArg(at)},
+		"command_id = ?", []any{int64(id)}, strconv.FormatInt(int64(id), 10), at)
+	return err
+}
+
+// MarkFailed abandons command id with reason, from any state but the final
+// ones. Its counter is not reused.
+func (db *DB) MarkFailed(ctx context.Context, id CommandID, reason string, at time.Time) error {
+	_, err := db.moveCommand(ctx, CommandFailed, "outcome = ?", []any{reason},
+		"command_id = ?", []any{int64(id)}, strconv.FormatInt(int64(id), 10), at)
+	return err
+}
+
+// RecordResponse records the device's answer to the command it sent with
+// counter, and returns that command (with the RequestID it served). The
+// command must be signed or sent and not yet answered; ErrNotFound if no
+// command has that device and counter.
+func (db *DB) RecordResponse(ctx context.Context, device eui.EUI, counter uint64, frame []byte, outcome string, at time.Time) (Command, error) {
+	if counter > math.MaxInt64 {
+		return Command{}, fmt.Errorf("%w: device %s counter %d", ErrNotFound, device, counter)
+	}
+	return db.moveCommand(ctx, CommandResponded, "response = ?, outcome = ?, responded_at_us = ?",
+		[]any{frame, outcome, timeArg(at)}, "device_eui = ? AND counter = ?", []any{euiArg(device), int64(counter)},
+		fmt.Sprintf("device %s counter %d", device, counter), at)
+}
+
+// moveCommand moves the command matching where to state to, setting set,
+// if the state machine allows it, and returns the command as it now is.
+// The state check is in the UPDATE's WHERE, so of two concurrent callers
+// only one can make a given move.
+func (db *DB) moveCommand(ctx context.Context, to CommandState, set string, setArgs []any,
+	where string, whereArgs []any, key string, at time.Time) (Command, error) {
+	from := commandPredecessors[to]
+	q := `UPDATE commands SET state = ?, ` + set + `, updated_at_us = ? WHERE ` + where +
+		` AND state IN (` + placeholders(len(from)) + `) RETURNING ` + commandCols
+	args := append([]any{string(to)}, setArgs...)
+	args = append(args, timeArg(at))
+	args = append(args, whereArgs...)
+	for _, s := range from {
+		args = append(args, string(s))
+	}
+	var c Command
+	err := db.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, db.q(q), args...)
+		var cs []Command
+		if err == nil {
+			cs, err = scanAll(rows, scanCommand)
+		}
+		if err != nil {
+			return fmt.Errorf("store: command %s to %s: %w", key, to, err)
+		}
+		if len(cs) == 1 {
+			c = cs[0]
+			return nil
+		}
+		var state string
+		err = tx.QueryRowContext(ctx, db.q(`SELECT state FROM commands WHERE `+where), whereArgs...).Scan(&state)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("%w: command %s", ErrNotFound, key)
+		}
+		if err != nil {
+			return fmt.Errorf("store: command %s to %s: %w", key, to, err)
+		}
+		return &TransitionError{Entity: "command", Key: key, From: state, To: string(to)}
+	})
+	return c, err
+}
+
+// Command returns command id, or ErrNotFound.
+func (db *DB) Command(ctx context.Context, id CommandID) (Command, error) {
+	rows, err := db.r.QueryContext(ctx, db.q(`SELECT `+commandCols+` FROM commands WHERE command_id = ?`), int64(id))
+	var cs []Command
+	if err == nil {
+		cs, err = scanAll(rows, scanCommand)
+	}
+	if err != nil {
+		return Command{}, fmt.Errorf("store: command %d: %w", id, err)
+	}
+	if len(cs) == 0 {
+		return Command{}, fmt.Errorf("%w: command %d", ErrNotFound, id)
+	}
+	return cs[0], nil
+}
+
+// PendingUnsent returns the commands recorded but not sent (states intent
+// and signed), oldest first. After a crash these are the commands whose
+// fate the caller must settle: an intent may or may not have been signed,
+// a signed one may or may not have left.
+func (db *DB) PendingUnsent(ctx context.Context) ([]Command, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT `+commandCols+` FROM commands
+		WHERE state IN ('intent', 'signed') ORDER BY command_id`)
+	var cs []Command
+	if err == nil {
+		cs, err = scanAll(rows, scanCommand)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: pending commands: %w", err)
+	}
+	return cs, nil
+}
+
+const commandCols = `command_id, req_originator_eui, req_target_eui, req_counter, device_eui, counter, key_id, tbs,
+	frame, response, outcome, state, created_at_us, signed_at_us, sent_at_us, responded_at_us, updated_at_us`
+
+func scanCommand(r *sql.Rows) (Command, error) {
+	var c Command
+	var ro, rt, rc, dev []byte
+	var counter, created, updated int64
+	var signed, sent, responded sql.NullInt64
+	err := r.Scan(&c.ID, &ro, &rt, &rc, &dev, &counter, &c.KeyID, &c.TBS, &c.Frame, &c.Response, &c.Outcome,
+		&c.State, &created, &signed, &sent, &responded, &updated)
+	if err != nil {
+		return Command{}, err
+	}
+	if rc != nil {
+		if c.RequestID.Originator, err = scanEUI(ro); err != nil {
+			return Command{}, err
+		}
+		if c.RequestID.Target, err = scanEUI(rt); err != nil {
+			return Command{}, err
+		}
+		if c.RequestID.Counter, err = scanU64(rc); err != nil {
+			return Command{}, err
+		}
+	}
+	if c.Device, err = scanEUI(dev); err != nil {
+		return Command{}, err
+	}
+	c.Counter = uint64(counter)
+	c.CreatedAt, c.UpdatedAt = timeOf(created), timeOf(updated)
+	c.SignedAt, c.SentAt, c.RespondedAt = nullTimeOf(signed), nullTimeOf(sent), nullTimeOf(responded)
+	return c, nil
+}

@@ -1,0 +1,128 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/ecos-cos/ecos/eui"
+)
+
+// DeviceType is the kind of meter a CoS command can target.
+type DeviceType string
+
+// Device types.
+const (
+	ESME DeviceType = "ESME" // electricity smart metering equipment
+	GSME DeviceType = "GSME" // gas smart metering equipment
+)
+
+// SMIStatus is the device's status in the Smart Metering Inventory.
+type SMIStatus string
+
+// SMI statuses.
+const (
+	SMIPending                  SMIStatus = "pending"
+	SMIWhitelisted              SMIStatus = "whitelisted"
+	SMIInstalledNotCommissioned SMIStatus = "installed-not-commissioned"
+	SMICommissioned             SMIStatus = "commissioned"
+	SMIDecommissioned           SMIStatus = "decommissioned"
+	SMIWithdrawn                SMIStatus = "withdrawn"
+	SMISuspended                SMIStatus = "suspended"
+	SMIRecovery                 SMIStatus = "recovery"
+	SMIRecovered                SMIStatus = "recovered"
+)
+
+var knownSMIStatuses = map[SMIStatus]bool{
+	SMIPending: true, SMIWhitelisted: true, SMIInstalledNotCommissioned: true,
+	SMICommissioned: true, SMIDecommissioned: true, SMIWithdrawn: true,
+	SMISuspended: true, SMIRecovery: true, SMIRecovered: true,
+}
+
+// Credential is which CoS certificate the device's transitionalCoS
+// trust-anchor cell holds, and so which key must sign its commands.
+type Credential string
+
+// Credentials.
+const (
+	CredentialTCoS Credential = "tcos"
+	CredentialECoS Credential = "ecos"
+	// CredentialUnknown: not known (e.g. a response was lost mid-migration).
+	// Nothing is signed for such a device until the cell is read back.
+	CredentialUnknown Credential = "unknown"
+)
+
+// Device is one meter of the inventory.
+type Device struct {
+	EUI        eui.EUI
+	Type       DeviceType
+	SMIStatus  SMIStatus
+	Credential Credential
+	// CredentialSKI is the subject key identifier of the certificate in the
+	// cell, when known (SMKI SKIs are 8 bytes).
+	CredentialSKI []byte
+}
+
+// maxSKI bounds CredentialSKI: SMKI uses 8 bytes, RFC 5280 methods 20.
+const maxSKI = 32
+
+func (d *Device) validate() error {
+	switch {
+	case d.EUI.IsZero():
+		return invalidf("device EUI-64 is zero")
+	case d.Type != ESME && d.Type != GSME:
+		return invalidf("device %s: type %q is not ESME or GSME", d.EUI, d.Type)
+	case !knownSMIStatuses[d.SMIStatus]:
+		return invalidf("device %s: unknown SMI status %q", d.EUI, d.SMIStatus)
+	case d.Credential != CredentialTCoS && d.Credential != CredentialECoS && d.Credential != CredentialUnknown:
+		return invalidf("device %s: credential %q is not tcos, ecos or unknown", d.EUI, d.Credential)
+	case len(d.CredentialSKI) > maxSKI:
+		return invalidf("device %s: SKI of %d bytes", d.EUI, len(d.CredentialSKI))
+	}
+	return nil
+}
+
+// ImportDevices writes devices in one transaction: all of them or, on any
+// error, none. A device already present is replaced. A failure is an
+// *ImportError naming the index in devices of the offending row.
+func (db *DB) ImportDevices(ctx context.Context, devices []Device) error {
+	const name = "devices"
+	seen := make(map[eui.EUI]int, len(devices))
+	for i := range devices {
+		d := &devices[i]
+		if err := d.validate(); err != nil {
+			return &ImportError{Table: name, Row: i, Err: err}
+		}
+		if j, dup := seen[d.EUI]; dup {
+			return &ImportError{Table: name, Row: i, Err: fmt.Errorf("%w: device %s is also row %d", ErrDuplicate, d.EUI, j)}
+		}
+		seen[d.EUI] = i
+	}
+	return db.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		return db.insert(ctx, tx, bulk{
+			table: "devices",
+			cols:  []string{"device_eui", "device_type", "smi_status", "cos_credential", "cos_ski"},
+			suffix: "ON CONFLICT (device_eui) DO UPDATE SET device_type = excluded.device_type, " +
+				"smi_status = excluded.smi_status, cos_credential = excluded.cos_credential, cos_ski = excluded.cos_ski",
+			name: name,
+		}, len(devices), func(i int) (int, []any) {
+			d := &devices[i]
+			return i, []any{euiArg(d.EUI), string(d.Type), string(d.SMIStatus), string(d.Credential), nullBytesArg(d.CredentialSKI)}
+		})
+	})
+}
+
+// Device returns the device with EUI-64 e, or ErrNotFound.
+func (db *DB) Device(ctx context.Context, e eui.EUI) (Device, error) {
+	const q = `SELECT device_type, smi_status, cos_credential, cos_ski FROM devices WHERE device_eui = ?`
+	d := Device{EUI: e}
+	err := db.r.QueryRowContext(ctx, db.q(q), euiArg(e)).Scan(&d.Type, &d.SMIStatus, &d.Credential, &d.CredentialSKI)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Device{}, fmt.Errorf("%w: device %s", ErrNotFound, e)
+	}
+	if err != nil {
+		return Device{}, fmt.Errorf("store: device %s: %w", e, err)
+	}
+	return d, nil
+}

@@ -1,0 +1,68 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinels. Every error a method returns for one of these conditions wraps
+// the matching sentinel, so callers can use errors.Is through any context.
+var (
+	// ErrNotFound: the row asked for does not exist (or, for a
+	// registration, no period covers the time asked about).
+	ErrNotFound = errors.New("store: not found")
+
+	// ErrReplay: a RequestID's counter is not strictly greater than the last
+	// one accepted from that originator for that target.
+	ErrReplay = errors.New("store: replayed request counter")
+
+	// ErrDuplicate: a row with the same key already exists, e.g. a second
+	// command intent for the same device and originator counter.
+	ErrDuplicate = errors.New("store: duplicate")
+
+	// ErrTransition: a state change the state machine does not allow,
+	// including repeating one (signing an already signed command). The
+	// error is a *TransitionError.
+	ErrTransition = errors.New("store: illegal state transition")
+
+	// ErrInvalid: an argument or import row store refuses to write.
+	ErrInvalid = errors.New("store: invalid")
+
+	// ErrCounterExhausted: an originator counter reached 2⁶³−1.
+	ErrCounterExhausted = errors.New("store: originator counter exhausted")
+)
+
+// TransitionError reports a refused state change. From is the state the
+// row was in when the change was refused.
+type TransitionError struct {
+	Entity string // "command" or "request"
+	Key    string // the row's key, for the log
+	From   string
+	To     string
+}
+
+func (e *TransitionError) Error() string {
+	return fmt.Sprintf("store: %s %s: cannot go from %s to %s", e.Entity, e.Key, e.From, e.To)
+}
+
+// Unwrap makes errors.Is(err, ErrTransition) hold.
+func (e *TransitionError) Unwrap() error { return ErrTransition }
+
+// ImportError names the row of a bulk import that could not be written.
+// Nothing of that import was written. Row is the index in the slice passed
+// to the Import method; the caller maps it to a file line.
+type ImportError struct {
+	Table string
+	Row   int
+	Err   error
+}
+
+func (e *ImportError) Error() string {
+	return fmt.Sprintf("store: import %s: row %d: %v", e.Table, e.Row, e.Err)
+}
+
+func (e *ImportError) Unwrap() error { return e.Err }
+
+func invalidf(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, a...))
+}

@@ -1,0 +1,56 @@
+-- Reference data: the party registry, the device inventory and registration
+-- data. EUI-64s are 8-byte blobs (compact keys for 10^7 devices); times are
+-- INTEGER microseconds since the Unix epoch, UTC, in both dialects, so the
+-- same queries compare them the same way. Tables keyed by something other
+-- than an integer are WITHOUT ROWID: one b-tree per table, not two.
+
+-- +goose Up
+CREATE TABLE parties (
+    party_id TEXT NOT NULL PRIMARY KEY,
+    name     TEXT NOT NULL,
+    state    TEXT NOT NULL CHECK (state IN ('active', 'suspended'))
+) WITHOUT ROWID;
+
+-- A DCC User ID (EUI-64) belongs to one party and acts in one User Role.
+CREATE TABLE party_users (
+    user_eui BLOB NOT NULL PRIMARY KEY CHECK (length(user_eui) = 8),
+    party_id TEXT NOT NULL REFERENCES parties (party_id),
+    role     TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX party_users_party ON party_users (party_id);
+
+CREATE TABLE party_mpids (
+    party_id TEXT NOT NULL REFERENCES parties (party_id),
+    mpid     TEXT NOT NULL,
+    PRIMARY KEY (party_id, mpid)
+) WITHOUT ROWID;
+
+CREATE TABLE devices (
+    device_eui     BLOB NOT NULL PRIMARY KEY CHECK (length(device_eui) = 8),
+    device_type    TEXT NOT NULL CHECK (device_type IN ('ESME', 'GSME')),
+    smi_status     TEXT NOT NULL,
+    cos_credential TEXT NOT NULL CHECK (cos_credential IN ('tcos', 'ecos', 'unknown')),
+    cos_ski        BLOB
+) WITHOUT ROWID;
+
+-- One row per registration period of an MPxN. effective_from is inclusive,
+-- effective_to exclusive (NULL: open-ended).
+CREATE TABLE registrations (
+    mpxn              TEXT    NOT NULL,
+    effective_from_us INTEGER NOT NULL,
+    effective_to_us   INTEGER,
+    supplier_party_id TEXT    NOT NULL REFERENCES parties (party_id),
+    mpid              TEXT    NOT NULL,
+    device_eui        BLOB REFERENCES devices (device_eui),
+    PRIMARY KEY (mpxn, effective_from_us),
+    CHECK (effective_to_us IS NULL OR effective_to_us > effective_from_us)
+) WITHOUT ROWID;
+CREATE INDEX registrations_device ON registrations (device_eui);
+CREATE INDEX registrations_supplier ON registrations (supplier_party_id);
+
+-- +goose Down
+DROP TABLE registrations;
+DROP TABLE devices;
+DROP TABLE party_mpids;
+DROP TABLE party_users;
+DROP TABLE parties;
