@@ -1,0 +1,52 @@
+package authorise
+
+import (
+	"time"
+
+	"github.com/ecos-cos/ecos/duis"
+	"github.com/ecos-cos/ecos/eui"
+	"github.com/ecos-cos/ecos/store"
+)
+
+// Approved is proof that a 6.23 request passed steps 4 to 8. Its fields are
+// unexported: nothing outside this package can make one, so the signer,
+// which takes only an *Approved, cannot be handed an unvetted request.
+type Approved struct {
+	requestID  duis.RequestID
+	body       *duis.UpdateSecurityCredentialsCoS
+	party      string
+	device     eui.EUI
+	credential store.Credential
+	executeAt  time.Time
+	decidedAt  time.Time
+	mpid       MPIDResult
+	checks     []string
+}
+
+// RequestID is the User's RequestID.
+func (a *Approved) RequestID() duis.RequestID { return a.requestID }
+
+// Body is the authorised 6.23 body.
+func (a *Approved) Body() *duis.UpdateSecurityCredentialsCoS { return a.body }
+
+// Party is the requesting party's SEC Party ID.
+func (a *Approved) Party() string { return a.party }
+
+// Device is the target device.
+func (a *Approved) Device() eui.EUI { return a.device }
+
+// Credential is the CoS credential the device trusts: the key to sign with.
+func (a *Approved) Credential() store.Credential { return a.credential }
+
+// ExecuteAt is when the change takes effect (the receipt time for an
+// immediate request).
+func (a *Approved) ExecuteAt() time.Time { return a.executeAt }
+
+// DecidedAt is when the decision was made.
+func (a *Approved) DecidedAt() time.Time { return a.decidedAt }
+
+// MPID is the step 8 result.
+func (a *Approved) MPID() MPIDResult { return a.mpid }
+
+// Checks names the checks passed, for the audit record.
+func (a *Approved) Checks() []string { return append([]string(nil), a.checks...) }
