@@ -164,4 +164,3 @@ func (a *Authoriser) device(ctx context.Context, id eui.EUI, role store.Role) (s
 
 // errInternal wraps an unexpected failure without leaking it.
 func errInternal(err error) error { return ecoserr.New(ecoserr.Internal, err, "") }
-

@@ -250,4 +250,3 @@ func (f failingSigner) Public() crypto.PublicKey { return f.key.Public() }
 func (failingSigner) Sign(io.Reader, []byte, crypto.SignerOpts) ([]byte, error) {
 	return nil, errors.New("hsm: session closed")
 }
-
