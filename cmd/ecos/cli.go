@@ -48,11 +48,13 @@ func usagef(format string, a ...any) error {
 
 func root() *command {
 	return &command{name: "ecos", subs: []*command{
+		dbCommand(),
 		demoCommand(),
 		devicesimCommand(),
 		duisCommand(),
 		pkiCommand(),
 		gbcsCommand(),
+		importCommand(),
 		versionCommand(),
 	}}
 }
