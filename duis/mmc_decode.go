@@ -17,12 +17,9 @@ func DecodeGBCSResponse(doc []byte) (*GBCSResponse, error) {
 
 func decodeGBCSResponse(r *reader) (*GBCSResponse, error) {
 	const ns = NSResponseAndAlert
-	root, err := r.openAttrs(ns, "GBCSResponse")
-	if err != nil {
-		return nil, err
-	}
 	g := &GBCSResponse{}
-	if g.SchemaVersion, err = r.rootAttrs(root); err != nil {
+	var err error
+	if g.SchemaVersion, err = r.openRoot(ns, "GBCSResponse"); err != nil {
 		return nil, err
 	}
 	if err := decodeGBCSResponseHeader(r, &g.Header); err != nil {

@@ -283,6 +283,32 @@ func isNSDecl(n xml.Name) bool {
 	return n.Space == "xmlns" || (n.Space == "" && n.Local == "xmlns")
 }
 
+// openRoot opens the document element ns:local and returns its
+// schemaVersion.
+func (r *reader) openRoot(ns, local string) (string, error) {
+	root, err := r.openAttrs(ns, local)
+	if err != nil {
+		return "", err
+	}
+	return r.rootAttrs(root)
+}
+
+// openBody opens sr:Body and returns its one child's start tag, left
+// unread for the caller to dispatch on.
+func (r *reader) openBody() (*xml.StartElement, error) {
+	if _, err := r.open(NSRequest, "Body"); err != nil {
+		return nil, err
+	}
+	body, err := r.peek()
+	if err != nil {
+		return nil, err
+	}
+	if body == nil {
+		return nil, r.fail("empty body")
+	}
+	return body, nil
+}
+
 // rootAttrs reads the root's schemaVersion (an xs:decimal, required) and
 // refuses any attribute but namespace declarations and schema location
 // hints (never xsi:type, which could swap the root's type).

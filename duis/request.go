@@ -56,26 +56,17 @@ func DecodeRequest(doc []byte) (*Request, error) {
 }
 
 func decodeRequest(r *reader) (*Request, error) {
-	root, err := r.openAttrs(NSRequest, "Request")
-	if err != nil {
-		return nil, err
-	}
 	req := &Request{}
-	if req.SchemaVersion, err = r.rootAttrs(root); err != nil {
+	var err error
+	if req.SchemaVersion, err = r.openRoot(NSRequest, "Request"); err != nil {
 		return nil, err
 	}
 	if err := decodeHeader(r, &req.Header); err != nil {
 		return nil, err
 	}
-	if _, err := r.open(NSRequest, "Body"); err != nil {
-		return nil, err
-	}
-	body, err := r.peek()
+	body, err := r.openBody()
 	if err != nil {
 		return nil, err
-	}
-	if body == nil {
-		return nil, r.fail("empty body")
 	}
 	if body.Name.Space != NSRequest || body.Name.Local != "UpdateSecurityCredentialsCoS" {
 		return nil, r.fail("unsupported request body %s", describe(body.Name))

@@ -13,27 +13,19 @@ func DecodeResponse(doc []byte) (*Response, error) {
 }
 
 func decodeResponse(r *reader) (*Response, error) {
-	root, err := r.openAttrs(NSRequest, "Response")
-	if err != nil {
-		return nil, err
-	}
 	resp := &Response{}
-	if resp.SchemaVersion, err = r.rootAttrs(root); err != nil {
+	var err error
+	if resp.SchemaVersion, err = r.openRoot(NSRequest, "Response"); err != nil {
 		return nil, err
 	}
 	if err := decodeResponseHeader(r, &resp.Header); err != nil {
 		return nil, err
 	}
-	if _, err := r.open(NSRequest, "Body"); err != nil {
-		return nil, err
-	}
-	body, err := r.peek()
+	body, err := r.openBody()
 	if err != nil {
 		return nil, err
 	}
 	switch {
-	case body == nil:
-		return nil, r.fail("empty body")
 	case body.Name.Space == NSRequest && body.Name.Local == "ResponseMessage":
 		if resp.ResponseMessage, err = decodeResponseMessage(r); err != nil {
 			return nil, err
