@@ -111,36 +111,14 @@ func TestGBCSResponseValidate(t *testing.T) {
 			g := immediateOutcome()
 			tc.edit(g)
 			doc, err := g.Encode()
-			var ve *ValueError
-			if !errors.As(err, &ve) || doc != nil {
-				t.Fatalf("Encode = %q, %v; want *ValueError", doc, err)
-			}
-			if !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("error %q does not mention %q", err, tc.want)
-			}
+			checkValueError(t, doc, err, tc.want)
 		})
 	}
 }
 
 func TestGBCSResponseRoundTrip(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		g := genGBCSResponse.Draw(t, "g")
-		doc, err := g.Encode()
-		if err != nil {
-			t.Fatalf("Encode: %v", err)
-		}
-		got, err := DecodeGBCSResponse(doc)
-		if err != nil {
-			t.Fatalf("DecodeGBCSResponse: %v\n%s", err, doc)
-		}
-		// Zero EUIs and message codes mean absent, so they decode as zero too.
-		if diff := cmp.Diff(g, got, cmpOpts...); diff != "" {
-			t.Fatalf("round trip (-want +got):\n%s\n%s", diff, doc)
-		}
-		again, err := got.Encode()
-		if err != nil || !bytes.Equal(again, doc) {
-			t.Fatalf("re-encoding changed the bytes (%v):\n%s\n%s", err, doc, again)
-		}
+		checkRoundTrip(t, genGBCSResponse.Draw(t, "g"), DecodeGBCSResponse, "DecodeGBCSResponse")
 	})
 }
 

@@ -2,14 +2,12 @@ package duis
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"pgregory.net/rapid"
 
 	"github.com/ecos-cos/ecos/eui"
@@ -152,14 +150,8 @@ func TestRequestValidate(t *testing.T) {
 				t.Fatal(err)
 			}
 			tc.edit(req)
-			_, err = req.Encode()
-			var ve *ValueError
-			if !errors.As(err, &ve) {
-				t.Fatalf("Encode error = %v, want *ValueError", err)
-			}
-			if !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("error %q does not mention %q", err, tc.want)
-			}
+			doc, err := req.Encode()
+			checkValueError(t, doc, err, tc.want)
 			if err2 := req.Validate(); err2 == nil || err2.Error() != err.Error() {
 				t.Errorf("Validate = %v, Encode = %v", err2, err)
 			}
@@ -185,22 +177,7 @@ func TestRequestValidate(t *testing.T) {
 // back the value encoded, and the bytes are a fixed point.
 func TestRequestRoundTrip(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		req := genRequest.Draw(t, "req")
-		doc, err := req.Encode()
-		if err != nil {
-			t.Fatalf("Encode: %v", err)
-		}
-		got, err := DecodeRequest(doc)
-		if err != nil {
-			t.Fatalf("DecodeRequest: %v\n%s", err, doc)
-		}
-		if diff := cmp.Diff(req, got, cmpOpts...); diff != "" {
-			t.Fatalf("round trip (-want +got):\n%s\n%s", diff, doc)
-		}
-		again, err := got.Encode()
-		if err != nil || !bytes.Equal(again, doc) {
-			t.Fatalf("re-encoding changed the bytes (%v):\n%s\n%s", err, doc, again)
-		}
+		checkRoundTrip(t, genRequest.Draw(t, "req"), DecodeRequest, "DecodeRequest")
 	})
 }
 

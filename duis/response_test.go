@@ -217,35 +217,14 @@ func TestResponseValidate(t *testing.T) {
 			r := tc.make()
 			tc.edit(r)
 			doc, err := r.Encode()
-			var ve *ValueError
-			if !errors.As(err, &ve) || doc != nil {
-				t.Fatalf("Encode = %q, %v; want *ValueError", doc, err)
-			}
-			if !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("error %q does not mention %q", err, tc.want)
-			}
+			checkValueError(t, doc, err, tc.want)
 		})
 	}
 }
 
 func TestResponseRoundTrip(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		resp := genResponse.Draw(t, "resp")
-		doc, err := resp.Encode()
-		if err != nil {
-			t.Fatalf("Encode: %v", err)
-		}
-		got, err := DecodeResponse(doc)
-		if err != nil {
-			t.Fatalf("DecodeResponse: %v\n%s", err, doc)
-		}
-		if diff := cmp.Diff(resp, got, cmpOpts...); diff != "" {
-			t.Fatalf("round trip (-want +got):\n%s\n%s", diff, doc)
-		}
-		again, err := got.Encode()
-		if err != nil || !bytes.Equal(again, doc) {
-			t.Fatalf("re-encoding changed the bytes (%v):\n%s\n%s", err, doc, again)
-		}
+		checkRoundTrip(t, genResponse.Draw(t, "resp"), DecodeResponse, "DecodeResponse")
 	})
 }
 
