@@ -177,10 +177,27 @@ func readAllLimited(r io.Reader) ([]byte, error) {
 	return b, nil
 }
 
-// oneArg returns the single positional argument a command requires.
-func oneArg(pos []string, what string) (string, error) {
+// parseOne parses flags and the single positional argument a command
+// requires (what names it in the error).
+func parseOne(fs *flag.FlagSet, args []string, what string) (string, error) {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return "", err
+	}
 	if len(pos) != 1 {
 		return "", usagef("want exactly one %s argument, got %d (%s)", what, len(pos), strings.Join(pos, " "))
 	}
 	return pos[0], nil
+}
+
+// parseNone parses flags for a command that takes no positional argument.
+func parseNone(fs *flag.FlagSet, args []string) error {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usagef("unexpected arguments: %s", strings.Join(pos, " "))
+	}
+	return nil
 }

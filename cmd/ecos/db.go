@@ -43,10 +43,9 @@ func openDB(ctx context.Context, dsn string) (*store.DB, error) {
 func runDBMigrate(ctx context.Context, std stdio, args []string) error {
 	fs := newFlags(std, "ecos db migrate", "[--db DSN]")
 	dsn := dbFlag(fs)
-	if pos, err := parseArgs(fs, args); err != nil {
+	err := parseNone(fs, args)
+	if err != nil {
 		return err
-	} else if len(pos) != 0 {
-		return usagef("unexpected arguments: %v", pos)
 	}
 	db, err := openDB(ctx, *dsn)
 	if err != nil {
@@ -72,11 +71,7 @@ func runImport(kind string) func(context.Context, stdio, []string) error {
 	return func(ctx context.Context, std stdio, args []string) error {
 		fs := newFlags(std, "ecos import "+kind, "[--db DSN] FILE.csv")
 		dsn := dbFlag(fs)
-		pos, err := parseArgs(fs, args)
-		if err != nil {
-			return err
-		}
-		name, err := oneArg(pos, "FILE")
+		name, err := parseOne(fs, args, "FILE")
 		if err != nil {
 			return err
 		}

@@ -38,12 +38,9 @@ func runDemo(_ context.Context, std stdio, args []string) error {
 	fs := newFlags(std, "ecos demo", "[--devices N] [--seed S]")
 	devices := fs.Int("devices", 3, "simulated meters (1..9999)")
 	seed := fs.String("seed", "", "derive the test PKI from this seed (reproducible)")
-	pos, err := parseArgs(fs, args)
+	err := parseNone(fs, args)
 	if err != nil {
 		return err
-	}
-	if len(pos) != 0 {
-		return usagef("unexpected arguments: %s", pos)
 	}
 	if *devices < 2 || *devices > 9999 {
 		return usagef("--devices %d: want 2..9999", *devices)

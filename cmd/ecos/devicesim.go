@@ -28,12 +28,9 @@ func runDevicesim(ctx context.Context, std stdio, args []string) error {
 	supplier := fs.Int("supplier", 1, "the supplier every meter starts out trusting")
 	tick := fs.Duration("tick", time.Second, "how often held future-dated commands are run")
 	seed := fs.String("seed", "", "with no --pki: derive the generated PKI from this seed")
-	pos, err := parseArgs(fs, args)
+	err := parseNone(fs, args)
 	if err != nil {
 		return err
-	}
-	if len(pos) != 0 {
-		return usagef("unexpected arguments: %v", pos)
 	}
 	if *devices < 1 || *devices > 10_000_000 {
 		return usagef("--devices %d: want 1..10000000", *devices)

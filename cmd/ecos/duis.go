@@ -56,11 +56,7 @@ func runDUISVerify(_ context.Context, std stdio, args []string) error {
 	certsSpec := fs.String("certs", "", "where signer certificates are found by issuer and serial")
 	caSpec := fs.String("ca", "", "Organisation CA certificate(s): requests' signers must chain to one")
 	atFlag := fs.String("at", "", "check the signer's validity at this time, RFC 3339 (default: now)")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	name, err := oneArg(pos, "FILE")
+	name, err := parseOne(fs, args, "FILE")
 	if err != nil {
 		return err
 	}
@@ -221,11 +217,7 @@ func runDUISSign(_ context.Context, std stdio, args []string) error {
 	fs := newFlags(std, "ecos duis sign", "--key KEY.pem --cert CERT.pem FILE|-")
 	keyPath := fs.String("key", "", "the XML-signing private key (PEM or DER PKCS#8)")
 	certPath := fs.String("cert", "", "its certificate: named in KeyInfo by issuer and serial")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	name, err := oneArg(pos, "FILE")
+	name, err := parseOne(fs, args, "FILE")
 	if err != nil {
 		return err
 	}
@@ -285,12 +277,9 @@ func runNew623(_ context.Context, std stdio, args []string) error {
 	floor := fs.Uint64("floor", 0, "SupplierFloorSeqNumber")
 	topUpFloor := fs.Int64("topup-floor", 0, "SupplierPrepaymentTopUpFloorSeqNumber; negative leaves it out")
 	disapply := fs.Bool("disapply-time-cpv", false, "ask the device not to apply time-based path checks")
-	pos, err := parseArgs(fs, args)
+	err := parseNone(fs, args)
 	if err != nil {
 		return err
-	}
-	if len(pos) != 0 {
-		return usagef("unexpected arguments: %s", strings.Join(pos, " "))
 	}
 	if *from == "" || *dev == "" || *counter == "" || *mpxn == "" || *certs == "" || *path == "" {
 		return usagef("--from, --device, --counter, --mpxn, --certs and --path are required")

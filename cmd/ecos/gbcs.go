@@ -50,11 +50,7 @@ func readFrame(std stdio, name string) ([]byte, error) {
 func runGBCSDecode(_ context.Context, std stdio, args []string) error {
 	fs := newFlags(std, "ecos gbcs decode", "[--json] FILE|-")
 	asJSON := fs.Bool("json", false, "print JSON instead of a tree")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	name, err := oneArg(pos, "FILE")
+	name, err := parseOne(fs, args, "FILE")
 	if err != nil {
 		return err
 	}
@@ -77,11 +73,7 @@ func runGBCSDecode(_ context.Context, std stdio, args []string) error {
 func runGBCSVerify(_ context.Context, std stdio, args []string) error {
 	fs := newFlags(std, "ecos gbcs verify", "--cert PEM FILE|-")
 	certPath := fs.String("cert", "", "the signer's certificate (PEM): the CoS party's for commands, the device's for responses")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	name, err := oneArg(pos, "FILE")
+	name, err := parseOne(fs, args, "FILE")
 	if err != nil {
 		return err
 	}
@@ -284,12 +276,9 @@ func runBuildCoS(_ context.Context, std stdio, args []string) error {
 	fs := newFlags(std, "ecos gbcs build-cos", "--request DUIS.xml --originator EUI --counter N --key KEY.pem [--cert CERT.pem] [--out FILE]")
 	request := fs.String("request", "", "the DUIS 6.23 request (its RequestID names the device)")
 	sf := addSigningFlags(fs)
-	pos, err := parseArgs(fs, args)
+	err := parseNone(fs, args)
 	if err != nil {
 		return err
-	}
-	if len(pos) != 0 {
-		return usagef("unexpected arguments: %s", strings.Join(pos, " "))
 	}
 	if *request == "" {
 		return usagef("--request is required")
@@ -324,12 +313,9 @@ func runBuildMigration(_ context.Context, std stdio, args []string) error {
 	path := fs.String("path", "", "its certification path: PEM or DER file(s), comma-separated, issuing CA first")
 	applyCPV := fs.Bool("apply-time-cpv", false, "let the device apply time-based path checks (RTDS disapplies them)")
 	sf := addSigningFlags(fs)
-	pos, err := parseArgs(fs, args)
+	err := parseNone(fs, args)
 	if err != nil {
 		return err
-	}
-	if len(pos) != 0 {
-		return usagef("unexpected arguments: %s", strings.Join(pos, " "))
 	}
 	if *target == "" || *newCert == "" || *path == "" {
 		return usagef("--target, --new-cert and --path are required")

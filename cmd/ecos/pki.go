@@ -26,11 +26,7 @@ func runPKIInit(_ context.Context, std stdio, args []string) error {
 	force := fs.Bool("force", false, "replace DIR if it already holds a test PKI")
 	seed := fs.String("seed", "", "derive every key and serial from this seed; with --at the output is byte-identical on every run (TEST ONLY)")
 	at := fs.String("at", "", "validity start, RFC 3339 (default: now)")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	dir, err := oneArg(pos, "DIR")
+	dir, err := parseOne(fs, args, "DIR")
 	if err != nil {
 		return err
 	}
