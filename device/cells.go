@@ -113,7 +113,7 @@ func checkAnchorCert(k cellKey, c *smki.Certificate) error {
 	if c.PublicKey == nil {
 		return fmt.Errorf("device: anchor for cell %v has no P-256 public key", k)
 	}
-	if uint8(c.Role) != uint8(k.role) {
+	if c.Role != k.role {
 		return fmt.Errorf("device: anchor for cell %v has role %v", k, c.Role)
 	}
 	return nil

@@ -235,7 +235,7 @@ func (d *Device) checkReplacement(der []byte, k cellKey, rule modeRule, cur cell
 // role and exactly the cell's key usage, with what a cell must report.
 func fitsCell(cert *smki.Certificate, k cellKey) bool {
 	const usages = smki.KeyUsageDigitalSignature | smki.KeyUsageKeyAgreement
-	return cert.Kind == smki.Organisation && uint8(cert.Role) == uint8(k.role) &&
+	return cert.Kind == smki.Organisation && cert.Role == k.role &&
 		gbcs.KeyUsage(cert.KeyUsage&usages) == k.key && cert.PublicKey != nil &&
 		len(cert.SubjectKeyID) == len(gbcs.KeyID{})
 }

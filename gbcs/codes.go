@@ -1,6 +1,10 @@
 package gbcs
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/ecos-cos/ecos/role"
+)
 
 // MessageCode is the GBCS message code carried in the first two octets of
 // the General Signing other-information field. It names the use case (and,
@@ -83,34 +87,22 @@ func (c CRA) String() string {
 	return fmt.Sprintf("unknown(%d)", uint8(c))
 }
 
-// Role is a GBCS RemotePartyRole: whose trust anchor a cell holds.
-type Role uint8
+// Role is a GBCS RemotePartyRole: whose trust anchor a cell holds. It is
+// role.Role, the numbering SMKI certificates carry too.
+type Role = role.Role
 
+// The GBCS roles under gbcs's names.
 const (
-	RoleRoot                Role = 0
-	RoleRecovery            Role = 1
-	RoleSupplier            Role = 2
-	RoleNetworkOperator     Role = 3
-	RoleAccessControlBroker Role = 4
-	RoleTransitionalCoS     Role = 5
-	RoleWanProvider         Role = 6
-	RoleIssuingAuthority    Role = 7
-	RoleOther               Role = 127
+	RoleRoot                = role.Root
+	RoleRecovery            = role.Recovery
+	RoleSupplier            = role.Supplier
+	RoleNetworkOperator     = role.NetworkOperator
+	RoleAccessControlBroker = role.AccessControlBroker
+	RoleTransitionalCoS     = role.TransitionalCoS
+	RoleWanProvider         = role.WANProvider
+	RoleIssuingAuthority    = role.IssuingAuthority
+	RoleOther               = role.Other
 )
-
-var roleNames = map[Role]string{
-	RoleRoot:                "root",
-	RoleRecovery:            "recovery",
-	RoleSupplier:            "supplier",
-	RoleNetworkOperator:     "networkOperator",
-	RoleAccessControlBroker: "accessControlBroker",
-	RoleTransitionalCoS:     "transitionalCoS",
-	RoleWanProvider:         "wanProvider",
-	RoleIssuingAuthority:    "issuingAuthority",
-	RoleOther:               "other",
-}
-
-func (r Role) String() string { return enumName(roleNames, r) }
 
 // Mode is the CS02b CredentialsReplacementMode.
 type Mode uint8

@@ -199,7 +199,7 @@ func (p *profileChecker) organisation() {
 	p.notCA()
 	p.roleOU(func(r RemotePartyRole) string {
 		switch {
-		case r.isCARole():
+		case isCARole(r):
 			return fmt.Sprintf("role %v belongs to a CA, not an organisation certificate", r)
 		case !r.Known():
 			return fmt.Sprintf("unknown remote party role 0x%02X", uint8(r))
@@ -297,7 +297,7 @@ func (p *profileChecker) ca() {
 		p.onlyAttributes(oidAttrCommonName, oidAttrOrgUnit, oidAttrOrganization)
 	default:
 		p.roleOU(func(r RemotePartyRole) string {
-			if !r.isCARole() {
+			if !isCARole(r) {
 				return fmt.Sprintf("role %v on a CA certificate, want 00 (root) or 07 (issuing)", r)
 			}
 			return ""

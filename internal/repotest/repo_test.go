@@ -52,10 +52,11 @@ func TestCodecDependencies(t *testing.T) {
 	const mod = "github.com/ecos-cos/ecos/"
 	allowed := map[string][]string{
 		"eui":     {},
-		"gbcs":    {"eui", "internal/hexfile"},
-		"smki":    {"eui"},
+		"role":    {},
+		"gbcs":    {"eui", "internal/hexfile", "role"},
+		"smki":    {"eui", "role"},
 		"duis":    {"eui"},
-		"xmldsig": {"eui", "smki"},
+		"xmldsig": {"eui", "smki", "role"},
 		"mpxn":    {},
 	}
 	banned := []string{"net/http", "database/sql", "log/slog", "os/exec"}
