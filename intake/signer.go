@@ -40,24 +40,11 @@ var (
 )
 
 // BindSigner checks that cert may sign a request from originator received
-// at receivedAt. The order of checks puts the cheap identity checks first
-// and names the most specific fault.
+// at receivedAt: BindIdentity, then the chain to the Organisation CA at
+// that time.
 func BindSigner(cert *smki.Certificate, originator eui.EUI, receivedAt time.Time, p SignerPolicy) error {
-	if cert == nil {
-		return &SignerError{Reason: ErrSignerRole, Detail: "no certificate"}
-	}
-	role := p.Role
-	if role == 0 {
-		role = smki.RoleXMLSign
-	}
-	if cert.Kind != smki.Organisation || cert.Role != role {
-		return &SignerError{Reason: ErrSignerRole, Detail: fmt.Sprintf("serial %X is a %s %s certificate, want role %s (OU %02X)", cert.SerialNumber, cert.Kind, cert.Role, role, uint8(role))}
-	}
-	if cert.KeyUsage&smki.KeyUsageDigitalSignature == 0 {
-		return &SignerError{Reason: ErrSignerRole, Detail: fmt.Sprintf("serial %X has key usage %s, want digitalSignature", cert.SerialNumber, cert.KeyUsage)}
-	}
-	if cert.EUI != originator {
-		return &SignerError{Reason: ErrSignerNotUser, Detail: fmt.Sprintf("certificate serial %X belongs to %s but the RequestID originator is %s", cert.SerialNumber, cert.EUI, originator)}
+	if err := BindIdentity(cert, originator, p.Role); err != nil {
+		return err
 	}
 	if p.OrganisationCAs == nil || p.OrganisationCAs.Len() == 0 {
 		return &SignerError{Reason: ErrSignerNotTrusted, Detail: "no Organisation CA configured"}
@@ -71,4 +58,27 @@ func BindSigner(cert *smki.Certificate, originator eui.EUI, receivedAt time.Time
 	default:
 		return &SignerError{Reason: ErrSignerNotTrusted, Detail: err.Error()}
 	}
+}
+
+// BindIdentity is the part of BindSigner that needs no trust anchor: cert
+// is an organisation certificate of role r (zero: XML signing, OU 87) with
+// a digital-signing key, belonging to originator. Tools that hold no CA
+// can still check it.
+func BindIdentity(cert *smki.Certificate, originator eui.EUI, r smki.RemotePartyRole) error {
+	if cert == nil {
+		return &SignerError{Reason: ErrSignerRole, Detail: "no certificate"}
+	}
+	if r == 0 {
+		r = smki.RoleXMLSign
+	}
+	if cert.Kind != smki.Organisation || cert.Role != r {
+		return &SignerError{Reason: ErrSignerRole, Detail: fmt.Sprintf("serial %X is a %s %s certificate, want role %s (OU %02X)", cert.SerialNumber, cert.Kind, cert.Role, r, uint8(r))}
+	}
+	if cert.KeyUsage&smki.KeyUsageDigitalSignature == 0 {
+		return &SignerError{Reason: ErrSignerRole, Detail: fmt.Sprintf("serial %X has key usage %s, want digitalSignature", cert.SerialNumber, cert.KeyUsage)}
+	}
+	if cert.EUI != originator {
+		return &SignerError{Reason: ErrSignerNotUser, Detail: fmt.Sprintf("certificate serial %X belongs to %s but the RequestID originator is %s", cert.SerialNumber, cert.EUI, originator)}
+	}
+	return nil
 }

@@ -106,12 +106,13 @@ func runDUISVerify(_ context.Context, std stdio, args []string) error {
 		if err != nil {
 			return malformed(fmt.Errorf("RequestID: %w", err))
 		}
-		policy := intake.SignerPolicy{OrganisationCAs: cas, Intermediates: store}
-		if cas == nil {
-			// Without a configured CA, check everything but the chain.
-			policy.OrganisationCAs = smki.NewPool(signer)
+		// The signer's validity at --at was checked above; without a CA
+		// only its identity can be, and the output says so.
+		err = intake.BindIdentity(signer, id.Originator, 0)
+		if cas != nil {
+			err = intake.BindSigner(signer, id.Originator, at, intake.SignerPolicy{OrganisationCAs: cas, Intermediates: store})
 		}
-		if err := intake.BindSigner(signer, id.Originator, at, policy); err != nil && !(cas == nil && errors.Is(err, intake.ErrSignerNotTrusted)) {
+		if err != nil {
 			return invalid(fmt.Errorf("signature verifies, but: %w", err))
 		}
 	}
