@@ -36,17 +36,9 @@ func loadStore(spec string) (*smki.Pool, error) {
 	if fi, err := os.Stat(spec); err == nil && fi.IsDir() {
 		return smki.LoadPEMDir(spec)
 	}
-	var certs []*smki.Certificate
-	for _, path := range strings.Split(spec, ",") {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return nil, err
-		}
-		cs, err := smki.ParsePEM(b)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		certs = append(certs, cs...)
+	certs, err := loadCerts(spec)
+	if err != nil {
+		return nil, err
 	}
 	return smki.NewPool(certs...), nil
 }

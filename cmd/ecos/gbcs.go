@@ -132,33 +132,41 @@ func loadCert(path string) (*smki.Certificate, error) {
 	return certs[0], nil
 }
 
-// loadCertChain reads one or more PEM files (comma-separated) into DER
-// certificates, in order.
-func loadCertChain(list string) ([][]byte, error) {
-	var out [][]byte
+// loadCerts reads certificates from files (comma-separated), in order:
+// PEM files may hold several; a DER file, as DUIS carries them, holds one.
+func loadCerts(list string) ([]*smki.Certificate, error) {
+	var out []*smki.Certificate
 	for _, path := range strings.Split(list, ",") {
 		b, err := os.ReadFile(path)
 		if err != nil {
 			return nil, err
 		}
-		if len(b) > 0 && b[0] == 0x30 { // DER, as DUIS carries them
+		if len(b) > 0 && b[0] == 0x30 {
 			c, err := smki.Parse(b)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", path, err)
 			}
-			out = append(out, c.Raw)
+			out = append(out, c)
 			continue
 		}
 		certs, err := smki.ParsePEM(b)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		if len(certs) == 0 {
-			return nil, fmt.Errorf("%s: no certificate", path)
-		}
-		for _, c := range certs {
-			out = append(out, c.Raw)
-		}
+		out = append(out, certs...)
+	}
+	return out, nil
+}
+
+// loadCertChain is loadCerts as DER, for payloads that carry certificates.
+func loadCertChain(list string) ([][]byte, error) {
+	certs, err := loadCerts(list)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]byte, len(certs))
+	for i, c := range certs {
+		out[i] = c.Raw
 	}
 	return out, nil
 }
