@@ -73,3 +73,12 @@ func nullBytesArg(b []byte) any {
 	}
 	return b
 }
+
+// boolArg is 0 or 1: the column is an INTEGER in both dialects, which
+// PostgreSQL does not fill from a bool.
+func boolArg(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}

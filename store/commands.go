@@ -188,18 +188,53 @@ func (db *DB) moveCommand(ctx context.Context, to CommandState, set string, setA
 
 // Command returns command id, or ErrNotFound.
 func (db *DB) Command(ctx context.Context, id CommandID) (Command, error) {
-	rows, err := db.r.QueryContext(ctx, db.q(`SELECT `+commandCols+` FROM commands WHERE command_id = ?`), int64(id))
+	return db.commandWhere(ctx, "command_id = ?", []any{int64(id)}, strconv.FormatInt(int64(id), 10))
+}
+
+// commandWhere returns the one command matching where (a key), or
+// ErrNotFound naming it by key.
+func (db *DB) commandWhere(ctx context.Context, where string, args []any, key string) (Command, error) {
+	rows, err := db.r.QueryContext(ctx, db.q(`SELECT `+commandCols+` FROM commands WHERE `+where), args...)
 	var cs []Command
 	if err == nil {
 		cs, err = scanAll(rows, scanCommand)
 	}
 	if err != nil {
-		return Command{}, fmt.Errorf("store: command %d: %w", id, err)
+		return Command{}, fmt.Errorf("store: command %s: %w", key, err)
 	}
 	if len(cs) == 0 {
-		return Command{}, fmt.Errorf("%w: command %d", ErrNotFound, id)
+		return Command{}, fmt.Errorf("%w: command %s", ErrNotFound, key)
 	}
 	return cs[0], nil
+}
+
+// CommandByCounter returns the command sent to device with counter, or
+// ErrNotFound: the pair a device's answer names.
+func (db *DB) CommandByCounter(ctx context.Context, device eui.EUI, counter uint64) (Command, error) {
+	key := fmt.Sprintf("device %s counter %d", device, counter)
+	if counter > math.MaxInt64 {
+		return Command{}, fmt.Errorf("%w: command %s", ErrNotFound, key)
+	}
+	return db.commandWhere(ctx, "device_eui = ? AND counter = ?", []any{euiArg(device), int64(counter)}, key)
+}
+
+// CommandsForRequest returns the commands serving request id, oldest
+// first; an empty slice if there are none (or no such request).
+func (db *DB) CommandsForRequest(ctx context.Context, id RequestID) ([]Command, error) {
+	rows, err := db.r.QueryContext(ctx, db.q(`SELECT `+commandCols+` FROM commands
+		WHERE req_originator_eui = ? AND req_target_eui = ? AND req_counter = ? ORDER BY command_id`),
+		euiArg(id.Originator), euiArg(id.Target), u64Arg(id.Counter))
+	var cs []Command
+	if err == nil {
+		cs, err = scanAll(rows, scanCommand)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: commands for request %s: %w", id, err)
+	}
+	if cs == nil {
+		cs = []Command{}
+	}
+	return cs, nil
 }
 
 // PendingUnsent returns the commands recorded but not sent (states intent

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/ecos-cos/ecos/eui"
 )
@@ -62,6 +63,11 @@ type Device struct {
 	// CredentialSKI is the subject key identifier of the certificate in the
 	// cell, when known (SMKI SKIs are 8 bytes).
 	CredentialSKI []byte
+	// Supplier is the SEC Party ID of the supplier the CoS Party last
+	// changed the device to, since SupplierSince; "" if none is noted. Set
+	// by NoteSupplier; ImportDevices ignores both.
+	Supplier      string
+	SupplierSince time.Time
 }
 
 // maxSKI bounds CredentialSKI: SMKI uses 8 bytes, RFC 5280 methods 20.
@@ -84,7 +90,8 @@ func (d *Device) validate() error {
 }
 
 // ImportDevices writes devices in one transaction: all of them or, on any
-// error, none. A device already present is replaced. A failure is an
+// error, none. A device already present is replaced, but for its noted
+// supplier, which inventory data does not know about. A failure is an
 // *ImportError naming the index in devices of the offending row.
 func (db *DB) ImportDevices(ctx context.Context, devices []Device) error {
 	const name = "devices"
@@ -115,14 +122,54 @@ func (db *DB) ImportDevices(ctx context.Context, devices []Device) error {
 
 // Device returns the device with EUI-64 e, or ErrNotFound.
 func (db *DB) Device(ctx context.Context, e eui.EUI) (Device, error) {
-	const q = `SELECT device_type, smi_status, cos_credential, cos_ski FROM devices WHERE device_eui = ?`
+	const q = `SELECT device_type, smi_status, cos_credential, cos_ski, supplier_party_id, supplier_since_us
+		FROM devices WHERE device_eui = ?`
 	d := Device{EUI: e}
-	err := db.r.QueryRowContext(ctx, db.q(q), euiArg(e)).Scan(&d.Type, &d.SMIStatus, &d.Credential, &d.CredentialSKI)
+	var supplier sql.NullString
+	var since sql.NullInt64
+	err := db.r.QueryRowContext(ctx, db.q(q), euiArg(e)).Scan(&d.Type, &d.SMIStatus, &d.Credential, &d.CredentialSKI,
+		&supplier, &since)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Device{}, fmt.Errorf("%w: device %s", ErrNotFound, e)
 	}
 	if err != nil {
 		return Device{}, fmt.Errorf("store: device %s: %w", e, err)
 	}
+	d.Supplier, d.SupplierSince = supplier.String, nullTimeOf(since)
 	return d, nil
+}
+
+// NoteSupplier records that party has been device's supplier since at, or
+// returns ErrNotFound for an unknown device. It only moves forward: a
+// change noted with an earlier time than the stored one is ignored (nil),
+// so changes noted out of order leave the latest in place; one at the same
+// time replaces it.
+func (db *DB) NoteSupplier(ctx context.Context, device eui.EUI, party string, at time.Time) error {
+	switch {
+	case party == "":
+		return invalidf("device %s: supplier party is empty", device)
+	case at.IsZero():
+		return invalidf("device %s: supplier since is missing", device)
+	}
+	return db.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, db.q(`UPDATE devices SET supplier_party_id = ?, supplier_since_us = ?
+			WHERE device_eui = ? AND (supplier_since_us IS NULL OR supplier_since_us <= ?)`),
+			party, timeArg(at), euiArg(device), timeArg(at))
+		var n int64
+		if err == nil {
+			n, err = res.RowsAffected()
+		}
+		if err == nil && n == 0 {
+			// Either unknown or already noted with a later time.
+			var one int
+			err = tx.QueryRowContext(ctx, db.q(`SELECT 1 FROM devices WHERE device_eui = ?`), euiArg(device)).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("%w: device %s", ErrNotFound, device)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("store: note supplier of %s: %w", device, err)
+		}
+		return nil
+	})
 }

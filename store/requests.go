@@ -43,6 +43,49 @@ type Request struct {
 	ResponseCode string // the DUIS response code sent back
 	ReceivedAt   time.Time
 	UpdatedAt    time.Time
+	Document     []byte      // the signed request as received; nil if not kept
+	Party        string      // the requesting party's SEC Party ID; "" if unknown
+	ExecuteAt    time.Time   // zero: immediate
+	Cancel       bool        // it cancels a future-dated request
+	MPID         *MPIDRecord // nil when refused before step 8
+}
+
+// Received is a request that passed signature verification, with the
+// outcome of the checks made before it was stored.
+type Received struct {
+	ID        RequestID
+	At        time.Time
+	Document  []byte    // the signed request as received
+	Party     string    // the requesting party's SEC Party ID; "" if unknown
+	ExecuteAt time.Time // zero: immediate
+	Cancel    bool
+	// State is RequestReceived, RequestAuthorised or RequestRejected: the
+	// states a request can reach before anything is signed for it.
+	State        RequestState
+	Reason       string
+	ResponseCode string
+	// Response, if not nil, is stored in the same transaction (the
+	// acknowledgement), so the User is never told of a request that was
+	// not recorded. Its RequestID is set to ID, and a zero CreatedAt to At.
+	Response *Response
+	// MPID is step 8's outcome; nil when the request was refused before.
+	MPID *MPIDRecord
+}
+
+// MPIDRecord is one request's MPID usage (product.md §3).
+type MPIDRecord struct {
+	Outcome      string // "S", "I" or "M"
+	Presented    string // the MPID the signing certificate carries; "" for M
+	Expected     string // the MPID the registered supplier holds the MPxN under
+	SignerSerial string // the signing certificate's serial, lower-case hex
+}
+
+func (m *MPIDRecord) validate() error {
+	switch m.Outcome {
+	case "S", "I", "M":
+		return nil
+	}
+	return fmt.Errorf("MPID outcome %q is not S, I or M", m.Outcome)
 }
 
 // RequestUpdate moves a request to state To at time At. An empty Reason or
@@ -52,40 +95,79 @@ type RequestUpdate struct {
 	Reason       string
 	ResponseCode string
 	At           time.Time
+	// Response, if not nil, is added in the same transaction as the move,
+	// so a request never reaches a final state without the response that
+	// tells the User. Its RequestID is set to the request's, and a zero
+	// CreatedAt to At.
+	Response *Response
 }
 
-// ReceiveRequest passes id through the replay guard (see AcceptRequestID)
-// and records the request in state received at time at, in one
-// transaction: a request is stored if and only if its counter was accepted.
-// A replay returns an error wrapping ErrReplay and records nothing.
+// ReceiveRequest records request id in state received at time at, with
+// nothing else known about it; see RecordRequest.
 func (db *DB) ReceiveRequest(ctx context.Context, id RequestID, at time.Time) error {
-	const q = `INSERT INTO requests (originator_eui, target_eui, counter, received_at_us, updated_at_us, state)
-		VALUES (?, ?, ?, ?, ?, ?)`
+	return db.RecordRequest(ctx, Received{ID: id, At: at, State: RequestReceived})
+}
+
+// RecordRequest passes r.ID through the replay guard (see AcceptRequestID)
+// and records the request, and r.Response if any, in one transaction: a
+// request is stored if and only if its counter was accepted. A replay
+// returns an error wrapping ErrReplay and records nothing.
+func (db *DB) RecordRequest(ctx context.Context, r Received) error {
+	const q = `INSERT INTO requests (originator_eui, target_eui, counter, received_at_us, updated_at_us, state,
+		reason, response_code, document, party_id, execute_at_us, is_cancel,
+		mpid_outcome, mpid_presented, mpid_expected, signer_serial)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	switch r.State {
+	case RequestReceived, RequestAuthorised, RequestRejected:
+	default:
+		return invalidf("request %s: cannot be recorded in state %q", r.ID, r.State)
+	}
+	resp, err := responseFor(r.ID, r.Response, r.At)
+	if err != nil {
+		return err
+	}
+	var mpid MPIDRecord
+	if r.MPID != nil {
+		if err := r.MPID.validate(); err != nil {
+			return invalidf("request %s: %v", r.ID, err)
+		}
+		mpid = *r.MPID
+	}
 	return db.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		if err := db.accept(ctx, tx, id); err != nil {
+		if err := db.accept(ctx, tx, r.ID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, db.q(q), euiArg(id.Originator), euiArg(id.Target), u64Arg(id.Counter),
-			timeArg(at), timeArg(at), string(RequestReceived))
+		_, err := tx.ExecContext(ctx, db.q(q), euiArg(r.ID.Originator), euiArg(r.ID.Target), u64Arg(r.ID.Counter),
+			timeArg(r.At), timeArg(r.At), string(r.State), r.Reason, r.ResponseCode,
+			nullBytesArg(r.Document), r.Party, nullTimeArg(r.ExecuteAt), boolArg(r.Cancel),
+			mpid.Outcome, mpid.Presented, mpid.Expected, mpid.SignerSerial)
 		if db.d.isUnique(err) {
 			// Only if the guard row was removed by hand: the guard is the
 			// authority, but a request is never recorded twice.
-			return fmt.Errorf("%w: request %s", ErrDuplicate, id)
+			return fmt.Errorf("%w: request %s", ErrDuplicate, r.ID)
 		}
 		if err != nil {
-			return fmt.Errorf("store: record request %s: %w", id, err)
+			return fmt.Errorf("store: record request %s: %w", r.ID, err)
 		}
-		return nil
+		if resp != nil {
+			_, err = db.addResponse(ctx, tx, *resp)
+		}
+		return err
 	})
 }
 
 // UpdateRequest moves request id to u.To if the state machine allows it
 // from the state it is in, and otherwise returns a *TransitionError
-// (ErrTransition), or ErrNotFound for an unknown request.
+// (ErrTransition), or ErrNotFound for an unknown request. u.Response is
+// added only if the move is made.
 func (db *DB) UpdateRequest(ctx context.Context, id RequestID, u RequestUpdate) error {
 	from, ok := requestPredecessors[u.To]
 	if !ok {
 		return invalidf("request %s: %q is not a state a request can be moved to", id, u.To)
+	}
+	resp, err := responseFor(id, u.Response, u.At)
+	if err != nil {
+		return err
 	}
 	q := `UPDATE requests SET state = ?, reason = COALESCE(NULLIF(?, ''), reason),
 		response_code = COALESCE(NULLIF(?, ''), response_code), updated_at_us = ?
@@ -99,7 +181,14 @@ func (db *DB) UpdateRequest(ctx context.Context, id RequestID, u RequestUpdate) 
 		if err != nil {
 			return fmt.Errorf("store: update request %s: %w", id, err)
 		}
-		if n, err := res.RowsAffected(); err != nil || n == 1 {
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("store: update request %s: %w", id, err)
+		}
+		if n == 1 {
+			if resp != nil {
+				_, err = db.addResponse(ctx, tx, *resp)
+			}
 			return err
 		}
 		var state string
@@ -115,13 +204,20 @@ func (db *DB) UpdateRequest(ctx context.Context, id RequestID, u RequestUpdate) 
 	})
 }
 
-const requestCols = `originator_eui, target_eui, counter, state, reason, response_code, received_at_us, updated_at_us`
+const requestCols = `originator_eui, target_eui, counter, state, reason, response_code, received_at_us, updated_at_us,
+	document, party_id, execute_at_us, is_cancel, mpid_outcome, mpid_presented, mpid_expected, signer_serial`
 
 func scanRequest(r *sql.Rows) (Request, error) {
 	var o, t, c []byte
-	var received, updated int64
+	var received, updated, cancel int64
+	var execute sql.NullInt64
 	var req Request
-	err := r.Scan(&o, &t, &c, &req.State, &req.Reason, &req.ResponseCode, &received, &updated)
+	var mpid MPIDRecord
+	err := r.Scan(&o, &t, &c, &req.State, &req.Reason, &req.ResponseCode, &received, &updated,
+		&req.Document, &req.Party, &execute, &cancel, &mpid.Outcome, &mpid.Presented, &mpid.Expected, &mpid.SignerSerial)
+	if mpid.Outcome != "" {
+		req.MPID = &mpid
+	}
 	if err == nil {
 		req.ID.Originator, err = scanEUI(o)
 	}
@@ -132,6 +228,7 @@ func scanRequest(r *sql.Rows) (Request, error) {
 		req.ID.Counter, err = scanU64(c)
 	}
 	req.ReceivedAt, req.UpdatedAt = timeOf(received), timeOf(updated)
+	req.ExecuteAt, req.Cancel = nullTimeOf(execute), cancel != 0
 	return req, err
 }
 
@@ -165,4 +262,31 @@ func (db *DB) UnfinishedRequests(ctx context.Context, limit int) ([]Request, err
 		return nil, fmt.Errorf("store: unfinished requests: %w", err)
 	}
 	return reqs, nil
+}
+
+// CountRequests returns how many requests are in each state; a state no
+// request is in is absent. It reads the whole table: for metrics and
+// tests, not for every request.
+func (db *DB) CountRequests(ctx context.Context) (map[RequestState]int, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT state, count(*) FROM requests GROUP BY state`)
+	if err != nil {
+		return nil, fmt.Errorf("store: count requests: %w", err)
+	}
+	type stateCount struct {
+		state RequestState
+		n     int
+	}
+	counts, err := scanAll(rows, func(r *sql.Rows) (stateCount, error) {
+		var c stateCount
+		err := r.Scan(&c.state, &c.n)
+		return c, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: count requests: %w", err)
+	}
+	m := make(map[RequestState]int, len(counts))
+	for _, c := range counts {
+		m[c.state] = c.n
+	}
+	return m, nil
 }

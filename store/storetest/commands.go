@@ -224,3 +224,47 @@ func testCommandDuplicateConcurrent(t *testing.T, open Opener) {
 		t.Fatalf("%d intents stored, want %d", len(pending), 1+racers/2)
 	}
 }
+
+func testCommandLookup(t *testing.T, open Opener) {
+	db := open(t)
+	ctx := ctxOf(t)
+	req := store.RequestID{Originator: eu(0x90, 1), Target: eu(0x00, 1), Counter: 1006}
+	other := store.RequestID{Originator: eu(0x90, 1), Target: eu(0x00, 1), Counter: 1007}
+	must(t, db.ReceiveRequest(ctx, req, t0))
+	must(t, db.ReceiveRequest(ctx, other, t0))
+	first, _ := intentFor(t, db, 1, req)
+	own, ownIn := intentFor(t, db, 1, store.RequestID{})
+	second, in := intentFor(t, db, 1, req)
+	must(t, db.MarkSigned(ctx, second, []byte("frame"), t0))
+
+	cs, err := db.CommandsForRequest(ctx, req)
+	must(t, err)
+	if len(cs) != 2 || cs[0].ID != first || cs[1].ID != second || cs[1].State != store.CommandSigned || cs[1].RequestID != req {
+		t.Fatalf("commands for the request: %+v", cs)
+	}
+	for _, id := range []store.RequestID{other, {Originator: eu(0x90, 9), Target: eu(0x00, 9), Counter: 1}} {
+		cs, err := db.CommandsForRequest(ctx, id)
+		must(t, err)
+		if cs == nil || len(cs) != 0 {
+			t.Fatalf("commands for %s: %#v, want an empty slice", id, cs)
+		}
+	}
+
+	byID, err := db.Command(ctx, second)
+	must(t, err)
+	got, err := db.CommandByCounter(ctx, in.Device, in.Counter)
+	must(t, err)
+	if d := cmp.Diff(byID, got); d != "" {
+		t.Fatalf("command by counter (-by ID +by counter):\n%s", d)
+	}
+	if got, err := db.CommandByCounter(ctx, ownIn.Device, ownIn.Counter); err != nil || got.ID != own || !got.RequestID.IsZero() {
+		t.Fatalf("own command by counter: %+v %v", got, err)
+	}
+	for _, c := range []struct {
+		device  uint32
+		counter uint64
+	}{{2, in.Counter}, {1, in.Counter + 100}, {1, 1 << 63}} {
+		_, err := db.CommandByCounter(ctx, eu(0x00, c.device), c.counter)
+		wantIs(t, err, store.ErrNotFound)
+	}
+}

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -69,4 +70,51 @@ func testDevicesAllOrNothing(t *testing.T, open Opener) {
 	ds = devices(10)
 	ds[5].Credential = "zcos"
 	wantImportRow(t, db.ImportDevices(ctx, ds), 5)
+}
+
+func testDevicesSupplier(t *testing.T, open Opener) {
+	db := open(t)
+	ctx := ctxOf(t)
+	must(t, db.ImportDevices(ctx, devices(2)))
+	d1 := eu(0x00, 1)
+	check := func(wantParty string, wantSince time.Time) {
+		t.Helper()
+		d, err := db.Device(ctx, d1)
+		must(t, err)
+		if d.Supplier != wantParty || !d.SupplierSince.Equal(wantSince) {
+			t.Fatalf("supplier %q since %v, want %q since %v", d.Supplier, d.SupplierSince, wantParty, wantSince)
+		}
+	}
+	check("", time.Time{})
+
+	must(t, db.NoteSupplier(ctx, d1, "SUP1", t0))
+	check("SUP1", t0)
+	// Forward only: an older change, noted late, is ignored.
+	must(t, db.NoteSupplier(ctx, d1, "SUP2", t0.Add(-hour)))
+	check("SUP1", t0)
+	must(t, db.NoteSupplier(ctx, d1, "SUP2", t0.Add(hour)))
+	check("SUP2", t0.Add(hour))
+
+	wantIs(t, db.NoteSupplier(ctx, eu(0x00, 3), "SUP1", t0), store.ErrNotFound)
+	wantIs(t, db.NoteSupplier(ctx, d1, "", t0.Add(2*hour)), store.ErrInvalid)
+	wantIs(t, db.NoteSupplier(ctx, d1, "SUP1", time.Time{}), store.ErrInvalid)
+	check("SUP2", t0.Add(hour))
+
+	// Re-importing the inventory keeps the noted supplier; new devices
+	// have none, and a supplier given to ImportDevices is not taken.
+	ds := devices(3)
+	ds[0].Credential = store.CredentialECoS
+	ds[2].Supplier, ds[2].SupplierSince = "SUP1", t0
+	must(t, db.ImportDevices(ctx, ds))
+	check("SUP2", t0.Add(hour))
+	if d, err := db.Device(ctx, d1); err != nil || d.Credential != store.CredentialECoS {
+		t.Fatalf("re-imported device: %+v %v", d, err)
+	}
+	for _, n := range []uint32{2, 3} {
+		d, err := db.Device(ctx, eu(0x00, n))
+		must(t, err)
+		if d.Supplier != "" || !d.SupplierSince.IsZero() {
+			t.Fatalf("device %d: supplier %q since %v, want none", n, d.Supplier, d.SupplierSince)
+		}
+	}
 }

@@ -7,14 +7,15 @@ import (
 )
 
 // Everything written before Close is there after Open: reference data,
-// the replay guard, counters and the command log.
+// the replay guard, counters, the command log and responses still owed.
 func testReopen(t *testing.T, open Opener) {
 	db := open(t)
 	ctx := ctxOf(t)
 	seed(t, db, 3)
 	req := store.RequestID{Originator: eu(0x90, 1<<8|1), Target: eu(0x00, 1), Counter: 77}
 	must(t, db.ReceiveRequest(ctx, req, t0))
-	must(t, db.UpdateRequest(ctx, req, store.RequestUpdate{To: store.RequestAuthorised, At: t0}))
+	owed := &store.Response{Kind: store.ResponseAcknowledgement, Code: "I0", Document: []byte("ack")}
+	must(t, db.UpdateRequest(ctx, req, store.RequestUpdate{To: store.RequestAuthorised, At: t0, Response: owed}))
 	id, in := intentFor(t, db, 1, req)
 	must(t, db.MarkSigned(ctx, id, []byte("frame"), t0))
 	last, err := db.ReserveCounter(ctx, "cos")
@@ -40,6 +41,9 @@ func testReopen(t *testing.T, open Opener) {
 		t.Fatalf("request after reopen: %+v %v", r, err)
 	}
 	wantIs(t, db.ReceiveRequest(ctx, req, t0), store.ErrReplay)
+	if rs, err := db.UnpushedResponses(ctx, 0, 10); err != nil || len(rs) != 1 || rs[0].RequestID != req || string(rs[0].Document) != "ack" {
+		t.Fatalf("unpushed responses after reopen: %+v %v", rs, err)
+	}
 	c, err := db.Command(ctx, id)
 	must(t, err)
 	if c.State != store.CommandSigned || string(c.Frame) != "frame" || c.Counter != in.Counter {

@@ -1,0 +1,129 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ecos-cos/ecos/duis"
+	"github.com/ecos-cos/ecos/ecoserr"
+	"github.com/ecos-cos/ecos/gbcs"
+	"github.com/ecos-cos/ecos/store"
+)
+
+// correlate is step 12 for an immediate reply: check that frame is the
+// signed answer to c from c's device, record it, tell the User and, on
+// success, note the device's new supplier.
+func (p *Pipeline) correlate(ctx context.Context, req store.Request, c store.Command, frame []byte) {
+	t := time.Now()
+	m, res, err := p.checkResponse(c, frame)
+	p.metrics.stage("correlate", t)
+	if err != nil {
+		// Not an answer we can trust: as far as the User is concerned the
+		// device did not respond.
+		p.cfg.Log.Warn("device response refused", "request_id", req.ID.String(), "device", c.Device.String(), "counter", c.Counter, "err", err)
+		p.commandFailed(ctx, req, c, "response refused: "+err.Error(), ecoserr.New(ecoserr.NoResponse, err, ""))
+		return
+	}
+	now := p.cfg.Now().UTC()
+	if _, err := p.cfg.Store.RecordResponse(ctx, c.Device, c.Counter, frame, summarise(res), now); err != nil {
+		p.cfg.Log.Error("recording device response", "request_id", req.ID.String(), "command_id", int64(c.ID), "err", err)
+		return
+	}
+	p.respond(ctx, req, c, m, res, frame)
+}
+
+// respond tells the User what the device answered and moves the request to
+// responded; the document and the move are one transaction.
+func (p *Pipeline) respond(ctx context.Context, req store.Request, c store.Command, m *gbcs.Message, res *gbcs.UpdateSecurityCredentialsResponse, frame []byte) {
+	now := p.cfg.Now().UTC()
+	responseID := duis.RequestID{Originator: m.Originator, Target: req.ID.Originator, Counter: m.Counter}
+	code := string(duis.ResponseSuccess)
+	doc, err := p.serviceResponse(duis.RequestID(req.ID), &responseID, duis.ResponseSuccess, now, frame)
+	if err != nil {
+		p.cfg.Log.Error("signing service response", "request_id", req.ID.String(), "err", err)
+		return
+	}
+	err = p.cfg.Store.UpdateRequest(ctx, req.ID, store.RequestUpdate{To: store.RequestResponded, ResponseCode: code, At: now,
+		Response: &store.Response{Kind: store.ResponseService, Code: code, Document: doc, CreatedAt: now}})
+	if err != nil {
+		p.cfg.Log.Error("recording request answered", "request_id", req.ID.String(), "err", err)
+		return
+	}
+	p.cfg.Audit.Info("cs02b answered", "request_id", req.ID.String(), "originator", req.ID.Originator.String(),
+		"target", c.Device.String(), "counter", c.Counter, "key_id", c.KeyID, "command_id", int64(c.ID), "outcome", summarise(res))
+	if res.Outcome != nil && allSucceeded(res.Outcome) && req.Party != "" {
+		if err := p.cfg.Store.NoteSupplier(ctx, c.Device, req.Party, now); err != nil {
+			p.cfg.Log.Error("noting new supplier", "request_id", req.ID.String(), "device", c.Device.String(), "err", err)
+		}
+	}
+	p.metrics.finished(store.RequestResponded)
+	p.waiters.finish(req.ID)
+	p.notify()
+}
+
+// checkResponse parses frame and checks it answers c: a signed CS02b
+// response from c's device, to our counter, under the device's key.
+func (p *Pipeline) checkResponse(c store.Command, frame []byte) (*gbcs.Message, *gbcs.UpdateSecurityCredentialsResponse, error) {
+	m, err := gbcs.ParseMessage(frame)
+	if err != nil {
+		return nil, nil, err
+	}
+	switch {
+	case m.CRA != gbcs.CRAResponse:
+		return nil, nil, fmt.Errorf("CRA flag %s, want response", m.CRA)
+	case m.Originator != c.Device:
+		return nil, nil, fmt.Errorf("response from %s to a command for %s", m.Originator, c.Device)
+	case m.Counter != c.Counter:
+		return nil, nil, fmt.Errorf("response counter %d, command counter %d", m.Counter, c.Counter)
+	case !m.Code.IsCS02b():
+		return nil, nil, fmt.Errorf("message code %s is not a CS02b response", m.Code)
+	case m.Sig != gbcs.SigPresent:
+		return nil, nil, errors.New("response is not signed")
+	}
+	pub, err := p.cfg.DeviceKeys.DeviceKey(m.Originator)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := m.Verify(pub); err != nil {
+		return nil, nil, err
+	}
+	res, err := gbcs.ParseUpdateSecurityCredentialsResponse(m.Content)
+	if err != nil {
+		return nil, nil, err
+	}
+	return m, res, nil
+}
+
+// summarise is the command log's one-line outcome.
+func summarise(res *gbcs.UpdateSecurityCredentialsResponse) string {
+	if res.Outcome == nil {
+		return "accepted"
+	}
+	return outcomeSummary(res.Outcome)
+}
+
+func outcomeSummary(o *gbcs.ExecutionOutcome) string {
+	if allSucceeded(o) {
+		return "success"
+	}
+	var parts []string
+	for _, c := range o.Outcomes {
+		parts = append(parts, fmt.Sprintf("%s/%s:%s", c.Cell.KeyUsage, c.Cell.Usage, c.Status))
+	}
+	return "partial: " + strings.Join(parts, ", ")
+}
+
+func allSucceeded(o *gbcs.ExecutionOutcome) bool {
+	if len(o.Outcomes) == 0 {
+		return false
+	}
+	for _, c := range o.Outcomes {
+		if c.Status != gbcs.StatusSuccess {
+			return false
+		}
+	}
+	return true
+}

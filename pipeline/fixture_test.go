@@ -1,0 +1,201 @@
+package pipeline_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ecos-cos/ecos/authorise"
+	"github.com/ecos-cos/ecos/demoworld"
+	"github.com/ecos-cos/ecos/device"
+	"github.com/ecos-cos/ecos/dispatch"
+	"github.com/ecos-cos/ecos/eui"
+	"github.com/ecos-cos/ecos/intake"
+	"github.com/ecos-cos/ecos/pipeline"
+	"github.com/ecos-cos/ecos/signer"
+	"github.com/ecos-cos/ecos/smki"
+	"github.com/ecos-cos/ecos/store"
+)
+
+var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// fixture is a whole ECoS Party on SQLite with an in-process fleet of
+// five meters that trust supplier 1 and TCoS, registered to supplier 2.
+type fixture struct {
+	world   *demoworld.World
+	db      *store.DB
+	fleet   *device.Fleet
+	gateway dispatch.Gateway
+	p       *pipeline.Pipeline
+	dsp     *smki.Pool
+	audit   *syncBuffer
+	reg     *prometheus.Registry
+
+	mu  sync.Mutex
+	now time.Time
+}
+
+type options struct {
+	authorise func(*authorise.Config)
+	pipeline  func(*pipeline.Config)
+	dsn       string
+	gateway   func(dispatch.Gateway) dispatch.Gateway
+}
+
+func newFixture(t *testing.T, o options) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	w, err := demoworld.New(demoworld.Options{Now: t0, Devices: 5, Suppliers: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dsn := o.dsn
+	if dsn == "" {
+		dsn = filepath.Join(t.TempDir(), "ecos.db")
+	}
+	db, err := store.Open(ctx, store.Config{Driver: "sqlite", DSN: dsn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.ImportParties(ctx, w.Parties); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.ImportDevices(ctx, w.Devices); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.ImportRegistrations(ctx, w.Registrations); err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{world: w, db: db, now: t0, audit: &syncBuffer{}, reg: prometheus.NewRegistry()}
+	f.fleet, err = device.NewFleet(device.FleetConfig{PKI: w.PKI, Devices: 5, Now: f.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.gateway = dispatch.NewFleet(f.fleet)
+	if o.gateway != nil {
+		f.gateway = o.gateway(f.gateway)
+	}
+	root := mustParse(t, w.PKI.Root.Cert)
+	orgCA := mustParse(t, w.PKI.OrgCA.Cert)
+	acfg := authorise.Config{Reference: db, Pending: pendingAt{db, f.clock}, OrganisationCAs: smki.NewPool(root),
+		MPID: authorise.MPIDConfig{Policy: authorise.PolicyEnforce, BySerial: w.MPIDBySerial}}
+	if o.authorise != nil {
+		o.authorise(&acfg)
+	}
+	auth, err := authorise.New(acfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	audit := slog.New(slog.NewJSONHandler(f.audit, nil))
+	tcos, err := signer.NewKey("tcos", w.PKI.TCoS.Key, w.PKI.TCoS.Cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecos, err := signer.NewKey("ecos", w.PKI.ECoS.Key, w.PKI.ECoS.Cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := signer.New(signer.Config{Log: db, TCoS: tcos, ECoS: ecos, Now: f.clock, Audit: audit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var xmlSigners []*smki.Certificate
+	for _, s := range w.PKI.Suppliers {
+		xmlSigners = append(xmlSigners, mustParse(t, s.XMLSign.Cert))
+	}
+	users := smki.NewPool(xmlSigners...)
+	dspCert := mustParse(t, w.PKI.DSPXMLSign.Cert)
+	f.dsp = smki.NewPool(dspCert)
+	cfg := pipeline.Config{
+		Store: db, Authoriser: auth, Signer: sig, Gateway: f.gateway, DeviceKeys: w.DeviceKeys(nil),
+		UserCertificates: users,
+		SignerPolicy:     intake.SignerPolicy{OrganisationCAs: smki.NewPool(root), Intermediates: smki.NewPool(orgCA)},
+		ResponseKey:      pipeline.ResponseKey{Signer: w.PKI.DSPXMLSign.Key, Cert: dspCert},
+		Workers:          2, DeviceTimeout: 2 * time.Second,
+		Now: f.clock, Log: slog.New(slog.DiscardHandler), Audit: audit, Metrics: f.reg,
+	}
+	if o.pipeline != nil {
+		o.pipeline(&cfg)
+	}
+	f.p, err = pipeline.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// run starts the workers until the test ends.
+func (f *fixture) run(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- f.p.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+}
+
+func (f *fixture) clock() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now
+}
+
+func (f *fixture) sign(t *testing.T, r demoworld.Request) []byte {
+	t.Helper()
+	doc, err := f.world.Sign(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+// pendingAt adapts the store's FutureDatedSender to the authoriser's
+// clock-free interface.
+type pendingAt struct {
+	db  *store.DB
+	now func() time.Time
+}
+
+func (p pendingAt) FutureDatedSender(ctx context.Context, d eui.EUI) (string, bool, error) {
+	return p.db.FutureDatedSender(ctx, d, p.now())
+}
+
+func mustParse(t *testing.T, der []byte) *smki.Certificate {
+	t.Helper()
+	c, err := smki.Parse(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

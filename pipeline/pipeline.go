@@ -1,0 +1,202 @@
+package pipeline
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ecos-cos/ecos/authorise"
+	"github.com/ecos-cos/ecos/dispatch"
+	"github.com/ecos-cos/ecos/ecoserr"
+	"github.com/ecos-cos/ecos/eui"
+	"github.com/ecos-cos/ecos/intake"
+	"github.com/ecos-cos/ecos/signer"
+	"github.com/ecos-cos/ecos/smki"
+	"github.com/ecos-cos/ecos/store"
+	"github.com/ecos-cos/ecos/xmldsig"
+)
+
+// Store is what the pipeline keeps durably; *store.DB satisfies it.
+type Store interface {
+	RecordRequest(ctx context.Context, r store.Received) error
+	UpdateRequest(ctx context.Context, id store.RequestID, u store.RequestUpdate) error
+	Request(ctx context.Context, id store.RequestID) (store.Request, error)
+	UnfinishedRequests(ctx context.Context, limit int) ([]store.Request, error)
+	AddResponse(ctx context.Context, r store.Response) (store.ResponseID, error)
+	Responses(ctx context.Context, id store.RequestID) ([]store.Response, error)
+	CommandsForRequest(ctx context.Context, id store.RequestID) ([]store.Command, error)
+	CommandByCounter(ctx context.Context, device eui.EUI, counter uint64) (store.Command, error)
+	MarkSent(ctx context.Context, id store.CommandID, at time.Time) error
+	MarkFailed(ctx context.Context, id store.CommandID, reason string, at time.Time) error
+	RecordResponse(ctx context.Context, device eui.EUI, counter uint64, frame []byte, outcome string, at time.Time) (store.Command, error)
+	NoteSupplier(ctx context.Context, device eui.EUI, party string, at time.Time) error
+}
+
+// Authoriser is step 4 to 8; *authorise.Authoriser satisfies it.
+type Authoriser interface {
+	Authorise(ctx context.Context, v authorise.Verified) (*authorise.Approved, *authorise.MPIDResult, error)
+}
+
+// Signer is steps 10 and 11's key holder; *signer.Signer satisfies it.
+type Signer interface {
+	SignCoS(ctx context.Context, a *authorise.Approved) (*signer.Signed, error)
+}
+
+// AnomalyCheck is step 9. An error refuses the request with the error's
+// reason (issue 5 adds holding in quarantine); nil admits it.
+type AnomalyCheck interface {
+	Admit(ctx context.Context, a *authorise.Approved) error
+}
+
+// DeviceKeys finds the key a device signs its responses and alerts with.
+type DeviceKeys interface {
+	DeviceKey(device eui.EUI) (*ecdsa.PublicKey, error)
+}
+
+// ResponseKey is the DSP XML-signing credential the pipeline signs the
+// documents it sends Users with.
+type ResponseKey struct {
+	Signer crypto.Signer
+	Cert   *smki.Certificate
+}
+
+// Config is fixed for the life of a Pipeline.
+type Config struct {
+	Store      Store
+	Authoriser Authoriser
+	Signer     Signer
+	Gateway    dispatch.Gateway
+	Anomaly    AnomalyCheck // nil admits everything
+	DeviceKeys DeviceKeys
+
+	// UserCertificates finds a request's signer by issuer and serial;
+	// SignerPolicy says what that signer must be.
+	UserCertificates xmldsig.CertFinder
+	SignerPolicy     intake.SignerPolicy
+
+	ResponseKey ResponseKey
+	Codes       *ecoserr.Codes // nil: the default table
+
+	MaxRequestBytes int           // 0: 64 KiB
+	Workers         int           // concurrent sign-and-send workers; 0: 8
+	DeviceTimeout   time.Duration // how long to wait for a device; 0: 10 s
+
+	Now     func() time.Time
+	Rand    io.Reader // nil: crypto/rand
+	Log     *slog.Logger
+	Audit   *slog.Logger
+	Metrics prometheus.Registerer // nil: not registered
+	// Notify, if set, is called (without blocking) whenever a document for
+	// a User is stored, so that a pusher can deliver it at once.
+	Notify func()
+}
+
+// Pipeline is the running 6.23 service.
+type Pipeline struct {
+	cfg     Config
+	codes   *ecoserr.Codes
+	metrics *metrics
+	work    chan job
+	waiters waiters
+}
+
+// job is an approved request on its way to the signer.
+type job struct {
+	req      store.Request
+	approved *authorise.Approved
+	done     chan struct{} // closed when finished; nil if nobody waits
+}
+
+// New checks cfg.
+func New(cfg Config) (*Pipeline, error) {
+	switch {
+	case cfg.Store == nil:
+		return nil, errors.New("pipeline: no store")
+	case cfg.Authoriser == nil:
+		return nil, errors.New("pipeline: no authoriser")
+	case cfg.Signer == nil:
+		return nil, errors.New("pipeline: no signer")
+	case cfg.Gateway == nil:
+		return nil, errors.New("pipeline: no device gateway")
+	case cfg.DeviceKeys == nil:
+		return nil, errors.New("pipeline: no device keys to check responses with")
+	case cfg.UserCertificates == nil:
+		return nil, errors.New("pipeline: no User certificates")
+	case cfg.ResponseKey.Signer == nil || cfg.ResponseKey.Cert == nil:
+		return nil, errors.New("pipeline: no DSP XML-signing key")
+	case cfg.Now == nil:
+		return nil, errors.New("pipeline: no clock")
+	case cfg.Log == nil || cfg.Audit == nil:
+		return nil, errors.New("pipeline: no logger or audit log")
+	}
+	if cfg.ResponseKey.Cert.Kind != smki.Organisation || cfg.ResponseKey.Cert.KeyUsage&smki.KeyUsageDigitalSignature == 0 {
+		return nil, fmt.Errorf("pipeline: response-signing certificate serial %X is not an organisation digital-signing certificate", cfg.ResponseKey.Cert.SerialNumber)
+	}
+	if cfg.MaxRequestBytes <= 0 {
+		cfg.MaxRequestBytes = 64 << 10
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 8
+	}
+	if cfg.DeviceTimeout <= 0 {
+		cfg.DeviceTimeout = 10 * time.Second
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
+	}
+	codes := cfg.Codes
+	if codes == nil {
+		codes, _ = ecoserr.NewCodes(nil)
+	}
+	m, err := newMetrics(cfg.Metrics)
+	if err != nil {
+		return nil, err
+	}
+	return &Pipeline{
+		cfg:     cfg,
+		codes:   codes,
+		metrics: m,
+		work:    make(chan job, cfg.Workers*16),
+		waiters: waiters{m: map[store.RequestID]chan struct{}{}},
+	}, nil
+}
+
+// Run recovers the requests a previous run left unfinished, then signs and
+// sends approved requests until ctx ends. Submit may be called before Run;
+// its work waits in the queue.
+func (p *Pipeline) Run(ctx context.Context) error {
+	if err := p.Recover(ctx); err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	for range p.cfg.Workers {
+		wg.Go(func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case j := <-p.work:
+					p.process(ctx, j)
+				}
+			}
+		})
+	}
+	wg.Go(func() { p.collectAlerts(ctx) })
+	wg.Wait()
+	return nil
+}
+
+func (p *Pipeline) notify() {
+	if p.cfg.Notify != nil {
+		p.cfg.Notify()
+	}
+}

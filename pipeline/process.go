@@ -1,0 +1,108 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/ecos-cos/ecos/dispatch"
+	"github.com/ecos-cos/ecos/duis"
+	"github.com/ecos-cos/ecos/ecoserr"
+	"github.com/ecos-cos/ecos/store"
+)
+
+// process is steps 10 to 12 for one approved request. It never gives up
+// silently: the request ends responded or failed, or, if the store itself
+// fails, stays where it is for recovery to finish.
+func (p *Pipeline) process(ctx context.Context, j job) {
+	// Work in hand is finished even when the service is stopping: the
+	// command may already be signed, and its answer must be recorded.
+	ctx = context.WithoutCancel(ctx)
+	defer func() {
+		if j.done != nil {
+			close(j.done)
+		}
+	}()
+	t := time.Now()
+	signed, err := p.cfg.Signer.SignCoS(ctx, j.approved)
+	p.metrics.stage("sign", t)
+	if err != nil {
+		p.fail(ctx, j.req, ecoserr.New(ecoserr.Internal, err, ""))
+		return
+	}
+	now := p.cfg.Now().UTC()
+	if err := p.cfg.Store.UpdateRequest(ctx, j.req.ID, store.RequestUpdate{To: store.RequestSigned, At: now}); err != nil {
+		p.cfg.Log.Error("recording signed request", "request_id", j.req.ID.String(), "err", err)
+		return
+	}
+	c := store.Command{ID: signed.Command, Intent: store.Intent{RequestID: j.req.ID, Device: j.req.ID.Target, Counter: signed.Counter, KeyID: signed.KeyID},
+		State: store.CommandSigned, Frame: signed.Frame}
+	p.send(ctx, j.req, c)
+}
+
+// send dispatches a signed command and settles its request with whatever
+// comes back. The command is marked sent before it leaves: after a crash a
+// command still "signed" certainly never reached the network and may be
+// sent then, while a "sent" one may have, and is never sent again.
+func (p *Pipeline) send(ctx context.Context, req store.Request, c store.Command) {
+	now := p.cfg.Now().UTC()
+	if err := p.cfg.Store.MarkSent(ctx, c.ID, now); err != nil {
+		p.cfg.Log.Error("recording command sent", "request_id", req.ID.String(), "command_id", int64(c.ID), "err", err)
+		return
+	}
+	if err := p.cfg.Store.UpdateRequest(ctx, req.ID, store.RequestUpdate{To: store.RequestSent, At: now}); err != nil {
+		p.cfg.Log.Error("recording request sent", "request_id", req.ID.String(), "err", err)
+		return
+	}
+	p.cfg.Audit.Info("dispatching cs02b", "request_id", req.ID.String(), "originator", req.ID.Originator.String(),
+		"target", c.Device.String(), "counter", c.Counter, "key_id", c.KeyID, "command_id", int64(c.ID), "outcome", "sent")
+	t := time.Now()
+	sendCtx, cancel := context.WithTimeout(ctx, p.cfg.DeviceTimeout)
+	reply, err := p.cfg.Gateway.Send(sendCtx, c.Frame)
+	cancel()
+	p.metrics.stage("dispatch", t)
+	switch {
+	case errors.Is(err, dispatch.ErrUnreachable):
+		p.commandFailed(ctx, req, c, "device network unreachable", ecoserr.New(ecoserr.DeviceUnreachable, err, ""))
+	case err != nil:
+		p.commandFailed(ctx, req, c, "no answer: "+err.Error(), ecoserr.New(ecoserr.NoResponse, err, ""))
+	case reply.Response == nil:
+		p.commandFailed(ctx, req, c, "no response: "+reply.NoResponseReason, ecoserr.New(ecoserr.NoResponse, errors.New(reply.NoResponseReason), ""))
+	default:
+		p.correlate(ctx, req, c, reply.Response)
+	}
+}
+
+// commandFailed abandons c (its counter stays spent) and fails req.
+func (p *Pipeline) commandFailed(ctx context.Context, req store.Request, c store.Command, why string, cause error) {
+	if err := p.cfg.Store.MarkFailed(ctx, c.ID, why, p.cfg.Now().UTC()); err != nil && !errors.Is(err, store.ErrTransition) {
+		p.cfg.Log.Error("recording command failure", "request_id", req.ID.String(), "command_id", int64(c.ID), "err", err)
+		return
+	}
+	p.cfg.Audit.Info("cs02b not answered", "request_id", req.ID.String(), "originator", req.ID.Originator.String(),
+		"target", c.Device.String(), "counter", c.Counter, "key_id", c.KeyID, "command_id", int64(c.ID), "outcome", "failed", "why", why)
+	p.fail(ctx, req, cause)
+}
+
+// fail ends req in state failed with a signed response carrying cause's
+// code. The response and the state move are one transaction.
+func (p *Pipeline) fail(ctx context.Context, req store.Request, cause error) {
+	r := ecoserr.ReasonOf(cause)
+	code := p.codes.Code(r)
+	now := p.cfg.Now().UTC()
+	doc, err := p.serviceResponse(duis.RequestID(req.ID), nil, duis.ResponseCode(code), now, nil)
+	if err != nil {
+		p.cfg.Log.Error("signing failure response", "request_id", req.ID.String(), "err", err)
+		return
+	}
+	err = p.cfg.Store.UpdateRequest(ctx, req.ID, store.RequestUpdate{To: store.RequestFailed, Reason: r.Name(), ResponseCode: code, At: now,
+		Response: &store.Response{Kind: store.ResponseService, Code: code, Document: doc, CreatedAt: now}})
+	if err != nil {
+		p.cfg.Log.Error("recording request failure", "request_id", req.ID.String(), "err", err)
+		return
+	}
+	p.cfg.Log.Warn("request failed", "request_id", req.ID.String(), "reason", r.Name(), "code", code, "err", cause.Error())
+	p.metrics.finished(store.RequestFailed)
+	p.waiters.finish(req.ID)
+	p.notify()
+}
