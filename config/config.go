@@ -1,0 +1,322 @@
+// Package config reads the configuration file of `ecos serve`: one JSON
+// object, decoded strictly (an unknown or misspelt key, a duplicate key, a
+// wrong type or trailing data is an error with its line and column),
+// completed with defaults, its relative paths resolved against the file's
+// directory, and validated as a whole, so an operator sees every problem at
+// once. Secrets are never inline: the file names the files that hold them.
+// docs/config.md documents every key.
+//
+// Trust level: the file comes from the operator, who is trusted, but a typo
+// must fail loudly rather than silently change what the service does.
+// Validate only checks that referenced files exist; DatabaseDSN is the one
+// place a secret is read.
+package config
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Config is the whole `ecos serve` configuration.
+type Config struct {
+	Listen   string   `json:"listen"`
+	Database Database `json:"database"`
+	Keys     Keys     `json:"keys"`
+	Trust    Trust    `json:"trust"`
+	Devices  Devices  `json:"devices"`
+	Callback Callback `json:"callback"`
+	Policy   Policy   `json:"policy"`
+	Workers  int      `json:"workers"`
+	Log      Log      `json:"log"`
+
+	// file is where Load read the configuration, for error messages.
+	file string
+}
+
+// Database says which store to open.
+type Database struct {
+	Driver string `json:"driver"` // DriverSQLite or DriverPostgres
+	// DSN is the SQLite file (or file: URI), or a PostgreSQL URL that
+	// carries no password.
+	DSN string `json:"dsn"`
+	// DSNFile holds the PostgreSQL DSN when it carries a secret.
+	DSNFile string `json:"dsn_file"`
+}
+
+// Drivers Database.Driver accepts; the same names as package store's.
+const (
+	DriverSQLite   = "sqlite"
+	DriverPostgres = "postgres"
+)
+
+// KeyPair names a private key file (PEM or DER) and its certificate.
+type KeyPair struct {
+	Key  string `json:"key"`
+	Cert string `json:"cert"`
+}
+
+// Keys are the service's signing credentials. A nil TCoS or ECoS means the
+// service does not act as that party; at least one must be set.
+type Keys struct {
+	TCoS       *KeyPair `json:"tcos"`
+	ECoS       *KeyPair `json:"ecos"`
+	DSPXMLSign KeyPair  `json:"dsp_xml_sign"`
+}
+
+// Trust lists the certificates the service trusts or looks up. Entries
+// other than OrganisationCAs may be directories, read for every PEM file
+// in them.
+type Trust struct {
+	OrganisationCAs    []string `json:"organisation_cas"`
+	Intermediates      []string `json:"intermediates"`
+	UserCertificates   []string `json:"user_certificates"`
+	DeviceCertificates []string `json:"device_certificates"`
+}
+
+// Devices says how commands reach devices.
+type Devices struct {
+	Gateway string   `json:"gateway"` // GatewaySim or GatewayHTTP
+	URL     string   `json:"url"`     // base URL of `ecos devicesim`; only for GatewayHTTP
+	Timeout Duration `json:"timeout"`
+	// PKI is a test PKI directory (`ecos pki init`): the simulated fleet's
+	// anchors and device keys with gateway "sim", and with either gateway
+	// the source of simulated devices' keys (the PKI's device certificates,
+	// then keys derived from the fleet's public seed), so their responses
+	// can be checked without a certificate per device.
+	PKI string `json:"pki"`
+	// Simulated is the in-process fleet's size; only for gateway "sim".
+	Simulated int `json:"simulated"`
+}
+
+// DefaultSimulated is the in-process fleet's default size.
+const DefaultSimulated = 1000
+
+// Gateways Devices.Gateway accepts.
+const (
+	GatewaySim  = "sim"  // an in-process simulated fleet
+	GatewayHTTP = "http" // `ecos devicesim` over HTTP
+)
+
+// Callback is where signed responses are POSTed; an empty URL means
+// nowhere (Users poll).
+type Callback struct {
+	URL         string   `json:"url"`
+	Timeout     Duration `json:"timeout"`
+	MaxAttempts int      `json:"max_attempts"`
+}
+
+// Policy holds the operator's choices where the rules leave one.
+type Policy struct {
+	MPID                     string            `json:"mpid"` // MPIDReport or MPIDEnforce
+	MPIDAttribute            string            `json:"mpid_attribute"`
+	MPIDBySerialFile         string            `json:"mpid_by_serial_file"`
+	AllowForeignReplacements bool              `json:"allow_foreign_replacements"`
+	ResponseCodes            map[string]string `json:"response_codes"`
+	MaxRequestBytes          int               `json:"max_request_bytes"`
+}
+
+// MPID policies Policy.MPID accepts, as package authorise names them.
+const (
+	MPIDReport  = "report"
+	MPIDEnforce = "enforce"
+)
+
+// Log configures the operational log and the audit stream.
+type Log struct {
+	Level  string `json:"level"`  // debug, info, warn or error
+	Format string `json:"format"` // json or text
+	// Audit is the file the audit stream is appended to; AuditStderr
+	// sends it to standard error.
+	Audit string `json:"audit"`
+}
+
+// AuditStderr as Log.Audit sends the audit stream to standard error.
+const AuditStderr = "-"
+
+// Defaults, documented in docs/config.md.
+const (
+	DefaultListen          = "127.0.0.1:8079" // DCC Boxed's port, so its tools work unchanged
+	DefaultSQLiteFile      = "ecos.db"
+	DefaultTimeout         = Duration(10 * time.Second)
+	DefaultMaxAttempts     = 10
+	DefaultMPIDAttribute   = "O"
+	DefaultMaxRequestBytes = 64 << 10
+	DefaultWorkers         = 8
+	DefaultAuditFile       = "audit.log"
+)
+
+// Load reads the configuration file at path: see Parse. Relative paths in
+// it are resolved against the file's directory, so the service can be
+// started from anywhere.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading configuration: %w", err)
+	}
+	return parse(data, filepath.Dir(path), path)
+}
+
+// Parse decodes a configuration strictly, applies the defaults, resolves
+// relative paths against dir (made absolute) and validates the result. On
+// error the Config is nil; a fault in the configuration itself is reported
+// as an *Error listing every problem found.
+func Parse(data []byte, dir string) (*Config, error) {
+	return parse(data, dir, "")
+}
+
+func parse(data []byte, dir, file string) (*Config, error) {
+	c, err := decode(data)
+	if err != nil {
+		err.File = file
+		return nil, err
+	}
+	c.file = file
+	abs, aerr := filepath.Abs(dir)
+	if aerr != nil {
+		return nil, fmt.Errorf("resolving configuration directory: %w", aerr)
+	}
+	c.resolve(abs)
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// withDefaults fills in every key the file left out. It goes by presence,
+// not by zero value: an explicit `"workers": 0` or `"timeout": "0s"` is kept
+// so Validate refuses it, instead of quietly becoming the default.
+func (c *Config) withDefaults(present map[string]bool) {
+	set := func(key string, apply func()) {
+		if !present[key] {
+			apply()
+		}
+	}
+	set("listen", func() { c.Listen = DefaultListen })
+	set("database.driver", func() { c.Database.Driver = DriverSQLite })
+	if c.Database.Driver == DriverSQLite && !present["database.dsn"] && !present["database.dsn_file"] {
+		c.Database.DSN = DefaultSQLiteFile
+	}
+	set("devices.gateway", func() { c.Devices.Gateway = GatewaySim })
+	set("devices.timeout", func() { c.Devices.Timeout = DefaultTimeout })
+	if c.Devices.Gateway == GatewaySim {
+		set("devices.simulated", func() { c.Devices.Simulated = DefaultSimulated })
+	}
+	set("callback.timeout", func() { c.Callback.Timeout = DefaultTimeout })
+	set("callback.max_attempts", func() { c.Callback.MaxAttempts = DefaultMaxAttempts })
+	set("policy.mpid", func() { c.Policy.MPID = MPIDReport })
+	set("policy.mpid_attribute", func() { c.Policy.MPIDAttribute = DefaultMPIDAttribute })
+	set("policy.max_request_bytes", func() { c.Policy.MaxRequestBytes = DefaultMaxRequestBytes })
+	set("workers", func() { c.Workers = DefaultWorkers })
+	set("log.level", func() { c.Log.Level = "info" })
+	set("log.format", func() { c.Log.Format = "json" })
+	set("log.audit", func() { c.Log.Audit = DefaultAuditFile })
+}
+
+// fileKind says what a path-valued key may name.
+type fileKind int
+
+const (
+	regularFile fileKind = iota
+	fileOrDir
+	directory
+)
+
+// pathField is one key whose value is a file path. Resolution, the
+// existence checks and the docs test all walk this one list, so a new path
+// key cannot be resolved but never checked.
+type pathField struct {
+	key      string
+	p        *string
+	kind     fileKind
+	required bool
+}
+
+func (c *Config) pathFields() []pathField {
+	var fs []pathField
+	pair := func(key string, kp *KeyPair) {
+		if kp != nil {
+			fs = append(fs,
+				pathField{key + ".key", &kp.Key, regularFile, true},
+				pathField{key + ".cert", &kp.Cert, regularFile, true})
+		}
+	}
+	pair("keys.tcos", c.Keys.TCoS)
+	pair("keys.ecos", c.Keys.ECoS)
+	pair("keys.dsp_xml_sign", &c.Keys.DSPXMLSign)
+	list := func(key string, l []string, kind fileKind) {
+		for i := range l {
+			fs = append(fs, pathField{fmt.Sprintf("%s[%d]", key, i), &l[i], kind, true})
+		}
+	}
+	list("trust.organisation_cas", c.Trust.OrganisationCAs, regularFile)
+	list("trust.intermediates", c.Trust.Intermediates, fileOrDir)
+	list("trust.user_certificates", c.Trust.UserCertificates, fileOrDir)
+	list("trust.device_certificates", c.Trust.DeviceCertificates, fileOrDir)
+	fs = append(fs,
+		pathField{"database.dsn_file", &c.Database.DSNFile, regularFile, false},
+		pathField{"policy.mpid_by_serial_file", &c.Policy.MPIDBySerialFile, regularFile, false},
+		pathField{"devices.pki", &c.Devices.PKI, directory, false})
+	return fs
+}
+
+// resolve makes every relative path absolute under dir. The SQLite DSN and
+// the audit file are not in pathFields because they need not exist yet.
+func (c *Config) resolve(dir string) {
+	join := func(p string) string {
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(dir, p)
+	}
+	for _, f := range c.pathFields() {
+		*f.p = join(*f.p)
+	}
+	if c.Log.Audit != AuditStderr {
+		c.Log.Audit = join(c.Log.Audit)
+	}
+	if c.Database.Driver == DriverSQLite {
+		c.Database.DSN = resolveSQLite(c.Database.DSN, join)
+	}
+}
+
+// resolveSQLite resolves the file in a SQLite DSN, which is a bare path or
+// a "file:" URI whose query holds driver parameters.
+func resolveSQLite(dsn string, join func(string) string) string {
+	rest, isURI := strings.CutPrefix(dsn, "file:")
+	if !isURI {
+		return join(dsn)
+	}
+	file, query, hasQuery := strings.Cut(rest, "?")
+	// "file://host/…" and "file:/abs" are left alone: only a relative file
+	// depends on where the service was started.
+	if file == "" || strings.HasPrefix(file, "/") {
+		return dsn
+	}
+	dsn = "file:" + filepath.ToSlash(join(file))
+	if hasQuery {
+		dsn += "?" + query
+	}
+	return dsn
+}
+
+// DatabaseDSN is the DSN to open the database with: the content of
+// database.dsn_file (surrounding white space trimmed) if set, else
+// database.dsn. It reads the file each time, so a rotated secret is picked
+// up on the next connection.
+func (c *Config) DatabaseDSN() (string, error) {
+	if c.Database.DSNFile == "" {
+		return c.Database.DSN, nil
+	}
+	b, err := os.ReadFile(c.Database.DSNFile)
+	if err != nil {
+		return "", fmt.Errorf("database.dsn_file: %w", err)
+	}
+	dsn := strings.TrimSpace(string(b))
+	if dsn == "" {
+		return "", fmt.Errorf("database.dsn_file: %s is empty", c.Database.DSNFile)
+	}
+	return dsn, nil
+}

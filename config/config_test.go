@@ -1,0 +1,418 @@
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ecos-cos/ecos/obs"
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+func abs(t *testing.T, p string) string {
+	t.Helper()
+	a, err := filepath.Abs(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// TestMinimalDefaults: the smallest file that works gets every documented
+// default, and its paths resolve against the file's directory.
+func TestMinimalDefaults(t *testing.T) {
+	c, err := Load("testdata/good/minimal.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pki := abs(t, "testdata/pki")
+	want := &Config{
+		Listen:   "127.0.0.1:8079",
+		Database: Database{Driver: "sqlite", DSN: abs(t, "testdata/good/ecos.db")},
+		Keys: Keys{
+			TCoS:       &KeyPair{Key: pki + "/tcos.key", Cert: pki + "/tcos.pem"},
+			DSPXMLSign: KeyPair{Key: pki + "/dsp.key", Cert: pki + "/dsp.pem"},
+		},
+		Trust: Trust{
+			OrganisationCAs:    []string{pki + "/org-ca.pem"},
+			UserCertificates:   []string{pki + "/users"},
+			DeviceCertificates: []string{pki + "/devices"},
+		},
+		Devices:  Devices{Gateway: "sim", Timeout: Duration(10 * time.Second), Simulated: DefaultSimulated},
+		Callback: Callback{Timeout: Duration(10 * time.Second), MaxAttempts: 10},
+		Policy:   Policy{MPID: "report", MPIDAttribute: "O", MaxRequestBytes: 65536},
+		Workers:  8,
+		Log:      Log{Level: "info", Format: "json", Audit: abs(t, "testdata/good/audit.log")},
+	}
+	if d := cmp.Diff(want, c, cmpopts.IgnoreUnexported(Config{})); d != "" {
+		t.Errorf("minimal config (-want +got):\n%s", d)
+	}
+	dsn, err := c.DatabaseDSN()
+	if err != nil || dsn != want.Database.DSN {
+		t.Errorf("DatabaseDSN = %q, %v", dsn, err)
+	}
+}
+
+func TestFull(t *testing.T) {
+	c, err := Load("testdata/good/full.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "0.0.0.0:8443" || c.Workers != 32 || c.Devices.Timeout != Duration(150*time.Second) ||
+		c.Callback.MaxAttempts != 3 || !c.Policy.AllowForeignReplacements || c.Policy.ResponseCodes["replay"] != "E062311" ||
+		c.Log.Audit != "-" || len(c.Trust.UserCertificates) != 2 || c.Keys.ECoS == nil {
+		t.Errorf("full config %+v", c)
+	}
+	dsn, err := c.DatabaseDSN()
+	if err != nil || dsn != "postgres://ecos:s3cret@db.example:5432/ecos?sslmode=verify-full" {
+		t.Errorf("DatabaseDSN = %q, %v; want the file's content, trimmed", dsn, err)
+	}
+	oid, err := c.Policy.MPIDAttributeOID()
+	if err != nil || oid.String() != "2.5.4.97" {
+		t.Errorf("MPIDAttributeOID = %v, %v", oid, err)
+	}
+}
+
+func TestGoodFiles(t *testing.T) {
+	files, _ := filepath.Glob("testdata/good/*.json")
+	if len(files) < 3 {
+		t.Fatalf("only %d good files", len(files))
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			if _, err := Load(f); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// badFiles lists what each bad file must produce: one entry per problem,
+// in order, each a substring of that problem's text ($TD is the absolute
+// testdata directory). Decoding problems are pinned to their line and
+// column.
+var badFiles = map[string][]string{
+	"unknown_key_top.json":      {"line 2, column 3: listn: unknown key"},
+	"unknown_key_nested.json":   {"line 3, column 40: keys.tcos.certificate: unknown key"},
+	"unknown_key_case.json":     {`line 2, column 3: Workers: unknown key (did you mean "workers"?)`},
+	"duplicate_key.json":        {"line 3, column 3: workers: duplicate key"},
+	"trailing_object.json":      {"line 12, column 1: unexpected data after the configuration object"},
+	"trailing_garbage.json":     {"line 11, column 2: unexpected data after the configuration object"},
+	"wrong_type.json":           {"line 2, column 14: workers: must be an integer, not a string"},
+	"not_integer.json":          {"line 2, column 35: policy.max_request_bytes: must be an integer, not 65536.5"},
+	"null_string.json":          {"line 2, column 13: listen: must be a string, not null"},
+	"syntax_missing_comma.json": {"line 4, column 5: invalid JSON: invalid character"},
+	"truncated.json":            {"line 4, column 1: invalid JSON: unexpected end of file"},
+	"not_object.json":           {"line 1, column 1: the configuration must be a JSON object, not an array"},
+	"empty.json":                {"line 1, column 1: the file is empty"},
+	"negative_duration.json":    {`line 2, column 26: devices.timeout: "-5s" is negative`},
+	"duration_number.json":      {`line 2, column 27: callback.timeout: must be a duration string such as "10s", not a number`},
+	"duration_no_unit.json":     {`line 2, column 26: devices.timeout: "10" is not a duration`},
+	"zero_duration.json":        {"devices.timeout: must be more than 0s"},
+	"bad_enum_driver.json":      {`database.driver: "mysql" is not one of sqlite, postgres`},
+	"bad_log.json": {
+		`log.level: "verbose" is not one of debug, info, warn, error`,
+		`log.format: "xml" is not one of json, text`,
+		"log.audit: directory $TD/no-such-dir does not exist",
+	},
+	"bad_listen.json":        {`listen: "8079" is not host:port`},
+	"listen_named_port.json": {`listen: port "http" is not a number`},
+	"missing_required.json": {
+		"keys.tcos.cert: required",
+		"keys.dsp_xml_sign.key: required",
+		"keys.dsp_xml_sign.cert: required",
+		"trust.organisation_cas: required: at least one entry",
+		"trust.user_certificates: required: at least one entry",
+		"trust.device_certificates: required: at least one entry",
+	},
+	"no_cos_key.json": {"keys: need tcos, ecos or both"},
+	"missing_files.json": {
+		"keys.tcos.cert: file $TD/pki/no-such-cert.pem does not exist",
+		"trust.organisation_cas[0]: $TD/pki/users is a directory, not a file",
+		"trust.user_certificates[1]: required",
+		"trust.device_certificates[0]: file $TD/pki/no-such-dir does not exist",
+	},
+	"postgres_both.json":     {"database: give dsn or dsn_file, not both"},
+	"postgres_neither.json":  {`database: driver "postgres" needs dsn or dsn_file`},
+	"postgres_password.json": {"database.dsn: contains a password; put the DSN in dsn_file"},
+	"postgres_not_url.json":  {"database.dsn: must be a postgres:// URL"},
+	"sqlite_dsn_file.json": {
+		`database.dsn_file: only used with driver "postgres"`,
+		"database.dsn: required: the SQLite file",
+	},
+	"out_of_range.json": {
+		"callback.max_attempts: 1000 is out of range 1–100",
+		"policy.max_request_bytes: 100 is out of range 1024–16777216",
+		"workers: 0 is out of range 1–256",
+	},
+	"http_gateway_no_url.json": {`devices.url: required with gateway "http"`},
+	"sim_with_url.json":        {`devices.url: only used with gateway "http"`},
+	"bad_urls.json": {
+		`devices.url: "ftp://devicesim.example/" is not an http:// or https:// URL`,
+		"callback.url: must not carry credentials",
+	},
+	"response_codes.json": {
+		`policy.response_codes.no-such-reason: unknown reason "no-such-reason"`,
+		`policy.response_codes.replay: "E99" is not a 6.23-specific code`,
+		"policy.response_codes.unknown-user: unknown-user uses the generic code E1",
+	},
+	"bad_policy.json": {
+		`policy.mpid: "strict" is not one of report, enforce`,
+		`policy.mpid_attribute: "Organisation" is neither an RFC 2253 attribute name`,
+	},
+}
+
+func TestBadFiles(t *testing.T) {
+	td := filepath.ToSlash(abs(t, "testdata"))
+	files, _ := filepath.Glob("testdata/bad/*.json")
+	for _, f := range files {
+		if _, ok := badFiles[filepath.Base(f)]; !ok {
+			t.Errorf("%s has no entry in badFiles", f)
+		}
+	}
+	for name, want := range badFiles {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join("testdata", "bad", name)
+			c, err := Load(path)
+			if c != nil {
+				t.Error("config returned with an error")
+			}
+			ce, ok := errors.AsType[*Error](err)
+			if !ok {
+				t.Fatalf("err = %v, want *Error", err)
+			}
+			if ce.File != path || !strings.HasPrefix(err.Error(), path+": ") {
+				t.Errorf("error does not name the file %s: %v", path, err)
+			}
+			if len(ce.Problems) != len(want) {
+				t.Fatalf("%d problems, want %d:\n%v", len(ce.Problems), len(want), err)
+			}
+			for i, w := range want {
+				w = strings.ReplaceAll(w, "$TD", td)
+				if got := filepath.ToSlash(ce.Problems[i].String()); !strings.Contains(got, w) {
+					t.Errorf("problem %d = %q\nwant it to contain %q", i, got, w)
+				}
+			}
+		})
+	}
+}
+
+// TestExplicitZeroIsKept: a key present with a zero value is the
+// operator's choice, refused by Validate, not replaced by the default.
+func TestExplicitZeroIsKept(t *testing.T) {
+	c, err := decode([]byte(`{"workers": 0, "listen": "", "devices": {"timeout": "0s"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Workers != 0 || c.Listen != "" || c.Devices.Timeout != 0 || c.Callback.Timeout != DefaultTimeout {
+		t.Errorf("defaults applied over explicit zeros: %+v", c)
+	}
+}
+
+func TestDecodeUnknownKeysAllReported(t *testing.T) {
+	_, err := decode([]byte("{\"a\": {\"deep\": [[[{}]]]},\n \"log\": {\"b\": 1, \"level\": 3},\n \"c\": null}"))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	want := []string{"line 1, column 2: a: unknown key", "line 2, column 10: log.b: unknown key",
+		"line 2, column 27: log.level: must be a string, not a number", "line 3, column 2: c: unknown key"}
+	var got []string
+	for _, p := range err.Problems {
+		got = append(got, p.String())
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("problems\n%q\nwant\n%q", got, want)
+	}
+}
+
+func TestDecodeProblemCap(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("{")
+	for i := range 1000 {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		b.WriteString(`"k` + strings.Repeat("x", i) + `": 1`)
+	}
+	b.WriteString("}")
+	_, err := decode([]byte(b.String()))
+	if err == nil || len(err.Problems) != maxProblems {
+		t.Fatalf("problems: %v", err)
+	}
+}
+
+func TestPosition(t *testing.T) {
+	data := []byte("ab\n\u00e9x\ny")
+	for _, tc := range []struct {
+		off       int64
+		line, col int
+	}{{0, 1, 1}, {2, 1, 3}, {3, 2, 1}, {5, 2, 2}, {7, 3, 1}, {8, 3, 2}, {99, 3, 2}, {-1, 1, 1}} {
+		if l, c := position(data, tc.off); l != tc.line || c != tc.col {
+			t.Errorf("position(%d) = %d:%d, want %d:%d", tc.off, l, c, tc.line, tc.col)
+		}
+	}
+}
+
+func TestResolveSQLite(t *testing.T) {
+	dir := filepath.FromSlash("/etc/ecos")
+	for in, want := range map[string]string{
+		"ecos.db":                   filepath.Join(dir, "ecos.db"),
+		"/var/lib/ecos/ecos.db":     "/var/lib/ecos/ecos.db",
+		"file:ecos.db":              "file:" + filepath.ToSlash(filepath.Join(dir, "ecos.db")),
+		"file:data/e.db?_txlock=im": "file:" + filepath.ToSlash(filepath.Join(dir, "data/e.db")) + "?_txlock=im",
+		"file:/var/e.db?mode=ro":    "file:/var/e.db?mode=ro",
+		"file://host/e.db":          "file://host/e.db",
+	} {
+		c := &Config{Database: Database{Driver: DriverSQLite, DSN: in}, Log: Log{Audit: "-"}}
+		c.resolve(dir)
+		if c.Database.DSN != want {
+			t.Errorf("resolve(%q) = %q, want %q", in, c.Database.DSN, want)
+		}
+	}
+}
+
+func TestParseResolvesAgainstDir(t *testing.T) {
+	data, err := os.ReadFile("testdata/good/minimal.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Parse(data, "testdata/good")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := abs(t, "testdata/pki/tcos.key"); c.Keys.TCoS.Key != want {
+		t.Errorf("tcos key %q, want %q", c.Keys.TCoS.Key, want)
+	}
+	if _, err := Parse(data, t.TempDir()); err == nil || !strings.HasPrefix(err.Error(), "configuration: ") {
+		t.Errorf("Parse from the wrong directory: %v", err)
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	_, err := Load("testdata/no-such.json")
+	if !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), "testdata/no-such.json") {
+		t.Errorf("err %v", err)
+	}
+}
+
+func TestValidateZeroConfig(t *testing.T) {
+	err := new(Config).Validate()
+	ce, ok := errors.AsType[*Error](err)
+	if !ok || len(ce.Problems) < 10 {
+		t.Fatalf("Validate of an empty Config: %v", err)
+	}
+	for _, p := range ce.Problems {
+		if p.Key == "" || p.Line != 0 {
+			t.Errorf("problem %+v names no key or has a position", p)
+		}
+	}
+	if !strings.HasPrefix(err.Error(), "configuration: ") {
+		t.Errorf("error %q", err)
+	}
+}
+
+func TestDatabaseDSNErrors(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty.dsn")
+	if err := os.WriteFile(empty, []byte(" \n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for file, want := range map[string]string{
+		empty:                          "is empty",
+		filepath.Join(dir, "gone.dsn"): "no such file",
+	} {
+		c := &Config{Database: Database{Driver: DriverPostgres, DSNFile: file}}
+		if _, err := c.DatabaseDSN(); err == nil || !strings.Contains(err.Error(), want) ||
+			!strings.HasPrefix(err.Error(), "database.dsn_file: ") {
+			t.Errorf("DatabaseDSN(%s) = %v, want %q", file, err, want)
+		}
+	}
+}
+
+func TestDuration(t *testing.T) {
+	var d Duration
+	if err := json.Unmarshal([]byte(`"1m30s"`), &d); err != nil || d != Duration(90*time.Second) {
+		t.Errorf("1m30s: %v, %v", d, err)
+	}
+	for _, in := range []string{`30`, `"-1s"`, `"10"`, `null`, `{}`} {
+		if err := json.Unmarshal([]byte(in), &d); err == nil {
+			t.Errorf("%s accepted", in)
+		}
+	}
+	b, err := json.Marshal(Duration(2500 * time.Millisecond))
+	if err != nil || string(b) != `"2.5s"` {
+		t.Errorf("Marshal = %s, %v", b, err)
+	}
+}
+
+// TestRoundTrip: a marshalled Config is a configuration file that parses
+// back to the same Config, so `ecos config check` could print the
+// effective configuration.
+func TestRoundTrip(t *testing.T) {
+	for _, f := range []string{"testdata/good/minimal.json", "testdata/good/full.json"} {
+		c, err := Load(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := json.Marshal(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c2, err := Parse(b, "/nonexistent")
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", f, err, b)
+		}
+		if d := cmp.Diff(c, c2, cmpopts.IgnoreUnexported(Config{})); d != "" {
+			t.Errorf("%s round trip (-first +second):\n%s", f, d)
+		}
+	}
+}
+
+func TestMPIDAttributeOID(t *testing.T) {
+	for in, want := range map[string]string{"O": "2.5.4.10", "OU": "2.5.4.11", "UID": "0.9.2342.19200300.100.1.1", "2.5.4.97": "2.5.4.97"} {
+		oid, err := Policy{MPIDAttribute: in}.MPIDAttributeOID()
+		if err != nil || oid.String() != want {
+			t.Errorf("%q: %v, %v", in, oid, err)
+		}
+	}
+	for _, in := range []string{"", "o", "2", "2.", "2..5", "2.-1", "2.05", "organizationName"} {
+		if oid, err := (Policy{MPIDAttribute: in}).MPIDAttributeOID(); err == nil {
+			t.Errorf("%q accepted as %v", in, oid)
+		}
+	}
+}
+
+// TestLogSettingsMatchObs: every level and format Validate accepts is one
+// obs.NewLogger builds, so a valid file cannot fail at startup.
+func TestLogSettingsMatchObs(t *testing.T) {
+	for _, level := range []string{"debug", "info", "warn", "error"} {
+		for _, format := range []string{"json", "text"} {
+			c := &Config{Log: Log{Level: level, Format: format, Audit: "-"}}
+			var v validator
+			v.log(&c.Log)
+			if len(v.problems) != 0 {
+				t.Fatalf("%s/%s refused: %v", level, format, v.problems)
+			}
+			if _, err := obs.NewLogger(os.Stderr, format, level); err != nil {
+				t.Errorf("obs refuses %s/%s: %v", level, format, err)
+			}
+		}
+	}
+}
+
+func TestErrorText(t *testing.T) {
+	one := &Error{File: "ecos.json", Problems: []Problem{{Key: "workers", Line: 3, Column: 14, Msg: "must be an integer"}}}
+	if got := one.Error(); got != "ecos.json: line 3, column 14: workers: must be an integer" {
+		t.Errorf("one problem: %q", got)
+	}
+	two := &Error{Problems: []Problem{{Key: "listen", Msg: "required"}, {Msg: "whole document"}}}
+	if got := two.Error(); got != "configuration: 2 problems\n\tlisten: required\n\twhole document" {
+		t.Errorf("two problems: %q", got)
+	}
+}

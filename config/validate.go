@@ -1,0 +1,326 @@
+package config
+
+import (
+	"encoding/asn1"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/ecos-cos/ecos/ecoserr"
+)
+
+// Ranges Validate enforces, documented in docs/config.md.
+const (
+	MinWorkers         = 1
+	MaxWorkers         = 256
+	MaxSimulated       = 10_000_000
+	MinRequestBytes    = 1 << 10
+	MaxRequestBytes    = 16 << 20
+	MaxCallbackAttempt = 100
+)
+
+// Validate checks the whole configuration and returns an *Error listing
+// every problem, or nil. It does not apply defaults (Parse does, before
+// calling it) and reads no secret; of the files named, it checks only that
+// they exist and are of the right kind.
+func (c *Config) Validate() error {
+	v := &validator{}
+	v.listen(c.Listen)
+	v.database(&c.Database)
+	v.keys(&c.Keys)
+	v.trust(&c.Trust, c.Devices.PKI != "")
+	v.files(c.pathFields())
+	v.devices(&c.Devices)
+	v.callback(&c.Callback)
+	v.policy(&c.Policy)
+	v.intRange("workers", c.Workers, MinWorkers, MaxWorkers)
+	v.log(&c.Log)
+	if len(v.problems) == 0 {
+		return nil
+	}
+	// Report in the order of the sections in the file (docs/config.md),
+	// whatever order the checks ran in.
+	slices.SortStableFunc(v.problems, func(a, b Problem) int {
+		return sectionRank(a.Key) - sectionRank(b.Key)
+	})
+	return &Error{File: c.file, Problems: v.problems}
+}
+
+// sectionRank is the position in Config of the top-level key of key.
+func sectionRank(key string) int {
+	top, _, _ := strings.Cut(key, ".")
+	top, _, _ = strings.Cut(top, "[")
+	for i, name := range topLevelKeys {
+		if name == top {
+			return i
+		}
+	}
+	return len(topLevelKeys)
+}
+
+var topLevelKeys = func() []string {
+	var keys []string
+	for f := range configType.Fields() {
+		if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name != "" && f.IsExported() {
+			keys = append(keys, name)
+		}
+	}
+	return keys
+}()
+
+type validator struct {
+	problems []Problem
+}
+
+func (v *validator) add(key, format string, a ...any) {
+	v.problems = append(v.problems, Problem{Key: key, Msg: fmt.Sprintf(format, a...)})
+}
+
+func (v *validator) oneOf(key, val string, allowed ...string) {
+	if !slices.Contains(allowed, val) {
+		v.add(key, "%q is not one of %s", val, strings.Join(allowed, ", "))
+	}
+}
+
+func (v *validator) intRange(key string, val, lo, hi int) {
+	if val < lo || val > hi {
+		v.add(key, "%d is out of range %d–%d", val, lo, hi)
+	}
+}
+
+func (v *validator) listen(addr string) {
+	if addr == "" {
+		v.add("listen", "required")
+		return
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		v.add("listen", "%q is not host:port", addr)
+		return
+	}
+	// Numeric only: a service name would depend on /etc/services.
+	if n, err := strconv.ParseUint(port, 10, 16); err != nil || strconv.FormatUint(n, 10) != port {
+		v.add("listen", "port %q is not a number from 0 to 65535", port)
+	}
+}
+
+func (v *validator) database(d *Database) {
+	switch d.Driver {
+	case DriverSQLite:
+		if d.DSNFile != "" {
+			v.add("database.dsn_file", "only used with driver %q: a SQLite file is not a secret, give it as dsn", DriverPostgres)
+		}
+		switch {
+		case d.DSN == "":
+			v.add("database.dsn", "required: the SQLite file")
+		case isPostgresURL(d.DSN):
+			v.add("database.dsn", "is a PostgreSQL URL but driver is %q", DriverSQLite)
+		}
+	case DriverPostgres:
+		switch {
+		case d.DSN == "" && d.DSNFile == "":
+			v.add("database", "driver %q needs dsn or dsn_file", DriverPostgres)
+		case d.DSN != "" && d.DSNFile != "":
+			v.add("database", "give dsn or dsn_file, not both")
+		case d.DSN != "":
+			v.postgresDSN(d.DSN)
+		}
+	default:
+		v.oneOf("database.driver", d.Driver, DriverSQLite, DriverPostgres)
+	}
+}
+
+func isPostgresURL(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
+// postgresDSN allows an inline DSN only as a URL with no password, so a
+// secret can never end up in the configuration file.
+func (v *validator) postgresDSN(dsn string) {
+	u, err := url.Parse(dsn)
+	if err != nil || !isPostgresURL(dsn) {
+		v.add("database.dsn", "must be a postgres:// URL; put any other form in dsn_file")
+		return
+	}
+	if _, has := u.User.Password(); has || u.Query().Has("password") {
+		v.add("database.dsn", "contains a password; put the DSN in dsn_file instead")
+	}
+}
+
+func (v *validator) keys(k *Keys) {
+	if k.TCoS == nil && k.ECoS == nil {
+		v.add("keys", "need tcos, ecos or both")
+	}
+}
+
+func (v *validator) trust(t *Trust, simulatedKeys bool) {
+	for _, l := range []struct {
+		key  string
+		list []string
+	}{
+		{"trust.organisation_cas", t.OrganisationCAs},
+		{"trust.user_certificates", t.UserCertificates},
+		{"trust.device_certificates", t.DeviceCertificates},
+	} {
+		if len(l.list) == 0 && !(l.key == "trust.device_certificates" && simulatedKeys) {
+			v.add(l.key, "required: at least one entry (or devices.pki for simulated devices)")
+		}
+	}
+}
+
+// files checks that every named file exists and is of the right kind. A
+// Stat per file is cheap; reading and parsing them is the loaders' job.
+func (v *validator) files(fields []pathField) {
+	for _, f := range fields {
+		p := *f.p
+		if p == "" {
+			if f.required {
+				v.add(f.key, "required")
+			}
+			continue
+		}
+		fi, err := os.Stat(p)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			v.add(f.key, "file %s does not exist", p)
+		case err != nil:
+			v.add(f.key, "%v", err)
+		case fi.IsDir() && f.kind == regularFile:
+			v.add(f.key, "%s is a directory, not a file", p)
+		case !fi.IsDir() && f.kind == directory:
+			v.add(f.key, "%s is a file, not a directory", p)
+		}
+	}
+}
+
+func (v *validator) devices(d *Devices) {
+	switch d.Gateway {
+	case GatewaySim:
+		if d.URL != "" {
+			v.add("devices.url", "only used with gateway %q", GatewayHTTP)
+		}
+		v.intRange("devices.simulated", d.Simulated, 1, MaxSimulated)
+	case GatewayHTTP:
+		if d.URL == "" {
+			v.add("devices.url", "required with gateway %q", GatewayHTTP)
+		} else {
+			v.httpURL("devices.url", d.URL)
+		}
+		if d.Simulated != 0 {
+			v.add("devices.simulated", "only used with gateway %q", GatewaySim)
+		}
+	default:
+		v.oneOf("devices.gateway", d.Gateway, GatewaySim, GatewayHTTP)
+	}
+	v.positive("devices.timeout", d.Timeout)
+}
+
+func (v *validator) callback(c *Callback) {
+	if c.URL != "" {
+		v.httpURL("callback.url", c.URL)
+	}
+	v.positive("callback.timeout", c.Timeout)
+	v.intRange("callback.max_attempts", c.MaxAttempts, 1, MaxCallbackAttempt)
+}
+
+func (v *validator) positive(key string, d Duration) {
+	if d <= 0 {
+		v.add(key, "must be more than 0s")
+	}
+}
+
+// httpURL accepts an absolute http(s) URL without credentials, which would
+// be a secret inline.
+func (v *validator) httpURL(key, s string) {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		v.add(key, "%q is not a URL", s)
+	case u.Scheme != "http" && u.Scheme != "https":
+		v.add(key, "%q is not an http:// or https:// URL", s)
+	case u.Host == "":
+		v.add(key, "%q has no host", s)
+	case u.User != nil:
+		v.add(key, "must not carry credentials")
+	}
+}
+
+func (v *validator) policy(p *Policy) {
+	v.oneOf("policy.mpid", p.MPID, MPIDReport, MPIDEnforce)
+	if _, err := p.MPIDAttributeOID(); err != nil {
+		v.add("policy.mpid_attribute", "%v", err)
+	}
+	// One reason at a time, in name order: ecoserr.NewCodes stops at the
+	// first bad entry, and map order would make which one random.
+	names := make([]string, 0, len(p.ResponseCodes))
+	for name := range p.ResponseCodes {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		if _, err := ecoserr.NewCodes(map[string]string{name: p.ResponseCodes[name]}); err != nil {
+			msg := strings.TrimPrefix(err.Error(), "response codes: ")
+			v.add("policy.response_codes."+name, "%s", strings.TrimPrefix(msg, name+": "))
+		}
+	}
+	v.intRange("policy.max_request_bytes", p.MaxRequestBytes, MinRequestBytes, MaxRequestBytes)
+}
+
+func (v *validator) log(l *Log) {
+	v.oneOf("log.level", l.Level, "debug", "info", "warn", "error")
+	v.oneOf("log.format", l.Format, "json", "text")
+	switch l.Audit {
+	case "":
+		v.add("log.audit", "required: a file, or %q for standard error", AuditStderr)
+	case AuditStderr:
+	default:
+		// The file itself is created on first start; its directory is not.
+		if fi, err := os.Stat(l.Audit); err == nil && fi.IsDir() {
+			v.add("log.audit", "%s is a directory, not a file", l.Audit)
+		} else if fi, err := os.Stat(filepath.Dir(l.Audit)); err != nil || !fi.IsDir() {
+			v.add("log.audit", "directory %s does not exist", filepath.Dir(l.Audit))
+		}
+	}
+}
+
+// attributeOIDs are the RFC 2253 short names (as smki prints subjects).
+var attributeOIDs = map[string]asn1.ObjectIdentifier{
+	"CN":     {2, 5, 4, 3},
+	"L":      {2, 5, 4, 7},
+	"ST":     {2, 5, 4, 8},
+	"O":      {2, 5, 4, 10},
+	"OU":     {2, 5, 4, 11},
+	"C":      {2, 5, 4, 6},
+	"STREET": {2, 5, 4, 9},
+	"DC":     {0, 9, 2342, 19200300, 100, 1, 25},
+	"UID":    {0, 9, 2342, 19200300, 100, 1, 1},
+}
+
+// MPIDAttributeOID is the subject attribute mpid_attribute names: an RFC
+// 2253 short name ("O", "OU", …) or a dotted OID ("2.5.4.97").
+func (p Policy) MPIDAttributeOID() (asn1.ObjectIdentifier, error) {
+	if oid, ok := attributeOIDs[p.MPIDAttribute]; ok {
+		return oid, nil
+	}
+	parts := strings.Split(p.MPIDAttribute, ".")
+	oid := make(asn1.ObjectIdentifier, 0, len(parts))
+	for _, s := range parts {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 || strconv.Itoa(n) != s {
+			oid = nil
+			break
+		}
+		oid = append(oid, n)
+	}
+	if len(oid) < 2 {
+		return nil, fmt.Errorf("%q is neither an RFC 2253 attribute name (CN, O, OU, …) nor a dotted OID", p.MPIDAttribute)
+	}
+	return oid, nil
+}
