@@ -7,7 +7,6 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -30,12 +29,6 @@ func duisCommand() *command {
 // directory of PEM files, a DCC Boxed keystore.json, or PEM files
 // (comma-separated).
 func loadStore(spec string) (*smki.Pool, error) {
-	if strings.HasSuffix(spec, ".json") {
-		return smki.LoadKeystoreFile(spec)
-	}
-	if fi, err := os.Stat(spec); err == nil && fi.IsDir() {
-		return smki.LoadPEMDir(spec)
-	}
 	certs, err := loadCerts(spec)
 	if err != nil {
 		return nil, err

@@ -135,27 +135,7 @@ func loadCert(path string) (*smki.Certificate, error) {
 // loadCerts reads certificates from files (comma-separated), in order:
 // PEM files may hold several; a DER file, as DUIS carries them, holds one.
 func loadCerts(list string) ([]*smki.Certificate, error) {
-	var out []*smki.Certificate
-	for _, path := range strings.Split(list, ",") {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return nil, err
-		}
-		if len(b) > 0 && b[0] == 0x30 {
-			c, err := smki.Parse(b)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", path, err)
-			}
-			out = append(out, c)
-			continue
-		}
-		certs, err := smki.ParsePEM(b)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		out = append(out, certs...)
-	}
-	return out, nil
+	return smki.LoadFiles(strings.Split(list, ",")...)
 }
 
 // loadCertChain is loadCerts as DER, for payloads that carry certificates.

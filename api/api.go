@@ -1,0 +1,105 @@
+// Package api is the HTTP edge of the ECoS Party. Users POST signed DUIS
+// Service Requests 6.23 to it and get the signed synchronous
+// acknowledgement back; later they pull the signed response by RequestID
+// (optionally long-polling), or a Pusher POSTs it to their callback URL.
+// Client speaks the same protocol for `ecos send` and tests. docs/api.md
+// is the protocol.
+//
+// Trust level: internet-facing; every byte it receives is hostile. It
+// parses only URL paths and query values, and hands request bodies unread
+// to the Service, which verifies them. It authenticates nobody: TLS and
+// client authentication belong in front of it. Internal error detail is
+// logged, never sent.
+package api
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Defaults for the zero values in Config.
+const (
+	// DefaultMaxBody matches the pipeline's own request limit; a DUIS 6.23
+	// request with its signature is a few kilobytes.
+	DefaultMaxBody = 64 << 10
+	DefaultMaxWait = 60 * time.Second
+)
+
+// Config is fixed for the life of a handler.
+type Config struct {
+	Service Service
+	Log     *slog.Logger // nil: discarded
+	// Registerer receives the HTTP metrics; nil: counted but not registered.
+	Registerer prometheus.Registerer
+	// Gatherer is served at /metrics; nil: no /metrics route.
+	Gatherer prometheus.Gatherer
+	// MaxBody is the size a request body may have; 0: DefaultMaxBody. The
+	// Service judges size itself, so it is given up to MaxBody+1 bytes and
+	// can refuse an oversized request with a signed answer.
+	MaxBody int
+	// MaxWait caps ?wait= on the long poll; 0: DefaultMaxWait.
+	MaxWait time.Duration
+	Now     func() time.Time // nil: time.Now
+}
+
+type server struct {
+	svc     Service
+	log     *slog.Logger
+	metrics *httpMetrics
+	maxBody int
+	maxWait time.Duration
+	now     func() time.Time
+}
+
+// New returns the handler for the routes in docs/api.md. It should sit
+// behind an http.Server with read and write timeouts longer than MaxWait.
+func New(cfg Config) (http.Handler, error) {
+	switch {
+	case cfg.Service == nil:
+		return nil, errors.New("api: no service")
+	case cfg.MaxBody < 0:
+		return nil, fmt.Errorf("api: MaxBody %d is negative", cfg.MaxBody)
+	case cfg.MaxWait < 0:
+		return nil, fmt.Errorf("api: MaxWait %v is negative", cfg.MaxWait)
+	}
+	s := &server{svc: cfg.Service, log: cfg.Log, maxBody: cfg.MaxBody, maxWait: cfg.MaxWait, now: cfg.Now}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.maxBody == 0 {
+		s.maxBody = DefaultMaxBody
+	}
+	if s.maxWait == 0 {
+		s.maxWait = DefaultMaxWait
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	var err error
+	if s.metrics, err = newHTTPMetrics(cfg.Registerer); err != nil {
+		return nil, err
+	}
+
+	mux := http.NewServeMux()
+	mux.Handle("POST /api/v1/serviceS", s.handle(s.postServiceRequest, writeTextError))
+	mux.Handle("GET /api/v1/requests/{requestID}", s.handle(s.getStatus, writeJSONError))
+	mux.Handle("GET /api/v1/requests/{requestID}/responses/{n}", s.handle(s.getDocument, writeJSONError))
+	mux.Handle("GET /api/v1/responses/{requestID}", s.handle(s.getResponse, writeJSONError))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "ok\n")
+	})
+	if cfg.Gatherer != nil {
+		mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{
+			ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelError),
+		}))
+	}
+	return s.instrument(mux), nil
+}
