@@ -70,3 +70,6 @@ func (g *Fleet) Alerts(context.Context) ([][]byte, error) {
 	g.alerts = nil
 	return out, nil
 }
+
+// Devices is the fleet behind the gateway.
+func (g *Fleet) Devices() *device.Fleet { return g.fleet }

@@ -1,0 +1,242 @@
+package service
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ecos-cos/ecos/authorise"
+	"github.com/ecos-cos/ecos/config"
+	"github.com/ecos-cos/ecos/demoworld"
+	"github.com/ecos-cos/ecos/device"
+	"github.com/ecos-cos/ecos/dispatch"
+	"github.com/ecos-cos/ecos/ecoserr"
+	"github.com/ecos-cos/ecos/eui"
+	"github.com/ecos-cos/ecos/hsm"
+	"github.com/ecos-cos/ecos/intake"
+	"github.com/ecos-cos/ecos/pipeline"
+	"github.com/ecos-cos/ecos/signer"
+	"github.com/ecos-cos/ecos/smki"
+	"github.com/ecos-cos/ecos/store"
+	"github.com/ecos-cos/ecos/testpki"
+)
+
+func stderr() io.Writer { return os.Stderr }
+
+// assemble builds every role from the configuration.
+func (s *Service) assemble(ctx context.Context, audit *slog.Logger, reg prometheus.Registerer) (*pipeline.Pipeline, error) {
+	c := s.cfg
+	orgCAs, err := pool("trust.organisation_cas", c.Trust.OrganisationCAs)
+	if err != nil {
+		return nil, err
+	}
+	intermediates, err := pool("trust.intermediates", c.Trust.Intermediates)
+	if err != nil {
+		return nil, err
+	}
+	users, err := pool("trust.user_certificates", c.Trust.UserCertificates)
+	if err != nil {
+		return nil, err
+	}
+	mpid, err := mpidConfig(c.Policy)
+	if err != nil {
+		return nil, err
+	}
+	auth, err := authorise.New(authorise.Config{Reference: s.db, Pending: pendingAt{s.db, s.now},
+		OrganisationCAs: orgCAs, MPID: mpid, AllowForeignReplacements: c.Policy.AllowForeignReplacements})
+	if err != nil {
+		return nil, err
+	}
+	var tcos, ecos *signer.Key
+	if tcos, err = cosKey("keys.tcos", "tcos", c.Keys.TCoS); err != nil {
+		return nil, err
+	}
+	if ecos, err = cosKey("keys.ecos", "ecos", c.Keys.ECoS); err != nil {
+		return nil, err
+	}
+	sig, err := signer.New(signer.Config{Log: s.db, TCoS: tcos, ECoS: ecos, Now: s.now, Audit: audit})
+	if err != nil {
+		return nil, err
+	}
+	dspKey, dspCert, err := keyPair("keys.dsp_xml_sign", c.Keys.DSPXMLSign)
+	if err != nil {
+		return nil, err
+	}
+	gw, keys, err := s.gateway(c.Devices)
+	if err != nil {
+		return nil, err
+	}
+	codes, err := ecoserr.NewCodes(c.Policy.ResponseCodes)
+	if err != nil {
+		return nil, fmt.Errorf("policy.response_codes: %w", err)
+	}
+	return pipeline.New(pipeline.Config{
+		Store: s.db, Authoriser: auth, Signer: sig, Gateway: gw, DeviceKeys: keys,
+		UserCertificates: users,
+		SignerPolicy:     intake.SignerPolicy{OrganisationCAs: orgCAs, Intermediates: intermediates},
+		ResponseKey:      pipeline.ResponseKey{Signer: dspKey, Cert: dspCert},
+		Codes:            codes,
+		MaxRequestBytes:  c.Policy.MaxRequestBytes,
+		Workers:          c.Workers,
+		DeviceTimeout:    time.Duration(c.Devices.Timeout),
+		Now:              s.now, Log: s.log, Audit: audit, Metrics: reg,
+		Notify: func() {
+			select {
+			case s.wake <- struct{}{}:
+			default:
+			}
+		},
+	})
+}
+
+// gateway is the device side: an in-process fleet, or `ecos devicesim`
+// over HTTP, and where device keys come from.
+func (s *Service) gateway(d config.Devices) (dispatch.Gateway, pipeline.DeviceKeys, error) {
+	var keys pipeline.DeviceKeys
+	var p *testpki.PKI
+	if d.PKI != "" {
+		var err error
+		if p, err = testpki.LoadDir(d.PKI); err != nil {
+			return nil, nil, fmt.Errorf("devices.pki: %w", err)
+		}
+		w, err := demoworld.New(demoworld.Options{PKI: p, Devices: 1})
+		if err != nil {
+			return nil, nil, err
+		}
+		keys = w.DeviceKeys(nil)
+	}
+	if len(s.cfg.Trust.DeviceCertificates) > 0 {
+		certs, err := pool("trust.device_certificates", s.cfg.Trust.DeviceCertificates)
+		if err != nil {
+			return nil, nil, err
+		}
+		keys = firstKey{pipeline.DeviceCertificates{Pool: certs}, keys}
+	}
+	switch d.Gateway {
+	case config.GatewayHTTP:
+		return dispatch.NewHTTP(d.URL, nil), keys, nil
+	default:
+		if p == nil {
+			return nil, nil, errors.New("devices.pki: the simulated fleet needs a test PKI (`ecos pki init DIR`)")
+		}
+		f, err := device.NewFleet(device.FleetConfig{PKI: p, Devices: d.Simulated, Now: s.now})
+		if err != nil {
+			return nil, nil, err
+		}
+		s.fleet = dispatch.NewFleet(f)
+		return s.fleet, keys, nil
+	}
+}
+
+// firstKey asks a, then b.
+type firstKey struct{ a, b pipeline.DeviceKeys }
+
+func (f firstKey) DeviceKey(d eui.EUI) (*ecdsa.PublicKey, error) {
+	k, err := f.a.DeviceKey(d)
+	if err == nil || f.b == nil {
+		return k, err
+	}
+	return f.b.DeviceKey(d)
+}
+
+func pool(key string, paths []string) (*smki.Pool, error) {
+	certs, err := smki.LoadFiles(paths...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", key, err)
+	}
+	return smki.NewPool(certs...), nil
+}
+
+func keyPair(key string, kp config.KeyPair) (*ecdsa.PrivateKey, *smki.Certificate, error) {
+	k, err := hsm.LoadFile(kp.Key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s.key: %w", key, err)
+	}
+	certs, err := smki.LoadFiles(kp.Cert)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s.cert: %w", key, err)
+	}
+	if len(certs) != 1 {
+		return nil, nil, fmt.Errorf("%s.cert: %d certificates, want one", key, len(certs))
+	}
+	if err := hsm.CheckMatches(k, certs[0].PublicKey); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", key, err)
+	}
+	return k, certs[0], nil
+}
+
+func cosKey(key, id string, kp *config.KeyPair) (*signer.Key, error) {
+	if kp == nil {
+		return nil, nil
+	}
+	k, cert, err := keyPair(key, *kp)
+	if err != nil {
+		return nil, err
+	}
+	sk, err := signer.NewKey(id, k, cert.Raw)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", key, err)
+	}
+	return sk, nil
+}
+
+func mpidConfig(p config.Policy) (authorise.MPIDConfig, error) {
+	oid, err := p.MPIDAttributeOID()
+	if err != nil {
+		return authorise.MPIDConfig{}, fmt.Errorf("policy.mpid_attribute: %w", err)
+	}
+	m := authorise.MPIDConfig{Policy: authorise.Policy(p.MPID), Attribute: oid}
+	if p.MPIDBySerialFile != "" {
+		if m.BySerial, err = readMPIDTable(p.MPIDBySerialFile); err != nil {
+			return authorise.MPIDConfig{}, fmt.Errorf("policy.mpid_by_serial_file: %w", err)
+		}
+	}
+	return m, nil
+}
+
+// readMPIDTable reads "serial,mpid" lines; a first line naming the
+// columns is skipped.
+func readMPIDTable(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.FieldsPerRecord = 2
+	rows, err := r.ReadAll()
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for i, row := range rows {
+		if i == 0 && strings.EqualFold(row[0], "serial") {
+			continue
+		}
+		if _, dup := out[row[0]]; dup {
+			return nil, fmt.Errorf("line %d: serial %s listed twice", i+1, row[0])
+		}
+		out[strings.TrimSpace(row[0])] = strings.TrimSpace(row[1])
+	}
+	return out, nil
+}
+
+// pendingAt gives the authoriser the store's future-dated sender at the
+// service's clock.
+type pendingAt struct {
+	db  *store.DB
+	now func() time.Time
+}
+
+func (p pendingAt) FutureDatedSender(ctx context.Context, d eui.EUI) (string, bool, error) {
+	return p.db.FutureDatedSender(ctx, d, p.now())
+}

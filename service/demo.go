@@ -1,0 +1,136 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ecos-cos/ecos/demoworld"
+	"github.com/ecos-cos/ecos/store"
+	"github.com/ecos-cos/ecos/testpki"
+)
+
+// DemoOptions size a demo directory.
+type DemoOptions struct {
+	Devices int       // simulated meters; 0: 1,000
+	Listen  string    // "": config.DefaultListen
+	Now     time.Time // zero: time.Now
+}
+
+// Demo file names inside a demo directory.
+const (
+	DemoConfig = "ecos.json"
+	DemoPKI    = "pki"
+)
+
+// WriteDemo makes dir a complete demo installation: a test PKI, a SQLite
+// database holding the demo world's parties, meters and registrations,
+// an MPID table and the configuration that ties them together. It returns
+// the configuration's path. A directory that already holds a demo is
+// reused as it is, so a restarted demo keeps its requests and counters;
+// any other non-empty directory is refused.
+func WriteDemo(ctx context.Context, dir string, o DemoOptions) (string, error) {
+	cfgPath := filepath.Join(dir, DemoConfig)
+	if _, err := os.Stat(cfgPath); err == nil {
+		return cfgPath, nil
+	}
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
+		return "", fmt.Errorf("%s is not empty and holds no %s: refusing to write a demo into it", dir, DemoConfig)
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", err
+	}
+	if o.Now.IsZero() {
+		o.Now = time.Now()
+	}
+	w, err := demoworld.New(demoworld.Options{Now: o.Now.UTC().Truncate(time.Second), Devices: o.Devices})
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	if err := w.PKI.WriteDir(filepath.Join(dir, DemoPKI)); err != nil {
+		return "", err
+	}
+	db, err := store.Open(ctx, store.Config{Driver: "sqlite", DSN: filepath.Join(dir, "ecos.db")})
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		return "", err
+	}
+	if err := db.ImportParties(ctx, w.Parties); err != nil {
+		return "", err
+	}
+	if err := db.ImportDevices(ctx, w.Devices); err != nil {
+		return "", err
+	}
+	if err := db.ImportRegistrations(ctx, w.Registrations); err != nil {
+		return "", err
+	}
+	if err := writeMPIDTable(filepath.Join(dir, "mpid-by-serial.csv"), w.MPIDBySerial); err != nil {
+		return "", err
+	}
+	cfg, err := json.MarshalIndent(demoConfig(w.PKI, o), "", "  ")
+	if err != nil {
+		return "", err
+	}
+	// The configuration is written last: its presence marks a complete demo.
+	if err := os.WriteFile(cfgPath, append(cfg, '\n'), 0o600); err != nil {
+		return "", err
+	}
+	return cfgPath, nil
+}
+
+func demoConfig(p *testpki.PKI, o DemoOptions) map[string]any {
+	pair := func(c *testpki.Credential) map[string]string {
+		return map[string]string{"key": filepath.Join(DemoPKI, c.Name+".key"), "cert": filepath.Join(DemoPKI, c.Name+".pem")}
+	}
+	var users []string
+	for _, s := range p.Suppliers {
+		users = append(users, filepath.Join(DemoPKI, s.XMLSign.Name+".pem"))
+	}
+	listen := o.Listen
+	if listen == "" {
+		listen = "127.0.0.1:8079"
+	}
+	devices := o.Devices
+	if devices == 0 {
+		devices = 1000
+	}
+	return map[string]any{
+		"listen":   listen,
+		"database": map[string]string{"driver": "sqlite", "dsn": "ecos.db"},
+		"keys":     map[string]any{"tcos": pair(p.TCoS), "ecos": pair(p.ECoS), "dsp_xml_sign": pair(p.DSPXMLSign)},
+		"trust": map[string]any{
+			"organisation_cas":  []string{filepath.Join(DemoPKI, p.Root.Name+".pem")},
+			"intermediates":     []string{filepath.Join(DemoPKI, p.OrgCA.Name+".pem")},
+			"user_certificates": users,
+		},
+		"devices": map[string]any{"gateway": "sim", "pki": DemoPKI, "simulated": devices},
+		"policy":  map[string]any{"mpid": "enforce", "mpid_by_serial_file": "mpid-by-serial.csv"},
+		"log":     map[string]string{"audit": "audit.log", "format": "text"},
+	}
+}
+
+func writeMPIDTable(path string, m map[string]string) error {
+	serials := make([]string, 0, len(m))
+	for s := range m {
+		serials = append(serials, s)
+	}
+	sort.Strings(serials)
+	var b strings.Builder
+	b.WriteString("serial,mpid\n")
+	for _, s := range serials {
+		fmt.Fprintf(&b, "%s,%s\n", s, m[s])
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o644)
+}
