@@ -55,6 +55,8 @@ func root() *command {
 		pkiCommand(),
 		gbcsCommand(),
 		importCommand(),
+		sendCommand(),
+		serveCommand(),
 		versionCommand(),
 	}}
 }

@@ -1,0 +1,229 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/ecos-cos/ecos/api"
+	"github.com/ecos-cos/ecos/demoworld"
+	"github.com/ecos-cos/ecos/duis"
+	"github.com/ecos-cos/ecos/eui"
+	"github.com/ecos-cos/ecos/gbcs"
+	"github.com/ecos-cos/ecos/hsm"
+	"github.com/ecos-cos/ecos/service"
+	"github.com/ecos-cos/ecos/smki"
+	"github.com/ecos-cos/ecos/testpki"
+	"github.com/ecos-cos/ecos/xmldsig"
+)
+
+func sendCommand() *command {
+	return &command{name: "send", summary: "act as a supplier: sign, submit and wait for the answer", subs: []*command{
+		{name: "6.23", summary: "send an SR 6.23 Update Security Credentials (CoS) and wait for the device's answer", run: runSend623},
+	}}
+}
+
+func runSend623(ctx context.Context, std stdio, args []string) error {
+	fs := newFlags(std, "ecos send 6.23", "--url URL (--demo DIR --supplier N --device N|EUI [--counter N] [--execute-at T] | --key K --cert C --dsp-cert PEM REQUEST.xml)")
+	url := fs.String("url", "http://127.0.0.1:8079", "the ECoS Party's base URL")
+	demoDir := fs.String("demo", "", "a demo directory from `ecos serve --demo`: build and sign the request with its supplier keys")
+	supplier := fs.Int("supplier", 2, "with --demo: the sending supplier (1-based)")
+	deviceSpec := fs.String("device", "1", "with --demo: the meter, by number or EUI-64")
+	counter := fs.Uint64("counter", 0, "with --demo: the RequestID counter (default: milliseconds since 1970, as DCC Boxed does)")
+	executeAt := fs.String("execute-at", "", "with --demo: future-dated execution, RFC 3339")
+	keyPath := fs.String("key", "", "sign REQUEST.xml with this XML-signing key (with --cert)")
+	certPath := fs.String("cert", "", "the XML-signing certificate for --key")
+	dspCert := fs.String("dsp-cert", "", "the ECoS Party's response-signing certificate: every answer is verified with it")
+	wait := fs.Duration("wait", 60*time.Second, "how long to wait for the device's answer")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	say := func(format string, a ...any) { fmt.Fprintf(std.out, format+"\n", a...) }
+	c := &api.Client{BaseURL: *url}
+	if *demoDir != "" {
+		if len(pos) != 0 {
+			return usagef("--demo builds the request: no REQUEST argument")
+		}
+		p, err := testpki.LoadDir(filepath.Join(*demoDir, service.DemoPKI))
+		if err != nil {
+			return malformed(err)
+		}
+		w, err := demoworld.New(demoworld.Options{PKI: p, Devices: 1})
+		if err != nil {
+			return err
+		}
+		if *supplier < 1 || *supplier > len(p.Suppliers) {
+			return usagef("--supplier %d: the demo has suppliers 1..%d", *supplier, len(p.Suppliers))
+		}
+		d, err := parseDevice(*deviceSpec)
+		if err != nil {
+			return usagef("--device: %v", err)
+		}
+		r := demoworld.Request{Supplier: *supplier, Device: d, Counter: *counter, MPxN: demoMPAN(*deviceSpec)}
+		if r.Counter == 0 {
+			r.Counter = uint64(time.Now().UnixMilli())
+		}
+		if *executeAt != "" {
+			t, err := time.Parse(time.RFC3339, *executeAt)
+			if err != nil {
+				return usagef("--execute-at: %v", err)
+			}
+			t = t.UTC()
+			r.ExecuteAt = &t
+		}
+		doc, err := w.Sign(r)
+		if err != nil {
+			return err
+		}
+		id := duis.RequestID{Originator: p.Suppliers[r.Supplier-1].EUI, Target: d, Counter: r.Counter}
+		return submitAndWait(ctx, say, c, doc, id.String(), p.DSPXMLSign.Cert, *wait)
+	}
+	if len(pos) != 1 {
+		return usagef("give REQUEST.xml (from `ecos duis new-6.23`), or --demo DIR")
+	}
+	if *dspCert == "" {
+		return usagef("--dsp-cert is required: answers are only believed once their signature is checked")
+	}
+	doc, err := readInput(std, pos[0])
+	if err != nil {
+		return err
+	}
+	if (*keyPath == "") != (*certPath == "") {
+		return usagef("--key and --cert go together")
+	}
+	if *keyPath != "" {
+		key, err := hsm.LoadFile(*keyPath)
+		if err != nil {
+			return malformed(fmt.Errorf("--key: %w", err))
+		}
+		cert, err := loadCert(*certPath)
+		if err != nil {
+			return malformed(fmt.Errorf("--cert: %w", err))
+		}
+		if doc, err = xmldsig.Sign(doc, key, cert, nil); err != nil {
+			return malformed(err)
+		}
+	}
+	req, err := duis.DecodeRequest(doc)
+	if err != nil {
+		return malformed(err)
+	}
+	dsp, err := loadCert(*dspCert)
+	if err != nil {
+		return malformed(fmt.Errorf("--dsp-cert: %w", err))
+	}
+	return submitAndWait(ctx, say, c, doc, req.Header.RequestID.String(), dsp.Raw, *wait)
+}
+
+func parseDevice(s string) (eui.EUI, error) {
+	if n, err := strconv.Atoi(s); err == nil {
+		if n < 1 {
+			return eui.EUI{}, fmt.Errorf("meter %d: numbers start at 1", n)
+		}
+		return demoworld.Device(n), nil
+	}
+	return eui.Parse(s)
+}
+
+// demoMPAN is the registered MPAN of a demo meter given by number; "" lets
+// the world look it up.
+func demoMPAN(s string) string {
+	if n, err := strconv.Atoi(s); err == nil && n > 0 {
+		return demoworld.MPAN(n)
+	}
+	return ""
+}
+
+// submitAndWait posts doc, then waits for the final answer; every
+// document is verified with the DSP certificate before it is believed.
+// It fails (exit 1) when the request is refused or the device did not
+// change.
+func submitAndWait(ctx context.Context, say func(string, ...any), c *api.Client, doc []byte, id string, dspDER []byte, wait time.Duration) error {
+	dsp, err := smki.Parse(dspDER)
+	if err != nil {
+		return err
+	}
+	pool := smki.NewPool(dsp)
+	ackDoc, accepted, err := c.Submit(ctx, doc)
+	if err != nil {
+		return err
+	}
+	ack, err := checkAnswer(ackDoc, pool)
+	if err != nil {
+		return invalid(fmt.Errorf("acknowledgement: %w", err))
+	}
+	say("→ %s submitted; acknowledgement %s (signature verified)", id, ack.Header.ResponseCode)
+	if !accepted {
+		st, err := c.Status(ctx, id)
+		if err == nil && st.Reason != "" {
+			return invalid(fmt.Errorf("refused: %s (%s)", st.Reason, ack.Header.ResponseCode))
+		}
+		return invalid(fmt.Errorf("refused with %s", ack.Header.ResponseCode))
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return invalid(fmt.Errorf("no final answer within %s; ask again with `curl %s/api/v1/requests/%s`", wait, c.BaseURL, id))
+		}
+		body, final, err := c.Response(ctx, id, min(left, 30*time.Second))
+		if err != nil {
+			return err
+		}
+		if !final {
+			continue
+		}
+		r, err := checkAnswer(body, pool)
+		if err != nil {
+			return invalid(fmt.Errorf("response: %w", err))
+		}
+		say("← response %s (signature verified)", r.Header.ResponseCode)
+		if r.Header.ResponseCode != duis.ResponseSuccess || r.ResponseMessage == nil || r.ResponseMessage.GBCSPayload == nil {
+			st, _ := c.Status(ctx, id)
+			return invalid(fmt.Errorf("the request ended %s: %s", st.State, st.Reason))
+		}
+		return reportPayload(say, r.ResponseMessage.GBCSPayload)
+	}
+}
+
+func checkAnswer(doc []byte, pool *smki.Pool) (*duis.Response, error) {
+	v, err := xmldsig.Verify(doc, pool)
+	if err != nil {
+		return nil, err
+	}
+	return duis.DecodeResponse(v.Digested)
+}
+
+// reportPayload describes the device's GBCS response inside a DUIS
+// response: who answered, and what happened in each cell.
+func reportPayload(say func(string, ...any), frame []byte) error {
+	m, err := gbcs.ParseMessage(frame)
+	if err != nil {
+		return invalid(fmt.Errorf("GBCS payload: %w", err))
+	}
+	res, err := gbcs.ParseUpdateSecurityCredentialsResponse(m.Content)
+	if err != nil {
+		return invalid(fmt.Errorf("GBCS payload: %w", err))
+	}
+	say("  the meter %s answered counter %d", m.Originator, m.Counter)
+	if res.Outcome == nil {
+		say("  accepted and held for its execution time; the alert follows as another response")
+		return nil
+	}
+	failed := 0
+	for _, o := range res.Outcome.Outcomes {
+		say("  %-44s %s → %s", fmt.Sprintf("{%s, %s, %s}: %s", o.Cell.Role, o.Cell.KeyUsage, o.Cell.Usage, o.Status), o.ExistingSubjectUniqueID, o.ReplacingSubjectUniqueID)
+		if o.Status != gbcs.StatusSuccess {
+			failed++
+		}
+	}
+	if failed > 0 {
+		return invalid(errors.New("the meter did not replace every credential"))
+	}
+	say("  the meter now trusts the new supplier")
+	return nil
+}

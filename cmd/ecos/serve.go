@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"path/filepath"
+	"time"
+
+	"github.com/ecos-cos/ecos/api"
+	"github.com/ecos-cos/ecos/config"
+	"github.com/ecos-cos/ecos/demoworld"
+	"github.com/ecos-cos/ecos/duis"
+	"github.com/ecos-cos/ecos/obs"
+	"github.com/ecos-cos/ecos/service"
+	"github.com/ecos-cos/ecos/testpki"
+)
+
+func serveCommand() *command {
+	return &command{name: "serve", summary: "run the ECoS Party (--demo: with a generated PKI, parties and simulated meters)", run: runServe}
+}
+
+func runServe(ctx context.Context, std stdio, args []string) error {
+	fs := newFlags(std, "ecos serve", "--config FILE | --demo [--dir DIR] [--devices N]  [--listen ADDR]")
+	cfgPath := fs.String("config", "", "the configuration file (docs/config.md)")
+	demo := fs.Bool("demo", false, "serve a demo world: a test PKI, parties, registrations and simulated meters, kept in --dir")
+	dir := fs.String("dir", "ecos-demo", "with --demo: where the demo's PKI, database and configuration live (reused when present)")
+	devices := fs.Int("devices", 1000, "with --demo: simulated meters, when the demo directory is first made")
+	listen := fs.String("listen", "", "address to serve on (overrides the configuration)")
+	selfCheck := fs.Bool("self-check", true, "with --demo: send one 6.23 through the running service at start and show what happened")
+	if err := parseNone(fs, args); err != nil {
+		return err
+	}
+	switch {
+	case *demo && *cfgPath != "":
+		return usagef("--demo and --config exclude each other")
+	case !*demo && *cfgPath == "":
+		return usagef("give --config FILE, or --demo to try ecos with a generated world")
+	case *devices < 1 || *devices > 10_000_000:
+		return usagef("--devices %d: want 1..10000000", *devices)
+	}
+	if *demo {
+		var err error
+		if *cfgPath, err = service.WriteDemo(ctx, *dir, service.DemoOptions{Devices: *devices, Listen: *listen}); err != nil {
+			return err
+		}
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		return malformed(err)
+	}
+	if *listen != "" {
+		cfg.Listen = *listen
+	}
+	log, err := obs.NewLogger(std.err, cfg.Log.Format, cfg.Log.Level)
+	if err != nil {
+		return err
+	}
+	svc, err := service.New(ctx, service.Options{Config: cfg, Log: log, Migrate: *demo})
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	base := "http://" + ln.Addr().String()
+	fmt.Fprintf(std.out, "ecos: the ECoS Party is serving on %s\n", base)
+	fmt.Fprintf(std.out, "  POST %s/api/v1/serviceS   signed DUIS requests (SR 6.23)\n", base)
+	fmt.Fprintf(std.out, "  GET  %s/api/v1/responses/{RequestID}?wait=30s   the signed response\n", base)
+	fmt.Fprintf(std.out, "  GET  %s/metrics, %s/healthz   (audit log: %s)\n", base, base, cfg.Log.Audit)
+	if *demo {
+		d := filepath.Dir(*cfgPath)
+		fmt.Fprintf(std.out, "demo world in %s: suppliers 1 and 2, meters trusting supplier 1, every MPAN registered to supplier 2\n", d)
+		fmt.Fprintf(std.out, "try: ecos send 6.23 --demo %s --url %s --supplier 2 --device 3\n", d, base)
+		if *selfCheck {
+			go demoSelfCheck(ctx, std, d, base)
+		}
+	}
+	return svc.Run(ctx, ln)
+}
+
+// demoSelfCheck sends one change of supplier through the running demo, as
+// a supplier would over HTTP, and prints what came back.
+func demoSelfCheck(ctx context.Context, std stdio, dir, base string) {
+	say := func(format string, a ...any) { fmt.Fprintf(std.out, "self-check: "+format+"\n", a...) }
+	p, err := testpki.LoadDir(filepath.Join(dir, service.DemoPKI))
+	if err == nil {
+		var w *demoworld.World
+		if w, err = demoworld.New(demoworld.Options{PKI: p, Devices: 1}); err == nil {
+			err = sendAndReport(ctx, say, &api.Client{BaseURL: base}, w, demoworld.Request{Supplier: 2, Device: demoworld.Device(1), Counter: uint64(time.Now().UnixMilli())})
+		}
+	}
+	if err != nil {
+		say("FAILED: %v", err)
+	}
+}
+
+// sendAndReport submits a request built from w and r, waits for the
+// response and says what each signed document said.
+func sendAndReport(ctx context.Context, say func(string, ...any), c *api.Client, w *demoworld.World, r demoworld.Request) error {
+	doc, err := w.Sign(r)
+	if err != nil {
+		return err
+	}
+	id := duis.RequestID{Originator: w.PKI.Suppliers[r.Supplier-1].EUI, Target: r.Device, Counter: r.Counter}
+	return submitAndWait(ctx, say, c, doc, id.String(), w.PKI.DSPXMLSign.Cert, 30*time.Second)
+}
