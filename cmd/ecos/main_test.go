@@ -2,7 +2,11 @@ package main
 
 import (
 	"context"
+	"net"
 	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -11,7 +15,12 @@ import (
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"ecos": func() {
-			os.Exit(run(context.Background(), os.Args[1:], stdio{in: os.Stdin, out: os.Stdout, err: os.Stderr}))
+			// As main does, so scripts can stop a background server with
+			// `kill -INT` and see it shut down cleanly.
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			code := run(ctx, os.Args[1:], stdio{in: os.Stdin, out: os.Stdout, err: os.Stderr})
+			stop()
+			os.Exit(code)
 		},
 	})
 }
@@ -29,7 +38,13 @@ func TestScripts(t *testing.T) {
 		RequireExplicitExec: true,
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("VECTORS", vectors)
-			return nil
+			// A free loopback port for scripts that start a server.
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				return err
+			}
+			env.Setenv("PORT", strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
+			return ln.Close()
 		},
 		Condition: func(cond string) (bool, error) {
 			if cond == "vectors" {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/ecos-cos/ecos/api"
@@ -148,7 +149,7 @@ func submitAndWait(ctx context.Context, say func(string, ...any), c *api.Client,
 		return err
 	}
 	pool := smki.NewPool(dsp)
-	ackDoc, accepted, err := c.Submit(ctx, doc)
+	ackDoc, accepted, err := submitWhenUp(ctx, c, doc)
 	if err != nil {
 		return err
 	}
@@ -226,4 +227,22 @@ func reportPayload(say func(string, ...any), frame []byte) error {
 	}
 	say("  the meter now trusts the new supplier")
 	return nil
+}
+
+// submitWhenUp submits doc, retrying for a few seconds while nothing
+// listens yet (a server still starting): a refused connection delivered
+// nothing, so trying again cannot send the request twice.
+func submitWhenUp(ctx context.Context, c *api.Client, doc []byte) ([]byte, bool, error) {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ack, accepted, err := c.Submit(ctx, doc)
+		if err == nil || !errors.Is(err, syscall.ECONNREFUSED) || time.Now().After(deadline) {
+			return ack, accepted, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, false, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }

@@ -28,6 +28,7 @@ func runServe(ctx context.Context, std stdio, args []string) error {
 	devices := fs.Int("devices", 1000, "with --demo: simulated meters, when the demo directory is first made")
 	listen := fs.String("listen", "", "address to serve on (overrides the configuration)")
 	selfCheck := fs.Bool("self-check", true, "with --demo: send one 6.23 through the running service at start and show what happened")
+	initOnly := fs.Bool("init-only", false, "with --demo: write the demo directory, then exit")
 	if err := parseNone(fs, args); err != nil {
 		return err
 	}
@@ -44,6 +45,12 @@ func runServe(ctx context.Context, std stdio, args []string) error {
 		if *cfgPath, err = service.WriteDemo(ctx, *dir, service.DemoOptions{Devices: *devices, Listen: *listen}); err != nil {
 			return err
 		}
+		if *initOnly {
+			fmt.Fprintf(std.out, "demo ready in %s: `ecos serve --config %s` runs it\n", *dir, *cfgPath)
+			return nil
+		}
+	} else if *initOnly {
+		return usagef("--init-only goes with --demo")
 	}
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
