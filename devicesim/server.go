@@ -13,6 +13,11 @@
 //	                           as JSON {"alerts": ["<hex>", …]}, then drained
 //	GET  /v1/devices/{eui}     a device's state: trust anchors, counters,
 //	                           pending commands, its DS public key
+//	GET  /v1/stats             frames received, as JSON {"frames": n,
+//	                           "duplicate_frames": m}: a duplicate is a
+//	                           frame for a (device, originator, counter)
+//	                           already received, which a CoS Party must
+//	                           never send (crash tests check it)
 //	GET  /healthz
 //
 // Trust level: test infrastructure. It holds device keys in memory and
@@ -33,6 +38,7 @@ import (
 
 	"github.com/ecos-cos/ecos/device"
 	"github.com/ecos-cos/ecos/eui"
+	"github.com/ecos-cos/ecos/gbcs"
 )
 
 // MaxFrameBytes bounds a command frame. The largest CS02b carries four
@@ -52,12 +58,54 @@ type Server struct {
 	mu      sync.Mutex
 	alerts  [][]byte
 	dropped int
+
+	smu    sync.Mutex
+	seen   map[frameKey]int // well-formed frames received, by addressing
+	frames int
+	dups   int
+}
+
+// frameKey names a command as a device does: who it is for, who sent it
+// and the originator counter it carries.
+type frameKey struct {
+	recipient, originator eui.EUI
+	counter               uint64
+}
+
+// Stats counts the frames the server has received.
+type Stats struct {
+	Frames          int `json:"frames"`           // every POST /v1/frames whose frame parsed
+	DuplicateFrames int `json:"duplicate_frames"` // of those, repeats of a (device, originator, counter) already seen
 }
 
 // New serves fleet. now is the clock devices run future-dated commands
 // by; log receives one line per refused or failed command.
 func New(fleet *device.Fleet, now func() time.Time, log *slog.Logger) *Server {
-	return &Server{fleet: fleet, now: now, log: log}
+	return &Server{fleet: fleet, now: now, log: log, seen: map[frameKey]int{}}
+}
+
+// Stats returns the frame counts so far.
+func (s *Server) Stats() Stats {
+	s.smu.Lock()
+	defer s.smu.Unlock()
+	return Stats{Frames: s.frames, DuplicateFrames: s.dups}
+}
+
+// count records a received frame; malformed frames are not counted.
+func (s *Server) count(frame []byte) {
+	fr, err := gbcs.ParseFrame(frame)
+	if err != nil {
+		return
+	}
+	k := frameKey{recipient: fr.Message.Recipient, originator: fr.Message.Originator, counter: fr.Message.Counter}
+	s.smu.Lock()
+	defer s.smu.Unlock()
+	s.frames++
+	if s.seen[k] > 0 {
+		s.dups++
+		s.log.Warn("duplicate frame", "device", k.recipient.String(), "originator", k.originator.String(), "counter", k.counter)
+	}
+	s.seen[k]++
 }
 
 // Handler routes the protocol above.
@@ -66,6 +114,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/frames", s.postFrame)
 	mux.HandleFunc("GET /v1/alerts", s.getAlerts)
 	mux.HandleFunc("GET /v1/devices/{eui}", s.getDevice)
+	mux.HandleFunc("GET /v1/stats", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, s.Stats()) })
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	return mux
 }
@@ -76,6 +125,7 @@ func (s *Server) postFrame(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "reading frame: "+err.Error(), http.StatusRequestEntityTooLarge)
 		return
 	}
+	s.count(frame)
 	res, err := s.fleet.Handle(frame)
 	if err != nil {
 		if rej, ok := errors.AsType[*device.RejectError](err); ok {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ecos-cos/ecos/device"
+	"github.com/ecos-cos/ecos/gbcs"
 	"github.com/ecos-cos/ecos/testpki"
 )
 
@@ -83,5 +84,35 @@ func TestFrameLimits(t *testing.T) {
 	r.Body.Close()
 	if r.StatusCode != http.StatusMethodNotAllowed {
 		t.Errorf("GET /v1/frames: %d", r.StatusCode)
+	}
+}
+
+func TestStatsCountsDuplicateFrames(t *testing.T) {
+	ts, p := newServer(t)
+	frame := func(counter uint64) []byte {
+		b, err := gbcs.NewCommand(p.TCoS.EUI, p.Devices[0].EUI, counter, gbcs.CodeRootBySupplier, []byte{0x30, 0x00}).Bytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	for _, f := range [][]byte{frame(7), frame(8), frame(7), []byte("not a frame")} {
+		r, err := http.Post(ts.URL+"/v1/frames", "application/octet-stream", bytes.NewReader(f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+	}
+	r, err := http.Get(ts.URL + "/v1/stats")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Body.Close()
+	var st Stats
+	if err := json.NewDecoder(r.Body).Decode(&st); err != nil {
+		t.Fatal(err)
+	}
+	if want := (Stats{Frames: 3, DuplicateFrames: 1}); st != want {
+		t.Errorf("stats %+v, want %+v", st, want)
 	}
 }

@@ -107,6 +107,7 @@ type Pipeline struct {
 	metrics *metrics
 	work    chan job
 	waiters waiters
+	devices [deviceStripes]sync.Mutex
 }
 
 // job is an approved request on its way to the signer.

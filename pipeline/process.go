@@ -2,12 +2,14 @@ package pipeline
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"time"
 
 	"github.com/ecos-cos/ecos/dispatch"
 	"github.com/ecos-cos/ecos/duis"
 	"github.com/ecos-cos/ecos/ecoserr"
+	"github.com/ecos-cos/ecos/eui"
 	"github.com/ecos-cos/ecos/store"
 )
 
@@ -23,6 +25,10 @@ func (p *Pipeline) process(ctx context.Context, j job) {
 			close(j.done)
 		}
 	}()
+	// A device refuses a counter lower than one it has seen: commands for
+	// one device are signed and sent one at a time, in counter order.
+	unlock := p.lockDevice(j.req.ID.Target)
+	defer unlock()
 	t := time.Now()
 	signed, err := p.cfg.Signer.SignCoS(ctx, j.approved)
 	p.metrics.stage("sign", t)
@@ -105,4 +111,14 @@ func (p *Pipeline) fail(ctx context.Context, req store.Request, cause error) {
 	p.metrics.finished(store.RequestFailed)
 	p.waiters.finish(req.ID)
 	p.notify()
+}
+
+// deviceStripes bounds the per-device locks; devices sharing a stripe
+// merely wait for each other.
+const deviceStripes = 1024
+
+func (p *Pipeline) lockDevice(d eui.EUI) (unlock func()) {
+	m := &p.devices[binary.BigEndian.Uint64(d[:])%deviceStripes]
+	m.Lock()
+	return m.Unlock
 }

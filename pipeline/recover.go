@@ -85,6 +85,8 @@ func (p *Pipeline) recoverOne(ctx context.Context, r store.Request) {
 				ecoserr.New(ecoserr.NoResponse, nil, "the service stopped after sending the command; whether the device received it is not known"))
 			return
 		case store.CommandSigned:
+			unlock := p.lockDevice(r.ID.Target)
+			defer unlock()
 			if r.State == store.RequestAuthorised {
 				if err := p.cfg.Store.UpdateRequest(ctx, r.ID, store.RequestUpdate{To: store.RequestSigned, At: p.cfg.Now().UTC()}); err != nil {
 					p.cfg.Log.Error("recovery: recording signed request", "request_id", r.ID.String(), "err", err)
