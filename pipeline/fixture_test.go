@@ -15,7 +15,6 @@ import (
 	"github.com/ecos-cos/ecos/demoworld"
 	"github.com/ecos-cos/ecos/device"
 	"github.com/ecos-cos/ecos/dispatch"
-	"github.com/ecos-cos/ecos/eui"
 	"github.com/ecos-cos/ecos/intake"
 	"github.com/ecos-cos/ecos/pipeline"
 	"github.com/ecos-cos/ecos/signer"
@@ -87,7 +86,7 @@ func newFixture(t *testing.T, o options) *fixture {
 	}
 	root := mustParse(t, w.PKI.Root.Cert)
 	orgCA := mustParse(t, w.PKI.OrgCA.Cert)
-	acfg := authorise.Config{Reference: db, Pending: pendingAt{db, f.clock}, OrganisationCAs: smki.NewPool(root),
+	acfg := authorise.Config{Reference: db, Pending: store.FutureDatedAt{DB: db, Now: f.clock}, OrganisationCAs: smki.NewPool(root),
 		MPID: authorise.MPIDConfig{Policy: authorise.PolicyEnforce, BySerial: w.MPIDBySerial}}
 	if o.authorise != nil {
 		o.authorise(&acfg)
@@ -161,17 +160,6 @@ func (f *fixture) sign(t *testing.T, r demoworld.Request) []byte {
 		t.Fatal(err)
 	}
 	return doc
-}
-
-// pendingAt adapts the store's FutureDatedSender to the authoriser's
-// clock-free interface.
-type pendingAt struct {
-	db  *store.DB
-	now func() time.Time
-}
-
-func (p pendingAt) FutureDatedSender(ctx context.Context, d eui.EUI) (string, bool, error) {
-	return p.db.FutureDatedSender(ctx, d, p.now())
 }
 
 func mustParse(t *testing.T, der []byte) *smki.Certificate {

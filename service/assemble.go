@@ -51,7 +51,7 @@ func (s *Service) assemble(ctx context.Context, audit *slog.Logger, reg promethe
 	if err != nil {
 		return nil, err
 	}
-	auth, err := authorise.New(authorise.Config{Reference: s.db, Pending: pendingAt{s.db, s.now},
+	auth, err := authorise.New(authorise.Config{Reference: s.db, Pending: store.FutureDatedAt{DB: s.db, Now: s.now},
 		OrganisationCAs: orgCAs, MPID: mpid, AllowForeignReplacements: c.Policy.AllowForeignReplacements})
 	if err != nil {
 		return nil, err
@@ -230,13 +230,3 @@ func readMPIDTable(path string) (map[string]string, error) {
 	return out, nil
 }
 
-// pendingAt gives the authoriser the store's future-dated sender at the
-// service's clock.
-type pendingAt struct {
-	db  *store.DB
-	now func() time.Time
-}
-
-func (p pendingAt) FutureDatedSender(ctx context.Context, d eui.EUI) (string, bool, error) {
-	return p.db.FutureDatedSender(ctx, d, p.now())
-}

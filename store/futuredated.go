@@ -30,3 +30,15 @@ func (db *DB) FutureDatedSender(ctx context.Context, device eui.EUI, now time.Ti
 	}
 	return party, true, nil
 }
+
+// FutureDatedAt answers FutureDatedSender at the time Now gives, for
+// callers (the authoriser) that ask without a time.
+type FutureDatedAt struct {
+	DB  *DB
+	Now func() time.Time
+}
+
+// FutureDatedSender is DB.FutureDatedSender at Now().
+func (f FutureDatedAt) FutureDatedSender(ctx context.Context, device eui.EUI) (string, bool, error) {
+	return f.DB.FutureDatedSender(ctx, device, f.Now())
+}
