@@ -229,4 +229,3 @@ func readMPIDTable(path string) (map[string]string, error) {
 	}
 	return out, nil
 }
-
