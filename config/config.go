@@ -144,7 +144,7 @@ const (
 	DefaultMaxAttempts     = 10
 	DefaultMPIDAttribute   = "O"
 	DefaultMaxRequestBytes = 64 << 10
-	DefaultWorkers         = 8
+	DefaultWorkers         = 32
 	DefaultAuditFile       = "audit.log"
 )
 

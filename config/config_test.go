@@ -47,7 +47,7 @@ func TestMinimalDefaults(t *testing.T) {
 		Devices:  Devices{Gateway: "sim", Timeout: Duration(10 * time.Second), Simulated: DefaultSimulated},
 		Callback: Callback{Timeout: Duration(10 * time.Second), MaxAttempts: 10},
 		Policy:   Policy{MPID: "report", MPIDAttribute: "O", MaxRequestBytes: 65536},
-		Workers:  8,
+		Workers:  DefaultWorkers,
 		Log:      Log{Level: "info", Format: "json", Audit: abs(t, "testdata/good/audit.log")},
 	}
 	if d := cmp.Diff(want, c, cmpopts.IgnoreUnexported(Config{})); d != "" {

@@ -48,6 +48,7 @@ func usagef(format string, a ...any) error {
 
 func root() *command {
 	return &command{name: "ecos", subs: []*command{
+		benchCommand(),
 		dbCommand(),
 		demoCommand(),
 		devicesimCommand(),

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/ecos-cos/ecos/service"
+)
+
+func benchCommand() *command {
+	return &command{name: "bench", summary: "measure the ECoS Party", subs: []*command{
+		{name: "cos", summary: "end-to-end SR 6.23 throughput and latency against the crypto floor", run: runBenchCoS},
+	}}
+}
+
+func runBenchCoS(ctx context.Context, std stdio, args []string) error {
+	fs := newFlags(std, "ecos bench cos", "[--n N] [--concurrency C] [--devices D] [--workers W] [--json] [--cpuprofile FILE] [--db sqlite]")
+	n := fs.Int("n", 1000, "timed requests")
+	conc := fs.Int("concurrency", 64, "concurrent submitters, each waiting for its request's final response; at most --devices")
+	devices := fs.Int("devices", 1000, "simulated meters the requests are spread over, round robin")
+	workers := fs.Int("workers", 0, "pipeline sign-and-send workers (0: the configuration's default)")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	cpuprofile := fs.String("cpuprofile", "", "write a pprof CPU profile of the timed section to FILE")
+	db := fs.String("db", "sqlite", `the store: "sqlite" (a fresh durable SQLite database in a temporary directory); PostgreSQL is not supported yet`)
+	if err := parseNone(fs, args); err != nil {
+		return err
+	}
+	switch {
+	case strings.HasPrefix(*db, "postgres://") || strings.HasPrefix(*db, "postgresql://"):
+		return usagef("--db: PostgreSQL is not supported by ecos bench cos yet; only sqlite")
+	case *db != "sqlite":
+		return usagef("--db %q: only sqlite is supported", *db)
+	case *n < 1 || *n > 10_000_000:
+		return usagef("--n %d: want 1..10000000", *n)
+	case *devices < 1 || *devices > 10_000_000:
+		return usagef("--devices %d: want 1..10000000", *devices)
+	case *conc < 1 || *conc > *devices:
+		return usagef("--concurrency %d: want 1..--devices (%d), so no two requests for one meter are in flight at once", *conc, *devices)
+	case *workers < 0:
+		return usagef("--workers %d: want 0 or more", *workers)
+	}
+	o := service.BenchOptions{N: *n, Concurrency: *conc, Devices: *devices, Workers: *workers}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return malformed(err)
+		}
+		defer f.Close()
+		o.CPUProfile = f
+	}
+	res, err := service.Bench(ctx, o)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(std.out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(res); err != nil {
+			return err
+		}
+	} else {
+		printBench(std, res)
+	}
+	if res.Failures > 0 {
+		return invalid(fmt.Errorf("%d of %d requests did not end responded with I0; first: %s", res.Failures, res.N, res.FirstFailure))
+	}
+	return nil
+}
+
+func printBench(std stdio, r *service.BenchResult) {
+	w := std.out
+	fmt.Fprintf(w, "ecos bench cos: %d SR 6.23 over %d simulated meters, %s store, %d submitters, %d workers, GOMAXPROCS %d\n",
+		r.N, r.Devices, r.Store, r.Concurrency, r.Workers, r.GOMAXPROCS)
+	fmt.Fprintf(w, "  throughput    %10.1f requests/s   (%.2f s)\n", r.RequestsPerSec, r.WallSeconds)
+	fmt.Fprintf(w, "  latency       p50 %.2f ms   p99 %.2f ms   max %.2f ms   (submit to final response)\n", r.P50ms, r.P99ms, r.MaxMs)
+	fmt.Fprintf(w, "  crypto floor  %10.1f requests/s   (%d signs + %d verifies per request, bare P-256, %.2f s)\n",
+		r.CryptoFloorPerSec, r.SignsPerRequest, r.VerifiesPerRequest, r.CryptoFloorSeconds)
+	fmt.Fprintf(w, "  ratio         %10.2f\n", r.Ratio)
+	fmt.Fprintf(w, "  failures      %10d\n", r.Failures)
+	fmt.Fprintf(w, "  per request:\n")
+	for _, s := range r.Crypto {
+		fmt.Fprintf(w, "    %-46s %d sign, %2d verify\n", s.Who, s.Signs, s.Verifies)
+	}
+}
