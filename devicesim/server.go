@@ -39,6 +39,7 @@ import (
 	"github.com/ecos-cos/ecos/device"
 	"github.com/ecos-cos/ecos/eui"
 	"github.com/ecos-cos/ecos/gbcs"
+	"github.com/ecos-cos/ecos/internal/every"
 )
 
 // MaxFrameBytes bounds a command frame. The largest CS02b carries four
@@ -175,18 +176,8 @@ func (s *Server) Tick(now time.Time) error {
 
 // Run ticks every interval until ctx ends.
 func (s *Server) Run(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := s.Tick(s.now()); err != nil {
-				s.log.Error("running due commands", "err", err)
-			}
-		}
-	}
+	every.Run(ctx, interval, func(context.Context) error { return s.Tick(s.now()) },
+		func(err error) { s.log.Error("running due commands", "err", err) })
 }
 
 type alertsBody struct {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ecos-cos/ecos/duis"
 	"github.com/ecos-cos/ecos/gbcs"
+	"github.com/ecos-cos/ecos/internal/every"
 	"github.com/ecos-cos/ecos/store"
 )
 
@@ -16,18 +17,7 @@ const alertPoll = time.Second
 
 // collectAlerts forwards future-dated execution alerts until ctx ends.
 func (p *Pipeline) collectAlerts(ctx context.Context) {
-	t := time.NewTicker(alertPoll)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if err := p.PollAlerts(ctx); err != nil && ctx.Err() == nil {
-			p.cfg.Log.Error("collecting device alerts", "err", err)
-		}
-	}
+	every.Run(ctx, alertPoll, p.PollAlerts, func(err error) { p.cfg.Log.Error("collecting device alerts", "err", err) })
 }
 
 // PollAlerts collects the gateway's device alerts once and forwards each

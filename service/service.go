@@ -23,6 +23,7 @@ import (
 	"github.com/ecos-cos/ecos/config"
 	"github.com/ecos-cos/ecos/device"
 	"github.com/ecos-cos/ecos/dispatch"
+	"github.com/ecos-cos/ecos/internal/every"
 	"github.com/ecos-cos/ecos/obs"
 	"github.com/ecos-cos/ecos/pipeline"
 	"github.com/ecos-cos/ecos/store"
@@ -208,18 +209,8 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 
 // tickFleet runs the simulated meters' future-dated commands when due.
 func (s *Service) tickFleet(ctx context.Context) {
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := s.fleet.Tick(s.now()); err != nil {
-				s.log.Error("simulated fleet", "err", err)
-			}
-		}
-	}
+	every.Run(ctx, time.Second, func(context.Context) error { return s.fleet.Tick(s.now()) },
+		func(err error) { s.log.Error("simulated fleet", "err", err) })
 }
 
 // Close releases the store and the audit file.
