@@ -14,7 +14,7 @@ import (
 type Request struct {
 	Supplier  int     // 1-based: who sends and signs it
 	Device    eui.EUI // the target
-	MPxN      string  // ImportMPxN; "" means the registered MPAN of Device n when Device is a world device
+	MPxN      string  // ImportMPxN; "" means Device's registered MPAN (MPANOf)
 	Counter   uint64  // RequestID counter
 	ExecuteAt *time.Time
 	// Certificates is whose replacement certificates it carries; 0 means
@@ -46,7 +46,7 @@ func (w *World) Body(r Request) (*duis.UpdateSecurityCredentialsCoS, error) {
 		ImportMPxN:                            r.MPxN,
 	}
 	if body.ImportMPxN == "" {
-		body.ImportMPxN = w.mpanOf(r.Device)
+		body.ImportMPxN = MPANOf(r.Device)
 	}
 	if r.Mutate != nil {
 		r.Mutate(body)
@@ -78,13 +78,4 @@ func (w *World) Sign(r Request) ([]byte, error) {
 		return nil, err
 	}
 	return xmldsig.Sign(doc, s.XMLSign.Key, cert, nil)
-}
-
-func (w *World) mpanOf(d eui.EUI) string {
-	for _, r := range w.Registrations {
-		if r.Device == d {
-			return r.MPxN
-		}
-	}
-	return MPAN(1)
 }

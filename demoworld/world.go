@@ -8,6 +8,7 @@
 package demoworld
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -106,3 +107,17 @@ func MPAN(n int) string {
 
 // Device is the EUI-64 of device n (1-based).
 func Device(n int) eui.EUI { return device.FleetEUI(n) }
+
+// MPANOf is the MPAN registered for demo device d. For an EUI-64 that is
+// not a demo device's it is MPAN(1): a valid MPAN, registered elsewhere,
+// so the request is refused at the registration step, as it should be.
+func MPANOf(d eui.EUI) string {
+	if d[0] != 0xEE || d[1] != 0xC0 || d[2] != 0x5E || d[3] != 0xDE {
+		return MPAN(1)
+	}
+	n := int(binary.BigEndian.Uint32(d[4:]))
+	if n < 1 {
+		return MPAN(1)
+	}
+	return MPAN(n)
+}

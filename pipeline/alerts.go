@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -95,15 +94,9 @@ func (p *Pipeline) checkAlert(frame []byte) (*gbcs.Message, *gbcs.UpdateSecurity
 		return nil, nil, fmt.Errorf("CRA flag %s, want alert", m.CRA)
 	case m.Code != gbcs.CodeFutureDatedAlert:
 		return nil, nil, fmt.Errorf("alert code %s is not a future-dated CS02b alert", m.Code)
-	case m.Sig != gbcs.SigPresent:
-		return nil, nil, errors.New("alert is not signed")
 	}
-	pub, err := p.cfg.DeviceKeys.DeviceKey(m.Originator)
-	if err != nil {
+	if err := p.verifyDevice(m); err != nil {
 		return nil, nil, err
-	}
-	if err := m.Verify(pub); err != nil {
-		return nil, nil, fmt.Errorf("alert from %s: %w", m.Originator, err)
 	}
 	a, err := gbcs.ParseUpdateSecurityCredentialsAlert(m.Content)
 	if err != nil {

@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -80,14 +79,8 @@ func (p *Pipeline) checkResponse(c store.Command, frame []byte) (*gbcs.Message, 
 		return nil, nil, fmt.Errorf("response counter %d, command counter %d", m.Counter, c.Counter)
 	case !m.Code.IsCS02b():
 		return nil, nil, fmt.Errorf("message code %s is not a CS02b response", m.Code)
-	case m.Sig != gbcs.SigPresent:
-		return nil, nil, errors.New("response is not signed")
 	}
-	pub, err := p.cfg.DeviceKeys.DeviceKey(m.Originator)
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := m.Verify(pub); err != nil {
+	if err := p.verifyDevice(m); err != nil {
 		return nil, nil, err
 	}
 	res, err := gbcs.ParseUpdateSecurityCredentialsResponse(m.Content)
@@ -95,6 +88,21 @@ func (p *Pipeline) checkResponse(c store.Command, frame []byte) (*gbcs.Message, 
 		return nil, nil, err
 	}
 	return m, res, nil
+}
+
+// verifyDevice checks that m carries its originating device's signature.
+func (p *Pipeline) verifyDevice(m *gbcs.Message) error {
+	if m.Sig != gbcs.SigPresent {
+		return fmt.Errorf("%s from %s is not signed", m.CRA, m.Originator)
+	}
+	pub, err := p.cfg.DeviceKeys.DeviceKey(m.Originator)
+	if err != nil {
+		return err
+	}
+	if err := m.Verify(pub); err != nil {
+		return fmt.Errorf("%s from %s: %w", m.CRA, m.Originator, err)
+	}
+	return nil
 }
 
 // summarise is the command log's one-line outcome.

@@ -11,7 +11,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"slices"
@@ -24,7 +23,6 @@ import (
 	"github.com/ecos-cos/ecos/duis"
 	"github.com/ecos-cos/ecos/obs"
 	"github.com/ecos-cos/ecos/store"
-	"github.com/ecos-cos/ecos/testpki"
 )
 
 // BenchOptions size an end-to-end 6.23 benchmark (`ecos bench cos`).
@@ -224,11 +222,7 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 // devices, the counter rising with each round: request i goes to device
 // i mod devices + 1, so requests to one device are devices apart.
 func presign(dir string, devices, n int) ([][]byte, []store.RequestID, error) {
-	p, err := testpki.LoadDir(filepath.Join(dir, DemoPKI))
-	if err != nil {
-		return nil, nil, err
-	}
-	w, err := demoworld.New(demoworld.Options{PKI: p, Devices: 1})
+	w, err := LoadDemo(dir)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -246,7 +240,7 @@ func presign(dir string, devices, n int) ([][]byte, []store.RequestID, error) {
 					return
 				}
 				dev := i%devices + 1
-				r := demoworld.Request{Supplier: 2, Device: demoworld.Device(dev), MPxN: demoworld.MPAN(dev), Counter: uint64(i/devices + 1)}
+				r := demoworld.Request{Supplier: 2, Device: demoworld.Device(dev), Counter: uint64(i/devices + 1)}
 				docs[i], errs[i] = w.Sign(r)
 				ids[i] = store.RequestID(duis.RequestID{Originator: supplier, Target: r.Device, Counter: r.Counter})
 			}

@@ -90,6 +90,16 @@ func WriteDemo(ctx context.Context, dir string, o DemoOptions) (string, error) {
 	return cfgPath, nil
 }
 
+// LoadDemo is the world of the demo in dir: its PKI, with which requests
+// are signed as the demo's suppliers would sign them.
+func LoadDemo(dir string) (*demoworld.World, error) {
+	p, err := testpki.LoadDir(filepath.Join(dir, DemoPKI))
+	if err != nil {
+		return nil, err
+	}
+	return demoworld.New(demoworld.Options{PKI: p, Devices: 1})
+}
+
 func demoConfig(p *testpki.PKI, o DemoOptions) map[string]any {
 	pair := func(c *testpki.Credential) map[string]string {
 		return map[string]string{"key": filepath.Join(DemoPKI, c.Name+".key"), "cert": filepath.Join(DemoPKI, c.Name+".pem")}

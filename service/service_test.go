@@ -19,7 +19,6 @@ import (
 	"github.com/ecos-cos/ecos/obs"
 	"github.com/ecos-cos/ecos/service"
 	"github.com/ecos-cos/ecos/smki"
-	"github.com/ecos-cos/ecos/testpki"
 	"github.com/ecos-cos/ecos/xmldsig"
 )
 
@@ -61,11 +60,7 @@ func start(t *testing.T) *running {
 			t.Errorf("Run: %v", err)
 		}
 	})
-	p, err := testpki.LoadDir(filepath.Join(dir, service.DemoPKI))
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := demoworld.New(demoworld.Options{PKI: p, Devices: 5})
+	w, err := service.LoadDemo(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

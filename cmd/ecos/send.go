@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strconv"
 	"syscall"
 	"time"
@@ -17,7 +16,6 @@ import (
 	"github.com/ecos-cos/ecos/hsm"
 	"github.com/ecos-cos/ecos/service"
 	"github.com/ecos-cos/ecos/smki"
-	"github.com/ecos-cos/ecos/testpki"
 	"github.com/ecos-cos/ecos/xmldsig"
 )
 
@@ -49,14 +47,11 @@ func runSend623(ctx context.Context, std stdio, args []string) error {
 		if len(pos) != 0 {
 			return usagef("--demo builds the request: no REQUEST argument")
 		}
-		p, err := testpki.LoadDir(filepath.Join(*demoDir, service.DemoPKI))
+		w, err := service.LoadDemo(*demoDir)
 		if err != nil {
 			return malformed(err)
 		}
-		w, err := demoworld.New(demoworld.Options{PKI: p, Devices: 1})
-		if err != nil {
-			return err
-		}
+		p := w.PKI
 		if *supplier < 1 || *supplier > len(p.Suppliers) {
 			return usagef("--supplier %d: the demo has suppliers 1..%d", *supplier, len(p.Suppliers))
 		}
@@ -64,7 +59,7 @@ func runSend623(ctx context.Context, std stdio, args []string) error {
 		if err != nil {
 			return usagef("--device: %v", err)
 		}
-		r := demoworld.Request{Supplier: *supplier, Device: d, Counter: *counter, MPxN: demoMPAN(*deviceSpec)}
+		r := demoworld.Request{Supplier: *supplier, Device: d, Counter: *counter}
 		if r.Counter == 0 {
 			r.Counter = uint64(time.Now().UnixMilli())
 		}
@@ -128,15 +123,6 @@ func parseDevice(s string) (eui.EUI, error) {
 		return demoworld.Device(n), nil
 	}
 	return eui.Parse(s)
-}
-
-// demoMPAN is the registered MPAN of a demo meter given by number; "" lets
-// the world look it up.
-func demoMPAN(s string) string {
-	if n, err := strconv.Atoi(s); err == nil && n > 0 {
-		return demoworld.MPAN(n)
-	}
-	return ""
 }
 
 // submitAndWait posts doc, then waits for the final answer; every

@@ -13,7 +13,6 @@ import (
 	"github.com/ecos-cos/ecos/duis"
 	"github.com/ecos-cos/ecos/obs"
 	"github.com/ecos-cos/ecos/service"
-	"github.com/ecos-cos/ecos/testpki"
 )
 
 func serveCommand() *command {
@@ -92,12 +91,9 @@ func runServe(ctx context.Context, std stdio, args []string) error {
 // a supplier would over HTTP, and prints what came back.
 func demoSelfCheck(ctx context.Context, std stdio, dir, base string) {
 	say := func(format string, a ...any) { fmt.Fprintf(std.out, "self-check: "+format+"\n", a...) }
-	p, err := testpki.LoadDir(filepath.Join(dir, service.DemoPKI))
+	w, err := service.LoadDemo(dir)
 	if err == nil {
-		var w *demoworld.World
-		if w, err = demoworld.New(demoworld.Options{PKI: p, Devices: 1}); err == nil {
-			err = sendAndReport(ctx, say, &api.Client{BaseURL: base}, w, demoworld.Request{Supplier: 2, Device: demoworld.Device(1), Counter: uint64(time.Now().UnixMilli())})
-		}
+		err = sendAndReport(ctx, say, &api.Client{BaseURL: base}, w, demoworld.Request{Supplier: 2, Device: demoworld.Device(1), Counter: uint64(time.Now().UnixMilli())})
 	}
 	if err != nil {
 		say("FAILED: %v", err)

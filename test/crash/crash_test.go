@@ -27,7 +27,6 @@ import (
 	"github.com/ecos-cos/ecos/eui"
 	"github.com/ecos-cos/ecos/service"
 	"github.com/ecos-cos/ecos/store"
-	"github.com/ecos-cos/ecos/testpki"
 )
 
 const (
@@ -76,15 +75,11 @@ func TestKill9UnderLoad(t *testing.T) {
 	serveAddr, simAddr := freeAddr(t), freeAddr(t)
 	rewriteConfig(t, cfgPath, serveAddr, "http://"+simAddr)
 
-	pki, err := testpki.LoadDir(filepath.Join(dir, service.DemoPKI))
+	world, err := service.LoadDemo(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	world, err := demoworld.New(demoworld.Options{PKI: pki, Devices: devices})
-	if err != nil {
-		t.Fatal(err)
-	}
-	supplier := pki.Suppliers[1].EUI // supplier 2: every MPAN is registered to it
+	supplier := world.PKI.Suppliers[1].EUI // supplier 2: every MPAN is registered to it
 
 	sim := start(t, filepath.Join(tmp, "devicesim.log"), bin, "devicesim",
 		"--listen", simAddr, "--pki", filepath.Join(dir, service.DemoPKI), "--devices", fmt.Sprint(devices))
