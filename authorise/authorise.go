@@ -40,6 +40,9 @@ type Config struct {
 	// (sent by supplier 1, carrying supplier 2's certificates); production
 	// must leave it off.
 	AllowForeignReplacements bool
+	// Links, if set, remembers replacement certificate chains already
+	// verified: a supplier sends the same three with every request.
+	Links *smki.Links
 }
 
 // Authoriser applies Config to requests.

@@ -36,12 +36,12 @@ func (a *Authoriser) replacements(body *duis.UpdateSecurityCredentialsCoS, party
 		}
 		issued := false
 		for _, p := range path {
-			issued = issued || c.CheckSignatureFrom(p) == nil
+			issued = issued || a.cfg.Links.CheckSignatureFrom(c, p) == nil
 		}
 		if !issued {
 			return nil, bad(nil, "%s certificate was not issued by a certificate in CertificationPathCertificates", name)
 		}
-		opts := smki.VerifyOptions{Roots: a.cfg.OrganisationCAs, Intermediates: intermediates, Now: at, SkipTime: !body.ApplyTimeBasedCPVChecks}
+		opts := smki.VerifyOptions{Roots: a.cfg.OrganisationCAs, Intermediates: intermediates, Now: at, SkipTime: !body.ApplyTimeBasedCPVChecks, Links: a.cfg.Links}
 		if _, err := smki.Verify(c, opts); err != nil {
 			return nil, bad(err, "%s certificate does not chain to the Organisation CA: %v", name, err)
 		}

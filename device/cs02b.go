@@ -102,7 +102,7 @@ func (d *Device) respondCS02b(m *gbcs.Message, now time.Time, res *Result, commi
 func (d *Device) execute(cmd *gbcs.UpdateSecurityCredentials, authKey cellKey, rule modeRule, now time.Time, fault Fault, cur cells, counters seqs) (*gbcs.ExecutionOutcome, cells, seqs) {
 	outcome := gbcs.OutcomeFor(cmd)
 	root, _ := cur.get(cellRoot)
-	path := newCertPath(d.parsePath(cmd.CertificationPath), root)
+	path := newCertPath(d.parsePath(cmd.CertificationPath), root, d.env.links)
 	cpv := cmd.Control.TimeBasedCPVChecks != gbcs.CPVDisapply
 	repl := make(map[cellKey]*smki.Certificate, len(cmd.Replacements))
 	seen := make(map[cellKey]bool, len(cmd.Replacements))

@@ -110,7 +110,12 @@ type env struct {
 	rand   io.Reader
 	faults atomic.Pointer[Faults]
 	certs  *certCache
-	keys   *keyDeriver // nil unless the fleet generates device keys
+	// links remembers certificate signatures a device of this fleet has
+	// checked. It is a simulator's economy, not a meter's: the answer for
+	// a pair of certificates is the same on every meter, and the fleet
+	// would otherwise spend more CPU than the CoS Party it is testing.
+	links *smki.Links
+	keys  *keyDeriver // nil unless the fleet generates device keys
 }
 
 // Device is one simulated meter. It is safe for concurrent use; commands
@@ -137,7 +142,7 @@ func New(cfg Config) (*Device, error) {
 	if cfg.Now == nil {
 		return nil, errors.New("device: Config.Now is required")
 	}
-	e := &env{now: cfg.Now, rand: cfg.Rand, certs: newCertCache()}
+	e := &env{now: cfg.Now, rand: cfg.Rand, certs: newCertCache(), links: smki.NewLinks(certCacheMax)}
 	faults := cfg.Faults
 	e.faults.Store(&faults)
 	t, err := newCells(cfg.Anchors)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ecos-cos/ecos/eui"
 	"github.com/ecos-cos/ecos/gbcs"
+	"github.com/ecos-cos/ecos/smki"
 	"github.com/ecos-cos/ecos/testpki"
 )
 
@@ -95,7 +96,7 @@ func NewFleet(cfg FleetConfig) (*Fleet, error) {
 	if seed == nil {
 		seed = []byte(DefaultKeySeed)
 	}
-	e := &env{now: cfg.Now, rand: cfg.Rand, certs: newCertCache(), keys: newKeyDeriver(seed)}
+	e := &env{now: cfg.Now, rand: cfg.Rand, certs: newCertCache(), links: smki.NewLinks(certCacheMax), keys: newKeyDeriver(seed)}
 	faults := cfg.Faults
 	e.faults.Store(&faults)
 	f := &Fleet{env: e, devices: make(map[eui.EUI]*Device, n), pending: map[*Device]struct{}{}}

@@ -16,6 +16,7 @@ type certPath struct {
 	certs []*smki.Certificate
 	root  *smki.Certificate
 	memo  map[*smki.Certificate]pathLink
+	links *smki.Links
 }
 
 // pathLink is a checked path certificate: the certificates above it, up
@@ -25,8 +26,8 @@ type pathLink struct {
 	ok    bool
 }
 
-func newCertPath(certs []*smki.Certificate, root *smki.Certificate) *certPath {
-	return &certPath{certs: certs, root: root, memo: make(map[*smki.Certificate]pathLink)}
+func newCertPath(certs []*smki.Certificate, root *smki.Certificate, links *smki.Links) *certPath {
+	return &certPath{certs: certs, root: root, memo: make(map[*smki.Certificate]pathLink), links: links}
 }
 
 // chain finds cert's issuer among the path certificates and walks up until
@@ -71,7 +72,7 @@ func (p *certPath) link(c *smki.Certificate, depth int) pathLink {
 }
 
 func (p *certPath) issuedByRoot(c *smki.Certificate) bool {
-	return p.root != nil && c.Issuer.Equal(p.root.Subject) && c.CheckSignatureFrom(p.root) == nil
+	return p.root != nil && c.Issuer.Equal(p.root.Subject) && p.links.CheckSignatureFrom(c, p.root) == nil
 }
 
 // issuer returns the path certificate, other than c itself, whose key
@@ -81,7 +82,7 @@ func (p *certPath) issuer(c *smki.Certificate) *smki.Certificate {
 		if cand == c || !c.Issuer.Equal(cand.Subject) {
 			continue
 		}
-		if c.CheckSignatureFrom(cand) == nil {
+		if p.links.CheckSignatureFrom(c, cand) == nil {
 			return cand
 		}
 	}

@@ -19,6 +19,9 @@ type SignerPolicy struct {
 	// Role is the role the certificate must carry: XML signing (OU 87) for
 	// Users' requests. Zero means smki.RoleXMLSign.
 	Role smki.RemotePartyRole
+	// Links, if set, remembers chains already verified: a User signs every
+	// request with the same certificate.
+	Links *smki.Links
 }
 
 // SignerError says why a request's signer is not acceptable. Reason is one
@@ -49,7 +52,7 @@ func BindSigner(cert *smki.Certificate, originator eui.EUI, receivedAt time.Time
 	if p.OrganisationCAs == nil || p.OrganisationCAs.Len() == 0 {
 		return &SignerError{Reason: ErrSignerNotTrusted, Detail: "no Organisation CA configured"}
 	}
-	_, err := smki.Verify(cert, smki.VerifyOptions{Roots: p.OrganisationCAs, Intermediates: p.Intermediates, Now: receivedAt})
+	_, err := smki.Verify(cert, smki.VerifyOptions{Roots: p.OrganisationCAs, Intermediates: p.Intermediates, Now: receivedAt, Links: p.Links})
 	switch {
 	case err == nil:
 		return nil

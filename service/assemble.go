@@ -51,8 +51,11 @@ func (s *Service) assemble(ctx context.Context, audit *slog.Logger, reg promethe
 	if err != nil {
 		return nil, err
 	}
+	// One memory of checked certificate signatures for the signer's chain
+	// and the replacements: both are the same few certificates per User.
+	links := smki.NewLinks(0)
 	auth, err := authorise.New(authorise.Config{Reference: s.db, Pending: store.FutureDatedAt{DB: s.db, Now: s.now},
-		OrganisationCAs: orgCAs, MPID: mpid, AllowForeignReplacements: c.Policy.AllowForeignReplacements})
+		OrganisationCAs: orgCAs, MPID: mpid, AllowForeignReplacements: c.Policy.AllowForeignReplacements, Links: links})
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +85,7 @@ func (s *Service) assemble(ctx context.Context, audit *slog.Logger, reg promethe
 	return pipeline.New(pipeline.Config{
 		Store: s.db, Authoriser: auth, Signer: sig, Gateway: gw, DeviceKeys: keys,
 		UserCertificates: users,
-		SignerPolicy:     intake.SignerPolicy{OrganisationCAs: orgCAs, Intermediates: intermediates},
+		SignerPolicy:     intake.SignerPolicy{OrganisationCAs: orgCAs, Intermediates: intermediates, Links: links},
 		ResponseKey:      pipeline.ResponseKey{Signer: dspKey, Cert: dspCert},
 		Codes:            codes,
 		MaxRequestBytes:  c.Policy.MaxRequestBytes,

@@ -75,6 +75,9 @@ type VerifyOptions struct {
 	// SkipTime disables the validity-period checks, for the GBCS cases
 	// where certification path validation at a time is disapplied.
 	SkipTime bool
+	// Links, if set, remembers the certificate signatures already checked
+	// so a chain seen before costs no ECDSA verify.
+	Links *Links
 }
 
 // maxChainLen bounds the search; SMKI chains are at most root, issuing CA,
@@ -117,7 +120,7 @@ func (o *VerifyOptions) extend(chain []*Certificate) ([]*Certificate, error) {
 	}
 	var first error
 	for _, parent := range candidates {
-		err := checkIssued(chain, parent)
+		err := o.checkIssued(chain, parent)
 		if err == nil {
 			var full []*Certificate
 			if full, err = o.extend(append(chain[:len(chain):len(chain)], parent)); err == nil {
@@ -169,9 +172,9 @@ func (o *VerifyOptions) issuerCandidates(chain []*Certificate) []*Certificate {
 
 // checkIssued checks that parent may have issued the last certificate of
 // chain and did.
-func checkIssued(chain []*Certificate, parent *Certificate) error {
+func (o *VerifyOptions) checkIssued(chain []*Certificate, parent *Certificate) error {
 	child := chain[len(chain)-1]
-	if err := child.CheckSignatureFrom(parent); err != nil {
+	if err := o.Links.CheckSignatureFrom(child, parent); err != nil {
 		return err
 	}
 	// Every certificate below parent except the leaf is a CA it vouches
