@@ -250,3 +250,32 @@ func (f failingSigner) Public() crypto.PublicKey { return f.key.Public() }
 func (failingSigner) Sign(io.Reader, []byte, crypto.SignerOpts) ([]byte, error) {
 	return nil, errors.New("hsm: session closed")
 }
+
+// TestWrongSignatureNotSent: a signer other than Go's own ECDSA (an HSM
+// whose private key object is not the one its public key object names)
+// has every signature verified, so a command that no device would accept
+// is never handed out, and its counter is not reused.
+func TestWrongSignatureNotSent(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	wrong, err := NewKey("tcos", mismatchedSigner{pub: f.pki.TCoS.Key, priv: other}, f.pki.TCoS.Cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := f.signer(t, func(c *Config) { c.TCoS = wrong })
+	if signed, err := s.SignCoS(ctx, f.approve(t, 1)); err == nil || !strings.Contains(err.Error(), "does not verify") {
+		t.Fatalf("got %+v, %v; want a signature that does not verify", signed, err)
+	}
+	signed, err := f.signer(t, nil).SignCoS(ctx, f.approve(t, 2))
+	if err != nil || signed.Counter < 2 {
+		t.Fatalf("after the refused signature: %+v, %v", signed, err)
+	}
+}
+
+type mismatchedSigner struct{ pub, priv *ecdsa.PrivateKey }
+
+func (m mismatchedSigner) Public() crypto.PublicKey { return m.pub.Public() }
+func (m mismatchedSigner) Sign(r io.Reader, d []byte, o crypto.SignerOpts) ([]byte, error) {
+	return m.priv.Sign(r, d, o)
+}

@@ -73,3 +73,28 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSignWithoutSelfCheck: whatever Sign accepts without reading its
+// output back, Verify accepts, with the input's canonical form digested.
+func FuzzSignWithoutSelfCheck(f *testing.F) {
+	fx := testFixture(f)
+	for _, s := range []string{
+		fx.request,
+		compact(fx.request),
+		`<r xmlns="urn:r"><a x="1">&amp;<!-- c --></a></r>`,
+		`<p:r xmlns:p="urn:p"/>`,
+		`<r xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:Signature/></r>`,
+		`<?xml version="1.0"?><r a="&#9;"/>`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		signed, err := Sign(doc, fx.signer.key, fx.signer.cert, nil, WithoutSelfCheck())
+		if err != nil {
+			return
+		}
+		if _, err := Verify(signed, fx.pool, WithMaxSize(len(signed))); err != nil {
+			t.Fatalf("Sign accepted %q but Verify refuses the result: %v\n%s", doc, err, signed)
+		}
+	})
+}

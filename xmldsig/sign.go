@@ -1,6 +1,7 @@
 package xmldsig
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -37,9 +38,21 @@ import (
 // because that would change the document's bytes.
 //
 // A nil rand with an *ecdsa.PrivateKey signs deterministically (RFC 6979);
-// other signers get crypto/rand.Reader. The result is verified before it is
-// returned, so Sign never hands out a document Verify would refuse.
-func Sign(doc []byte, signer crypto.Signer, cert *smki.Certificate, rnd io.Reader) ([]byte, error) {
+// other signers get crypto/rand.Reader. The result is checked before it is
+// returned, so Sign never hands out a document Verify would refuse for
+// anything this package wrote.
+//
+// WithoutSelfCheck skips reading the document back, for callers signing
+// documents they encoded themselves with an encoder tested against Verify,
+// xmlsec1 and the Java validator: it halves the cost of signing. A signer
+// other than an *ecdsa.PrivateKey still has its signature verified.
+func Sign(doc []byte, signer crypto.Signer, cert *smki.Certificate, rnd io.Reader, opts ...SignOption) ([]byte, error) {
+	var o signOptions
+	for _, f := range opts {
+		if f != nil {
+			f(&o)
+		}
+	}
 	if signer == nil || cert == nil || cert.SerialNumber == nil {
 		return nil, errors.New("xmldsig: Sign needs a signer and its certificate")
 	}
@@ -63,6 +76,10 @@ func Sign(doc []byte, signer crypto.Signer, cert *smki.Certificate, rnd io.Reade
 	if n := removeSignatures(d.root); n != len(d.layout.signatures) {
 		// Screening and the DOM disagree on what a signature is: a bug.
 		return nil, fmt.Errorf("xmldsig: found %d signatures in the DOM but %d in the bytes", n, len(d.layout.signatures))
+	}
+	if el := firstDSig(d.root); el != nil {
+		// Verify would refuse the signed document for it.
+		return nil, errorf(ProfileViolation, "%s appears outside the ds:Signature", describe(el))
 	}
 	digested, err := canonicalDocument(d.root)
 	if err != nil {
@@ -99,10 +116,54 @@ func Sign(doc []byte, signer crypto.Signer, cert *smki.Certificate, rnd io.Reade
 	sig.WriteString("</ds:X509SerialNumber></ds:X509IssuerSerial></ds:X509Data></ds:KeyInfo></ds:Signature>")
 
 	out := splice(d.raw, d.layout, sig.String())
-	if _, err := Verify(out, signerOnly{cert}, WithMaxSize(len(out))); err != nil {
+	// The self-check is Verify on the output. What it exists to catch is
+	// this package splicing or canonicalising wrongly, and a signer
+	// returning a signature that is not one. Go's own ECDSA cannot do the
+	// latter, so for an *ecdsa.PrivateKey the value is compared with what
+	// it returned for these very SignedInfo bytes instead of verified
+	// again, which would cost twice the signing. Any other signer (an
+	// HSM) has its signature verified.
+	_, software := signer.(*ecdsa.PrivateKey)
+	if o.noSelfCheck {
+		if !software && !ecdsa.VerifyASN1(cert.PublicKey, h[:], der) {
+			return nil, fmt.Errorf("xmldsig: the signed document does not verify: %w", errorf(BadSignature, "the signer's ds:SignatureValue does not verify with the key of its certificate"))
+		}
+		return out, nil
+	}
+	lim := newLimits([]Option{WithMaxSize(len(out))})
+	check := checkECDSA
+	if software {
+		check = func(_ *smki.Certificate, signedInfo, value []byte) bool {
+			return bytes.Equal(signedInfo, tbs) && bytes.Equal(value, rs)
+		}
+	}
+	if _, err := verify(out, signerOnly{cert}, lim, check); err != nil {
 		return nil, fmt.Errorf("xmldsig: the signed document does not verify: %w", err)
 	}
 	return out, nil
+}
+
+// SignOption adjusts Sign.
+type SignOption func(*signOptions)
+
+type signOptions struct{ noSelfCheck bool }
+
+// WithoutSelfCheck makes Sign return the document without reading it back
+// through Verify first.
+func WithoutSelfCheck() SignOption { return func(o *signOptions) { o.noSelfCheck = true } }
+
+// firstDSig returns the first element of the XML-DSig namespace in el's
+// tree, or nil.
+func firstDSig(el *etree.Element) *etree.Element {
+	if el.NamespaceURI() == nsDSig {
+		return el
+	}
+	for _, c := range el.ChildElements() {
+		if f := firstDSig(c); f != nil {
+			return f
+		}
+	}
+	return nil
 }
 
 // signedInfoXML is SignedInfo exactly as the Java signer writes it.

@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -203,12 +204,16 @@ func TestSignErrors(t *testing.T) {
 		{"stray DSig element", f.signer.key, []byte(`<r xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:KeyInfo/></r>`), "outside the ds:Signature"},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			out, err := Sign(c.doc, c.signer, f.signer.cert, nil)
-			if err == nil || out != nil || !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("got %v, %q; want error containing %q", out != nil, err, c.want)
-			}
-		})
+		// Without the self-check every case still fails: input is parsed
+		// as before, and an opaque signer's signature is still verified.
+		for _, opts := range [][]SignOption{nil, {WithoutSelfCheck()}} {
+			t.Run(fmt.Sprintf("%s/options %d", c.name, len(opts)), func(t *testing.T) {
+				out, err := Sign(c.doc, c.signer, f.signer.cert, nil, opts...)
+				if err == nil || out != nil || !strings.Contains(err.Error(), c.want) {
+					t.Fatalf("got %v, %q; want error containing %q", out != nil, err, c.want)
+				}
+			})
+		}
 	}
 	if _, err := Sign(doc, f.signer.key, &noKey, nil); err == nil || !strings.Contains(err.Error(), "P-256") {
 		t.Errorf("certificate without key: %v", err)
@@ -356,5 +361,37 @@ func TestVerifyOtherSpellings(t *testing.T) {
 				t.Errorf("xmlsec1 disagrees:\n%s", out)
 			}
 		})
+	}
+}
+
+// TestSignWithoutSelfCheck: skipping the read-back changes no byte of the
+// output (RFC 6979 makes both signatures deterministic), for software and
+// opaque signers alike.
+func TestSignWithoutSelfCheck(t *testing.T) {
+	f := testFixture(t)
+	for _, s := range []crypto.Signer{f.signer.key, opaqueSigner{f.signer.key}} {
+		for _, doc := range []string{f.request, `<r/>`, `<p:r xmlns:p="urn:p" a="1"><x>é</x></p:r>`} {
+			var rnd io.Reader
+			if _, ok := s.(opaqueSigner); ok {
+				rnd = rand.Reader
+			}
+			fast, err := Sign([]byte(doc), s, f.signer.cert, rnd, WithoutSelfCheck())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := Verify(fast, f.pool); err != nil {
+				t.Errorf("%T %.20q: %v", s, doc, err)
+			}
+			if rnd != nil {
+				continue
+			}
+			checked, err := Sign([]byte(doc), s, f.signer.cert, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(fast, checked) {
+				t.Errorf("%.20q: output differs with and without the self-check", doc)
+			}
+		}
 	}
 }

@@ -37,7 +37,20 @@ type Verified struct {
 // The signature is checked before the digest so that the DigestValue used
 // in the comparison is already authenticated.
 func Verify(doc []byte, certs CertFinder, opts ...Option) (*Verified, error) {
-	d, err := parse(doc, newLimits(opts))
+	return verify(doc, certs, newLimits(opts), checkECDSA)
+}
+
+// valueCheck decides whether value is a signature by signer over the
+// canonical signedInfo.
+type valueCheck func(signer *smki.Certificate, signedInfo, value []byte) bool
+
+func checkECDSA(signer *smki.Certificate, signedInfo, value []byte) bool {
+	h := sha256.Sum256(signedInfo)
+	return ecdsa.VerifyASN1(signer.PublicKey, h[:], rsToDER(value))
+}
+
+func verify(doc []byte, certs CertFinder, lim limits, check valueCheck) (*Verified, error) {
+	d, err := parse(doc, lim)
 	if err != nil {
 		return nil, err
 	}
@@ -65,8 +78,7 @@ func Verify(doc []byte, certs CertFinder, opts ...Option) (*Verified, error) {
 	if err != nil {
 		return nil, errorf(ProfileViolation, "canonicalising ds:SignedInfo: %v", err)
 	}
-	h := sha256.Sum256(signedInfo)
-	if !ecdsa.VerifyASN1(signer.PublicKey, h[:], rsToDER(sig.value)) {
+	if !check(signer, signedInfo, sig.value) {
 		return nil, errorf(BadSignature, "ds:SignatureValue does not verify with the key of certificate %q serial %s",
 			excerpt(is.text), is.serial)
 	}
