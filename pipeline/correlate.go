@@ -27,37 +27,70 @@ func (p *Pipeline) correlate(ctx context.Context, req store.Request, c store.Com
 		return
 	}
 	now := p.cfg.Now().UTC()
-	if _, err := p.cfg.Store.RecordResponse(ctx, c.Device, c.Counter, frame, summarise(res), now); err != nil {
-		p.cfg.Log.Error("recording device response", "request_id", req.ID.String(), "command_id", int64(c.ID), "err", err)
-		return
-	}
-	p.respond(ctx, req, c, m, res, frame)
-}
-
-// respond tells the User what the device answered and moves the request to
-// responded; the document and the move are one transaction.
-func (p *Pipeline) respond(ctx context.Context, req store.Request, c store.Command, m *gbcs.Message, res *gbcs.UpdateSecurityCredentialsResponse, frame []byte) {
-	now := p.cfg.Now().UTC()
-	responseID := duis.RequestID{Originator: m.Originator, Target: req.ID.Originator, Counter: m.Counter}
-	code := string(duis.ResponseSuccess)
-	doc, err := p.serviceResponse(duis.RequestID(req.ID), &responseID, duis.ResponseSuccess, now, frame)
+	doc, err := p.answerDocument(req, m, frame, now)
 	if err != nil {
 		p.cfg.Log.Error("signing service response", "request_id", req.ID.String(), "err", err)
 		return
 	}
-	err = p.cfg.Store.UpdateRequest(ctx, req.ID, store.RequestUpdate{To: store.RequestResponded, ResponseCode: code, At: now,
-		Response: &store.Response{Kind: store.ResponseService, Code: code, Document: doc, CreatedAt: now}})
+	// The answer, the User's response, the request's move and the
+	// device's new supplier are one commit.
+	_, err = p.cfg.Store.RecordAnswer(ctx, store.Answer{Device: c.Device, Counter: c.Counter, Frame: frame, Outcome: summarise(res), At: now,
+		Request: answeredUpdate(doc, now), Supplier: newSupplier(req, res)})
 	if err != nil {
+		p.cfg.Log.Error("recording device response", "request_id", req.ID.String(), "command_id", int64(c.ID), "err", err)
+		return
+	}
+	p.answered(req, c, res)
+}
+
+// respond finishes a request whose command's answer was recorded before
+// a crash: it tells the User and moves the request to responded (one
+// transaction), then notes the device's new supplier.
+func (p *Pipeline) respond(ctx context.Context, req store.Request, c store.Command, m *gbcs.Message, res *gbcs.UpdateSecurityCredentialsResponse, frame []byte) {
+	now := p.cfg.Now().UTC()
+	doc, err := p.answerDocument(req, m, frame, now)
+	if err != nil {
+		p.cfg.Log.Error("signing service response", "request_id", req.ID.String(), "err", err)
+		return
+	}
+	if err := p.cfg.Store.UpdateRequest(ctx, req.ID, *answeredUpdate(doc, now)); err != nil {
 		p.cfg.Log.Error("recording request answered", "request_id", req.ID.String(), "err", err)
 		return
 	}
-	p.cfg.Audit.Info("cs02b answered", "request_id", req.ID.String(), "originator", req.ID.Originator.String(),
-		"target", c.Device.String(), "counter", c.Counter, "key_id", c.KeyID, "command_id", int64(c.ID), "outcome", summarise(res))
-	if res.Outcome != nil && allSucceeded(res.Outcome) && req.Party != "" {
-		if err := p.cfg.Store.NoteSupplier(ctx, c.Device, req.Party, now); err != nil {
+	if party := newSupplier(req, res); party != "" {
+		if err := p.cfg.Store.NoteSupplier(ctx, c.Device, party, now); err != nil {
 			p.cfg.Log.Error("noting new supplier", "request_id", req.ID.String(), "device", c.Device.String(), "err", err)
 		}
 	}
+	p.answered(req, c, res)
+}
+
+// answerDocument is the signed DUIS response carrying the device's answer.
+func (p *Pipeline) answerDocument(req store.Request, m *gbcs.Message, frame []byte, now time.Time) ([]byte, error) {
+	responseID := duis.RequestID{Originator: m.Originator, Target: req.ID.Originator, Counter: m.Counter}
+	return p.serviceResponse(duis.RequestID(req.ID), &responseID, duis.ResponseSuccess, now, frame)
+}
+
+func answeredUpdate(doc []byte, now time.Time) *store.RequestUpdate {
+	code := string(duis.ResponseSuccess)
+	return &store.RequestUpdate{To: store.RequestResponded, ResponseCode: code, At: now,
+		Response: &store.Response{Kind: store.ResponseService, Code: code, Document: doc, CreatedAt: now}}
+}
+
+// newSupplier is the party the device now belongs to: the requester, if
+// every replacement succeeded; "" otherwise.
+func newSupplier(req store.Request, res *gbcs.UpdateSecurityCredentialsResponse) string {
+	if res.Outcome != nil && allSucceeded(res.Outcome) {
+		return req.Party
+	}
+	return ""
+}
+
+// answered is what follows a recorded answer: the audit record, the
+// metrics and whoever waits for the request.
+func (p *Pipeline) answered(req store.Request, c store.Command, res *gbcs.UpdateSecurityCredentialsResponse) {
+	p.cfg.Audit.Info("cs02b answered", "request_id", req.ID.String(), "originator", req.ID.Originator.String(),
+		"target", c.Device.String(), "counter", c.Counter, "key_id", c.KeyID, "command_id", int64(c.ID), "outcome", summarise(res))
 	p.metrics.finished(store.RequestResponded)
 	p.waiters.finish(req.ID)
 	p.notify()

@@ -37,7 +37,7 @@ type Store interface {
 	CommandByCounter(ctx context.Context, device eui.EUI, counter uint64) (store.Command, error)
 	MarkSent(ctx context.Context, id store.CommandID, at time.Time) error
 	MarkFailed(ctx context.Context, id store.CommandID, reason string, at time.Time) error
-	RecordResponse(ctx context.Context, device eui.EUI, counter uint64, frame []byte, outcome string, at time.Time) (store.Command, error)
+	RecordAnswer(ctx context.Context, a store.Answer) (store.Command, error)
 	NoteSupplier(ctx context.Context, device eui.EUI, party string, at time.Time) error
 }
 
@@ -176,6 +176,9 @@ func New(cfg Config) (*Pipeline, error) {
 // its work waits in the queue.
 func (p *Pipeline) Run(ctx context.Context) error {
 	if err := p.Recover(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while recovering: the next start carries on
+		}
 		return err
 	}
 	var wg sync.WaitGroup

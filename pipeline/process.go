@@ -36,11 +36,7 @@ func (p *Pipeline) process(ctx context.Context, j job) {
 		p.fail(ctx, j.req, ecoserr.New(ecoserr.Internal, err, ""))
 		return
 	}
-	now := p.cfg.Now().UTC()
-	if err := p.cfg.Store.UpdateRequest(ctx, j.req.ID, store.RequestUpdate{To: store.RequestSigned, At: now}); err != nil {
-		p.cfg.Log.Error("recording signed request", "request_id", j.req.ID.String(), "err", err)
-		return
-	}
+	// The signer's MarkSigned moved the request to signed with its command.
 	c := store.Command{ID: signed.Command, Intent: store.Intent{RequestID: j.req.ID, Device: j.req.ID.Target, Counter: signed.Counter, KeyID: signed.KeyID},
 		State: store.CommandSigned, Frame: signed.Frame}
 	p.send(ctx, j.req, c)
@@ -52,12 +48,9 @@ func (p *Pipeline) process(ctx context.Context, j job) {
 // sent then, while a "sent" one may have, and is never sent again.
 func (p *Pipeline) send(ctx context.Context, req store.Request, c store.Command) {
 	now := p.cfg.Now().UTC()
+	// MarkSent moves the request to sent with its command.
 	if err := p.cfg.Store.MarkSent(ctx, c.ID, now); err != nil {
 		p.cfg.Log.Error("recording command sent", "request_id", req.ID.String(), "command_id", int64(c.ID), "err", err)
-		return
-	}
-	if err := p.cfg.Store.UpdateRequest(ctx, req.ID, store.RequestUpdate{To: store.RequestSent, At: now}); err != nil {
-		p.cfg.Log.Error("recording request sent", "request_id", req.ID.String(), "err", err)
 		return
 	}
 	p.cfg.Audit.Info("dispatching cs02b", "request_id", req.ID.String(), "originator", req.ID.Originator.String(),

@@ -69,35 +69,82 @@ type Command struct {
 // pair is how a response finds its command. A non-zero RequestID must name
 // a stored request.
 func (db *DB) RecordIntent(ctx context.Context, in Intent) (CommandID, error) {
+	if err := in.validate(); err != nil {
+		return 0, err
+	}
+	var id CommandID
+	err := db.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var err error
+		id, err = db.recordIntent(ctx, tx, in)
+		return err
+	})
+	return id, err
+}
+
+// ReserveIntent is ReserveCounter and RecordIntent in one transaction, so
+// a command costs one commit before its signature, not two: it reserves
+// the next counter of key, has build make the intent for that counter,
+// and records it. build must be quick and touch nothing else: it runs
+// while the database's write lock is held. The counter is spent whatever
+// happens to the command afterwards; if build or the insert fails,
+// nothing is recorded and the counter is not spent either.
+func (db *DB) ReserveIntent(ctx context.Context, key string, build func(counter uint64) (Intent, error)) (Intent, CommandID, error) {
+	var in Intent
+	var id CommandID
+	err := db.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		counter, err := db.reserveCounter(ctx, tx, key)
+		if err != nil {
+			return err
+		}
+		if in, err = build(counter); err != nil {
+			return err
+		}
+		if in.Counter != counter {
+			return invalidf("intent: built for counter %d, reserved %d", in.Counter, counter)
+		}
+		if err := in.validate(); err != nil {
+			return err
+		}
+		id, err = db.recordIntent(ctx, tx, in)
+		return err
+	})
+	if err != nil {
+		return Intent{}, 0, err
+	}
+	return in, id, nil
+}
+
+func (in *Intent) validate() error {
+	switch {
+	case in.Device.IsZero():
+		return invalidf("intent: device EUI-64 is zero")
+	case in.Counter > math.MaxInt64:
+		return invalidf("intent: counter %d above 2⁶³−1", in.Counter)
+	case in.KeyID == "":
+		return invalidf("intent: key ID is empty")
+	case len(in.TBS) == 0:
+		return invalidf("intent: nothing to sign")
+	}
+	return nil
+}
+
+func (db *DB) recordIntent(ctx context.Context, tx *sql.Tx, in Intent) (CommandID, error) {
 	const q = `INSERT INTO commands (req_originator_eui, req_target_eui, req_counter, device_eui, counter,
 		key_id, tbs, state, created_at_us, updated_at_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		RETURNING command_id`
-	switch {
-	case in.Device.IsZero():
-		return 0, invalidf("intent: device EUI-64 is zero")
-	case in.Counter > math.MaxInt64:
-		return 0, invalidf("intent: counter %d above 2⁶³−1", in.Counter)
-	case in.KeyID == "":
-		return 0, invalidf("intent: key ID is empty")
-	case len(in.TBS) == 0:
-		return 0, invalidf("intent: nothing to sign")
-	}
 	var ro, rt, rc any
 	if !in.RequestID.IsZero() {
 		ro, rt, rc = euiArg(in.RequestID.Originator), euiArg(in.RequestID.Target), u64Arg(in.RequestID.Counter)
 	}
 	var id CommandID
-	err := db.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, db.q(q), ro, rt, rc, euiArg(in.Device), int64(in.Counter),
-			in.KeyID, in.TBS, string(CommandIntent), timeArg(in.CreatedAt), timeArg(in.CreatedAt)).Scan(&id)
-	})
+	err := tx.QueryRowContext(ctx, db.q(q), ro, rt, rc, euiArg(in.Device), int64(in.Counter),
+		in.KeyID, in.TBS, string(CommandIntent), timeArg(in.CreatedAt), timeArg(in.CreatedAt)).Scan(&id)
 	switch {
 	case db.d.isUnique(err):
 		return 0, fmt.Errorf("%w: command for device %s counter %d", ErrDuplicate, in.Device, in.Counter)
 	case db.d.isForeignKey(err):
 		return 0, fmt.Errorf("%w: request %s (intent for device %s counter %d)", ErrNotFound, in.RequestID, in.Device, in.Counter)
-	}
-	if err != nil {
+	case err != nil:
 		return 0, fmt.Errorf("store: record intent for device %s counter %d: %w", in.Device, in.Counter, err)
 	}
 	return id, nil
@@ -105,22 +152,58 @@ func (db *DB) RecordIntent(ctx context.Context, in Intent) (CommandID, error) {
 
 // MarkSigned records the signed frame of command id. It fails with a
 // *TransitionError (ErrTransition) unless the command is in state intent:
-// in particular for a command already signed.
+// in particular for a command already signed. The request the command
+// serves, if still authorised, becomes signed in the same transaction.
 func (db *DB) MarkSigned(ctx context.Context, id CommandID, frame []byte, at time.Time) error {
 	if len(frame) == 0 {
 		return invalidf("command %d: empty frame", id)
 	}
-	_, err := db.moveCommand(ctx, CommandSigned, "frame = ?, signed_at_us = ?", []any{frame, timeArg(at)},
-		"command_id = ?", []any{int64(id)}, strconv.FormatInt(int64(id), 10), at)
-	return err
+	return db.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		c, err := db.moveCommandTx(ctx, tx, CommandSigned, "frame = ?, signed_at_us = ?", []any{frame, timeArg(at)},
+			"command_id = ?", []any{int64(id)}, strconv.FormatInt(int64(id), 10), at)
+		if err != nil {
+			return err
+		}
+		return db.followCommand(ctx, tx, c, RequestSigned, at)
+	})
 }
 
 // MarkSent records that command id was dispatched. The command must be
-// signed and not yet sent.
+// signed and not yet sent. The request it serves, if authorised or
+// signed, becomes sent in the same transaction.
 func (db *DB) MarkSent(ctx context.Context, id CommandID, at time.Time) error {
-	_, err := db.moveCommand(ctx, CommandSent, "sent_at_us = ?", []any{timeArg(at)},
-		"command_id = ?", []any{int64(id)}, strconv.FormatInt(int64(id), 10), at)
-	return err
+	return db.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		c, err := db.moveCommandTx(ctx, tx, CommandSent, "sent_at_us = ?", []any{timeArg(at)},
+			"command_id = ?", []any{int64(id)}, strconv.FormatInt(int64(id), 10), at)
+		if err != nil {
+			return err
+		}
+		return db.followCommand(ctx, tx, c, RequestSent, at)
+	})
+}
+
+// followCommand moves the request c serves to state to, from the states
+// its command's progress implies it may still be in. A request already
+// further on, or finished, is left alone: its state records what the User
+// was told, which a command's bookkeeping must not overwrite.
+func (db *DB) followCommand(ctx context.Context, tx *sql.Tx, c Command, to RequestState, at time.Time) error {
+	if c.RequestID.IsZero() {
+		return nil
+	}
+	from := []RequestState{RequestAuthorised}
+	if to == RequestSent {
+		from = append(from, RequestSigned)
+	}
+	q := `UPDATE requests SET state = ?, updated_at_us = ?
+		WHERE originator_eui = ? AND target_eui = ? AND counter = ? AND state IN (` + placeholders(len(from)) + `)`
+	args := []any{string(to), timeArg(at), euiArg(c.RequestID.Originator), euiArg(c.RequestID.Target), u64Arg(c.RequestID.Counter)}
+	for _, s := range from {
+		args = append(args, string(s))
+	}
+	if _, err := tx.ExecContext(ctx, db.q(q), args...); err != nil {
+		return fmt.Errorf("store: request %s to %s with command %d: %w", c.RequestID, to, c.ID, err)
+	}
+	return nil
 }
 
 // MarkFailed abandons command id with reason, from any state but the final
@@ -136,12 +219,70 @@ func (db *DB) MarkFailed(ctx context.Context, id CommandID, reason string, at ti
 // command must be signed or sent and not yet answered; ErrNotFound if no
 // command has that device and counter.
 func (db *DB) RecordResponse(ctx context.Context, device eui.EUI, counter uint64, frame []byte, outcome string, at time.Time) (Command, error) {
-	if counter > math.MaxInt64 {
-		return Command{}, fmt.Errorf("%w: device %s counter %d", ErrNotFound, device, counter)
+	return db.RecordAnswer(ctx, Answer{Device: device, Counter: counter, Frame: frame, Outcome: outcome, At: at})
+}
+
+// Answer is a device's answer to a command and what it settles, recorded
+// together by RecordAnswer.
+type Answer struct {
+	Device  eui.EUI
+	Counter uint64
+	Frame   []byte // the device's response frame
+	Outcome string // its summary
+	At      time.Time
+	// Request, if set, moves the request the command serves, as
+	// UpdateRequest would, with its Response.
+	Request *RequestUpdate
+	// Supplier, if set, is noted as the device's supplier party since At,
+	// as NoteSupplier would.
+	Supplier string
+}
+
+// RecordAnswer is RecordResponse, a.Request's move and a.Supplier's note
+// in one transaction: all of them or, on any error, none.
+func (db *DB) RecordAnswer(ctx context.Context, a Answer) (Command, error) {
+	key := fmt.Sprintf("device %s counter %d", a.Device, a.Counter)
+	if a.Counter > math.MaxInt64 {
+		return Command{}, fmt.Errorf("%w: %s", ErrNotFound, key)
 	}
-	return db.moveCommand(ctx, CommandResponded, "response = ?, outcome = ?, responded_at_us = ?",
-		[]any{frame, outcome, timeArg(at)}, "device_eui = ? AND counter = ?", []any{euiArg(device), int64(counter)},
-		fmt.Sprintf("device %s counter %d", device, counter), at)
+	var resp *Response
+	if a.Request != nil {
+		if _, ok := requestPredecessors[a.Request.To]; !ok {
+			return Command{}, invalidf("%s: %q is not a state a request can be moved to", key, a.Request.To)
+		}
+	}
+	if a.Supplier != "" && a.At.IsZero() {
+		return Command{}, invalidf("%s: supplier since is missing", key)
+	}
+	var c Command
+	err := db.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var err error
+		c, err = db.moveCommandTx(ctx, tx, CommandResponded, "response = ?, outcome = ?, responded_at_us = ?",
+			[]any{a.Frame, a.Outcome, timeArg(a.At)}, "device_eui = ? AND counter = ?", []any{euiArg(a.Device), int64(a.Counter)},
+			key, a.At)
+		if err != nil {
+			return err
+		}
+		if a.Request != nil {
+			if c.RequestID.IsZero() {
+				return invalidf("%s serves no request to move", key)
+			}
+			if resp, err = responseFor(c.RequestID, a.Request.Response, a.Request.At); err != nil {
+				return err
+			}
+			if err := db.updateRequest(ctx, tx, c.RequestID, *a.Request, resp); err != nil {
+				return err
+			}
+		}
+		if a.Supplier != "" {
+			return db.noteSupplier(ctx, tx, a.Device, a.Supplier, a.At)
+		}
+		return nil
+	})
+	if err != nil {
+		return Command{}, err
+	}
+	return c, nil
 }
 
 // moveCommand moves the command matching where to state to, setting set,
@@ -149,6 +290,17 @@ func (db *DB) RecordResponse(ctx context.Context, device eui.EUI, counter uint64
 // The state check is in the UPDATE's WHERE, so of two concurrent callers
 // only one can make a given move.
 func (db *DB) moveCommand(ctx context.Context, to CommandState, set string, setArgs []any,
+	where string, whereArgs []any, key string, at time.Time) (Command, error) {
+	var c Command
+	err := db.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var err error
+		c, err = db.moveCommandTx(ctx, tx, to, set, setArgs, where, whereArgs, key, at)
+		return err
+	})
+	return c, err
+}
+
+func (db *DB) moveCommandTx(ctx context.Context, tx *sql.Tx, to CommandState, set string, setArgs []any,
 	where string, whereArgs []any, key string, at time.Time) (Command, error) {
 	from := commandPredecessors[to]
 	q := `UPDATE commands SET state = ?, ` + set + `, updated_at_us = ? WHERE ` + where +
@@ -159,31 +311,26 @@ func (db *DB) moveCommand(ctx context.Context, to CommandState, set string, setA
 	for _, s := range from {
 		args = append(args, string(s))
 	}
-	var c Command
-	err := db.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, db.q(q), args...)
-		var cs []Command
-		if err == nil {
-			cs, err = scanAll(rows, scanCommand)
-		}
-		if err != nil {
-			return fmt.Errorf("store: command %s to %s: %w", key, to, err)
-		}
-		if len(cs) == 1 {
-			c = cs[0]
-			return nil
-		}
-		var state string
-		err = tx.QueryRowContext(ctx, db.q(`SELECT state FROM commands WHERE `+where), whereArgs...).Scan(&state)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("%w: command %s", ErrNotFound, key)
-		}
-		if err != nil {
-			return fmt.Errorf("store: command %s to %s: %w", key, to, err)
-		}
-		return &TransitionError{Entity: "command", Key: key, From: state, To: string(to)}
-	})
-	return c, err
+	rows, err := tx.QueryContext(ctx, db.q(q), args...)
+	var cs []Command
+	if err == nil {
+		cs, err = scanAll(rows, scanCommand)
+	}
+	if err != nil {
+		return Command{}, fmt.Errorf("store: command %s to %s: %w", key, to, err)
+	}
+	if len(cs) == 1 {
+		return cs[0], nil
+	}
+	var state string
+	err = tx.QueryRowContext(ctx, db.q(`SELECT state FROM commands WHERE `+where), whereArgs...).Scan(&state)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Command{}, fmt.Errorf("%w: command %s", ErrNotFound, key)
+	}
+	if err != nil {
+		return Command{}, fmt.Errorf("store: command %s to %s: %w", key, to, err)
+	}
+	return Command{}, &TransitionError{Entity: "command", Key: key, From: state, To: string(to)}
 }
 
 // Command returns command id, or ErrNotFound.

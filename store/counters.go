@@ -19,6 +19,16 @@ import (
 // write lock does. Throughput is therefore one commit at a time per key;
 // docs/storage.md has the figures.
 func (db *DB) ReserveCounter(ctx context.Context, key string) (uint64, error) {
+	var v uint64
+	err := db.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var err error
+		v, err = db.reserveCounter(ctx, tx, key)
+		return err
+	})
+	return v, err
+}
+
+func (db *DB) reserveCounter(ctx context.Context, tx *sql.Tx, key string) (uint64, error) {
 	const q = `INSERT INTO counters (name, value) VALUES (?, 1)
 		ON CONFLICT (name) DO UPDATE SET value = counters.value + 1
 		WHERE counters.value < ?
@@ -27,9 +37,7 @@ func (db *DB) ReserveCounter(ctx context.Context, key string) (uint64, error) {
 		return 0, invalidf("counter name is empty")
 	}
 	var v int64
-	err := db.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, db.q(q), key, int64(math.MaxInt64)).Scan(&v)
-	})
+	err := tx.QueryRowContext(ctx, db.q(q), key, int64(math.MaxInt64)).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		// The WHERE refused the update: the counter is at 2⁶³−1. (SQLite
 		// would otherwise turn the sum into a float.)

@@ -152,24 +152,28 @@ func (db *DB) NoteSupplier(ctx context.Context, device eui.EUI, party string, at
 		return invalidf("device %s: supplier since is missing", device)
 	}
 	return db.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, db.q(`UPDATE devices SET supplier_party_id = ?, supplier_since_us = ?
-			WHERE device_eui = ? AND (supplier_since_us IS NULL OR supplier_since_us <= ?)`),
-			party, timeArg(at), euiArg(device), timeArg(at))
-		var n int64
-		if err == nil {
-			n, err = res.RowsAffected()
-		}
-		if err == nil && n == 0 {
-			// Either unknown or already noted with a later time.
-			var one int
-			err = tx.QueryRowContext(ctx, db.q(`SELECT 1 FROM devices WHERE device_eui = ?`), euiArg(device)).Scan(&one)
-			if errors.Is(err, sql.ErrNoRows) {
-				return fmt.Errorf("%w: device %s", ErrNotFound, device)
-			}
-		}
-		if err != nil {
-			return fmt.Errorf("store: note supplier of %s: %w", device, err)
-		}
-		return nil
+		return db.noteSupplier(ctx, tx, device, party, at)
 	})
+}
+
+func (db *DB) noteSupplier(ctx context.Context, tx *sql.Tx, device eui.EUI, party string, at time.Time) error {
+	res, err := tx.ExecContext(ctx, db.q(`UPDATE devices SET supplier_party_id = ?, supplier_since_us = ?
+		WHERE device_eui = ? AND (supplier_since_us IS NULL OR supplier_since_us <= ?)`),
+		party, timeArg(at), euiArg(device), timeArg(at))
+	var n int64
+	if err == nil {
+		n, err = res.RowsAffected()
+	}
+	if err == nil && n == 0 {
+		// Either unknown or already noted with a later time.
+		var one int
+		err = tx.QueryRowContext(ctx, db.q(`SELECT 1 FROM devices WHERE device_eui = ?`), euiArg(device)).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("%w: device %s", ErrNotFound, device)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("store: note supplier of %s: %w", device, err)
+	}
+	return nil
 }

@@ -161,7 +161,7 @@ func (db *DB) RecordRequest(ctx context.Context, r Received) error {
 // (ErrTransition), or ErrNotFound for an unknown request. u.Response is
 // added only if the move is made.
 func (db *DB) UpdateRequest(ctx context.Context, id RequestID, u RequestUpdate) error {
-	from, ok := requestPredecessors[u.To]
+	_, ok := requestPredecessors[u.To]
 	if !ok {
 		return invalidf("request %s: %q is not a state a request can be moved to", id, u.To)
 	}
@@ -169,6 +169,13 @@ func (db *DB) UpdateRequest(ctx context.Context, id RequestID, u RequestUpdate) 
 	if err != nil {
 		return err
 	}
+	return db.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		return db.updateRequest(ctx, tx, id, u, resp)
+	})
+}
+
+func (db *DB) updateRequest(ctx context.Context, tx *sql.Tx, id RequestID, u RequestUpdate, resp *Response) error {
+	from := requestPredecessors[u.To]
 	q := `UPDATE requests SET state = ?, reason = COALESCE(NULLIF(?, ''), reason),
 		response_code = COALESCE(NULLIF(?, ''), response_code), updated_at_us = ?
 		WHERE originator_eui = ? AND target_eui = ? AND counter = ? AND state IN (` + placeholders(len(from)) + `)`
@@ -176,32 +183,30 @@ func (db *DB) UpdateRequest(ctx context.Context, id RequestID, u RequestUpdate) 
 	for _, s := range from {
 		args = append(args, string(s))
 	}
-	return db.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, db.q(q), args...)
-		if err != nil {
-			return fmt.Errorf("store: update request %s: %w", id, err)
+	res, err := tx.ExecContext(ctx, db.q(q), args...)
+	if err != nil {
+		return fmt.Errorf("store: update request %s: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("store: update request %s: %w", id, err)
+	}
+	if n == 1 {
+		if resp != nil {
+			_, err = db.addResponse(ctx, tx, *resp)
 		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return fmt.Errorf("store: update request %s: %w", id, err)
-		}
-		if n == 1 {
-			if resp != nil {
-				_, err = db.addResponse(ctx, tx, *resp)
-			}
-			return err
-		}
-		var state string
-		err = tx.QueryRowContext(ctx, db.q(`SELECT state FROM requests WHERE originator_eui = ? AND target_eui = ? AND counter = ?`),
-			euiArg(id.Originator), euiArg(id.Target), u64Arg(id.Counter)).Scan(&state)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("%w: request %s", ErrNotFound, id)
-		}
-		if err != nil {
-			return fmt.Errorf("store: update request %s: %w", id, err)
-		}
-		return &TransitionError{Entity: "request", Key: id.String(), From: state, To: string(u.To)}
-	})
+		return err
+	}
+	var state string
+	err = tx.QueryRowContext(ctx, db.q(`SELECT state FROM requests WHERE originator_eui = ? AND target_eui = ? AND counter = ?`),
+		euiArg(id.Originator), euiArg(id.Target), u64Arg(id.Counter)).Scan(&state)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%w: request %s", ErrNotFound, id)
+	}
+	if err != nil {
+		return fmt.Errorf("store: update request %s: %w", id, err)
+	}
+	return &TransitionError{Entity: "request", Key: id.String(), From: state, To: string(u.To)}
 }
 
 const requestCols = `originator_eui, target_eui, counter, state, reason, response_code, received_at_us, updated_at_us,

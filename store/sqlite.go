@@ -54,7 +54,7 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 
 	// The writer opens first: its first connection creates the file and
 	// switches it to WAL before any reader looks at it.
-	w, err := sql.Open("sqlite", dsn(sqliteWriter))
+	w, err := openSQLitePool(dsn(sqliteWriter))
 	if err != nil {
 		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
 	}
@@ -65,7 +65,7 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
 	}
-	r, err := sql.Open("sqlite", dsn(sqliteReader))
+	r, err := openSQLitePool(dsn(sqliteReader))
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
@@ -91,6 +91,16 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 		r:     r,
 		group: newGroupCommit(w),
 	}, nil
+}
+
+// openSQLitePool opens a pool whose connections keep their compiled
+// statements (sqlitestmts.go).
+func openSQLitePool(dsn string) (*sql.DB, error) {
+	c, err := sqlite.NewConnector(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return sql.OpenDB(stmtCache{c}), nil
 }
 
 func sqliteIsUnique(err error) bool {

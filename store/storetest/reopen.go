@@ -37,7 +37,7 @@ func testReopen(t *testing.T, open Opener) {
 	if r, err := db.RegistrationAt(ctx, mpan(2), t0); err != nil || r.Device != eu(0x00, 3) {
 		t.Fatalf("registration after reopen: %+v %v", r, err)
 	}
-	if r, err := db.Request(ctx, req); err != nil || r.State != store.RequestAuthorised {
+	if r, err := db.Request(ctx, req); err != nil || r.State != store.RequestSigned {
 		t.Fatalf("request after reopen: %+v %v", r, err)
 	}
 	wantIs(t, db.ReceiveRequest(ctx, req, t0), store.ErrReplay)

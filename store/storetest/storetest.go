@@ -59,6 +59,9 @@ func Run(t *testing.T, open Opener) {
 		{"commands/duplicate-concurrent", testCommandDuplicateConcurrent},
 		{"commands/pending-unsent", testCommandPendingUnsent},
 		{"commands/lookup", testCommandLookup},
+		{"commands/reserve-intent", testReserveIntent},
+		{"commands/carry-request", testCommandCarriesRequest},
+		{"commands/record-answer", testRecordAnswer},
 		{"reopen/survives", testReopen},
 	}
 	for _, tc := range tests {
