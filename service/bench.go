@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,6 +38,10 @@ type BenchOptions struct {
 	// CPUProfile, if set, receives a pprof CPU profile of the timed
 	// section only.
 	CPUProfile io.Writer
+	// Postgres, if set, is a postgres:// URL of a server whose user may
+	// create databases: the run gets a database of its own there, dropped
+	// afterwards, instead of SQLite.
+	Postgres string
 }
 
 // CryptoStep is one place a 6.23 costs an ECDSA P-256 operation.
@@ -113,7 +118,7 @@ type BenchResult struct {
 const warmup = 32
 
 // Bench runs an end-to-end SR 6.23 benchmark: a fresh demo installation
-// on SQLite with the in-process fleet, o.N pre-signed requests submitted
+// on SQLite (or a fresh PostgreSQL database) with the in-process fleet, o.N pre-signed requests submitted
 // by o.Concurrency callers that each wait for the final response, then the
 // crypto floor: the bare P-256 signs and verifies those requests cost,
 // timed on all cores. A request that does not end responded with I0 is a
@@ -139,16 +144,22 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 		}
 		defer os.RemoveAll(dir)
 	}
-	cfgPath, err := WriteDemo(ctx, dir, DemoOptions{Devices: o.Devices})
+	demo := DemoOptions{Devices: o.Devices}
+	if o.Postgres != "" {
+		dbCfg, drop, err := store.CreatePostgresDatabase(ctx, o.Postgres, "ecos_bench_"+strings.ToLower(rand.Text()[:12]))
+		if err != nil {
+			return nil, fmt.Errorf("bench: %w", err)
+		}
+		defer drop(context.WithoutCancel(ctx))
+		demo.Database = dbCfg
+	}
+	cfgPath, err := WriteDemo(ctx, dir, demo)
 	if err != nil {
 		return nil, err
 	}
 	cfg, err := config.Load(cfgPath)
 	if err != nil {
 		return nil, err
-	}
-	if cfg.Database.Driver != config.DriverSQLite {
-		return nil, fmt.Errorf("bench: the demo in %s uses %s; only sqlite is supported", dir, cfg.Database.Driver)
 	}
 	if o.Workers > 0 {
 		cfg.Workers = o.Workers
@@ -177,7 +188,7 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 		<-done
 	}()
 
-	res := &BenchResult{Store: config.DriverSQLite, N: o.N, Concurrency: o.Concurrency, Workers: cfg.Workers,
+	res := &BenchResult{Store: cfg.Database.Driver, N: o.N, Concurrency: o.Concurrency, Workers: cfg.Workers,
 		Devices: o.Devices, GOMAXPROCS: runtime.GOMAXPROCS(0), Crypto: CryptoPerRequest}
 	res.SignsPerRequest, res.VerifiesPerRequest = CryptoCounts()
 

@@ -22,6 +22,11 @@ type DemoOptions struct {
 	Devices int       // simulated meters; 0: 1,000
 	Listen  string    // "": config.DefaultListen
 	Now     time.Time // zero: time.Now
+	// Database is where the demo's parties, meters and registrations go
+	// and the service keeps its state; zero: SQLite, ecos.db in the demo
+	// directory. A PostgreSQL database must be empty; a DSN carrying a
+	// password is written to a file beside the configuration, not into it.
+	Database store.Config
 }
 
 // Demo file names inside a demo directory.
@@ -59,7 +64,11 @@ func WriteDemo(ctx context.Context, dir string, o DemoOptions) (string, error) {
 	if err := w.PKI.WriteDir(filepath.Join(dir, DemoPKI)); err != nil {
 		return "", err
 	}
-	db, err := store.Open(ctx, store.Config{Driver: "sqlite", DSN: filepath.Join(dir, "ecos.db")})
+	dbCfg := o.Database
+	if dbCfg.Driver == "" || dbCfg.Driver == store.DriverSQLite {
+		dbCfg = store.Config{Driver: store.DriverSQLite, DSN: filepath.Join(dir, "ecos.db")}
+	}
+	db, err := store.Open(ctx, dbCfg)
 	if err != nil {
 		return "", err
 	}
@@ -79,7 +88,14 @@ func WriteDemo(ctx context.Context, dir string, o DemoOptions) (string, error) {
 	if err := writeMPIDTable(filepath.Join(dir, "mpid-by-serial.csv"), w.MPIDBySerial); err != nil {
 		return "", err
 	}
-	cfg, err := json.MarshalIndent(demoConfig(w.PKI, o), "", "  ")
+	database := map[string]string{"driver": store.DriverSQLite, "dsn": "ecos.db"}
+	if dbCfg.Driver == store.DriverPostgres {
+		database = map[string]string{"driver": store.DriverPostgres, "dsn_file": "database.dsn"}
+		if err := os.WriteFile(filepath.Join(dir, "database.dsn"), []byte(dbCfg.DSN+"\n"), 0o600); err != nil {
+			return "", err
+		}
+	}
+	cfg, err := json.MarshalIndent(demoConfig(w.PKI, o, database), "", "  ")
 	if err != nil {
 		return "", err
 	}
@@ -100,7 +116,7 @@ func LoadDemo(dir string) (*demoworld.World, error) {
 	return demoworld.New(demoworld.Options{PKI: p, Devices: 1})
 }
 
-func demoConfig(p *testpki.PKI, o DemoOptions) map[string]any {
+func demoConfig(p *testpki.PKI, o DemoOptions, database map[string]string) map[string]any {
 	pair := func(c *testpki.Credential) map[string]string {
 		return map[string]string{"key": filepath.Join(DemoPKI, c.Name+".key"), "cert": filepath.Join(DemoPKI, c.Name+".pem")}
 	}
@@ -118,7 +134,7 @@ func demoConfig(p *testpki.PKI, o DemoOptions) map[string]any {
 	}
 	return map[string]any{
 		"listen":   listen,
-		"database": map[string]string{"driver": "sqlite", "dsn": "ecos.db"},
+		"database": database,
 		"keys":     map[string]any{"tcos": pair(p.TCoS), "ecos": pair(p.ECoS), "dsp_xml_sign": pair(p.DSPXMLSign)},
 		"trust": map[string]any{
 			"organisation_cas":  []string{filepath.Join(DemoPKI, p.Root.Name+".pem")},

@@ -16,9 +16,11 @@ import (
 	"github.com/ecos-cos/ecos/demoworld"
 	"github.com/ecos-cos/ecos/duis"
 	"github.com/ecos-cos/ecos/gbcs"
+	"github.com/ecos-cos/ecos/internal/testkit"
 	"github.com/ecos-cos/ecos/obs"
 	"github.com/ecos-cos/ecos/service"
 	"github.com/ecos-cos/ecos/smki"
+	"github.com/ecos-cos/ecos/store"
 	"github.com/ecos-cos/ecos/xmldsig"
 )
 
@@ -30,11 +32,12 @@ type running struct {
 	world  *demoworld.World
 }
 
-func start(t *testing.T) *running {
+// start runs a demo service on db (zero: SQLite).
+func start(t *testing.T, db store.Config) *running {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	cfgPath, err := service.WriteDemo(ctx, dir, service.DemoOptions{Devices: 5})
+	cfgPath, err := service.WriteDemo(ctx, dir, service.DemoOptions{Devices: 5, Database: db})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,9 +73,13 @@ func start(t *testing.T) *running {
 // TestDemoOverHTTP: a supplier posts a signed 6.23 to the demo service,
 // gets a signed I99, then a signed response carrying the meter's answer,
 // which the SmartDCC Java validator accepts; the meter trusts the new
-// supplier.
+// supplier, and the store says so. On SQLite and on PostgreSQL.
 func TestDemoOverHTTP(t *testing.T) {
-	r := start(t)
+	t.Run("sqlite", func(t *testing.T) { testDemoOverHTTP(t, start(t, store.Config{})) })
+	t.Run("postgres", func(t *testing.T) { testDemoOverHTTP(t, start(t, testkit.FreshPostgres(t))) })
+}
+
+func testDemoOverHTTP(t *testing.T, r *running) {
 	ctx := context.Background()
 	d := demoworld.Device(2)
 	doc, err := r.world.Sign(demoworld.Request{Supplier: 2, Device: d, Counter: uint64(time.Now().UnixMilli())})
@@ -115,6 +122,14 @@ func TestDemoOverHTTP(t *testing.T) {
 		if a.Cell.Role == gbcs.RoleSupplier && a.Cert != nil && a.Cert.EUI != r.world.PKI.Suppliers[1].EUI {
 			t.Errorf("supplier cell %v holds %s, want supplier 2", a.Cell, a.Cert.EUI)
 		}
+	}
+
+	id := store.RequestID(req.Header.RequestID)
+	if stored, err := r.svc.Store().Request(ctx, id); err != nil || stored.State != store.RequestResponded || stored.ResponseCode != "I0" {
+		t.Errorf("stored request: %+v %v", stored, err)
+	}
+	if sd, err := r.svc.Store().Device(ctx, d); err != nil || sd.Supplier != demoworld.PartyID(2) {
+		t.Errorf("stored device: supplier %q, want %q (%v)", sd.Supplier, demoworld.PartyID(2), err)
 	}
 
 	// Refused requests get their code over HTTP too, as a 400 with a

@@ -1,64 +1,16 @@
 package store_test
 
 import (
-	"context"
-	"crypto/rand"
-	"database/sql"
 	"fmt"
-	"net/url"
-	"os"
-	"strings"
 	"sync"
 	"testing"
 
+	"github.com/ecos-cos/ecos/internal/testkit"
 	"github.com/ecos-cos/ecos/store"
 	"github.com/ecos-cos/ecos/store/storetest"
 )
 
-// postgresDSN is the server the PostgreSQL tests use, as a URL
-// ("postgres://ecos@127.0.0.1:5432/postgres?sslmode=disable") whose user
-// may create databases. Unset, the tests skip, except in CI (CI=true),
-// where skipping would let the PostgreSQL backend go untested.
-func postgresDSN(tb testing.TB) string {
-	tb.Helper()
-	dsn := os.Getenv("ECOS_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		if os.Getenv("CI") == "true" {
-			tb.Fatal("ECOS_TEST_POSTGRES_DSN is not set; CI must run the PostgreSQL conformance suite")
-		}
-		tb.Skip("ECOS_TEST_POSTGRES_DSN not set")
-	}
-	return dsn
-}
-
-// freshPostgres creates an empty database for one test and drops it at
-// cleanup, returning its Config.
-func freshPostgres(tb testing.TB) store.Config {
-	tb.Helper()
-	dsn := postgresDSN(tb)
-	u, err := url.Parse(dsn)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		tb.Fatalf("ECOS_TEST_POSTGRES_DSN must be a postgres:// URL: %q", dsn)
-	}
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	name := "ecos_test_" + strings.ToLower(rand.Text()[:12])
-	if _, err := admin.ExecContext(tb.Context(), "CREATE DATABASE "+name); err != nil {
-		admin.Close()
-		tb.Fatalf("creating test database: %v", err)
-	}
-	tb.Cleanup(func() {
-		// FORCE ends any connection a test left open.
-		if _, err := admin.ExecContext(context.Background(), "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
-			tb.Errorf("dropping %s: %v", name, err)
-		}
-		admin.Close()
-	})
-	u.Path = "/" + name
-	return store.Config{Driver: store.DriverPostgres, DSN: u.String()}
-}
+func freshPostgres(tb testing.TB) store.Config { return testkit.FreshPostgres(tb) }
 
 func openPostgres(tb testing.TB) *store.DB {
 	tb.Helper()

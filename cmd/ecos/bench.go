@@ -17,22 +17,20 @@ func benchCommand() *command {
 }
 
 func runBenchCoS(ctx context.Context, std stdio, args []string) error {
-	fs := newFlags(std, "ecos bench cos", "[--n N] [--concurrency C] [--devices D] [--workers W] [--json] [--cpuprofile FILE] [--db sqlite]")
+	fs := newFlags(std, "ecos bench cos", "[--n N] [--concurrency C] [--devices D] [--workers W] [--json] [--cpuprofile FILE] [--db sqlite|postgres://…]")
 	n := fs.Int("n", 1000, "timed requests")
 	conc := fs.Int("concurrency", 64, "concurrent submitters, each waiting for its request's final response; at most --devices")
 	devices := fs.Int("devices", 1000, "simulated meters the requests are spread over, round robin")
 	workers := fs.Int("workers", 0, "pipeline sign-and-send workers (0: the configuration's default)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	cpuprofile := fs.String("cpuprofile", "", "write a pprof CPU profile of the timed section to FILE")
-	db := fs.String("db", "sqlite", `the store: "sqlite" (a fresh durable SQLite database in a temporary directory); PostgreSQL is not supported yet`)
+	db := fs.String("db", "sqlite", `the store: "sqlite" (a fresh durable SQLite database in a temporary directory), or a postgres:// URL of a server whose user may create databases (the run gets a fresh database there, dropped afterwards)`)
 	if err := parseNone(fs, args); err != nil {
 		return err
 	}
 	switch {
-	case strings.HasPrefix(*db, "postgres://") || strings.HasPrefix(*db, "postgresql://"):
-		return usagef("--db: PostgreSQL is not supported by ecos bench cos yet; only sqlite")
-	case *db != "sqlite":
-		return usagef("--db %q: only sqlite is supported", *db)
+	case *db != "sqlite" && !strings.HasPrefix(*db, "postgres://") && !strings.HasPrefix(*db, "postgresql://"):
+		return usagef("--db %q: want sqlite or a postgres:// URL", *db)
 	case *n < 1 || *n > 10_000_000:
 		return usagef("--n %d: want 1..10000000", *n)
 	case *devices < 1 || *devices > 10_000_000:
@@ -43,6 +41,9 @@ func runBenchCoS(ctx context.Context, std stdio, args []string) error {
 		return usagef("--workers %d: want 0 or more", *workers)
 	}
 	o := service.BenchOptions{N: *n, Concurrency: *conc, Devices: *devices, Workers: *workers}
+	if *db != "sqlite" {
+		o.Postgres = *db
+	}
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err != nil {

@@ -6,41 +6,52 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/ecos-cos/ecos/internal/testkit"
 )
 
-// TestBenchCoSJSON runs `ecos bench cos --n 200 --json` and checks the
-// object carries the figures the issue asks for, with no failures.
-// Throughput is not asserted: it depends on the machine.
+// TestBenchCoSJSON runs `ecos bench cos --n 200 --json`, on SQLite and on
+// PostgreSQL, and checks the object carries the figures the issue asks
+// for, with no failures. Throughput is not asserted: it depends on the
+// machine.
 func TestBenchCoSJSON(t *testing.T) {
-	var out, errb bytes.Buffer
-	code := run(context.Background(), []string{"bench", "cos", "--n", "200", "--devices", "100", "--concurrency", "16", "--json"},
-		stdio{in: strings.NewReader(""), out: &out, err: &errb})
-	if code != 0 {
-		t.Fatalf("exit %d\n%s%s", code, out.String(), errb.String())
-	}
-	var got map[string]any
-	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
-		t.Fatalf("%v\n%s", err, out.String())
-	}
-	for _, k := range []string{"requests_per_sec", "p50_ms", "p99_ms", "crypto_floor_per_sec", "ratio", "store",
-		"n", "concurrency", "gomaxprocs", "failures", "signs_per_request", "verifies_per_request"} {
-		if _, ok := got[k]; !ok {
-			t.Errorf("no %q in\n%s", k, out.String())
-		}
-	}
-	if got["failures"] != 0.0 || got["store"] != "sqlite" || got["n"] != 200.0 {
-		t.Errorf("failures %v, store %v, n %v", got["failures"], got["store"], got["n"])
-	}
-	for _, k := range []string{"requests_per_sec", "crypto_floor_per_sec", "ratio", "p50_ms"} {
-		if v, _ := got[k].(float64); v <= 0 {
-			t.Errorf("%s = %v", k, got[k])
-		}
+	for _, store := range []string{"sqlite", "postgres"} {
+		t.Run(store, func(t *testing.T) {
+			db := "sqlite"
+			if store == "postgres" {
+				db = testkit.PostgresServer(t)
+			}
+			var out, errb bytes.Buffer
+			code := run(context.Background(), []string{"bench", "cos", "--n", "200", "--devices", "100", "--concurrency", "16", "--json", "--db", db},
+				stdio{in: strings.NewReader(""), out: &out, err: &errb})
+			if code != 0 {
+				t.Fatalf("exit %d\n%s%s", code, out.String(), errb.String())
+			}
+			var got map[string]any
+			if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+				t.Fatalf("%v\n%s", err, out.String())
+			}
+			for _, k := range []string{"requests_per_sec", "p50_ms", "p99_ms", "crypto_floor_per_sec", "ratio", "store",
+				"n", "concurrency", "gomaxprocs", "failures", "signs_per_request", "verifies_per_request"} {
+				if _, ok := got[k]; !ok {
+					t.Errorf("no %q in\n%s", k, out.String())
+				}
+			}
+			if got["failures"] != 0.0 || got["store"] != store || got["n"] != 200.0 {
+				t.Errorf("failures %v, store %v, n %v", got["failures"], got["store"], got["n"])
+			}
+			for _, k := range []string{"requests_per_sec", "crypto_floor_per_sec", "ratio", "p50_ms"} {
+				if v, _ := got[k].(float64); v <= 0 {
+					t.Errorf("%s = %v", k, got[k])
+				}
+			}
+		})
 	}
 }
 
 func TestBenchCoSUsage(t *testing.T) {
 	for _, args := range [][]string{
-		{"--db", "postgres://localhost/ecos"},
+		{"--db", "mysql://localhost/ecos"},
 		{"--n", "0"},
 		{"--concurrency", "20", "--devices", "10"},
 		{"extra"},
