@@ -60,14 +60,7 @@ var schemaFiles = []struct {
 // when it is not installed.
 func xmllint(t testing.TB) string {
 	t.Helper()
-	path, err := exec.LookPath("xmllint")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("xmllint not found in CI: apt-get install libxml2-utils")
-		}
-		t.Skip("xmllint not installed (apt-get install libxml2-utils); skipping XSD validation")
-	}
-	return path
+	return testkit.Tool(t, "xmllint", "apt-get install libxml2-utils")
 }
 
 // loadSchemas copies the vector schemas into a temporary directory with the

@@ -6,12 +6,12 @@ import (
 	"errors"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/ecos-cos/ecos/internal/testkit"
 	"github.com/ecos-cos/ecos/smki"
 	"github.com/ecos-cos/ecos/testpki"
 )
@@ -175,14 +175,7 @@ func compact(s string) string {
 // tool finds an oracle binary: a skip locally, a failure in CI.
 func tool(tb testing.TB, name string) string {
 	tb.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("%s is required in CI: %v", name, err)
-		}
-		tb.Skipf("%s not installed", name)
-	}
-	return p
+	return testkit.Tool(tb, name, "see .ci/run")
 }
 
 func writeTemp(tb testing.TB, name string, data []byte) string {

@@ -29,13 +29,7 @@ const (
 
 func signJar(t *testing.T) (java, jar string) {
 	t.Helper()
-	jar = os.Getenv("ECOS_DUIS_SIGN_JAR")
-	if jar == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("ECOS_DUIS_SIGN_JAR is not set in CI")
-		}
-		t.Skip("ECOS_DUIS_SIGN_JAR not set; skipping Java interoperability")
-	}
+	jar = testkit.Env(t, "ECOS_DUIS_SIGN_JAR")
 	if _, err := os.Stat(jar); err != nil {
 		t.Fatalf("ECOS_DUIS_SIGN_JAR: %v", err)
 	}

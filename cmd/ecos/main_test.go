@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/ecos-cos/ecos/internal/testkit"
+
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -29,10 +31,7 @@ func TestMain(m *testing.M) {
 // that need the shared RTDS vectors find them in $VECTORS and skip with
 // [!vectors] when the folder is absent (CI always has it).
 func TestScripts(t *testing.T) {
-	vectors := os.Getenv("ECOS_VECTORS_DIR")
-	if vectors == "" && os.Getenv("CI") == "true" {
-		t.Fatal("ECOS_VECTORS_DIR is not set in CI")
-	}
+	vectors, _ := testkit.OptionalEnv(t, "ECOS_VECTORS_DIR")
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,

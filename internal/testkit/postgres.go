@@ -3,7 +3,6 @@ package testkit
 import (
 	"context"
 	"crypto/rand"
-	"os"
 	"strings"
 	"testing"
 
@@ -16,14 +15,7 @@ import (
 // backend untested.
 func PostgresServer(tb testing.TB) string {
 	tb.Helper()
-	dsn := os.Getenv("ECOS_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		if os.Getenv("CI") == "true" {
-			tb.Fatal("ECOS_TEST_POSTGRES_DSN is not set; CI must run the PostgreSQL tests")
-		}
-		tb.Skip("ECOS_TEST_POSTGRES_DSN not set")
-	}
-	return dsn
+	return Env(tb, "ECOS_TEST_POSTGRES_DSN")
 }
 
 // FreshPostgres creates an empty database on PostgresServer for one test

@@ -18,18 +18,9 @@ import (
 // CI can never pass by skipping conformance.
 func VectorsDir(tb testing.TB) string {
 	tb.Helper()
-	dir := os.Getenv("ECOS_VECTORS_DIR")
-	if dir == "" {
-		if os.Getenv("CI") == "true" {
-			tb.Fatal("ECOS_VECTORS_DIR is not set in CI")
-		}
-		tb.Skip("ECOS_VECTORS_DIR not set; skipping conformance test")
-	}
+	dir := Env(tb, "ECOS_VECTORS_DIR")
 	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("ECOS_VECTORS_DIR: %v", err)
-		}
-		tb.Skipf("ECOS_VECTORS_DIR unusable: %v", err)
+		Unavailable(tb, "ECOS_VECTORS_DIR unusable: %v", err)
 	}
 	return dir
 }
