@@ -58,6 +58,7 @@ func TestCodecDependencies(t *testing.T) {
 		"duis":    {"eui"},
 		"xmldsig": {"eui", "smki", "role"},
 		"mpxn":    {},
+		"adt":     {"eui", "smki", "role"},
 	}
 	banned := []string{"net/http", "database/sql", "log/slog", "os/exec"}
 	for _, p := range listPackages(t) {
