@@ -14,9 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/crypto/cryptobyte"
-	"golang.org/x/crypto/cryptobyte/asn1"
-
+	"github.com/ecos-cos/ecos/internal/ecdsars"
 	"github.com/ecos-cos/ecos/smki"
 )
 
@@ -142,18 +140,11 @@ func Sign(body []byte, signer crypto.Signer, cert *smki.Certificate, rnd io.Read
 
 // derToRS converts a DER ECDSA-Sig-Value to the fixed 64-byte r‖s form.
 func derToRS(der []byte) ([]byte, error) {
-	var r, s big.Int
-	in := cryptobyte.String(der)
-	var seq cryptobyte.String
-	if !in.ReadASN1(&seq, asn1.SEQUENCE) || !in.Empty() ||
-		!seq.ReadASN1Integer(&r) || !seq.ReadASN1Integer(&s) || !seq.Empty() ||
-		r.Sign() <= 0 || s.Sign() <= 0 || r.BitLen() > 256 || s.BitLen() > 256 {
+	rs, ok := ecdsars.FromDER(der)
+	if !ok {
 		return nil, errors.New("a malformed P-256 ECDSA signature")
 	}
-	out := make([]byte, 64)
-	r.FillBytes(out[:32])
-	s.FillBytes(out[32:])
-	return out, nil
+	return rs[:], nil
 }
 
 // encodeIssuer writes the issuer DN as the ADT signature line carries it:

@@ -6,10 +6,10 @@ import (
 	"crypto/elliptic"
 	"crypto/sha256"
 	"io"
-	"math/big"
 
 	"golang.org/x/crypto/cryptobyte"
-	"golang.org/x/crypto/cryptobyte/asn1"
+
+	"github.com/ecos-cos/ecos/internal/ecdsars"
 )
 
 // SignedBytes is what the KRP signature covers: the General Signing APDU from
@@ -75,30 +75,12 @@ func (m *Message) Verify(pub *ecdsa.PublicKey) error {
 // SignatureFromDER converts the ASN.1 ECDSA-Sig-Value a crypto.Signer returns
 // into the fixed 64-octet r‖s GBCS carries.
 func SignatureFromDER(der []byte) ([64]byte, error) {
-	var out [64]byte
-	var inner cryptobyte.String
-	var r, s []byte
-	in := cryptobyte.String(der)
-	if !in.ReadASN1(&inner, asn1.SEQUENCE) || !in.Empty() ||
-		!inner.ReadASN1Integer(&r) || !inner.ReadASN1Integer(&s) || !inner.Empty() ||
-		len(r) > 32 || len(s) > 32 {
-		return out, errorf("malformed ECDSA signature")
+	sig, ok := ecdsars.FromDER(der)
+	if !ok {
+		return sig, errorf("malformed ECDSA signature")
 	}
-	copy(out[32-len(r):32], r)
-	copy(out[64-len(s):], s)
-	return out, nil
+	return sig, nil
 }
 
 // signatureToDER is the inverse, for ecdsa.VerifyASN1.
-func signatureToDER(sig [64]byte) []byte {
-	b := cryptobyte.NewBuilder(nil)
-	b.AddASN1(asn1.SEQUENCE, func(b *cryptobyte.Builder) {
-		b.AddASN1BigInt(new(big.Int).SetBytes(sig[:32]))
-		b.AddASN1BigInt(new(big.Int).SetBytes(sig[32:]))
-	})
-	der, err := b.Bytes()
-	if err != nil {
-		return nil // cannot happen for two bounded integers; nil fails verification
-	}
-	return der
-}
+func signatureToDER(sig [64]byte) []byte { return ecdsars.ToDER(sig[:]) }

@@ -1,10 +1,10 @@
 package xmldsig
 
 import (
-	"math/big"
-
 	"golang.org/x/crypto/cryptobyte"
 	"golang.org/x/crypto/cryptobyte/asn1"
+
+	"github.com/ecos-cos/ecos/internal/ecdsars"
 )
 
 // XML-DSig writes an ECDSA P-256 signature as the two 32-byte big-endian
@@ -12,14 +12,7 @@ import (
 // ecdsa.VerifyASN1 speak ASN.1 DER. These two functions translate.
 
 // rsToDER encodes a 64-byte r‖s as an ECDSA-Sig-Value.
-func rsToDER(rs []byte) []byte {
-	var b cryptobyte.Builder
-	b.AddASN1(asn1.SEQUENCE, func(b *cryptobyte.Builder) {
-		b.AddASN1BigInt(new(big.Int).SetBytes(rs[:32]))
-		b.AddASN1BigInt(new(big.Int).SetBytes(rs[32:]))
-	})
-	return b.BytesOrPanic() // cannot fail: non-negative integers only
-}
+func rsToDER(rs []byte) []byte { return ecdsars.ToDER(rs) }
 
 // parseDER decodes an ECDSA-Sig-Value into minimal big-endian r and s.
 func parseDER(der []byte) (r, s []byte, ok bool) {
@@ -34,25 +27,9 @@ func parseDER(der []byte) (r, s []byte, ok bool) {
 
 // derToRS converts a P-256 DER signature to the 64-byte r‖s.
 func derToRS(der []byte) ([]byte, bool) {
-	r, s, ok := parseDER(der)
+	rs, ok := ecdsars.FromDER(der)
 	if !ok {
 		return nil, false
 	}
-	// ReadASN1Integer into []byte refuses negative values and keeps a
-	// leading zero only where DER needs one.
-	r, s = trimZero(r), trimZero(s)
-	if len(r) == 0 || len(s) == 0 || len(r) > 32 || len(s) > 32 {
-		return nil, false
-	}
-	out := make([]byte, 64)
-	copy(out[32-len(r):32], r)
-	copy(out[64-len(s):], s)
-	return out, true
-}
-
-func trimZero(b []byte) []byte {
-	for len(b) > 0 && b[0] == 0 {
-		b = b[1:]
-	}
-	return b
+	return rs[:], true
 }
