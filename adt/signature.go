@@ -98,9 +98,7 @@ func Verify(f *File, certs CertFinder, o VerifyOptions) (*smki.Certificate, erro
 func verifySignature(pub *ecdsa.PublicKey, msg, sig []byte) bool {
 	digest := sha256.Sum256(msg)
 	if len(sig) == 64 {
-		r := new(big.Int).SetBytes(sig[:32])
-		s := new(big.Int).SetBytes(sig[32:])
-		return ecdsa.Verify(pub, digest[:], r, s)
+		sig = ecdsars.ToDER(sig)
 	}
 	return ecdsa.VerifyASN1(pub, digest[:], sig)
 }
