@@ -12,6 +12,12 @@
 // file puts in force, with zero thresholds for critical SRVs it left out.
 // Sign writes the signature line, for tools and tests.
 //
+// The Quarantined Communications Action File (ParseAction, VerifyAction),
+// with which a User releases or deletes its held requests, shares the
+// layout rules and the signature line; Sniff tells the two kinds apart.
+// ParseRows reads bare threshold rows, the form of the operator's DCC-wide
+// thresholds.
+//
 // Role: codec and rule checker. It keeps no state: the last accepted
 // sequence number, the certificates and the trust anchors come from the
 // caller, and so does the time.

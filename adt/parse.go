@@ -1,55 +1,6 @@
 package adt
 
-import (
-	"bytes"
-	"encoding/base64"
-	"math/big"
-	"net/url"
-	"strconv"
-	"strings"
-
-	"github.com/ecos-cos/ecos/eui"
-	"github.com/ecos-cos/ecos/smki"
-)
-
-// sigTag opens the signature line.
-const sigTag = "Signature"
-
-// bom is the UTF-8 byte-order mark some editors put at the start of a CSV.
-var bom = []byte{0xEF, 0xBB, 0xBF}
-
-// line is one line of the file and where it sits in the input.
-type line struct {
-	no    int    // 1-based
-	text  []byte // without the line ending
-	eol   string // "\n", "\r\n", or "" for a last line with none
-	start int    // offset of the line's first byte in the input
-}
-
-// splitLines cuts b into lines. A CR counts as part of the line ending only
-// directly before LF; anywhere else it stays in the text and is reported.
-func splitLines(b []byte) []line {
-	var lines []line
-	off := 0
-	for off < len(b) {
-		l := line{no: len(lines) + 1, start: off}
-		i := bytes.IndexByte(b[off:], '\n')
-		if i < 0 {
-			l.text = b[off:]
-			off = len(b)
-		} else {
-			l.text = b[off : off+i]
-			l.eol = "\n"
-			off += i + 1
-			if n := len(l.text); n > 0 && l.text[n-1] == '\r' {
-				l.text = l.text[:n-1]
-				l.eol = "\r\n"
-			}
-		}
-		lines = append(lines, l)
-	}
-	return lines
-}
+import "strconv"
 
 // Parse reads the structure of an ADT file: header, rows and signature
 // line, each field in its one accepted spelling. It does not apply the
@@ -76,67 +27,18 @@ func Parse(b []byte) (*File, error) {
 // only when the file is empty or too big to look at.
 func parse(b []byte) (*File, Problems) {
 	var ps Problems
-	switch {
-	case len(b) == 0:
-		ps.add(0, ErrSyntax, "file is empty")
-		return nil, ps
-	case len(b) > MaxSize:
-		ps.add(0, ErrSyntax, "file is %d bytes, over the %d-byte limit", len(b), MaxSize)
-		return nil, ps
-	}
 	f := &File{}
-	lines := splitLines(b)
-	f.CRLF = lines[0].eol == "\r\n"
-	for i, l := range lines {
-		if f.SignatureLine != 0 {
-			ps.add(l.no, ErrSyntax, "content after the signature line (line %d)", f.SignatureLine)
-			break
+	fr, ok := scan(b, &ps, func(fields []string) { parseHeader(f, fields, &ps) }, func(fields []string, no int) {
+		if r, ok := parseRow(fields, no, &ps); ok {
+			f.Rows = append(f.Rows, r)
 		}
-		if l.eol != "" && lines[0].eol != "" && l.eol != lines[0].eol {
-			ps.add(l.no, ErrSyntax, "line ends in %s but line 1 ends in %s; use one line ending throughout",
-				eolName(l.eol), eolName(lines[0].eol))
-		}
-		text := l.text
-		if i == 0 && bytes.HasPrefix(text, bom) {
-			ps.add(1, ErrSyntax, "file starts with a UTF-8 byte-order mark (EF BB BF); save it without one")
-			text = text[len(bom):]
-		}
-		if bytes.IndexByte(text, '\r') >= 0 {
-			ps.add(l.no, ErrSyntax, "stray carriage return inside the line")
-			continue
-		}
-		if len(text) == 0 {
-			ps.add(l.no, ErrSyntax, "blank line")
-			continue
-		}
-		fields := strings.Split(string(text), ",")
-		switch {
-		case i == 0:
-			parseHeader(f, fields, &ps)
-		case fields[0] == sigTag:
-			f.SignatureLine = l.no
-			f.Signed = b[:l.start]
-			f.FinalNewline = l.eol != ""
-			parseSignature(f, fields, l.no, &ps)
-		case l.eol == "":
-			ps.add(l.no, ErrSyntax, "last line has no line ending and is not a signature line: the file is truncated")
-		default:
-			if r, ok := parseRow(fields, l.no, &ps); ok {
-				f.Rows = append(f.Rows, r)
-			}
-		}
+	})
+	if !ok {
+		return nil, ps
 	}
-	if f.SignatureLine == 0 {
-		ps.add(lines[len(lines)-1].no, ErrSyntax, "file ends without a signature line: it is truncated or unsigned")
-	}
+	f.CRLF, f.Signed, f.SignatureLine, f.FinalNewline = fr.crlf, fr.signed, fr.sigLine, fr.finalNewline
+	f.Signer, f.Signature = fr.signer, fr.signature
 	return f, ps
-}
-
-func eolName(eol string) string {
-	if eol == "\r\n" {
-		return "CRLF"
-	}
-	return "LF"
 }
 
 // parseHeader reads line 1: "GUID,sequence", or "GUID" alone in the legacy
@@ -146,12 +48,7 @@ func parseHeader(f *File, fields []string, ps *Problems) {
 		ps.add(1, ErrSyntax, "header has %d fields; want User GUID,sequence number", len(fields))
 		return
 	}
-	id, err := eui.Parse(fields[0])
-	if err != nil || id.String() != fields[0] {
-		// Only the DUIS spelling: two spellings of one GUID would let two
-		// byte strings mean the same file.
-		ps.add(1, ErrSyntax, "User GUID %q is not an EUI-64 written like 70-B3-D5-1F-30-00-A0-04", clip(fields[0]))
-	} else {
+	if id, ok := parseUser(fields[0], ps); ok {
 		f.User = id
 	}
 	if len(fields) == 1 {
@@ -191,39 +88,6 @@ func parseRow(fields []string, no int, ps *Problems) (Row, bool) {
 		*dst = v
 	}
 	return r, ok
-}
-
-// parseSignature reads "Signature,<form-encoded issuer DN>,<decimal
-// serial>,<base64 signature>".
-func parseSignature(f *File, fields []string, no int, ps *Problems) {
-	if len(fields) != 4 {
-		ps.add(no, ErrSyntax, "signature line has %d fields; want Signature,issuer,serial,signature", len(fields))
-		return
-	}
-	f.Signer.Encoded = fields[1]
-	dn, err := url.QueryUnescape(fields[1])
-	if err != nil {
-		ps.add(no, ErrSyntax, "issuer %q is not form-encoded: %v", clip(fields[1]), err)
-	} else if name, err := smki.ParseName(dn); err != nil || name.IsEmpty() {
-		ps.add(no, ErrSyntax, "issuer %q is not a distinguished name", clip(dn))
-	} else {
-		f.Signer.Issuer = name
-	}
-	// RFC 5280 serials are at most 20 octets, under 49 decimal digits.
-	if s := fields[2]; len(s) > 49 || !isDigits(s) || s == "0" {
-		ps.add(no, ErrSyntax, "certificate serial %q is not a positive decimal integer without leading zeros", clip(s))
-	} else {
-		f.Signer.Serial, _ = new(big.Int).SetString(s, 10)
-	}
-	sig, err := base64.StdEncoding.Strict().DecodeString(fields[3])
-	switch {
-	case err != nil:
-		ps.add(no, ErrSyntax, "signature is not base64: %v", err)
-	case len(sig) == 0 || len(sig) > maxSigLen:
-		ps.add(no, ErrSyntax, "signature is %d bytes; an ECDSA P-256 signature is 64 (r‖s) or at most %d (DER)", len(sig), maxSigLen)
-	default:
-		f.Signature = sig
-	}
 }
 
 // parseDecimal accepts the one spelling of a uint64: ASCII digits, no sign,

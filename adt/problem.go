@@ -10,15 +10,16 @@ import (
 // kind of rejection (a replay is answered differently from a typo).
 var (
 	ErrSyntax    = errors.New("adt: malformed file")
-	ErrRule      = errors.New("adt: threshold rule broken")
+	ErrRule      = errors.New("adt: file rule broken")
 	ErrLegacy    = errors.New("adt: legacy file without a sequence number")
 	ErrSignature = errors.New("adt: bad signature")
 	ErrSigner    = errors.New("adt: signing certificate not acceptable")
 	ErrReplay    = errors.New("adt: sequence number not greater than the last accepted")
 )
 
-// Problem is one thing wrong with an ADT file. Line is 1-based; 0 means the
-// file as a whole (its size, or it being empty), where no line can be blamed.
+// Problem is one thing wrong with an ADT or action file. Line is 1-based; 0
+// means the file as a whole (its size, or it being empty), where no line can
+// be blamed.
 type Problem struct {
 	Line int
 	Msg  string

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ecos-cos/ecos/eui"
 	"github.com/ecos-cos/ecos/internal/ecdsars"
 	"github.com/ecos-cos/ecos/smki"
 )
@@ -50,25 +51,43 @@ type VerifyOptions struct {
 // f.Signed. It returns the signing certificate, or a *Problems naming the
 // signature line.
 func Verify(f *File, certs CertFinder, o VerifyOptions) (*smki.Certificate, error) {
-	at := f.SignatureLine
+	return verifySeal(seal{f.User, f.Signer, f.Signature, f.SignatureLine, f.Signed}, certs, o)
+}
+
+// VerifyAction is Verify for a Quarantined Communications Action File: the
+// same signature line, held to the same certificate rules.
+func VerifyAction(f *ActionFile, certs CertFinder, o VerifyOptions) (*smki.Certificate, error) {
+	return verifySeal(seal{f.User, f.Signer, f.Signature, f.SignatureLine, f.Signed}, certs, o)
+}
+
+// seal is what a signature line binds, whichever kind of file carries it.
+type seal struct {
+	user      eui.EUI
+	signer    IssuerSerial
+	signature []byte
+	line      int // of the signature line, for the problem
+	signed    []byte
+}
+
+func verifySeal(f seal, certs CertFinder, o VerifyOptions) (*smki.Certificate, error) {
 	fail := func(kind error, format string, args ...any) (*smki.Certificate, error) {
 		var ps Problems
-		ps.add(at, kind, format, args...)
+		ps.add(f.line, kind, format, args...)
 		return nil, ps.err()
 	}
 	if o.Now.IsZero() {
 		return nil, errors.New("adt: VerifyOptions.Now is zero")
 	}
-	if f.Signer.Serial == nil || len(f.Signature) == 0 {
+	if f.signer.Serial == nil || len(f.signature) == 0 {
 		return fail(ErrSignature, "file has no signature")
 	}
-	cert := certs.FindByIssuerSerial(f.Signer.Issuer, f.Signer.Serial)
+	cert := certs.FindByIssuerSerial(f.signer.Issuer, f.signer.Serial)
 	if cert == nil {
-		return fail(ErrSigner, "no known certificate with issuer %q and serial %s", f.Signer.Issuer, f.Signer.Serial)
+		return fail(ErrSigner, "no known certificate with issuer %q and serial %s", f.signer.Issuer, f.signer.Serial)
 	}
 	// A CertFinder is the caller's code: do not trust it to have matched.
-	if !cert.Issuer.Equal(f.Signer.Issuer) || cert.SerialNumber.Cmp(f.Signer.Serial) != 0 {
-		return fail(ErrSigner, "certificate found for issuer %q serial %s is %s", f.Signer.Issuer, f.Signer.Serial, cert)
+	if !cert.Issuer.Equal(f.signer.Issuer) || cert.SerialNumber.Cmp(f.signer.Serial) != 0 {
+		return fail(ErrSigner, "certificate found for issuer %q serial %s is %s", f.signer.Issuer, f.signer.Serial, cert)
 	}
 	switch {
 	case cert.Kind != smki.Organisation:
@@ -77,8 +96,8 @@ func Verify(f *File, certs CertFinder, o VerifyOptions) (*smki.Certificate, erro
 		return fail(ErrSigner, "certificate %s is an XML signing certificate, not a File Signing certificate", cert)
 	case cert.KeyUsage != smki.KeyUsageDigitalSignature:
 		return fail(ErrSigner, "certificate %s has key usage %s; want digitalSignature", cert, cert.KeyUsage)
-	case cert.EUI != f.User:
-		return fail(ErrSigner, "certificate %s belongs to %s, not to the file's User %s", cert, cert.EUI, f.User)
+	case cert.EUI != f.user:
+		return fail(ErrSigner, "certificate %s belongs to %s, not to the file's User %s", cert, cert.EUI, f.user)
 	case cert.PublicKey == nil:
 		return fail(ErrSigner, "certificate %s has no P-256 public key", cert)
 	}
@@ -88,8 +107,8 @@ func Verify(f *File, certs CertFinder, o VerifyOptions) (*smki.Certificate, erro
 		return fail(ErrSigner, "certificate %s does not chain to the IKI File Signing CA at %s: %v",
 			cert, o.Now.UTC().Format(time.RFC3339), err)
 	}
-	if !verifySignature(cert.PublicKey, f.Signed, f.Signature) {
-		return fail(ErrSignature, "signature does not verify under certificate %s over the %d bytes before the signature line", cert, len(f.Signed))
+	if !verifySignature(cert.PublicKey, f.signed, f.signature) {
+		return fail(ErrSignature, "signature does not verify under certificate %s over the %d bytes before the signature line", cert, len(f.signed))
 	}
 	return cert, nil
 }
@@ -104,7 +123,8 @@ func verifySignature(pub *ecdsa.PublicKey, msg, sig []byte) bool {
 }
 
 // Sign appends the signature line to body and returns the whole file. body
-// is the header and rows, every line terminated; the signature line ends in
+// is the header and rows of an ADT file or of an action file, which share
+// the signature line, every line terminated; the signature line ends in
 // the same line ending as body's last line. The signature is ECDSA P-256
 // over SHA-256 of body, written as 64-byte r‖s. cert must be the signer's
 // certificate: its issuer and serial name it in the file.

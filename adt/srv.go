@@ -22,13 +22,39 @@ const SRVCoS = "6.23"
 // srvOrder returns the position of srv in the DUIS enumeration, and false
 // if DUIS does not define it. The position gives thresholds a stable order
 // that reads like the DUIS documents (1.1.1 before 1.10, 6.2.10 after 6.2.9).
-func srvOrder(srv string) (int, bool) {
+func srvOrder(srv string) (int, bool) { return SRVIndex(srv) }
+
+// NumSRVs is how many Service Reference Variants DUIS defines; SRVIndex
+// returns 0..NumSRVs-1, so a caller can keep per-SRV state in an array.
+const NumSRVs = len(knownSRVs)
+
+// srvIndexes inverts knownSRVs once, at start-up, and is never written
+// again: the anomaly counter turns an SRV name into an index per request,
+// and a scan of 129 strings there would cost more than the counting.
+var srvIndexes = func() map[string]int {
+	m := make(map[string]int, len(knownSRVs))
 	for i, s := range knownSRVs {
-		if s == srv {
-			return i, true
-		}
+		m[s] = i
 	}
-	return 0, false
+	return m
+}()
+
+// SRVIndex returns the position of srv in the DUIS enumeration, and false if
+// DUIS does not define it. The position is stable within one build but moves
+// when the table moves to a new DUIS version: use it as an in-memory key,
+// never store it.
+func SRVIndex(srv string) (int, bool) {
+	i, ok := srvIndexes[srv]
+	return i, ok
+}
+
+// SRVName is the SRV at position i of the DUIS enumeration (the inverse of
+// SRVIndex), or "" if there is none.
+func SRVName(i int) string {
+	if i < 0 || i >= len(knownSRVs) {
+		return ""
+	}
+	return knownSRVs[i]
 }
 
 // KnownSRV reports whether srv is a DUIS V5.4 Service Reference Variant.

@@ -51,10 +51,23 @@ func (f *File) rules(o ValidateOptions) Problems {
 	if f.Legacy && !o.AllowLegacy {
 		ps.add(1, ErrLegacy, "header has no sequence number (legacy format), accepted only for settings carried over from before June 2023")
 	}
-	first := make(map[rowKey]int, len(f.Rows))
-	daily := false
-	for _, r := range f.Rows {
-		rowRules(r, &ps)
+	daily := rowSetRules(f.Rows, &ps)
+	if !daily && !(f.Legacy && o.AllowLegacy) {
+		at := f.SignatureLine
+		if at == 0 {
+			at = len(f.Rows) + 1
+		}
+		ps.add(at, ErrRule, "no 1440-minute row for SRV %s, required since June 2023", SRVCoS)
+	}
+	return ps
+}
+
+// rowSetRules checks every row, and that no two share an SRV and interval;
+// daily reports a 1440-minute row for SR 6.23.
+func rowSetRules(rows []Row, ps *Problems) (daily bool) {
+	first := make(map[rowKey]int, len(rows))
+	for _, r := range rows {
+		rowRules(r, ps)
 		k := rowKey{r.SRV, r.Interval}
 		if l, dup := first[k]; dup {
 			ps.add(r.Line, ErrRule, "duplicate row for SRV %s with a %d-minute interval (first on line %d)", r.SRV, r.Interval, l)
@@ -65,14 +78,7 @@ func (f *File) rules(o ValidateOptions) Problems {
 			daily = true
 		}
 	}
-	if !daily && !(f.Legacy && o.AllowLegacy) {
-		at := f.SignatureLine
-		if at == 0 {
-			at = len(f.Rows) + 1
-		}
-		ps.add(at, ErrRule, "no 1440-minute row for SRV %s, required since June 2023", SRVCoS)
-	}
-	return ps
+	return daily
 }
 
 // rowRules checks one row on its own. A row that passes is a valid

@@ -35,7 +35,10 @@ const (
 // Config is fixed for the life of a handler.
 type Config struct {
 	Service Service
-	Log     *slog.Logger // nil: discarded
+	// Thresholds, if set, takes Users' signed ADT files and Quarantined
+	// Communications Action Files.
+	Thresholds Thresholds
+	Log        *slog.Logger // nil: discarded
 	// Registerer receives the HTTP metrics; nil: counted but not registered.
 	Registerer prometheus.Registerer
 	// Gatherer is served at /metrics; nil: no /metrics route.
@@ -51,6 +54,7 @@ type Config struct {
 
 type server struct {
 	svc     Service
+	adt     Thresholds
 	log     *slog.Logger
 	metrics *httpMetrics
 	maxBody int
@@ -69,7 +73,7 @@ func New(cfg Config) (http.Handler, error) {
 	case cfg.MaxWait < 0:
 		return nil, fmt.Errorf("api: MaxWait %v is negative", cfg.MaxWait)
 	}
-	s := &server{svc: cfg.Service, log: cfg.Log, maxBody: cfg.MaxBody, maxWait: cfg.MaxWait, now: cfg.Now}
+	s := &server{svc: cfg.Service, adt: cfg.Thresholds, log: cfg.Log, maxBody: cfg.MaxBody, maxWait: cfg.MaxWait, now: cfg.Now}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -92,6 +96,10 @@ func New(cfg Config) (http.Handler, error) {
 	mux.Handle("GET /api/v1/requests/{requestID}", s.handle(s.getStatus, writeJSONError))
 	mux.Handle("GET /api/v1/requests/{requestID}/responses/{n}", s.handle(s.getDocument, writeJSONError))
 	mux.Handle("GET /api/v1/responses/{requestID}", s.handle(s.getResponse, writeJSONError))
+	if s.adt != nil {
+		mux.Handle("POST /api/v1/adt", s.handle(s.postADT(sourceUser), writeJSONError))
+		mux.Handle("POST /api/v1/quarantine/actions", s.handle(s.postActions, writeJSONError))
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")

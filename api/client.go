@@ -90,6 +90,15 @@ func (c *Client) Status(ctx context.Context, requestID string) (Status, error) {
 }
 
 func (c *Client) do(ctx context.Context, method, path string, body []byte) (*http.Response, []byte, error) {
+	return c.doWith(ctx, method, path, body, func(h http.Header) {
+		if body != nil {
+			h.Set("Content-Type", "application/xml")
+		}
+	})
+}
+
+// doWith is do with the request's headers set by header.
+func (c *Client) doWith(ctx context.Context, method, path string, body []byte, header func(http.Header)) (*http.Response, []byte, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -98,9 +107,7 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte) (*htt
 	if err != nil {
 		return nil, nil, fmt.Errorf("api: %w", err)
 	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/xml")
-	}
+	header(req.Header)
 	hc := c.HTTP
 	if hc == nil {
 		hc = http.DefaultClient

@@ -18,19 +18,24 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/ecos-cos/ecos/adt"
 )
 
 // Config is the whole `ecos serve` configuration.
 type Config struct {
-	Listen   string   `json:"listen"`
-	Database Database `json:"database"`
-	Keys     Keys     `json:"keys"`
-	Trust    Trust    `json:"trust"`
-	Devices  Devices  `json:"devices"`
-	Callback Callback `json:"callback"`
-	Policy   Policy   `json:"policy"`
-	Workers  int      `json:"workers"`
-	Log      Log      `json:"log"`
+	Listen string `json:"listen"`
+	// OperatorListen is where the operator API listens; "" turns it off.
+	OperatorListen string   `json:"operator_listen"`
+	Database       Database `json:"database"`
+	Keys           Keys     `json:"keys"`
+	Trust          Trust    `json:"trust"`
+	Devices        Devices  `json:"devices"`
+	Callback       Callback `json:"callback"`
+	Policy         Policy   `json:"policy"`
+	Anomaly        Anomaly  `json:"anomaly"`
+	Workers        int      `json:"workers"`
+	Log            Log      `json:"log"`
 
 	// file is where Load read the configuration, for error messages.
 	file string
@@ -124,6 +129,32 @@ const (
 	MPIDEnforce = "enforce"
 )
 
+// Anomaly configures anomaly detection (product.md §4).
+type Anomaly struct {
+	// FileSigningCAs are the IKI File Signing CA certificates that Users'
+	// File Signing certificates must chain to; FileSigningCertificates
+	// are those certificates, looked up by issuer and serial.
+	FileSigningCAs          []string `json:"file_signing_cas"`
+	FileSigningCertificates []string `json:"file_signing_certificates"`
+	// WithoutFile is what limits a User who has no ADT file in force.
+	WithoutFile string `json:"without_file"` // WithoutFileZero or WithoutFileNone
+	// DCCThresholds are the DCC-wide thresholds, over every User and the
+	// CoS Party's own commands, as ADT file rows "SRV,warning,quarantine,interval".
+	DCCThresholds []string `json:"dcc_thresholds"`
+	// HoldFor is how long a quarantined request waits for a decision
+	// before it is deleted.
+	HoldFor Duration `json:"hold_for"`
+}
+
+// Anomaly.WithoutFile values.
+const (
+	// WithoutFileZero holds such a User to the June 2023 default: zero
+	// for every SRV resulting in a critical command, SR 6.23 included.
+	WithoutFileZero = "zero"
+	// WithoutFileNone does not limit them.
+	WithoutFileNone = "none"
+)
+
 // Log configures the operational log and the audit stream.
 type Log struct {
 	Level  string `json:"level"`  // debug, info, warn or error
@@ -139,6 +170,8 @@ const AuditStderr = "-"
 // Defaults, documented in docs/config.md.
 const (
 	DefaultListen          = "127.0.0.1:8079" // DCC Boxed's port, so its tools work unchanged
+	DefaultOperatorListen  = "127.0.0.1:8078"
+	DefaultHoldFor         = Duration(7 * 24 * time.Hour)
 	DefaultSQLiteFile      = "ecos.db"
 	DefaultTimeout         = Duration(10 * time.Second)
 	DefaultMaxAttempts     = 10
@@ -209,6 +242,9 @@ func (c *Config) withDefaults(present map[string]bool) {
 	set("policy.mpid", func() { c.Policy.MPID = MPIDReport })
 	set("policy.mpid_attribute", func() { c.Policy.MPIDAttribute = DefaultMPIDAttribute })
 	set("policy.max_request_bytes", func() { c.Policy.MaxRequestBytes = DefaultMaxRequestBytes })
+	set("operator_listen", func() { c.OperatorListen = DefaultOperatorListen })
+	set("anomaly.without_file", func() { c.Anomaly.WithoutFile = WithoutFileZero })
+	set("anomaly.hold_for", func() { c.Anomaly.HoldFor = DefaultHoldFor })
 	set("workers", func() { c.Workers = DefaultWorkers })
 	set("log.level", func() { c.Log.Level = "info" })
 	set("log.format", func() { c.Log.Format = "json" })
@@ -255,6 +291,8 @@ func (c *Config) pathFields() []pathField {
 	list("trust.intermediates", c.Trust.Intermediates, fileOrDir)
 	list("trust.user_certificates", c.Trust.UserCertificates, fileOrDir)
 	list("trust.device_certificates", c.Trust.DeviceCertificates, fileOrDir)
+	list("anomaly.file_signing_cas", c.Anomaly.FileSigningCAs, regularFile)
+	list("anomaly.file_signing_certificates", c.Anomaly.FileSigningCertificates, fileOrDir)
 	fs = append(fs,
 		pathField{"database.dsn_file", &c.Database.DSNFile, regularFile, false},
 		pathField{"policy.mpid_by_serial_file", &c.Policy.MPIDBySerialFile, regularFile, false},
@@ -319,4 +357,10 @@ func (c *Config) DatabaseDSN() (string, error) {
 		return "", fmt.Errorf("database.dsn_file: %s is empty", c.Database.DSNFile)
 	}
 	return dsn, nil
+}
+
+// DCCRows reads anomaly.dcc_thresholds. A row's "line" in an error is its
+// position in the list, from 1.
+func (a *Anomaly) DCCRows() ([]adt.Threshold, error) {
+	return adt.ParseRows(a.DCCThresholds)
 }

@@ -33,8 +33,9 @@ func TestMinimalDefaults(t *testing.T) {
 	}
 	pki := abs(t, "testdata/pki")
 	want := &Config{
-		Listen:   "127.0.0.1:8079",
-		Database: Database{Driver: "sqlite", DSN: abs(t, "testdata/good/ecos.db")},
+		Listen:         "127.0.0.1:8079",
+		OperatorListen: "127.0.0.1:8078",
+		Database:       Database{Driver: "sqlite", DSN: abs(t, "testdata/good/ecos.db")},
 		Keys: Keys{
 			TCoS:       &KeyPair{Key: pki + "/tcos.key", Cert: pki + "/tcos.pem"},
 			DSPXMLSign: KeyPair{Key: pki + "/dsp.key", Cert: pki + "/dsp.pem"},
@@ -47,6 +48,7 @@ func TestMinimalDefaults(t *testing.T) {
 		Devices:  Devices{Gateway: "sim", Timeout: Duration(10 * time.Second), Simulated: DefaultSimulated},
 		Callback: Callback{Timeout: Duration(10 * time.Second), MaxAttempts: 10},
 		Policy:   Policy{MPID: "report", MPIDAttribute: "O", MaxRequestBytes: 65536},
+		Anomaly:  Anomaly{WithoutFile: "zero", HoldFor: DefaultHoldFor},
 		Workers:  DefaultWorkers,
 		Log:      Log{Level: "info", Format: "json", Audit: abs(t, "testdata/good/audit.log")},
 	}
@@ -121,7 +123,16 @@ var badFiles = map[string][]string{
 		`log.format: "xml" is not one of json, text`,
 		"log.audit: directory $TD/no-such-dir does not exist",
 	},
-	"bad_listen.json":        {`listen: "8079" is not host:port`},
+	"bad_listen.json": {`listen: "8079" is not host:port`},
+	"bad_anomaly.json": {
+		"operator_listen: is the same address as listen",
+		`anomaly.without_file: "sometimes" is not one of zero, none`,
+		"anomaly.hold_for: ",
+		"anomaly: give both file_signing_cas and file_signing_certificates",
+		"anomaly.dcc_thresholds[0]: warning threshold 10 is above the quarantine threshold 5",
+		`anomaly.dcc_thresholds[1]: SRV "9.99" is not a DUIS V5.4`,
+		"anomaly.dcc_thresholds[2]: row has 3 fields",
+	},
 	"listen_named_port.json": {`listen: port "http" is not a number`},
 	"missing_required.json": {
 		"keys.tcos.cert: required",

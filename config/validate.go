@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ecos-cos/ecos/adt"
 	"github.com/ecos-cos/ecos/ecoserr"
 )
 
@@ -32,7 +33,11 @@ const (
 // they exist and are of the right kind.
 func (c *Config) Validate() error {
 	v := &validator{}
-	v.listen(c.Listen)
+	v.listen("listen", c.Listen, true)
+	v.listen("operator_listen", c.OperatorListen, false)
+	if c.OperatorListen != "" && c.OperatorListen == c.Listen {
+		v.add("operator_listen", "is the same address as listen: the operator API must not be reachable where Users are")
+	}
 	v.database(&c.Database)
 	v.keys(&c.Keys)
 	v.trust(&c.Trust, c.Devices.PKI != "")
@@ -40,6 +45,7 @@ func (c *Config) Validate() error {
 	v.devices(&c.Devices)
 	v.callback(&c.Callback)
 	v.policy(&c.Policy)
+	v.anomaly(&c.Anomaly)
 	v.intRange("workers", c.Workers, MinWorkers, MaxWorkers)
 	v.log(&c.Log)
 	if len(v.problems) == 0 {
@@ -95,19 +101,38 @@ func (v *validator) intRange(key string, val, lo, hi int) {
 	}
 }
 
-func (v *validator) listen(addr string) {
+func (v *validator) listen(key, addr string, required bool) {
 	if addr == "" {
-		v.add("listen", "required")
+		if required {
+			v.add(key, "required")
+		}
 		return
 	}
 	_, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		v.add("listen", "%q is not host:port", addr)
+		v.add(key, "%q is not host:port", addr)
 		return
 	}
 	// Numeric only: a service name would depend on /etc/services.
 	if n, err := strconv.ParseUint(port, 10, 16); err != nil || strconv.FormatUint(n, 10) != port {
-		v.add("listen", "port %q is not a number from 0 to 65535", port)
+		v.add(key, "port %q is not a number from 0 to 65535", port)
+	}
+}
+
+func (v *validator) anomaly(a *Anomaly) {
+	v.oneOf("anomaly.without_file", a.WithoutFile, WithoutFileZero, WithoutFileNone)
+	v.positive("anomaly.hold_for", a.HoldFor)
+	if (len(a.FileSigningCAs) == 0) != (len(a.FileSigningCertificates) == 0) {
+		v.add("anomaly", "give both file_signing_cas and file_signing_certificates, or neither (then no ADT file can be accepted)")
+	}
+	_, err := a.DCCRows()
+	if ps, ok := errors.AsType[*adt.Problems](err); ok {
+		slices.SortStableFunc(*ps, func(a, b adt.Problem) int { return a.Line - b.Line })
+		for _, p := range *ps {
+			v.add(fmt.Sprintf("anomaly.dcc_thresholds[%d]", p.Line-1), "%s", p.Msg)
+		}
+	} else if err != nil {
+		v.add("anomaly.dcc_thresholds", "%v", err)
 	}
 }
 

@@ -33,6 +33,8 @@ const (
 	MPIDIncorrect
 	MPIDMissing
 	Quarantined
+	QuarantineDeleted
+	QuarantineExpired
 	DeviceUnreachable
 	NoResponse
 	Internal
@@ -76,6 +78,8 @@ var table = [numReasons]Entry{
 	MPIDIncorrect:             {MPIDIncorrect, "mpid-incorrect", 8, "E062306", "the request was signed under an MPID other than the one registered for the MPxN", true},
 	MPIDMissing:               {MPIDMissing, "mpid-missing", 8, "E062306", "the signing certificate carries no MPID", true},
 	Quarantined:               {Quarantined, "quarantined", 9, "I99", "the request is held by anomaly detection", false},
+	QuarantineDeleted:         {QuarantineDeleted, "quarantine-deleted", 9, "E062301", "the request was held by anomaly detection and deleted at the User's or the operator's instruction", true},
+	QuarantineExpired:         {QuarantineExpired, "quarantine-expired", 9, "E062301", "the request was held by anomaly detection and deleted when its hold expired", true},
 	DeviceUnreachable:         {DeviceUnreachable, "device-unreachable", 11, "E20", "the device cannot be reached", false},
 	NoResponse:                {NoResponse, "no-response", 12, "E21", "the device did not respond", false},
 	Internal:                  {Internal, "internal", 0, "E062301", "the service could not process the request", true},

@@ -14,6 +14,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/ecos-cos/ecos/adt"
+	"github.com/ecos-cos/ecos/anomaly"
 	"github.com/ecos-cos/ecos/authorise"
 	"github.com/ecos-cos/ecos/dispatch"
 	"github.com/ecos-cos/ecos/ecoserr"
@@ -39,6 +41,10 @@ type Store interface {
 	MarkFailed(ctx context.Context, id store.CommandID, reason string, at time.Time) error
 	RecordAnswer(ctx context.Context, a store.Answer) (store.Command, error)
 	NoteSupplier(ctx context.Context, device eui.EUI, party string, at time.Time) error
+	ReserveCounter(ctx context.Context, key string) (uint64, error)
+	Hold(ctx context.Context, ref uint64) (store.Held, error)
+	DecideHolds(ctx context.Context, user *eui.EUI, ds []store.HoldDecision, at time.Time, by string) ([]store.Held, error)
+	ExpiredHolds(ctx context.Context, now time.Time, limit int) ([]store.Held, error)
 }
 
 // Authoriser is step 4 to 8; *authorise.Authoriser satisfies it.
@@ -51,10 +57,13 @@ type Signer interface {
 	SignCoS(ctx context.Context, a *authorise.Approved) (*signer.Signed, error)
 }
 
-// AnomalyCheck is step 9. An error refuses the request with the error's
-// reason (issue 5 adds holding in quarantine); nil admits it.
+// AnomalyCheck is step 9's counter; *anomaly.Counter satisfies it. Check
+// counts a request it admits; Cancel takes that back when the request
+// could not be recorded after all; Count counts a released request.
 type AnomalyCheck interface {
-	Admit(ctx context.Context, a *authorise.Approved) error
+	Check(user eui.EUI, srv anomaly.SRV, at time.Time) anomaly.Decision
+	Cancel(d anomaly.Decision)
+	Count(user eui.EUI, srv anomaly.SRV, at time.Time)
 }
 
 // DeviceKeys finds the key a device signs its responses and alerts with.
@@ -76,6 +85,9 @@ type Config struct {
 	Signer     Signer
 	Gateway    dispatch.Gateway
 	Anomaly    AnomalyCheck // nil admits everything
+	// HoldFor is how long a quarantined request waits for a release
+	// before it is deleted; 0: DefaultHoldFor.
+	HoldFor    time.Duration
 	DeviceKeys DeviceKeys
 
 	// UserCertificates finds a request's signer by issuer and serial;
@@ -108,6 +120,10 @@ type Pipeline struct {
 	work    chan job
 	waiters waiters
 	devices [deviceStripes]sync.Mutex
+	srvCoS  anomaly.SRV // 6.23, as the anomaly counter knows it
+	// screenCost is step 9's time, for `ecos bench cos` to show what the
+	// threshold check costs inside the whole.
+	screenCost costMeter
 }
 
 // job is an approved request on its way to the signer.
@@ -151,12 +167,19 @@ func New(cfg Config) (*Pipeline, error) {
 	if cfg.DeviceTimeout <= 0 {
 		cfg.DeviceTimeout = 10 * time.Second
 	}
+	if cfg.HoldFor <= 0 {
+		cfg.HoldFor = DefaultHoldFor
+	}
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Reader
 	}
 	codes := cfg.Codes
 	if codes == nil {
 		codes, _ = ecoserr.NewCodes(nil)
+	}
+	srvCoS, ok := anomaly.SRVOf(adt.SRVCoS)
+	if !ok {
+		return nil, errors.New("pipeline: the anomaly counter does not know SR 6.23")
 	}
 	m, err := newMetrics(cfg.Metrics)
 	if err != nil {
@@ -168,6 +191,7 @@ func New(cfg Config) (*Pipeline, error) {
 		metrics: m,
 		work:    make(chan job, cfg.Workers*16),
 		waiters: waiters{m: map[store.RequestID]chan struct{}{}},
+		srvCoS:  srvCoS,
 	}, nil
 }
 
@@ -195,6 +219,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		})
 	}
 	wg.Go(func() { p.collectAlerts(ctx) })
+	wg.Go(func() { p.expireHolds(ctx) })
 	wg.Wait()
 	return nil
 }

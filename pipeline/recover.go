@@ -107,18 +107,21 @@ func (p *Pipeline) recoverOne(ctx context.Context, r store.Request) {
 
 // reauthorise takes a request with no command in flight through the
 // checks again, from the bytes it arrived as and at the time it arrived:
-// an approval cannot be stored, only re-derived.
+// an approval cannot be stored, only re-derived. Step 9 is not repeated:
+// the request was counted when it arrived (and the counts are rebuilt
+// from the store at start), or held and then released by a decision that
+// stands.
 func (p *Pipeline) reauthorise(ctx context.Context, r store.Request) {
 	if r.State != store.RequestReceived && r.State != store.RequestAuthorised {
 		p.fail(ctx, r, ecoserr.New(ecoserr.Internal, fmt.Errorf("request in state %s has no command to finish", r.State), ""))
 		return
 	}
-	req, v, err := p.verify(r.Document, r.ReceivedAt)
+	_, v, err := p.verify(r.Document, r.ReceivedAt)
 	if err != nil {
 		p.fail(ctx, r, err)
 		return
 	}
-	approved, _, decision := p.decide(ctx, req, v, r.ReceivedAt)
+	approved, _, decision := p.decide(ctx, v)
 	if decision != nil {
 		p.fail(ctx, r, decision)
 		return

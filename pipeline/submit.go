@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ecos-cos/ecos/anomaly"
 	"github.com/ecos-cos/ecos/authorise"
 	"github.com/ecos-cos/ecos/duis"
 	"github.com/ecos-cos/ecos/ecoserr"
@@ -24,6 +25,9 @@ type Ack struct {
 	RequestID *duis.RequestID // nil when the request's ID could not be read
 	// Err is the refusal, an *ecoserr.Error; nil when accepted.
 	Err error
+	// QuarantineRef is the QuarantineEventRef of an accepted request held
+	// by anomaly detection; 0 when it was not held.
+	QuarantineRef uint64
 }
 
 // Submit runs steps 1 to 9 on raw, the bytes a User posted, and answers
@@ -43,7 +47,7 @@ func (p *Pipeline) Submit(ctx context.Context, raw []byte) (*Ack, error) {
 	p.metrics.stage("verify", start)
 
 	t := time.Now()
-	approved, mpid, decision := p.decide(ctx, req, v, at)
+	approved, mpid, decision := p.decide(ctx, v)
 	p.metrics.stage("authorise", t)
 	if ecoserr.ReasonOf(decision) == ecoserr.Internal {
 		return nil, decision
@@ -66,12 +70,28 @@ func (p *Pipeline) Submit(ctx context.Context, raw []byte) (*Ack, error) {
 		code = duis.ResponseCode(p.codes.Code(ecoserr.ReasonOf(decision)))
 		rec.ResponseCode = string(code)
 	}
+	// Step 9 comes after every check that can refuse, so only requests
+	// that would otherwise go to the device are counted.
+	t = time.Now()
+	verdict, counted := p.screen(id, decision, at)
+	p.screenCost.add(time.Since(t))
+	if verdict.Outcome == anomaly.Quarantine {
+		if err := p.hold(ctx, &rec, verdict); err != nil {
+			return nil, err
+		}
+	}
 	doc, err := p.acknowledgement(&req.Header.RequestID, code, at)
 	if err != nil {
+		p.uncount(verdict, counted)
 		return nil, err
 	}
 	rec.Response = &store.Response{Kind: store.ResponseAcknowledgement, Code: string(code), Document: doc, CreatedAt: at, PushedAt: at}
 	err = p.cfg.Store.RecordRequest(ctx, rec)
+	if err != nil {
+		// Not recorded, so not counted: a replayed request must not use
+		// up its sender's threshold.
+		p.uncount(verdict, counted)
+	}
 	if errors.Is(err, store.ErrReplay) {
 		// Step 3 comes before the checks: a replay is refused as a replay
 		// whatever they said, and nothing is recorded.
@@ -81,11 +101,17 @@ func (p *Pipeline) Submit(ctx context.Context, raw []byte) (*Ack, error) {
 		return nil, fmt.Errorf("pipeline: recording request %s: %w", id, err)
 	}
 	p.auditDecision(id, rec, decision)
+	p.noteVerdict(id, rec.Party, verdict)
 	ack := &Ack{Document: doc, Accepted: decision == nil, Code: code, RequestID: &req.Header.RequestID, Err: decision}
 	if decision != nil {
 		p.metrics.refused(ecoserr.ReasonOf(decision))
 		p.metrics.finished(store.RequestRejected)
 		p.waiters.finish(id)
+		return ack, nil
+	}
+	if rec.Hold != nil {
+		ack.QuarantineRef = rec.Hold.Ref
+		p.notify() // the alert is waiting to be pushed
 		return ack, nil
 	}
 	p.metrics.accepted()
@@ -141,16 +167,12 @@ func signatureError(err error) error {
 	}
 }
 
-// decide is steps 4 to 9.
-func (p *Pipeline) decide(ctx context.Context, req *duis.Request, v *authorise.Verified, at time.Time) (*authorise.Approved, *authorise.MPIDResult, error) {
+// decide is steps 4 to 8. Step 9 is screen, in Submit only: a stored
+// request has been through it already.
+func (p *Pipeline) decide(ctx context.Context, v *authorise.Verified) (*authorise.Approved, *authorise.MPIDResult, error) {
 	approved, mpid, err := p.cfg.Authoriser.Authorise(ctx, *v)
 	if err != nil {
 		return nil, mpid, err
-	}
-	if p.cfg.Anomaly != nil {
-		if err := p.cfg.Anomaly.Admit(ctx, approved); err != nil {
-			return nil, mpid, err
-		}
 	}
 	return approved, mpid, nil
 }

@@ -14,6 +14,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/ecos-cos/ecos/adt"
+	"github.com/ecos-cos/ecos/anomaly"
 	"github.com/ecos-cos/ecos/authorise"
 	"github.com/ecos-cos/ecos/config"
 	"github.com/ecos-cos/ecos/demoworld"
@@ -28,6 +30,7 @@ import (
 	"github.com/ecos-cos/ecos/smki"
 	"github.com/ecos-cos/ecos/store"
 	"github.com/ecos-cos/ecos/testpki"
+	"github.com/ecos-cos/ecos/thresholds"
 )
 
 func stderr() io.Writer { return os.Stderr }
@@ -82,8 +85,14 @@ func (s *Service) assemble(ctx context.Context, audit *slog.Logger, reg promethe
 	if err != nil {
 		return nil, fmt.Errorf("policy.response_codes: %w", err)
 	}
-	return pipeline.New(pipeline.Config{
+	counter, err := newCounter(c.Anomaly)
+	if err != nil {
+		return nil, err
+	}
+	s.counter = counter
+	p, err := pipeline.New(pipeline.Config{
 		Store: s.db, Authoriser: auth, Signer: sig, Gateway: gw, DeviceKeys: keys,
+		Anomaly: counter, HoldFor: time.Duration(c.Anomaly.HoldFor),
 		UserCertificates: users,
 		SignerPolicy:     intake.SignerPolicy{OrganisationCAs: orgCAs, Intermediates: intermediates, Links: links},
 		ResponseKey:      pipeline.ResponseKey{Signer: dspKey, Cert: dspCert},
@@ -99,6 +108,45 @@ func (s *Service) assemble(ctx context.Context, audit *slog.Logger, reg promethe
 			}
 		},
 	})
+	if err != nil {
+		return nil, err
+	}
+	if s.thresholds, err = s.fileThresholds(c, counter, p, intermediates, links, audit); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// counter is step 9's threshold counter, with the DCC-wide thresholds and
+// the default for Users without a file; Users' files are loaded at Run.
+func newCounter(a config.Anomaly) (*anomaly.Counter, error) {
+	o := anomaly.Options{}
+	if a.WithoutFile == config.WithoutFileZero {
+		o.DefaultUser = (&adt.File{}).Effective()
+	}
+	c := anomaly.New(o)
+	dcc, err := a.DCCRows()
+	if err != nil {
+		return nil, fmt.Errorf("anomaly.dcc_thresholds: %w", err)
+	}
+	c.SetDCC(dcc)
+	return c, nil
+}
+
+// fileThresholds accepts Users' ADT and action files.
+func (s *Service) fileThresholds(c *config.Config, counter *anomaly.Counter, p *pipeline.Pipeline,
+	intermediates *smki.Pool, links *smki.Links, audit *slog.Logger) (*thresholds.Thresholds, error) {
+	cas, err := pool("anomaly.file_signing_cas", c.Anomaly.FileSigningCAs)
+	if err != nil {
+		return nil, err
+	}
+	signers, err := pool("anomaly.file_signing_certificates", c.Anomaly.FileSigningCertificates)
+	if err != nil {
+		return nil, err
+	}
+	return thresholds.New(thresholds.Config{Store: s.db, Counter: counter, Holds: p,
+		FileSigners: signers, IKI: cas, Intermediates: intermediates, Links: links,
+		Now: s.now, Log: s.log, Audit: audit})
 }
 
 // gateway is the device side: an in-process fleet, or `ecos devicesim`

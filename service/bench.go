@@ -19,9 +19,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ecos-cos/ecos/adt"
+	"github.com/ecos-cos/ecos/anomaly"
 	"github.com/ecos-cos/ecos/config"
 	"github.com/ecos-cos/ecos/demoworld"
 	"github.com/ecos-cos/ecos/duis"
+	"github.com/ecos-cos/ecos/eui"
 	"github.com/ecos-cos/ecos/obs"
 	"github.com/ecos-cos/ecos/store"
 )
@@ -42,7 +45,14 @@ type BenchOptions struct {
 	// create databases: the run gets a database of its own there, dropped
 	// afterwards, instead of SQLite.
 	Postgres string
+	// ADTUsers is how many other Users' thresholds (50 SRVs each) are
+	// loaded beside the demo suppliers', so the threshold check works at
+	// a realistic size; 0: 10,000; negative: none.
+	ADTUsers int
 }
+
+// benchADTSRVs is how many SRVs each extra User's thresholds cover.
+const benchADTSRVs = 50
 
 // CryptoStep is one place a 6.23 costs an ECDSA P-256 operation.
 type CryptoStep struct {
@@ -109,6 +119,13 @@ type BenchResult struct {
 	Failures           int          `json:"failures"`
 	FirstFailure       string       `json:"first_failure,omitempty"`
 	Crypto             []CryptoStep `json:"crypto_per_request"`
+	// The anomaly detection threshold check (step 9) as the pipeline
+	// timed it: mean time per request, and its share of the time each
+	// request had on all cores (wall × GOMAXPROCS / N).
+	ADTUsers       int     `json:"adt_users"`
+	ADTRows        int     `json:"adt_rows"`
+	AnomalyCheckNs float64 `json:"anomaly_check_ns"`
+	AnomalyShare   float64 `json:"anomaly_share"`
 }
 
 // warmup requests go through the service before the clock starts, so the
@@ -172,6 +189,8 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 	}
 	defer svc.Close()
 
+	users, rows := loadBenchThresholds(svc.Counter(), o.ADTUsers)
+
 	// Warm-up requests go to distinct devices, one round of the fleet at
 	// most, so none waits on another.
 	warm := min(warmup, o.Devices)
@@ -182,14 +201,14 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- svc.Run(runCtx, nil) }()
+	go func() { done <- svc.Run(runCtx, nil, nil) }()
 	defer func() {
 		stop()
 		<-done
 	}()
 
 	res := &BenchResult{Store: cfg.Database.Driver, N: o.N, Concurrency: o.Concurrency, Workers: cfg.Workers,
-		Devices: o.Devices, GOMAXPROCS: runtime.GOMAXPROCS(0), Crypto: CryptoPerRequest}
+		Devices: o.Devices, GOMAXPROCS: runtime.GOMAXPROCS(0), Crypto: CryptoPerRequest, ADTUsers: users, ADTRows: rows}
 	res.SignsPerRequest, res.VerifiesPerRequest = CryptoCounts()
 
 	// Warm up with the first requests, which are for distinct devices.
@@ -202,9 +221,15 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 			return nil, err
 		}
 	}
+	screenBefore, screensBefore := svc.Pipeline().ScreenCost()
 	start := time.Now()
 	lat, fails, first := drive(ctx, svc, docs[warm:], ids[warm:], o.Concurrency)
 	wall := time.Since(start)
+	screen, screens := svc.Pipeline().ScreenCost()
+	if n := screens - screensBefore; n > 0 {
+		res.AnomalyCheckNs = float64(screen-screenBefore) / float64(n)
+		res.AnomalyShare = res.AnomalyCheckNs * float64(o.N) / (float64(wall) * float64(runtime.GOMAXPROCS(0)))
+	}
 	if o.CPUProfile != nil {
 		pprof.StopCPUProfile()
 	}
@@ -363,3 +388,22 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// loadBenchThresholds gives n made-up Users thresholds for 50 SRVs each
+// (0: 10,000 Users), and returns how many Users and rows it loaded.
+func loadBenchThresholds(c *anomaly.Counter, n int) (users, rows int) {
+	if n == 0 {
+		n = 10_000
+	}
+	if n < 0 {
+		return 0, 0
+	}
+	th := make([]adt.Threshold, 0, benchADTSRVs)
+	for i := 0; i < adt.NumSRVs && len(th) < benchADTSRVs; i++ {
+		th = append(th, adt.Threshold{SRV: adt.SRVName(i), Warning: 1000, Quarantine: 2000, Interval: 1440})
+	}
+	for i := range n {
+		c.SetUser(eui.EUI{0xBE, 0x4C, 0x00, 0x00, byte(i >> 24), byte(i >> 16), byte(i >> 8), byte(i)}, th)
+	}
+	return n, n * len(th)
+}

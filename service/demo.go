@@ -27,6 +27,11 @@ type DemoOptions struct {
 	// directory. A PostgreSQL database must be empty; a DSN carrying a
 	// password is written to a file beside the configuration, not into it.
 	Database store.Config
+	// ADTRows are the SR 6.23 thresholds every demo supplier's first ADT
+	// file sets; nil: demoworld.DefaultADTRows.
+	ADTRows []string
+	// OperatorListen is the operator API's address; "": the default.
+	OperatorListen string
 }
 
 // Demo file names inside a demo directory.
@@ -88,6 +93,9 @@ func WriteDemo(ctx context.Context, dir string, o DemoOptions) (string, error) {
 	if err := writeMPIDTable(filepath.Join(dir, "mpid-by-serial.csv"), w.MPIDBySerial); err != nil {
 		return "", err
 	}
+	if err := writeDemoADT(ctx, db, w, dir, o); err != nil {
+		return "", err
+	}
 	database := map[string]string{"driver": store.DriverSQLite, "dsn": "ecos.db"}
 	if dbCfg.Driver == store.DriverPostgres {
 		database = map[string]string{"driver": store.DriverPostgres, "dsn_file": "database.dsn"}
@@ -120,9 +128,10 @@ func demoConfig(p *testpki.PKI, o DemoOptions, database map[string]string) map[s
 	pair := func(c *testpki.Credential) map[string]string {
 		return map[string]string{"key": filepath.Join(DemoPKI, c.Name+".key"), "cert": filepath.Join(DemoPKI, c.Name+".pem")}
 	}
-	var users []string
+	var users, fileSigners []string
 	for _, s := range p.Suppliers {
 		users = append(users, filepath.Join(DemoPKI, s.XMLSign.Name+".pem"))
+		fileSigners = append(fileSigners, filepath.Join(DemoPKI, s.FileSigning.Name+".pem"))
 	}
 	listen := o.Listen
 	if listen == "" {
@@ -132,7 +141,7 @@ func demoConfig(p *testpki.PKI, o DemoOptions, database map[string]string) map[s
 	if devices == 0 {
 		devices = 1000
 	}
-	return map[string]any{
+	cfg := map[string]any{
 		"listen":   listen,
 		"database": database,
 		"keys":     map[string]any{"tcos": pair(p.TCoS), "ecos": pair(p.ECoS), "dsp_xml_sign": pair(p.DSPXMLSign)},
@@ -143,8 +152,42 @@ func demoConfig(p *testpki.PKI, o DemoOptions, database map[string]string) map[s
 		},
 		"devices": map[string]any{"gateway": "sim", "pki": DemoPKI, "simulated": devices},
 		"policy":  map[string]any{"mpid": "enforce", "mpid_by_serial_file": "mpid-by-serial.csv"},
-		"log":     map[string]string{"audit": "audit.log", "format": "text"},
+		"anomaly": map[string]any{
+			"file_signing_cas":          []string{filepath.Join(DemoPKI, p.FileSigningCA.Name+".pem")},
+			"file_signing_certificates": fileSigners,
+			"dcc_thresholds":            []string{"6.23,1000000,10000000,1440"},
+		},
+		"log": map[string]string{"audit": "audit.log", "format": "text"},
 	}
+	if o.OperatorListen != "" {
+		cfg["operator_listen"] = o.OperatorListen
+	}
+	return cfg
+}
+
+// writeDemoADT gives every demo supplier its first ADT file, as if it
+// had sent it: in force in the store, and in adt/ for reading.
+func writeDemoADT(ctx context.Context, db *store.DB, w *demoworld.World, dir string, o DemoOptions) error {
+	rows := o.ADTRows
+	if rows == nil {
+		rows = demoworld.DefaultADTRows
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "adt"), 0o700); err != nil {
+		return err
+	}
+	for i, s := range w.PKI.Suppliers {
+		f, err := w.ADTFile(i+1, 1, rows)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, "adt", fmt.Sprintf("supplier-%d.csv", i+1)), f, 0o644); err != nil {
+			return err
+		}
+		if err := db.AcceptADTFile(ctx, store.ADTFile{User: s.EUI, Sequence: 1, Document: f, AcceptedAt: o.Now.UTC(), Source: "demo"}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func writeMPIDTable(path string, m map[string]string) error {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/ecos-cos/ecos/anomaly"
 	"github.com/ecos-cos/ecos/api"
 	"github.com/ecos-cos/ecos/config"
 	"github.com/ecos-cos/ecos/device"
@@ -27,6 +28,7 @@ import (
 	"github.com/ecos-cos/ecos/obs"
 	"github.com/ecos-cos/ecos/pipeline"
 	"github.com/ecos-cos/ecos/store"
+	"github.com/ecos-cos/ecos/thresholds"
 )
 
 // Options are what the configuration file does not say.
@@ -45,16 +47,19 @@ type Options struct {
 
 // Service is an assembled ECoS Party, not yet running.
 type Service struct {
-	cfg      *config.Config
-	log      *slog.Logger
-	db       *store.DB
-	pipeline *pipeline.Pipeline
-	handler  http.Handler
-	pusher   *api.Pusher
-	fleet    *dispatch.Fleet // the in-process fleet, when the gateway is "sim"
-	now      func() time.Time
-	wake     chan struct{} // tells the pusher a document is waiting
-	closers  []func() error
+	cfg        *config.Config
+	log        *slog.Logger
+	db         *store.DB
+	pipeline   *pipeline.Pipeline
+	thresholds *thresholds.Thresholds
+	counter    *anomaly.Counter
+	handler    http.Handler
+	operator   http.Handler
+	pusher     *api.Pusher
+	fleet      *dispatch.Fleet // the in-process fleet, when the gateway is "sim"
+	now        func() time.Time
+	wake       chan struct{} // tells the pusher a document is waiting
+	closers    []func() error
 }
 
 // New assembles a service. Every file is read and every key checked
@@ -99,9 +104,19 @@ func New(ctx context.Context, o Options) (s *Service, err error) {
 		return nil, err
 	}
 	s.pipeline = p
-	s.handler, err = api.New(api.Config{Service: edge{p}, Log: s.log, Registerer: reg, Gatherer: reg,
+	// Before anything can be submitted: a request must never meet a
+	// counter that has not yet heard of its User's file.
+	loaded, err := s.thresholds.Load(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("anomaly detection: %w", err)
+	}
+	s.log.Info("anomaly detection thresholds loaded", "users", loaded.Users, "requests_counted", loaded.Restored)
+	s.handler, err = api.New(api.Config{Service: edge{p}, Thresholds: s.thresholds, Log: s.log, Registerer: reg, Gatherer: reg,
 		MaxBody: o.Config.Policy.MaxRequestBytes, Now: s.now})
 	if err != nil {
+		return nil, err
+	}
+	if s.operator, err = api.NewOperator(api.OperatorConfig{Thresholds: s.thresholds, Log: s.log}); err != nil {
 		return nil, err
 	}
 	if o.Config.Callback.URL != "" {
@@ -159,17 +174,27 @@ func (s *Service) Fleet() *device.Fleet {
 	return s.fleet.Devices()
 }
 
-// Run recovers what a previous run left unfinished, then serves ln (if
-// not nil) and works until ctx ends, and shuts down gracefully: requests
-// in hand are finished, the listener drains for up to ten seconds.
-func (s *Service) Run(ctx context.Context, ln net.Listener) error {
+// OperatorHandler is the operator API (docs/api.md), for operator_listen.
+func (s *Service) OperatorHandler() http.Handler { return s.operator }
+
+// Counter is step 9's threshold counter, for benchmarks.
+func (s *Service) Counter() *anomaly.Counter { return s.counter }
+
+// Thresholds is anomaly detection's file side, for tests.
+func (s *Service) Thresholds() *thresholds.Thresholds { return s.thresholds }
+
+// Run recovers what a previous run left unfinished, then serves the DUIS API on ln and the
+// operator API on operator (either may be nil) and works until ctx ends,
+// and shuts down gracefully: requests in hand are finished, the listeners
+// drain for up to ten seconds.
+func (s *Service) Run(ctx context.Context, ln, operator net.Listener) error {
 	if err := s.pipeline.Recover(ctx); err != nil {
 		return fmt.Errorf("recovery: %w", err)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errs := make(chan error, 4)
+	errs := make(chan error, 6)
 	wg.Go(func() {
 		if err := s.pipeline.Run(ctx); err != nil {
 			errs <- err
@@ -182,8 +207,11 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	if s.fleet != nil {
 		wg.Go(func() { s.tickFleet(ctx) })
 	}
-	if ln != nil {
-		srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
+	serve := func(ln net.Listener, h http.Handler) {
+		if ln == nil {
+			return
+		}
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
 			WriteTimeout: api.DefaultMaxWait + 30*time.Second}
 		wg.Go(func() {
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -198,6 +226,8 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 			srv.Shutdown(shutdown)
 		})
 	}
+	serve(ln, s.handler)
+	serve(operator, s.operator)
 	wg.Wait()
 	select {
 	case err := <-errs:

@@ -55,7 +55,7 @@ func start(t *testing.T, db store.Config) *running {
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- svc.Run(runCtx, ln) }()
+	go func() { done <- svc.Run(runCtx, ln, nil) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {

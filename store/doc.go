@@ -1,8 +1,8 @@
 // Package store remembers: the party registry, registration data, the
 // device inventory, which RequestIDs have been accepted, the requests and
-// the responses owed to their Users, the CoS Party's originator counters
-// and every command it intends to sign, has signed, sent and heard back
-// about.
+// the responses owed to their Users, the requests anomaly detection holds
+// and the ADT files it counts by, the CoS Party's originator counters and
+// every command it intends to sign, has signed, sent and heard back about.
 //
 // Trust level: trusts its callers. It checks only what keeps the data
 // consistent (keys, references, legal state transitions, replay and counter

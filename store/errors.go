@@ -13,7 +13,8 @@ var (
 	ErrNotFound = errors.New("store: not found")
 
 	// ErrReplay: a RequestID's counter is not strictly greater than the last
-	// one accepted from that originator for that target.
+	// one accepted from that originator for that target; or an ADT file's
+	// sequence number is not greater than its User's last accepted.
 	ErrReplay = errors.New("store: replayed request counter")
 
 	// ErrDuplicate: a row with the same key already exists, e.g. a second
@@ -35,7 +36,7 @@ var (
 // TransitionError reports a refused state change. From is the state the
 // row was in when the change was refused.
 type TransitionError struct {
-	Entity string // "command" or "request"
+	Entity string // "command", "request" or "hold"
 	Key    string // the row's key, for the log
 	From   string
 	To     string

@@ -32,6 +32,19 @@ func (db *DB) Migrate(ctx context.Context) error {
 	return nil
 }
 
+// migrateTo brings the schema up to version and no further, so a test can
+// fill a database as an older binary left it before migrating the rest.
+func (db *DB) migrateTo(ctx context.Context, version int64) error {
+	p, err := db.migrator()
+	if err != nil {
+		return err
+	}
+	if _, err := p.UpTo(ctx, version); err != nil {
+		return fmt.Errorf("store: migrate to %d: %w", version, err)
+	}
+	return nil
+}
+
 // SchemaVersion is the newest migration applied to the database (0 for an
 // empty one) and the newest this binary carries. A worker can refuse to
 // run when they differ.

@@ -16,19 +16,25 @@ const (
 	RequestReceived   RequestState = "received"   // signature verified, not a replay
 	RequestRejected   RequestState = "rejected"   // refused by a check; Reason says which
 	RequestAuthorised RequestState = "authorised" // every check passed
-	RequestSigned     RequestState = "signed"     // its command is signed
-	RequestSent       RequestState = "sent"       // its command is dispatched
-	RequestResponded  RequestState = "responded"  // the device answered
-	RequestFailed     RequestState = "failed"     // gave up (internal error, no answer)
+	// RequestQuarantined: held by anomaly detection (product.md §4) until
+	// its hold is decided. Not final, yet not unfinished either: nothing
+	// but a decision (DecideHolds) may move it, so recovery leaves it be.
+	RequestQuarantined RequestState = "quarantined"
+	RequestSigned      RequestState = "signed"    // its command is signed
+	RequestSent        RequestState = "sent"      // its command is dispatched
+	RequestResponded   RequestState = "responded" // the device answered
+	RequestFailed      RequestState = "failed"    // gave up (internal error, no answer)
 )
 
 // requestPredecessors lists, for each state, the states a request may enter
 // it from. Nothing goes backwards and nothing leaves a final state, so a
 // request is answered once. Responded may follow signed directly because a
-// device can answer before the dispatcher has recorded the send.
+// device can answer before the dispatcher has recorded the send. A
+// quarantined request is recorded so (RecordRequest) and leaves only when
+// its hold is released (authorised) or deleted or expired (rejected).
 var requestPredecessors = map[RequestState][]RequestState{
-	RequestRejected:   {RequestReceived, RequestAuthorised},
-	RequestAuthorised: {RequestReceived},
+	RequestRejected:   {RequestReceived, RequestAuthorised, RequestQuarantined},
+	RequestAuthorised: {RequestReceived, RequestQuarantined},
 	RequestSigned:     {RequestAuthorised},
 	RequestSent:       {RequestSigned},
 	RequestResponded:  {RequestSigned, RequestSent},
@@ -59,8 +65,9 @@ type Received struct {
 	Party     string    // the requesting party's SEC Party ID; "" if unknown
 	ExecuteAt time.Time // zero: immediate
 	Cancel    bool
-	// State is RequestReceived, RequestAuthorised or RequestRejected: the
-	// states a request can reach before anything is signed for it.
+	// State is RequestReceived, RequestAuthorised, RequestRejected or
+	// RequestQuarantined: the states a request can reach before anything
+	// is signed for it.
 	State        RequestState
 	Reason       string
 	ResponseCode string
@@ -70,6 +77,11 @@ type Received struct {
 	Response *Response
 	// MPID is step 8's outcome; nil when the request was refused before.
 	MPID *MPIDRecord
+	// Hold is required if and only if State is RequestQuarantined. It and
+	// its alert are stored in the same transaction as the request, so no
+	// request is held without its hold, nor a User alerted about a hold
+	// that was not kept.
+	Hold *Hold
 }
 
 // MPIDRecord is one request's MPID usage (product.md §3).
@@ -109,22 +121,33 @@ func (db *DB) ReceiveRequest(ctx context.Context, id RequestID, at time.Time) er
 }
 
 // RecordRequest passes r.ID through the replay guard (see AcceptRequestID)
-// and records the request, and r.Response if any, in one transaction: a
-// request is stored if and only if its counter was accepted. A replay
-// returns an error wrapping ErrReplay and records nothing.
+// and records the request, r.Response and r.Hold if any, in one
+// transaction: a request is stored if and only if its counter was
+// accepted. A replay returns an error wrapping ErrReplay and records
+// nothing; so does a hold whose Ref is taken (ErrDuplicate).
 func (db *DB) RecordRequest(ctx context.Context, r Received) error {
 	const q = `INSERT INTO requests (originator_eui, target_eui, counter, received_at_us, updated_at_us, state,
 		reason, response_code, document, party_id, execute_at_us, is_cancel,
 		mpid_outcome, mpid_presented, mpid_expected, signer_serial)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	switch r.State {
-	case RequestReceived, RequestAuthorised, RequestRejected:
+	case RequestReceived, RequestAuthorised, RequestRejected, RequestQuarantined:
 	default:
 		return invalidf("request %s: cannot be recorded in state %q", r.ID, r.State)
+	}
+	if (r.State == RequestQuarantined) != (r.Hold != nil) {
+		return invalidf("request %s: state %q with hold %v: a hold goes with state %q and only with it",
+			r.ID, r.State, r.Hold != nil, RequestQuarantined)
 	}
 	resp, err := responseFor(r.ID, r.Response, r.At)
 	if err != nil {
 		return err
+	}
+	var hold *Hold
+	if r.Hold != nil {
+		if hold, err = r.Hold.readyFor(r.ID, r.At); err != nil {
+			return err
+		}
 	}
 	var mpid MPIDRecord
 	if r.MPID != nil {
@@ -150,16 +173,22 @@ func (db *DB) RecordRequest(ctx context.Context, r Received) error {
 			return fmt.Errorf("store: record request %s: %w", r.ID, err)
 		}
 		if resp != nil {
-			_, err = db.addResponse(ctx, tx, *resp)
+			if _, err := db.addResponse(ctx, tx, *resp); err != nil {
+				return err
+			}
 		}
-		return err
+		if hold != nil {
+			return db.addHold(ctx, tx, r, *hold)
+		}
+		return nil
 	})
 }
 
 // UpdateRequest moves request id to u.To if the state machine allows it
 // from the state it is in, and otherwise returns a *TransitionError
 // (ErrTransition), or ErrNotFound for an unknown request. u.Response is
-// added only if the move is made.
+// added only if the move is made. A quarantined request is refused too:
+// only deciding its hold (DecideHolds) moves it, so the two never disagree.
 func (db *DB) UpdateRequest(ctx context.Context, id RequestID, u RequestUpdate) error {
 	_, ok := requestPredecessors[u.To]
 	if !ok {
@@ -175,7 +204,22 @@ func (db *DB) UpdateRequest(ctx context.Context, id RequestID, u RequestUpdate) 
 }
 
 func (db *DB) updateRequest(ctx context.Context, tx *sql.Tx, id RequestID, u RequestUpdate, resp *Response) error {
-	from := requestPredecessors[u.To]
+	return db.moveRequest(ctx, tx, id, u, resp, false)
+}
+
+// moveRequest moves request id to u.To from the predecessors
+// requestPredecessors allows: only RequestQuarantined if held, as a hold is
+// decided, and all but it otherwise.
+func (db *DB) moveRequest(ctx context.Context, tx *sql.Tx, id RequestID, u RequestUpdate, resp *Response, held bool) error {
+	var from []RequestState
+	for _, s := range requestPredecessors[u.To] {
+		if (s == RequestQuarantined) == held {
+			from = append(from, s)
+		}
+	}
+	if len(from) == 0 {
+		return invalidf("request %s: nothing moves to %q from a state held=%v", id, u.To, held)
+	}
 	q := `UPDATE requests SET state = ?, reason = COALESCE(NULLIF(?, ''), reason),
 		response_code = COALESCE(NULLIF(?, ''), response_code), updated_at_us = ?
 		WHERE originator_eui = ? AND target_eui = ? AND counter = ? AND state IN (` + placeholders(len(from)) + `)`

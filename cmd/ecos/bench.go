@@ -22,6 +22,7 @@ func runBenchCoS(ctx context.Context, std stdio, args []string) error {
 	conc := fs.Int("concurrency", 64, "concurrent submitters, each waiting for its request's final response; at most --devices")
 	devices := fs.Int("devices", 1000, "simulated meters the requests are spread over, round robin")
 	workers := fs.Int("workers", 0, "pipeline sign-and-send workers (0: the configuration's default)")
+	adtUsers := fs.Int("adt-users", 10_000, "made-up Users whose thresholds (50 SRVs each) are loaded beside the demo's, so the threshold check runs at size; 0: none")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	cpuprofile := fs.String("cpuprofile", "", "write a pprof CPU profile of the timed section to FILE")
 	db := fs.String("db", "sqlite", `the store: "sqlite" (a fresh durable SQLite database in a temporary directory), or a postgres:// URL of a server whose user may create databases (the run gets a fresh database there, dropped afterwards)`)
@@ -40,7 +41,13 @@ func runBenchCoS(ctx context.Context, std stdio, args []string) error {
 	case *workers < 0:
 		return usagef("--workers %d: want 0 or more", *workers)
 	}
-	o := service.BenchOptions{N: *n, Concurrency: *conc, Devices: *devices, Workers: *workers}
+	if *adtUsers < 0 {
+		return usagef("--adt-users %d: want 0 or more", *adtUsers)
+	}
+	o := service.BenchOptions{N: *n, Concurrency: *conc, Devices: *devices, Workers: *workers, ADTUsers: *adtUsers}
+	if *adtUsers == 0 {
+		o.ADTUsers = -1
+	}
 	if *db != "sqlite" {
 		o.Postgres = *db
 	}
@@ -81,6 +88,8 @@ func printBench(std stdio, r *service.BenchResult) {
 		r.CryptoFloorPerSec, r.SignsPerRequest, r.VerifiesPerRequest, r.CryptoFloorSeconds)
 	fmt.Fprintf(w, "  ratio         %10.2f\n", r.Ratio)
 	fmt.Fprintf(w, "  failures      %10d\n", r.Failures)
+	fmt.Fprintf(w, "  ADT check     %10.0f ns/request   (%.3f%% of the time per request; %d Users, %d threshold rows loaded)\n",
+		r.AnomalyCheckNs, 100*r.AnomalyShare, r.ADTUsers+2, r.ADTRows)
 	fmt.Fprintf(w, "  per request:\n")
 	for _, s := range r.Crypto {
 		fmt.Fprintf(w, "    %-46s %d sign, %2d verify\n", s.Who, s.Signs, s.Verifies)

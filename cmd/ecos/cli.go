@@ -48,12 +48,14 @@ func usagef(format string, a ...any) error {
 
 func root() *command {
 	return &command{name: "ecos", subs: []*command{
+		adtCommand(),
 		benchCommand(),
 		dbCommand(),
 		demoCommand(),
 		devicesimCommand(),
 		duisCommand(),
 		pkiCommand(),
+		quarantineCommand(),
 		gbcsCommand(),
 		importCommand(),
 		sendCommand(),

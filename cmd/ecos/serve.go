@@ -26,6 +26,7 @@ func runServe(ctx context.Context, std stdio, args []string) error {
 	dir := fs.String("dir", "ecos-demo", "with --demo: where the demo's PKI, database and configuration live (reused when present)")
 	devices := fs.Int("devices", 1000, "with --demo: simulated meters, when the demo directory is first made")
 	listen := fs.String("listen", "", "address to serve on (overrides the configuration)")
+	operatorListen := fs.String("operator-listen", "", "address of the operator API (overrides the configuration; \"off\" turns it off)")
 	selfCheck := fs.Bool("self-check", true, "with --demo: send one 6.23 through the running service at start and show what happened")
 	initOnly := fs.Bool("init-only", false, "with --demo: write the demo directory, then exit")
 	if err := parseNone(fs, args); err != nil {
@@ -41,7 +42,7 @@ func runServe(ctx context.Context, std stdio, args []string) error {
 	}
 	if *demo {
 		var err error
-		if *cfgPath, err = service.WriteDemo(ctx, *dir, service.DemoOptions{Devices: *devices, Listen: *listen}); err != nil {
+		if *cfgPath, err = service.WriteDemo(ctx, *dir, service.DemoOptions{Devices: *devices, Listen: *listen, OperatorListen: demoOperatorListen(*operatorListen)}); err != nil {
 			return err
 		}
 		if *initOnly {
@@ -57,6 +58,13 @@ func runServe(ctx context.Context, std stdio, args []string) error {
 	}
 	if *listen != "" {
 		cfg.Listen = *listen
+	}
+	switch *operatorListen {
+	case "":
+	case "off":
+		cfg.OperatorListen = ""
+	default:
+		cfg.OperatorListen = *operatorListen
 	}
 	log, err := obs.NewLogger(std.err, cfg.Log.Format, cfg.Log.Level)
 	if err != nil {
@@ -75,7 +83,16 @@ func runServe(ctx context.Context, std stdio, args []string) error {
 	fmt.Fprintf(std.out, "ecos: the ECoS Party is serving on %s\n", base)
 	fmt.Fprintf(std.out, "  POST %s/api/v1/serviceS   signed DUIS requests (SR 6.23)\n", base)
 	fmt.Fprintf(std.out, "  GET  %s/api/v1/responses/{RequestID}?wait=30s   the signed response\n", base)
+	fmt.Fprintf(std.out, "  POST %s/api/v1/adt, %s/api/v1/quarantine/actions   signed ADT and action files\n", base, base)
 	fmt.Fprintf(std.out, "  GET  %s/metrics, %s/healthz   (audit log: %s)\n", base, base, cfg.Log.Audit)
+	var opLn net.Listener
+	if cfg.OperatorListen != "" {
+		if opLn, err = net.Listen("tcp", cfg.OperatorListen); err != nil {
+			ln.Close()
+			return fmt.Errorf("operator_listen: %w", err)
+		}
+		fmt.Fprintf(std.out, "ecos: the operator API is on http://%s/operator/v1/ (ADT settings, quarantine)\n", opLn.Addr())
+	}
 	if *demo {
 		d := filepath.Dir(*cfgPath)
 		fmt.Fprintf(std.out, "demo world in %s: suppliers 1 and 2, meters trusting supplier 1, every MPAN registered to supplier 2\n", d)
@@ -84,7 +101,16 @@ func runServe(ctx context.Context, std stdio, args []string) error {
 			go demoSelfCheck(ctx, std, d, base)
 		}
 	}
-	return svc.Run(ctx, ln)
+	return svc.Run(ctx, ln, opLn)
+}
+
+// demoOperatorListen is the operator address a new demo is written with:
+// "off" is applied after loading, like any override.
+func demoOperatorListen(flag string) string {
+	if flag == "off" {
+		return ""
+	}
+	return flag
 }
 
 // demoSelfCheck sends one change of supplier through the running demo, as

@@ -62,6 +62,15 @@ func Run(t *testing.T, open Opener) {
 		{"commands/reserve-intent", testReserveIntent},
 		{"commands/carry-request", testCommandCarriesRequest},
 		{"commands/record-answer", testRecordAnswer},
+		{"quarantine/record", testQuarantineRecord},
+		{"quarantine/decide", testQuarantineDecide},
+		{"quarantine/all-or-nothing", testQuarantineAllOrNothing},
+		{"quarantine/expiry", testQuarantineExpiry},
+		{"quarantine/holds", testQuarantineHolds},
+		{"quarantine/admitted-since", testAdmittedSince},
+		{"adt/sequence", testADTSequence},
+		{"adt/current", testADTCurrent},
+		{"adt/concurrent", testADTConcurrent},
 		{"reopen/survives", testReopen},
 	}
 	for _, tc := range tests {

@@ -584,6 +584,7 @@ func rewriteConfig(t *testing.T, path, listen, gateway string) {
 		t.Fatal(err)
 	}
 	cfg["listen"] = listen
+	cfg["operator_listen"] = freeAddr(t)
 	cfg["devices"] = map[string]any{"gateway": "http", "url": gateway, "pki": service.DemoPKI, "timeout": "5s"}
 	if b, err = json.MarshalIndent(cfg, "", "  "); err != nil {
 		t.Fatal(err)

@@ -1,0 +1,230 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"text/tabwriter"
+
+	"github.com/ecos-cos/ecos/adt"
+	"github.com/ecos-cos/ecos/api"
+	"github.com/ecos-cos/ecos/thresholds"
+)
+
+// Default addresses of a local server, as config's defaults.
+const (
+	defaultURL         = "http://127.0.0.1:8079"
+	defaultOperatorURL = "http://127.0.0.1:8078"
+)
+
+func adtSubmitCommand() *command {
+	return &command{name: "submit", summary: "send a signed ADT file or Quarantined Communications Action File to a running server", run: runADTSubmit}
+}
+
+func adtShowCommand() *command {
+	return &command{name: "show", summary: "show a User's ADT files, thresholds in force and current counts (operator API)", run: runADTShow}
+}
+
+func quarantineCommand() *command {
+	return &command{name: "quarantine", summary: "list, release and delete requests held by anomaly detection (operator API)", subs: []*command{
+		{name: "list", summary: "list held (or formerly held) requests; the per-User quarantine report as a table, CSV or JSON", run: runQuarantineList},
+		{name: "release", summary: "release held requests by QuarantineEventRef: they go on to be signed and sent", run: runQuarantineDecide(true)},
+		{name: "delete", summary: "delete held requests by QuarantineEventRef: their Users are told", run: runQuarantineDecide(false)},
+	}}
+}
+
+func runADTSubmit(ctx context.Context, std stdio, args []string) error {
+	fs := newFlags(std, "ecos adt submit", "[--url URL] [--operator URL --legacy] FILE")
+	url := fs.String("url", defaultURL, "the ECoS Party's base URL (the DUIS API, where Users send files)")
+	operator := fs.String("operator", "", "send through the operator API at this URL instead (needed for --legacy)")
+	legacy := fs.Bool("legacy", false, "with --operator: carry over a legacy file (no sequence number) from before June 2023")
+	name, err := parseOne(fs, args, "FILE")
+	if err != nil {
+		return err
+	}
+	if *legacy && *operator == "" {
+		return usagef("--legacy goes through the operator API: give --operator URL")
+	}
+	b, err := readInput(std, name)
+	if err != nil {
+		return malformed(err)
+	}
+	switch adt.Sniff(b) {
+	case adt.KindThresholds:
+		var a api.ADTAccepted
+		if *operator != "" {
+			a, err = (&api.Client{BaseURL: *operator}).SubmitADTAsOperator(ctx, b, *legacy)
+		} else {
+			a, err = (&api.Client{BaseURL: *url}).SubmitADT(ctx, b)
+		}
+		if err != nil {
+			return refused(name, err)
+		}
+		fmt.Fprintf(std.out, "%s: accepted: User %s, sequence %d, signed by certificate %s; %d thresholds in force\n",
+			name, a.User, a.Sequence, a.SignerSerial, len(a.Thresholds))
+		return printThresholds(std, a.Thresholds)
+	case adt.KindAction:
+		if *operator != "" || *legacy {
+			return usagef("action files go to the DUIS API (--url), as their User sends them")
+		}
+		held, err := (&api.Client{BaseURL: *url}).SubmitActions(ctx, b)
+		if err != nil {
+			return refused(name, err)
+		}
+		fmt.Fprintf(std.out, "%s: applied: %d held request(s) decided\n", name, len(held))
+		return printHolds(std, held)
+	default:
+		return invalid(fmt.Errorf("%s: neither an ADT file nor an action file (its second line is neither a threshold row nor an action row)", name))
+	}
+}
+
+// refused turns a server's refusal into exit status 1 with every problem.
+func refused(name string, err error) error {
+	if re, ok := errors.AsType[*api.RefusedError](err); ok {
+		return invalid(fmt.Errorf("%s: %w", name, re))
+	}
+	return err
+}
+
+func runADTShow(ctx context.Context, std stdio, args []string) error {
+	fs := newFlags(std, "ecos adt show", "[--operator URL] [--json] USER")
+	operator := fs.String("operator", defaultOperatorURL, "the operator API's base URL")
+	asJSON := fs.Bool("json", false, "print the JSON the server sent")
+	user, err := parseOne(fs, args, "USER")
+	if err != nil {
+		return err
+	}
+	v, err := (&api.Client{BaseURL: *operator}).ShowADT(ctx, user)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(std.out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	fmt.Fprintf(std.out, "User %s: %d request(s) held\n", v.User, v.Held)
+	if len(v.Files) == 0 {
+		fmt.Fprintln(std.out, "no ADT file accepted: the default thresholds apply (anomaly.without_file)")
+	}
+	for i, f := range v.Files {
+		state := "superseded"
+		if i == 0 {
+			state = "in force"
+		}
+		seq := strconv.FormatUint(f.Sequence, 10)
+		if f.Legacy {
+			seq = "legacy"
+		}
+		fmt.Fprintf(std.out, "file %s accepted %s via %s (%s)\n", seq, f.AcceptedAt, f.Source, state)
+	}
+	return printThresholds(std, v.Thresholds)
+}
+
+func printThresholds(std stdio, th []api.ThresholdRow) error {
+	tw := tabwriter.NewWriter(std.out, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SRV\tWARNING\tQUARANTINE\tINTERVAL\tCOUNT\t")
+	for _, t := range th {
+		count := "-"
+		if t.Count != nil {
+			count = strconv.FormatUint(*t.Count, 10)
+		}
+		note := ""
+		if t.Default {
+			note = "(default: no valid row)"
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%dm\t%s\t%s\n", t.SRV, t.Warning, t.Quarantine, t.IntervalMinutes, count, note)
+	}
+	return tw.Flush()
+}
+
+func runQuarantineList(ctx context.Context, std stdio, args []string) error {
+	fs := newFlags(std, "ecos quarantine list", "[--operator URL] [--user EUI] [--state held|released|deleted|expired] [--format table|csv|json]")
+	operator := fs.String("operator", defaultOperatorURL, "the operator API's base URL")
+	user := fs.String("user", "", "only this User's requests: the per-User quarantine report")
+	state := fs.String("state", "", "only requests in this state")
+	format := fs.String("format", "table", "table, csv or json")
+	if err := parseNone(fs, args); err != nil {
+		return err
+	}
+	c := &api.Client{BaseURL: *operator}
+	switch *format {
+	case "csv", "json":
+		b, err := c.Quarantine(ctx, *user, *state, *format)
+		if err != nil {
+			return err
+		}
+		_, err = std.out.Write(b)
+		return err
+	case "table":
+	default:
+		return usagef("--format %q: want table, csv or json", *format)
+	}
+	b, err := c.Quarantine(ctx, *user, *state, "json")
+	if err != nil {
+		return err
+	}
+	var l api.HoldList
+	if err := json.Unmarshal(b, &l); err != nil {
+		return fmt.Errorf("decoding the quarantine list: %w", err)
+	}
+	return printHolds(std, l.Holds)
+}
+
+func printHolds(std stdio, rows []thresholds.ReportRow) error {
+	tw := tabwriter.NewWriter(std.out, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "REF\tSTATE\tREQUEST\tSRV\tBREACH\tCOUNT/QUARANTINE\tHELD AT\tEXPIRES\tDECIDED BY")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d/%d in %dm\t%s\t%s\t%s\n", r.QuarantineEventRef, r.State, r.RequestID, r.SRV,
+			r.Breach, r.Count, r.QuarantineThreshold, r.IntervalMinutes, r.HeldAt.Format("2006-01-02 15:04:05"),
+			r.ExpiresAt.Format("2006-01-02 15:04"), r.DecidedBy)
+	}
+	return tw.Flush()
+}
+
+func runQuarantineDecide(release bool) func(context.Context, stdio, []string) error {
+	verb := "delete"
+	if release {
+		verb = "release"
+	}
+	return func(ctx context.Context, std stdio, args []string) error {
+		fs := newFlags(std, "ecos quarantine "+verb, "[--operator URL] [--as NAME] REF...")
+		operator := fs.String("operator", defaultOperatorURL, "the operator API's base URL")
+		as := fs.String("as", "", "the operator's name, for the audit record")
+		refs, err := parseArgs(fs, args)
+		if err != nil {
+			return err
+		}
+		if len(refs) == 0 {
+			return usagef("give at least one QuarantineEventRef")
+		}
+		nums := make([]uint64, len(refs))
+		for i, r := range refs {
+			if nums[i], err = strconv.ParseUint(r, 10, 64); err != nil || nums[i] == 0 {
+				return usagef("%q is not a QuarantineEventRef (1 to 20 digits)", r)
+			}
+		}
+		c := &api.Client{BaseURL: *operator}
+		var done []thresholds.ReportRow
+		var failed []error
+		for _, n := range nums {
+			row, err := c.DecideHold(ctx, n, release, *as)
+			if err != nil {
+				failed = append(failed, fmt.Errorf("%d: %w", n, err))
+				continue
+			}
+			done = append(done, row)
+		}
+		if len(done) > 0 {
+			if err := printHolds(std, done); err != nil {
+				return err
+			}
+		}
+		if len(failed) > 0 {
+			return invalid(fmt.Errorf("%d of %d not %sd:\n%w", len(failed), len(nums), verb, errors.Join(failed...)))
+		}
+		return nil
+	}
+}

@@ -1,0 +1,52 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ecos-cos/ecos/eui"
+)
+
+// AdmittedSince calls fn with the originator and receipt time of every
+// request received at or after since that passed anomaly detection (step 9):
+// those authorised, signed, sent, responded or failed, a released one
+// included. The order is receipt order (requests received in the same
+// microsecond in no particular order). After a restart the service rebuilds
+// its threshold windows from it, so it streams: fn sees each row as it is
+// read, and the first error fn returns stops the walk and is returned as is.
+//
+// The state is all that is kept, so the count is not exact, by little and
+// on both sides: a request that failed before step 9 (an internal error
+// while being authorised) is counted though it never was, and one rejected
+// after step 9 is not counted though it was.
+//
+// fn runs while the rows are read; it may use the DB, but the walk holds a
+// read snapshot (on SQLite, a read connection) until it ends.
+func (db *DB) AdmittedSince(ctx context.Context, since time.Time, fn func(user eui.EUI, at time.Time) error) error {
+	rows, err := db.r.QueryContext(ctx, db.q(`SELECT originator_eui, received_at_us FROM requests
+		WHERE received_at_us >= ? AND state IN ('authorised', 'signed', 'sent', 'responded', 'failed')
+		ORDER BY received_at_us`), timeArg(since))
+	if err != nil {
+		return fmt.Errorf("store: admitted since %v: %w", since, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var o []byte
+		var at int64
+		if err := rows.Scan(&o, &at); err != nil {
+			return fmt.Errorf("store: admitted since %v: %w", since, err)
+		}
+		user, err := scanEUI(o)
+		if err != nil {
+			return err
+		}
+		if err := fn(user, timeOf(at)); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: admitted since %v: %w", since, err)
+	}
+	return nil
+}

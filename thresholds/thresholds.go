@@ -1,0 +1,203 @@
+package thresholds
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/ecos-cos/ecos/adt"
+	"github.com/ecos-cos/ecos/anomaly"
+	"github.com/ecos-cos/ecos/eui"
+	"github.com/ecos-cos/ecos/pipeline"
+	"github.com/ecos-cos/ecos/smki"
+	"github.com/ecos-cos/ecos/store"
+)
+
+// Store is what thresholds keeps durably; *store.DB satisfies it.
+type Store interface {
+	AcceptADTFile(ctx context.Context, f store.ADTFile) error
+	CurrentADTFiles(ctx context.Context, fn func(store.ADTFile) error) error
+	ADTFiles(ctx context.Context, user eui.EUI) ([]store.ADTFile, error)
+	AdmittedSince(ctx context.Context, since time.Time, fn func(user eui.EUI, at time.Time) error) error
+	Holds(ctx context.Context, q store.HoldQuery) ([]store.Held, error)
+}
+
+// Counter is the threshold counter; *anomaly.Counter satisfies it.
+type Counter interface {
+	SetUser(user eui.EUI, th []adt.Threshold)
+	Count(user eui.EUI, srv anomaly.SRV, at time.Time)
+	Counts(user eui.EUI, at time.Time) []anomaly.WindowCount
+}
+
+// Holds decides held requests; *pipeline.Pipeline satisfies it.
+type Holds interface {
+	DecideHolds(ctx context.Context, user *eui.EUI, actions []pipeline.HoldAction, by string) ([]store.Held, error)
+}
+
+// Config is fixed for the life of a Thresholds.
+type Config struct {
+	Store   Store
+	Counter Counter
+	Holds   Holds
+	// FileSigners finds the File Signing certificate a signature line
+	// names; IKI is the IKI File Signing CA they must chain to.
+	FileSigners   adt.CertFinder
+	IKI           *smki.Pool
+	Intermediates *smki.Pool
+	Links         *smki.Links
+	Now           func() time.Time
+	Log, Audit    *slog.Logger
+}
+
+// Thresholds accepts ADT and action files and keeps the counter loaded.
+type Thresholds struct {
+	cfg    Config
+	srvCoS anomaly.SRV
+	// accept serialises accepting a file with putting it in force, so two
+	// files of one User cannot be put in force in the other order.
+	accept sync.Mutex
+}
+
+// New checks cfg.
+func New(cfg Config) (*Thresholds, error) {
+	switch {
+	case cfg.Store == nil || cfg.Counter == nil || cfg.Holds == nil:
+		return nil, errors.New("thresholds: store, counter and holds are required")
+	case cfg.FileSigners == nil || cfg.IKI == nil:
+		return nil, errors.New("thresholds: no File Signing certificates or IKI File Signing CA")
+	case cfg.Now == nil || cfg.Log == nil || cfg.Audit == nil:
+		return nil, errors.New("thresholds: no clock or logs")
+	}
+	srv, ok := anomaly.SRVOf(adt.SRVCoS)
+	if !ok {
+		return nil, errors.New("thresholds: the anomaly counter does not know SR 6.23")
+	}
+	return &Thresholds{cfg: cfg, srvCoS: srv}, nil
+}
+
+// Loaded is what Load found.
+type Loaded struct {
+	Users    int // Users with a file in force
+	Restored int // requests of the last day counted again
+}
+
+// Load puts the newest accepted file of every User in force and counts
+// again the requests of the last day (the longest interval), so that a
+// restart opens no fresh window. A stored file that no longer reads is an
+// error: the service must not run with a User's thresholds silently gone.
+func (t *Thresholds) Load(ctx context.Context) (Loaded, error) {
+	var l Loaded
+	err := t.cfg.Store.CurrentADTFiles(ctx, func(sf store.ADTFile) error {
+		f, err := adt.Read(sf.Document, adt.ValidateOptions{AllowLegacy: sf.Legacy})
+		if err != nil {
+			return fmt.Errorf("thresholds: the stored ADT file %d of User %s no longer reads: %w", sf.Sequence, sf.User, err)
+		}
+		t.cfg.Counter.SetUser(f.User, f.Effective())
+		l.Users++
+		return nil
+	})
+	if err != nil {
+		return l, err
+	}
+	since := t.cfg.Now().Add(-time.Duration(adt.MaxInterval) * time.Minute)
+	err = t.cfg.Store.AdmittedSince(ctx, since, func(user eui.EUI, at time.Time) error {
+		t.cfg.Counter.Count(user, t.srvCoS, at)
+		l.Restored++
+		return nil
+	})
+	return l, err
+}
+
+// Accepted is an ADT file put in force.
+type Accepted struct {
+	File       *adt.File
+	Signer     *smki.Certificate
+	Thresholds []adt.Threshold
+}
+
+// Submit accepts a User's signed ADT file, from source (for the record:
+// "api", "cli"). A legacy file (no sequence number) is accepted only when
+// legacy is set, by the operator carrying settings over from before June
+// 2023, and only for a User with no file yet. A refused file changes
+// nothing; the error is an *adt.Problems listing every problem with its
+// line, or wraps store.ErrReplay.
+func (t *Thresholds) Submit(ctx context.Context, b []byte, source string, legacy bool) (*Accepted, error) {
+	f, err := adt.Read(b, adt.ValidateOptions{AllowLegacy: legacy})
+	if err != nil {
+		return nil, err
+	}
+	cert, err := adt.Verify(f, t.cfg.FileSigners, t.verifyOptions())
+	if err != nil {
+		return nil, err
+	}
+	t.accept.Lock()
+	defer t.accept.Unlock()
+	if err := t.checkSequence(ctx, f); err != nil {
+		return nil, err
+	}
+	err = t.cfg.Store.AcceptADTFile(ctx, store.ADTFile{User: f.User, Sequence: f.Sequence, Legacy: f.Legacy,
+		Document: b, AcceptedAt: t.cfg.Now().UTC(), Source: source})
+	if err != nil {
+		t.cfg.Audit.Info("adt file refused", "user", f.User.String(), "sequence", f.Sequence, "source", source, "outcome", "refused", "err", err.Error())
+		return nil, err
+	}
+	th := f.Effective()
+	t.cfg.Counter.SetUser(f.User, th)
+	t.cfg.Audit.Info("adt file accepted", "user", f.User.String(), "sequence", f.Sequence, "legacy", f.Legacy,
+		"source", source, "signer_serial", cert.SerialNumber.String(), "rows", len(f.Rows), "outcome", "accepted")
+	return &Accepted{File: f, Signer: cert, Thresholds: th}, nil
+}
+
+// checkSequence refuses a replay with the file's own kind of problem; the
+// store refuses it again, atomically, should another process have
+// accepted a file meanwhile.
+func (t *Thresholds) checkSequence(ctx context.Context, f *adt.File) error {
+	if f.Legacy {
+		return nil // the store takes a legacy file only as a User's first
+	}
+	history, err := t.cfg.Store.ADTFiles(ctx, f.User)
+	if err != nil {
+		return err
+	}
+	if len(history) == 0 {
+		return nil
+	}
+	return adt.CheckSequence(f, history[0].Sequence, true)
+}
+
+// Act applies a User's signed Quarantined Communications Action File: all
+// its actions, or none. Every ref must be one of that User's held
+// requests.
+func (t *Thresholds) Act(ctx context.Context, b []byte) ([]store.Held, error) {
+	f, err := adt.ParseAction(b)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := adt.VerifyAction(f, t.cfg.FileSigners, t.verifyOptions()); err != nil {
+		return nil, err
+	}
+	actions := make([]pipeline.HoldAction, len(f.Rows))
+	for i, r := range f.Rows {
+		actions[i] = pipeline.HoldAction{Ref: r.Ref, Release: r.Action == adt.Release}
+	}
+	sum := sha256.Sum256(b)
+	return t.cfg.Holds.DecideHolds(ctx, &f.User, actions, "action-file:"+hex.EncodeToString(sum[:8]))
+}
+
+func (t *Thresholds) verifyOptions() adt.VerifyOptions {
+	return adt.VerifyOptions{IKI: t.cfg.IKI, Intermediates: t.cfg.Intermediates, Now: t.cfg.Now(), Links: t.cfg.Links}
+}
+
+// Decide releases or deletes one held request at the operator's word.
+func (t *Thresholds) Decide(ctx context.Context, ref uint64, release bool, by string) (store.Held, error) {
+	held, err := t.cfg.Holds.DecideHolds(ctx, nil, []pipeline.HoldAction{{Ref: ref, Release: release}}, by)
+	if err != nil {
+		return store.Held{}, err
+	}
+	return held[0], nil
+}
