@@ -89,6 +89,19 @@ func (c *Client) Status(ctx context.Context, requestID string) (Status, error) {
 	return st, nil
 }
 
+// Document returns the n-th (from 1) signed document sent about a
+// request, as Status lists them.
+func (c *Client) Document(ctx context.Context, requestID string, n int) ([]byte, error) {
+	resp, body, err := c.do(ctx, http.MethodGet, documentPath(requestID, n), nil)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, statusError(resp, body)
+	}
+	return body, nil
+}
+
 func (c *Client) do(ctx context.Context, method, path string, body []byte) (*http.Response, []byte, error) {
 	return c.doWith(ctx, method, path, body, func(h http.Header) {
 		if body != nil {

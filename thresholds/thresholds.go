@@ -127,6 +127,9 @@ type Accepted struct {
 // nothing; the error is an *adt.Problems listing every problem with its
 // line, or wraps store.ErrReplay.
 func (t *Thresholds) Submit(ctx context.Context, b []byte, source string, legacy bool) (*Accepted, error) {
+	if err := t.noIKI(); err != nil {
+		return nil, err
+	}
 	f, err := adt.Read(b, adt.ValidateOptions{AllowLegacy: legacy})
 	if err != nil {
 		return nil, err
@@ -174,6 +177,9 @@ func (t *Thresholds) checkSequence(ctx context.Context, f *adt.File) error {
 // its actions, or none. Every ref must be one of that User's held
 // requests.
 func (t *Thresholds) Act(ctx context.Context, b []byte) ([]store.Held, error) {
+	if err := t.noIKI(); err != nil {
+		return nil, err
+	}
 	f, err := adt.ParseAction(b)
 	if err != nil {
 		return nil, err
@@ -187,6 +193,16 @@ func (t *Thresholds) Act(ctx context.Context, b []byte) ([]store.Held, error) {
 	}
 	sum := sha256.Sum256(b)
 	return t.cfg.Holds.DecideHolds(ctx, &f.User, actions, "action-file:"+hex.EncodeToString(sum[:8]))
+}
+
+// noIKI refuses every file when no IKI File Signing CA is configured: a
+// file no one can verify is one no one can be held to.
+func (t *Thresholds) noIKI() error {
+	if t.cfg.IKI.Len() > 0 {
+		return nil
+	}
+	return &adt.Problems{{Line: 0, Err: adt.ErrSigner,
+		Msg: "this ECoS Party has no IKI File Signing CA configured (anomaly.file_signing_cas), so it can verify no file"}}
 }
 
 func (t *Thresholds) verifyOptions() adt.VerifyOptions {

@@ -64,7 +64,7 @@ func runADTSubmit(ctx context.Context, std stdio, args []string) error {
 		}
 		fmt.Fprintf(std.out, "%s: accepted: User %s, sequence %d, signed by certificate %s; %d thresholds in force\n",
 			name, a.User, a.Sequence, a.SignerSerial, len(a.Thresholds))
-		return printThresholds(std, a.Thresholds)
+		return printThresholds(std, a.Thresholds, false)
 	case adt.KindAction:
 		if *operator != "" || *legacy {
 			return usagef("action files go to the DUIS API (--url), as their User sends them")
@@ -92,6 +92,7 @@ func runADTShow(ctx context.Context, std stdio, args []string) error {
 	fs := newFlags(std, "ecos adt show", "[--operator URL] [--json] USER")
 	operator := fs.String("operator", defaultOperatorURL, "the operator API's base URL")
 	asJSON := fs.Bool("json", false, "print the JSON the server sent")
+	all := fs.Bool("all", false, "also list the zero thresholds given to critical SRVs the file has no row for")
 	user, err := parseOne(fs, args, "USER")
 	if err != nil {
 		return err
@@ -120,13 +121,21 @@ func runADTShow(ctx context.Context, std stdio, args []string) error {
 		}
 		fmt.Fprintf(std.out, "file %s accepted %s via %s (%s)\n", seq, f.AcceptedAt, f.Source, state)
 	}
-	return printThresholds(std, v.Thresholds)
+	return printThresholds(std, v.Thresholds, *all)
 }
 
-func printThresholds(std stdio, th []api.ThresholdRow) error {
+// printThresholds lists thresholds; the zero defaults of critical SRVs
+// without a row, a few dozen lines of zeros, only with all or when they
+// have counted something.
+func printThresholds(std stdio, th []api.ThresholdRow, all bool) error {
 	tw := tabwriter.NewWriter(std.out, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SRV\tWARNING\tQUARANTINE\tINTERVAL\tCOUNT\t")
+	hidden := 0
 	for _, t := range th {
+		if t.Default && !all && (t.Count == nil || *t.Count == 0) {
+			hidden++
+			continue
+		}
 		count := "-"
 		if t.Count != nil {
 			count = strconv.FormatUint(*t.Count, 10)
@@ -137,7 +146,13 @@ func printThresholds(std stdio, th []api.ThresholdRow) error {
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%dm\t%s\t%s\n", t.SRV, t.Warning, t.Quarantine, t.IntervalMinutes, count, note)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if hidden > 0 {
+		fmt.Fprintf(std.out, "and %d SRVs resulting in critical commands held to zero (no row in the file; --all lists them)\n", hidden)
+	}
+	return nil
 }
 
 func runQuarantineList(ctx context.Context, std stdio, args []string) error {

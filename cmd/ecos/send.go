@@ -151,6 +151,9 @@ func submitAndWait(ctx context.Context, say func(string, ...any), c *api.Client,
 		}
 		return invalid(fmt.Errorf("refused with %s", ack.Header.ResponseCode))
 	}
+	if err := reportHeld(ctx, say, c, id, pool); err != nil {
+		return err
+	}
 	deadline := time.Now().Add(wait)
 	for {
 		left := time.Until(deadline)
@@ -231,4 +234,36 @@ func submitWhenUp(ctx context.Context, c *api.Client, doc []byte) ([]byte, bool,
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// reportHeld says so, with the signed alert's QuarantineEventRef, when
+// anomaly detection holds the request: no device answer will come until
+// it is released.
+func reportHeld(ctx context.Context, say func(string, ...any), c *api.Client, id string, pool *smki.Pool) error {
+	st, err := c.Status(ctx, id)
+	if err != nil || st.State != "quarantined" {
+		return err
+	}
+	for i, d := range st.Responses {
+		if d.Kind != "alert" {
+			continue
+		}
+		doc, err := c.Document(ctx, id, i+1)
+		if err != nil {
+			return err
+		}
+		a, err := checkAnswer(doc, pool)
+		if err != nil {
+			return invalid(fmt.Errorf("alert: %w", err))
+		}
+		if a.DCCAlertMessage == nil {
+			continue
+		}
+		if q, ok := a.DCCAlertMessage.Alert.(*duis.QuarantinedRequest); ok {
+			say("! held by anomaly detection: DCC alert %s %s, QuarantineEventRef %d (signature verified)",
+				a.DCCAlertMessage.DCCAlertCode, q.Breach, q.QuarantineEventRef)
+			return invalid(fmt.Errorf("not sent: held until its User's action file or `ecos quarantine release %d` releases it", q.QuarantineEventRef))
+		}
+	}
+	return invalid(errors.New("not sent: held by anomaly detection"))
 }
