@@ -45,7 +45,7 @@ func (f *File) Effective() []Threshold {
 		out = append(out, Threshold{SRV: r.SRV, Warning: r.Warning, Quarantine: r.Quarantine, Interval: r.Interval})
 	}
 	for _, srv := range criticalSRVs {
-		if !covered[srv] {
+		if !covered[srv] && !f.Legacy {
 			out = append(out, Threshold{SRV: srv, Interval: MaxInterval, Default: true})
 		}
 	}

@@ -89,3 +89,20 @@ func TestEffectiveSkipsInvalid(t *testing.T) {
 		}
 	}
 }
+
+// TestEffectiveLegacy: a legacy file's settings carry over as they were,
+// without the June 2023 zeros for critical SRVs it has no row for.
+func TestEffectiveLegacy(t *testing.T) {
+	f, err := Read(lines(userEUI.String(), "1.1.1,5,6,60", fakeSig), ValidateOptions{AllowLegacy: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := f.Effective()
+	if want := []Threshold{{SRV: "1.1.1", Warning: 5, Quarantine: 6, Interval: 60}}; !slices.Equal(got, want) {
+		t.Errorf("legacy thresholds %+v, want %+v", got, want)
+	}
+	f.Legacy = false
+	if len(f.Effective()) != len(criticalSRVs) {
+		t.Errorf("a June 2023 file with the same row should get the zeros too")
+	}
+}
