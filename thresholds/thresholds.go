@@ -127,6 +127,23 @@ type Accepted struct {
 // nothing; the error is an *adt.Problems listing every problem with its
 // line, or wraps store.ErrReplay.
 func (t *Thresholds) Submit(ctx context.Context, b []byte, source string, legacy bool) (*Accepted, error) {
+	a, err := t.submit(ctx, b, source, legacy)
+	if err != nil {
+		// Every refusal is on the record, even of a file that never
+		// parsed: a User probing with bad files is worth seeing.
+		attrs := []any{"source", source, "bytes", len(b), "outcome", "refused", "err", err.Error()}
+		if f, perr := adt.Parse(b); perr == nil {
+			attrs = append(attrs, "user", f.User.String(), "sequence", f.Sequence)
+		}
+		t.cfg.Audit.Info("adt file refused", attrs...)
+		return nil, err
+	}
+	t.cfg.Audit.Info("adt file accepted", "user", a.File.User.String(), "sequence", a.File.Sequence, "legacy", a.File.Legacy,
+		"source", source, "signer_serial", a.Signer.SerialNumber.String(), "rows", len(a.File.Rows), "outcome", "accepted")
+	return a, nil
+}
+
+func (t *Thresholds) submit(ctx context.Context, b []byte, source string, legacy bool) (*Accepted, error) {
 	if err := t.noIKI(); err != nil {
 		return nil, err
 	}
@@ -146,13 +163,10 @@ func (t *Thresholds) Submit(ctx context.Context, b []byte, source string, legacy
 	err = t.cfg.Store.AcceptADTFile(ctx, store.ADTFile{User: f.User, Sequence: f.Sequence, Legacy: f.Legacy,
 		Document: b, AcceptedAt: t.cfg.Now().UTC(), Source: source})
 	if err != nil {
-		t.cfg.Audit.Info("adt file refused", "user", f.User.String(), "sequence", f.Sequence, "source", source, "outcome", "refused", "err", err.Error())
 		return nil, err
 	}
 	th := f.Effective()
 	t.cfg.Counter.SetUser(f.User, th)
-	t.cfg.Audit.Info("adt file accepted", "user", f.User.String(), "sequence", f.Sequence, "legacy", f.Legacy,
-		"source", source, "signer_serial", cert.SerialNumber.String(), "rows", len(f.Rows), "outcome", "accepted")
 	return &Accepted{File: f, Signer: cert, Thresholds: th}, nil
 }
 
@@ -160,15 +174,20 @@ func (t *Thresholds) Submit(ctx context.Context, b []byte, source string, legacy
 // store refuses it again, atomically, should another process have
 // accepted a file meanwhile.
 func (t *Thresholds) checkSequence(ctx context.Context, f *adt.File) error {
-	if f.Legacy {
-		return nil // the store takes a legacy file only as a User's first
-	}
 	history, err := t.cfg.Store.ADTFiles(ctx, f.User)
 	if err != nil {
 		return err
 	}
 	if len(history) == 0 {
 		return nil
+	}
+	if f.Legacy {
+		inForce := fmt.Sprintf("file %d", history[0].Sequence)
+		if history[0].Legacy {
+			inForce = "a legacy file"
+		}
+		return &adt.Problems{{Line: 1, Err: adt.ErrLegacy, Msg: fmt.Sprintf(
+			"a legacy file only carries over the settings of a User with none: User %s has %s in force", f.User, inForce)}}
 	}
 	return adt.CheckSequence(f, history[0].Sequence, true)
 }
@@ -214,6 +233,9 @@ func (t *Thresholds) Decide(ctx context.Context, ref uint64, release bool, by st
 	held, err := t.cfg.Holds.DecideHolds(ctx, nil, []pipeline.HoldAction{{Ref: ref, Release: release}}, by)
 	if err != nil {
 		return store.Held{}, err
+	}
+	if len(held) != 1 {
+		return store.Held{}, fmt.Errorf("thresholds: deciding %d returned %d holds", ref, len(held))
 	}
 	return held[0], nil
 }
