@@ -44,16 +44,7 @@ type ActionFile struct {
 	CRLF bool    // lines end in CRLF rather than LF
 	Rows []ActionRow
 
-	Signer        IssuerSerial
-	Signature     []byte // the decoded signature: 64-byte r‖s, or DER
-	SignatureLine int    // 1-based line number of the signature line
-	// FinalNewline says whether the signature line ends with a line
-	// ending. Either is accepted: the signature does not cover it.
-	FinalNewline bool
-
-	// Signed is the exact bytes the signature covers: every line before
-	// the signature line, line endings included.
-	Signed []byte
+	Seal
 }
 
 // ActionRow is one action line: QuarantineEventRef,action.
@@ -95,7 +86,9 @@ func (f *ActionFile) AppendBody(dst []byte) []byte {
 // ActionFile that ParseAction returned it gives back exactly the parsed
 // bytes.
 func (f *ActionFile) Marshal() []byte {
-	// The signature line is the ADT file's, so File writes it.
-	sealed := File{CRLF: f.CRLF, Signer: f.Signer, Signature: f.Signature, FinalNewline: f.FinalNewline}
-	return append(f.AppendBody(nil), sealed.signatureLine()...)
+	eol := "\n"
+	if f.CRLF {
+		eol = "\r\n"
+	}
+	return append(f.AppendBody(nil), f.Seal.line(eol)...)
 }

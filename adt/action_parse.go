@@ -40,14 +40,13 @@ func ParseAction(b []byte) (*ActionFile, error) {
 		f.Rows = append(f.Rows, r)
 	})
 	// With no signature line the file is truncated, which says enough.
-	if ok && rows == 0 && fr.sigLine != 0 {
-		ps.add(fr.sigLine, ErrRule, "no action rows before the signature line; want at least one QuarantineEventRef,action")
+	if ok && rows == 0 && fr.seal.SignatureLine != 0 {
+		ps.add(fr.seal.SignatureLine, ErrRule, "no action rows before the signature line; want at least one QuarantineEventRef,action")
 	}
 	if len(ps) > 0 {
 		return nil, ps.err()
 	}
-	f.CRLF, f.Signed, f.SignatureLine, f.FinalNewline = fr.crlf, fr.signed, fr.sigLine, fr.finalNewline
-	f.Signer, f.Signature = fr.signer, fr.signature
+	f.CRLF, f.Seal = fr.crlf, fr.seal
 	return f, nil
 }
 

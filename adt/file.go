@@ -34,6 +34,12 @@ type File struct {
 	CRLF     bool    // lines end in CRLF rather than LF
 	Rows     []Row
 
+	Seal
+}
+
+// Seal is the signature line of an ADT or action file, and what it
+// covers.
+type Seal struct {
 	Signer        IssuerSerial
 	Signature     []byte // the decoded signature: 64-byte r‖s, or DER
 	SignatureLine int    // 1-based line number of the signature line
@@ -103,22 +109,22 @@ func (f *File) AppendBody(dst []byte) []byte {
 // Parse returned it gives back exactly the parsed bytes.
 func (f *File) Marshal() []byte {
 	b := f.AppendBody(nil)
-	return append(b, f.signatureLine()...)
+	return append(b, f.Seal.line(f.eol())...)
 }
 
-// signatureLine formats the signature line from the File's fields.
-func (f *File) signatureLine() string {
-	issuer := f.Signer.Encoded
+// line formats the signature line, ended with eol if FinalNewline.
+func (s *Seal) line(eol string) string {
+	issuer := s.Signer.Encoded
 	if issuer == "" {
-		issuer = encodeIssuer(f.Signer.Issuer)
+		issuer = encodeIssuer(s.Signer.Issuer)
 	}
 	serial := "0"
-	if f.Signer.Serial != nil {
-		serial = f.Signer.Serial.String()
+	if s.Signer.Serial != nil {
+		serial = s.Signer.Serial.String()
 	}
-	s := sigTag + "," + issuer + "," + serial + "," + base64.StdEncoding.EncodeToString(f.Signature)
-	if f.FinalNewline {
-		s += f.eol()
+	l := sigTag + "," + issuer + "," + serial + "," + base64.StdEncoding.EncodeToString(s.Signature)
+	if s.FinalNewline {
+		l += eol
 	}
-	return s
+	return l
 }

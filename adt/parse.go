@@ -36,8 +36,7 @@ func parse(b []byte) (*File, Problems) {
 	if !ok {
 		return nil, ps
 	}
-	f.CRLF, f.Signed, f.SignatureLine, f.FinalNewline = fr.crlf, fr.signed, fr.sigLine, fr.finalNewline
-	f.Signer, f.Signature = fr.signer, fr.signature
+	f.CRLF, f.Seal = fr.crlf, fr.seal
 	return f, ps
 }
 

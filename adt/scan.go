@@ -51,14 +51,10 @@ func splitLines(b []byte) []line {
 }
 
 // frame is what scan reads from the layout that ADT and action files
-// share; each file type copies it into its own exported fields.
+// share.
 type frame struct {
-	crlf         bool
-	signer       IssuerSerial
-	signature    []byte
-	sigLine      int
-	finalNewline bool
-	signed       []byte
+	crlf bool
+	seal Seal
 }
 
 // scan checks the layout both kinds of file share: the size limit, one
@@ -80,8 +76,8 @@ func scan(b []byte, ps *Problems, header func(fields []string), row func(fields 
 	lines := splitLines(b)
 	fr.crlf = lines[0].eol == "\r\n"
 	for i, l := range lines {
-		if fr.sigLine != 0 {
-			ps.add(l.no, ErrSyntax, "content after the signature line (line %d)", fr.sigLine)
+		if fr.seal.SignatureLine != 0 {
+			ps.add(l.no, ErrSyntax, "content after the signature line (line %d)", fr.seal.SignatureLine)
 			break
 		}
 		if l.eol != "" && lines[0].eol != "" && l.eol != lines[0].eol {
@@ -106,9 +102,9 @@ func scan(b []byte, ps *Problems, header func(fields []string), row func(fields 
 		case i == 0:
 			header(fields)
 		case fields[0] == sigTag:
-			fr.sigLine = l.no
-			fr.signed = b[:l.start]
-			fr.finalNewline = l.eol != ""
+			fr.seal.SignatureLine = l.no
+			fr.seal.Signed = b[:l.start]
+			fr.seal.FinalNewline = l.eol != ""
 			parseSignature(&fr, fields, l.no, ps)
 		case l.eol == "":
 			ps.add(l.no, ErrSyntax, "last line has no line ending and is not a signature line: the file is truncated")
@@ -116,7 +112,7 @@ func scan(b []byte, ps *Problems, header func(fields []string), row func(fields 
 			row(fields, l.no)
 		}
 	}
-	if fr.sigLine == 0 {
+	if fr.seal.SignatureLine == 0 {
 		ps.add(lines[len(lines)-1].no, ErrSyntax, "file ends without a signature line: it is truncated or unsigned")
 	}
 	return fr, true
@@ -148,20 +144,20 @@ func parseSignature(fr *frame, fields []string, no int, ps *Problems) {
 		ps.add(no, ErrSyntax, "signature line has %d fields; want Signature,issuer,serial,signature", len(fields))
 		return
 	}
-	fr.signer.Encoded = fields[1]
+	fr.seal.Signer.Encoded = fields[1]
 	dn, err := url.QueryUnescape(fields[1])
 	if err != nil {
 		ps.add(no, ErrSyntax, "issuer %q is not form-encoded: %v", clip(fields[1]), err)
 	} else if name, err := smki.ParseName(dn); err != nil || name.IsEmpty() {
 		ps.add(no, ErrSyntax, "issuer %q is not a distinguished name", clip(dn))
 	} else {
-		fr.signer.Issuer = name
+		fr.seal.Signer.Issuer = name
 	}
 	// RFC 5280 serials are at most 20 octets, under 49 decimal digits.
 	if s := fields[2]; len(s) > 49 || !isDigits(s) || s == "0" {
 		ps.add(no, ErrSyntax, "certificate serial %q is not a positive decimal integer without leading zeros", clip(s))
 	} else {
-		fr.signer.Serial, _ = new(big.Int).SetString(s, 10)
+		fr.seal.Signer.Serial, _ = new(big.Int).SetString(s, 10)
 	}
 	sig, err := base64.StdEncoding.Strict().DecodeString(fields[3])
 	switch {
@@ -170,6 +166,6 @@ func parseSignature(fr *frame, fields []string, no int, ps *Problems) {
 	case len(sig) == 0 || len(sig) > maxSigLen:
 		ps.add(no, ErrSyntax, "signature is %d bytes; an ECDSA P-256 signature is 64 (r‖s) or at most %d (DER)", len(sig), maxSigLen)
 	default:
-		fr.signature = sig
+		fr.seal.Signature = sig
 	}
 }

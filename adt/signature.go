@@ -51,43 +51,35 @@ type VerifyOptions struct {
 // f.Signed. It returns the signing certificate, or a *Problems naming the
 // signature line.
 func Verify(f *File, certs CertFinder, o VerifyOptions) (*smki.Certificate, error) {
-	return verifySeal(seal{f.User, f.Signer, f.Signature, f.SignatureLine, f.Signed}, certs, o)
+	return verifySeal(f.User, &f.Seal, certs, o)
 }
 
 // VerifyAction is Verify for a Quarantined Communications Action File: the
 // same signature line, held to the same certificate rules.
 func VerifyAction(f *ActionFile, certs CertFinder, o VerifyOptions) (*smki.Certificate, error) {
-	return verifySeal(seal{f.User, f.Signer, f.Signature, f.SignatureLine, f.Signed}, certs, o)
+	return verifySeal(f.User, &f.Seal, certs, o)
 }
 
-// seal is what a signature line binds, whichever kind of file carries it.
-type seal struct {
-	user      eui.EUI
-	signer    IssuerSerial
-	signature []byte
-	line      int // of the signature line, for the problem
-	signed    []byte
-}
-
-func verifySeal(f seal, certs CertFinder, o VerifyOptions) (*smki.Certificate, error) {
+// verifySeal checks s for user, whichever kind of file carries it.
+func verifySeal(user eui.EUI, s *Seal, certs CertFinder, o VerifyOptions) (*smki.Certificate, error) {
 	fail := func(kind error, format string, args ...any) (*smki.Certificate, error) {
 		var ps Problems
-		ps.add(f.line, kind, format, args...)
+		ps.add(s.SignatureLine, kind, format, args...)
 		return nil, ps.err()
 	}
 	if o.Now.IsZero() {
 		return nil, errors.New("adt: VerifyOptions.Now is zero")
 	}
-	if f.signer.Serial == nil || len(f.signature) == 0 {
+	if s.Signer.Serial == nil || len(s.Signature) == 0 {
 		return fail(ErrSignature, "file has no signature")
 	}
-	cert := certs.FindByIssuerSerial(f.signer.Issuer, f.signer.Serial)
+	cert := certs.FindByIssuerSerial(s.Signer.Issuer, s.Signer.Serial)
 	if cert == nil {
-		return fail(ErrSigner, "no known certificate with issuer %q and serial %s", f.signer.Issuer, f.signer.Serial)
+		return fail(ErrSigner, "no known certificate with issuer %q and serial %s", s.Signer.Issuer, s.Signer.Serial)
 	}
 	// A CertFinder is the caller's code: do not trust it to have matched.
-	if !cert.Issuer.Equal(f.signer.Issuer) || cert.SerialNumber.Cmp(f.signer.Serial) != 0 {
-		return fail(ErrSigner, "certificate found for issuer %q serial %s is %s", f.signer.Issuer, f.signer.Serial, cert)
+	if !cert.Issuer.Equal(s.Signer.Issuer) || cert.SerialNumber.Cmp(s.Signer.Serial) != 0 {
+		return fail(ErrSigner, "certificate found for issuer %q serial %s is %s", s.Signer.Issuer, s.Signer.Serial, cert)
 	}
 	switch {
 	case cert.Kind != smki.Organisation:
@@ -96,8 +88,8 @@ func verifySeal(f seal, certs CertFinder, o VerifyOptions) (*smki.Certificate, e
 		return fail(ErrSigner, "certificate %s is an XML signing certificate, not a File Signing certificate", cert)
 	case cert.KeyUsage != smki.KeyUsageDigitalSignature:
 		return fail(ErrSigner, "certificate %s has key usage %s; want digitalSignature", cert, cert.KeyUsage)
-	case cert.EUI != f.user:
-		return fail(ErrSigner, "certificate %s belongs to %s, not to the file's User %s", cert, cert.EUI, f.user)
+	case cert.EUI != user:
+		return fail(ErrSigner, "certificate %s belongs to %s, not to the file's User %s", cert, cert.EUI, user)
 	case cert.PublicKey == nil:
 		return fail(ErrSigner, "certificate %s has no P-256 public key", cert)
 	}
@@ -107,8 +99,8 @@ func verifySeal(f seal, certs CertFinder, o VerifyOptions) (*smki.Certificate, e
 		return fail(ErrSigner, "certificate %s does not chain to the IKI File Signing CA at %s: %v",
 			cert, o.Now.UTC().Format(time.RFC3339), err)
 	}
-	if !verifySignature(cert.PublicKey, f.signed, f.signature) {
-		return fail(ErrSignature, "signature does not verify under certificate %s over the %d bytes before the signature line", cert, len(f.signed))
+	if !verifySignature(cert.PublicKey, s.Signed, s.Signature) {
+		return fail(ErrSignature, "signature does not verify under certificate %s over the %d bytes before the signature line", cert, len(s.Signed))
 	}
 	return cert, nil
 }

@@ -46,7 +46,7 @@ func runADTValidate(_ context.Context, std stdio, args []string) error {
 		// The IKI CA alone anchors the chain, with no intermediates: an
 		// --iki naming a root would otherwise let any Organisation
 		// certificate of the User sign its thresholds.
-		ca, err := loadOneCert(*ikiPath)
+		ca, err := loadCert(*ikiPath)
 		if err != nil {
 			return malformed(fmt.Errorf("--iki: %w", err))
 		}

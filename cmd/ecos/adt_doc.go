@@ -107,19 +107,3 @@ func (l *pathList) Set(s string) error {
 	}
 	return nil
 }
-
-// loadOneCert reads a single certificate, PEM or DER: a File Signing
-// certificate is as likely to arrive from the DCC in one as the other.
-func loadOneCert(path string) (*smki.Certificate, error) {
-	certs, err := smki.LoadFiles(path)
-	if err != nil {
-		return nil, err
-	}
-	if len(certs) != 1 {
-		return nil, fmt.Errorf("%s: want one certificate, found %d", path, len(certs))
-	}
-	if certs[0].PublicKey == nil {
-		return nil, fmt.Errorf("%s: certificate has no P-256 public key", path)
-	}
-	return certs[0], nil
-}

@@ -8,7 +8,6 @@ import (
 	"os"
 
 	"github.com/ecos-cos/ecos/adt"
-	"github.com/ecos-cos/ecos/hsm"
 )
 
 func runADTSign(_ context.Context, std stdio, args []string) error {
@@ -24,16 +23,9 @@ func runADTSign(_ context.Context, std stdio, args []string) error {
 	if *keyPath == "" || *certPath == "" {
 		return usagef("--key and --cert are required")
 	}
-	key, err := hsm.LoadFile(*keyPath)
+	key, cert, err := loadKeyPair(*keyPath, *certPath)
 	if err != nil {
-		return malformed(err)
-	}
-	cert, err := loadOneCert(*certPath)
-	if err != nil {
-		return malformed(err)
-	}
-	if err := hsm.CheckMatches(key, cert.PublicKey); err != nil {
-		return fmt.Errorf("%s and %s: %w", *keyPath, *certPath, err)
+		return err
 	}
 	in, err := readInput(std, name)
 	if err != nil {

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/ecos-cos/ecos/duis"
-	"github.com/ecos-cos/ecos/hsm"
 	"github.com/ecos-cos/ecos/intake"
 	"github.com/ecos-cos/ecos/smki"
 	"github.com/ecos-cos/ecos/xmldsig"
@@ -210,16 +209,9 @@ func runDUISSign(_ context.Context, std stdio, args []string) error {
 	if *keyPath == "" || *certPath == "" {
 		return usagef("--key and --cert are required")
 	}
-	key, err := hsm.LoadFile(*keyPath)
+	key, cert, err := loadKeyPair(*keyPath, *certPath)
 	if err != nil {
-		return malformed(err)
-	}
-	cert, err := loadCert(*certPath)
-	if err != nil {
-		return malformed(err)
-	}
-	if err := hsm.CheckMatches(key, cert.PublicKey); err != nil {
-		return fmt.Errorf("%s and %s: %w", *keyPath, *certPath, err)
+		return err
 	}
 	doc, err := readInput(std, name)
 	if err != nil {

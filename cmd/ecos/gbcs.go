@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/ecdh"
+	"crypto/ecdsa"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -115,13 +116,9 @@ func describeCert(c *smki.Certificate) string {
 }
 
 func loadCert(path string) (*smki.Certificate, error) {
-	b, err := os.ReadFile(path)
+	certs, err := smki.LoadFiles(path)
 	if err != nil {
 		return nil, err
-	}
-	certs, err := smki.ParsePEM(b)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if len(certs) != 1 {
 		return nil, fmt.Errorf("%s: want one certificate, found %d", path, len(certs))
@@ -130,6 +127,24 @@ func loadCert(path string) (*smki.Certificate, error) {
 		return nil, fmt.Errorf("%s: certificate has no P-256 public key", path)
 	}
 	return certs[0], nil
+}
+
+// loadKeyPair reads a P-256 private key and its certificate, and checks
+// that they belong together: signing with a mismatched pair would only be
+// found out by whoever verifies.
+func loadKeyPair(keyPath, certPath string) (*ecdsa.PrivateKey, *smki.Certificate, error) {
+	key, err := hsm.LoadFile(keyPath)
+	if err != nil {
+		return nil, nil, malformed(err)
+	}
+	cert, err := loadCert(certPath)
+	if err != nil {
+		return nil, nil, malformed(err)
+	}
+	if err := hsm.CheckMatches(key, cert.PublicKey); err != nil {
+		return nil, nil, fmt.Errorf("%s and %s: %w", keyPath, certPath, err)
+	}
+	return key, cert, nil
 }
 
 // loadCerts reads certificates from files (comma-separated), in order:
