@@ -121,7 +121,7 @@ func (p *Pipeline) reauthorise(ctx context.Context, r store.Request) {
 		p.fail(ctx, r, err)
 		return
 	}
-	approved, _, decision := p.decide(ctx, v)
+	approved, _, decision := p.cfg.Authoriser.Authorise(ctx, *v)
 	if decision != nil {
 		p.fail(ctx, r, decision)
 		return

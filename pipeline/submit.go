@@ -47,7 +47,7 @@ func (p *Pipeline) Submit(ctx context.Context, raw []byte) (*Ack, error) {
 	p.metrics.stage("verify", start)
 
 	t := time.Now()
-	approved, mpid, decision := p.decide(ctx, v)
+	approved, mpid, decision := p.cfg.Authoriser.Authorise(ctx, *v)
 	p.metrics.stage("authorise", t)
 	if ecoserr.ReasonOf(decision) == ecoserr.Internal {
 		return nil, decision
@@ -111,6 +111,7 @@ func (p *Pipeline) Submit(ctx context.Context, raw []byte) (*Ack, error) {
 	}
 	if rec.Hold != nil {
 		ack.QuarantineRef = rec.Hold.Ref
+		p.metrics.refused(ecoserr.Quarantined)
 		p.notify() // the alert is waiting to be pushed
 		return ack, nil
 	}
@@ -167,16 +168,6 @@ func signatureError(err error) error {
 	}
 }
 
-// decide is steps 4 to 8. Step 9 is screen, in Submit only: a stored
-// request has been through it already.
-func (p *Pipeline) decide(ctx context.Context, v *authorise.Verified) (*authorise.Approved, *authorise.MPIDResult, error) {
-	approved, mpid, err := p.cfg.Authoriser.Authorise(ctx, *v)
-	if err != nil {
-		return nil, mpid, err
-	}
-	return approved, mpid, nil
-}
-
 // refuseUnrecorded answers a request that changes nothing: too large,
 // malformed, badly signed, or a replay.
 func (p *Pipeline) refuseUnrecorded(req *duis.Request, cause error, at time.Time) (*Ack, error) {
@@ -203,6 +194,10 @@ func (p *Pipeline) auditDecision(id store.RequestID, rec store.Received, decisio
 	}
 	if decision != nil {
 		p.cfg.Audit.Info("request refused", append(attrs, "outcome", "rejected", "reason", rec.Reason, "code", rec.ResponseCode)...)
+		return
+	}
+	if rec.Hold != nil {
+		p.cfg.Audit.Info("request quarantined", append(attrs, "outcome", "quarantined", "quarantine_event_ref", rec.Hold.Ref)...)
 		return
 	}
 	p.cfg.Audit.Info("request authorised", append(attrs, "outcome", "authorised")...)
