@@ -21,6 +21,7 @@ type Thresholds interface {
 	Act(ctx context.Context, b []byte) ([]store.Held, error)
 	Decide(ctx context.Context, ref uint64, release bool, by string) (store.Held, error)
 	Show(ctx context.Context, user eui.EUI) (thresholds.View, error)
+	ShowDCC() []thresholds.Count
 	Holds(ctx context.Context, q store.HoldQuery) ([]store.Held, error)
 }
 

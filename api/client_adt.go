@@ -69,6 +69,19 @@ func (c *Client) ShowADT(ctx context.Context, user string) (ADTView, error) {
 	return v, decodeJSON(body, &v)
 }
 
+// ShowDCC is the DCC-wide thresholds and counts, from the operator API.
+func (c *Client) ShowDCC(ctx context.Context) (DCCView, error) {
+	var v DCCView
+	resp, body, err := c.do(ctx, http.MethodGet, "/operator/v1/dcc-thresholds", nil)
+	if err != nil {
+		return v, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return v, statusError(resp, body)
+	}
+	return v, decodeJSON(body, &v)
+}
+
 // Quarantine is the quarantine report from the operator API: user and
 // state may be "" for all; format is "json" or "csv". The body is returned
 // as the server wrote it.

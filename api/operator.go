@@ -48,6 +48,7 @@ func NewOperator(cfg OperatorConfig) (http.Handler, error) {
 	mux := http.NewServeMux()
 	mux.Handle("POST /operator/v1/adt", s.handle(s.postADT(sourceOperator), writeJSONError))
 	mux.Handle("GET /operator/v1/adt/{user}", s.handle(s.getADT, writeJSONError))
+	mux.Handle("GET /operator/v1/dcc-thresholds", s.handle(s.getDCC, writeJSONError))
 	mux.Handle("GET /operator/v1/quarantine", s.handle(s.getQuarantine, writeJSONError))
 	mux.Handle("POST /operator/v1/quarantine/{ref}/{action}", s.handle(s.postDecision, writeJSONError))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -86,14 +87,29 @@ func (s *server) getADT(w http.ResponseWriter, r *http.Request) error {
 		body.Files = append(body.Files, ADTFileRow{Sequence: f.Sequence, Legacy: f.Legacy,
 			AcceptedAt: f.AcceptedAt.UTC().Format("2006-01-02T15:04:05Z"), Source: f.Source})
 	}
-	body.Thresholds = []ThresholdRow{}
-	for _, c := range v.Thresholds {
-		b := thresholdBodyOf(c.Threshold)
-		b.Count = &c.Count
-		body.Thresholds = append(body.Thresholds, b)
-	}
+	body.Thresholds = countedRows(v.Thresholds)
 	writeJSON(w, http.StatusOK, body)
 	return nil
+}
+
+// DCCView is GET /operator/v1/dcc-thresholds.
+type DCCView struct {
+	Thresholds []ThresholdRow `json:"thresholds"`
+}
+
+func (s *server) getDCC(w http.ResponseWriter, _ *http.Request) error {
+	writeJSON(w, http.StatusOK, DCCView{Thresholds: countedRows(s.adt.ShowDCC())})
+	return nil
+}
+
+func countedRows(cs []thresholds.Count) []ThresholdRow {
+	out := []ThresholdRow{}
+	for _, c := range cs {
+		b := thresholdBodyOf(c.Threshold)
+		b.Count = &c.Count
+		out = append(out, b)
+	}
+	return out
 }
 
 // getQuarantine is the quarantine list and report: ?user= one User's,

@@ -149,6 +149,11 @@ func testQuarantine(t *testing.T, db store.Config) {
 	if v.Held != 2 || countOf(v, "6.23", 1440) != 2 {
 		t.Fatalf("after restart: %d held, 6.23 daily count %d; want 2 and 2\n%+v", v.Held, countOf(v, "6.23", 1440), v)
 	}
+	// The DCC-wide window counted the same two, and kept them too.
+	dcc, err := s.operator.ShowDCC(ctx)
+	if err != nil || len(dcc.Thresholds) != 1 || dcc.Thresholds[0].Count == nil || *dcc.Thresholds[0].Count != 2 {
+		t.Fatalf("DCC-wide after restart: %+v %v", dcc, err)
+	}
 
 	act, err := s.world.ActionFile(2, []uint64{refs[3]}, []uint64{refs[4]})
 	if err != nil {

@@ -32,6 +32,7 @@ type Counter interface {
 	SetUser(user eui.EUI, th []adt.Threshold)
 	Count(user eui.EUI, srv anomaly.SRV, at time.Time)
 	Counts(user eui.EUI, at time.Time) []anomaly.WindowCount
+	DCCCounts(at time.Time) []anomaly.WindowCount
 }
 
 // Holds decides held requests; *pipeline.Pipeline satisfies it.

@@ -47,6 +47,15 @@ func (t *Thresholds) Show(ctx context.Context, user eui.EUI) (View, error) {
 	return v, nil
 }
 
+// ShowDCC returns the DCC-wide thresholds with their current counts.
+func (t *Thresholds) ShowDCC() []Count {
+	var out []Count
+	for _, c := range t.cfg.Counter.DCCCounts(t.cfg.Now()) {
+		out = append(out, Count{Threshold: c.Rule, Count: c.Count})
+	}
+	return out
+}
+
 // Holds returns every hold q selects, however many pages that takes.
 func (t *Thresholds) Holds(ctx context.Context, q store.HoldQuery) ([]store.Held, error) {
 	return t.allHolds(ctx, q)

@@ -89,7 +89,7 @@ func refused(name string, err error) error {
 }
 
 func runADTShow(ctx context.Context, std stdio, args []string) error {
-	fs := newFlags(std, "ecos adt show", "[--operator URL] [--json] USER")
+	fs := newFlags(std, "ecos adt show", "[--operator URL] [--json] [--all] USER|dcc")
 	operator := fs.String("operator", defaultOperatorURL, "the operator API's base URL")
 	asJSON := fs.Bool("json", false, "print the JSON the server sent")
 	all := fs.Bool("all", false, "also list the zero thresholds given to critical SRVs the file has no row for")
@@ -97,7 +97,11 @@ func runADTShow(ctx context.Context, std stdio, args []string) error {
 	if err != nil {
 		return err
 	}
-	v, err := (&api.Client{BaseURL: *operator}).ShowADT(ctx, user)
+	c := &api.Client{BaseURL: *operator}
+	if user == "dcc" {
+		return showDCC(ctx, std, c, *asJSON)
+	}
+	v, err := c.ShowADT(ctx, user)
 	if err != nil {
 		return err
 	}
@@ -127,6 +131,26 @@ func runADTShow(ctx context.Context, std stdio, args []string) error {
 // printThresholds lists thresholds; the zero defaults of critical SRVs
 // without a row, a few dozen lines of zeros, only with all or when they
 // have counted something.
+// showDCC prints the DCC-wide thresholds, over every User and the CoS
+// Party's own commands, with their counts.
+func showDCC(ctx context.Context, std stdio, c *api.Client, asJSON bool) error {
+	v, err := c.ShowDCC(ctx)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		enc := json.NewEncoder(std.out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	if len(v.Thresholds) == 0 {
+		fmt.Fprintln(std.out, "no DCC-wide thresholds (anomaly.dcc_thresholds)")
+		return nil
+	}
+	fmt.Fprintln(std.out, "DCC-wide thresholds, over every User and the CoS Party's own commands:")
+	return printThresholds(std, v.Thresholds, true)
+}
+
 func printThresholds(std stdio, th []api.ThresholdRow, all bool) error {
 	tw := tabwriter.NewWriter(std.out, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SRV\tWARNING\tQUARANTINE\tINTERVAL\tCOUNT\t")
