@@ -124,6 +124,9 @@ type Pipeline struct {
 	// screenCost is step 9's time, for `ecos bench cos` to show what the
 	// threshold check costs inside the whole.
 	screenCost costMeter
+	// released is the work released holds started, which Run waits for
+	// so that none outlives it.
+	released sync.WaitGroup
 }
 
 // job is an approved request on its way to the signer.
@@ -221,6 +224,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	wg.Go(func() { p.collectAlerts(ctx) })
 	wg.Go(func() { p.expireHolds(ctx) })
 	wg.Wait()
+	p.released.Wait()
 	return nil
 }
 

@@ -192,8 +192,10 @@ func (p *Pipeline) settle(ctx context.Context, held []store.Held, by string) {
 	if len(released) == 0 {
 		return
 	}
+	// The decision's own context ends with its HTTP request; the work it
+	// started must not. Run waits for it before returning.
 	ctx = context.WithoutCancel(ctx)
-	go func() {
+	p.released.Go(func() {
 		for _, h := range released {
 			r, err := p.cfg.Store.Request(ctx, h.Request)
 			if err != nil {
@@ -202,7 +204,7 @@ func (p *Pipeline) settle(ctx context.Context, held []store.Held, by string) {
 			}
 			p.reauthorise(ctx, r)
 		}
-	}()
+	})
 }
 
 // expireHolds deletes held requests whose hold has run out.
