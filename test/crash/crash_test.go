@@ -51,21 +51,9 @@ const (
 // in command order; the server's own concurrency comes from the twenty
 // meters being served at once.
 func TestKill9UnderLoad(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the ecos binary; skipped with -short")
-	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go tool on PATH to build ecos with")
-	}
 	ctx := t.Context()
 	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "ecos")
-	build := exec.CommandContext(ctx, goTool, "build", "-o", bin, "./cmd/ecos")
-	build.Dir = moduleRoot(t)
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building ecos: %v\n%s", err, out)
-	}
+	bin := buildEcos(t, tmp)
 
 	dir := filepath.Join(tmp, "demo")
 	cfgPath, err := service.WriteDemo(ctx, dir, service.DemoOptions{Devices: devices})
@@ -73,7 +61,7 @@ func TestKill9UnderLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	serveAddr, simAddr := freeAddr(t), freeAddr(t)
-	rewriteConfig(t, cfgPath, serveAddr, "http://"+simAddr)
+	rewriteConfig(t, cfgPath, serveAddr, freeAddr(t), "http://"+simAddr)
 
 	world, err := service.LoadDemo(dir)
 	if err != nil {
@@ -573,7 +561,7 @@ func getJSON(t *testing.T, url string, v any) {
 // rewriteConfig points the demo configuration at an HTTP device gateway
 // (the out-of-process simulator, which outlives server crashes) and at
 // listen.
-func rewriteConfig(t *testing.T, path, listen, gateway string) {
+func rewriteConfig(t *testing.T, path, listen, operator, gateway string) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -584,7 +572,7 @@ func rewriteConfig(t *testing.T, path, listen, gateway string) {
 		t.Fatal(err)
 	}
 	cfg["listen"] = listen
-	cfg["operator_listen"] = freeAddr(t)
+	cfg["operator_listen"] = operator
 	cfg["devices"] = map[string]any{"gateway": "http", "url": gateway, "pki": service.DemoPKI, "timeout": "5s"}
 	if b, err = json.MarshalIndent(cfg, "", "  "); err != nil {
 		t.Fatal(err)
@@ -592,6 +580,26 @@ func rewriteConfig(t *testing.T, path, listen, gateway string) {
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// buildEcos builds the ecos binary into dir, or skips the test when it
+// cannot.
+func buildEcos(t *testing.T, dir string) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds and runs the ecos binary; skipped with -short")
+	}
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go tool on PATH to build ecos with")
+	}
+	bin := filepath.Join(dir, "ecos")
+	build := exec.CommandContext(t.Context(), goTool, "build", "-o", bin, "./cmd/ecos")
+	build.Dir = moduleRoot(t)
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building ecos: %v\n%s", err, out)
+	}
+	return bin
 }
 
 // freeAddr returns a loopback address with a port nothing listens on now.
