@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/ecos-cos/ecos/adt"
 	"github.com/ecos-cos/ecos/ecoserr"
@@ -135,10 +136,10 @@ func refuseFile(w http.ResponseWriter, err error) error {
 	return nil
 }
 
-// publicStoreMessage is a store error's own message: store errors for
-// refused files and decisions name refs and sequence numbers the sender
-// gave, nothing internal.
-func publicStoreMessage(err error) string { return err.Error() }
+// publicStoreMessage is a store error's own message without the package
+// prefix: store errors for refused files and decisions name refs and
+// sequence numbers the sender gave, nothing internal.
+func publicStoreMessage(err error) string { return strings.TrimPrefix(err.Error(), "store: ") }
 
 func thresholdBodies(th []adt.Threshold) []ThresholdRow {
 	out := make([]ThresholdRow, len(th))

@@ -145,7 +145,7 @@ func TestOperatorRoutes(t *testing.T) {
 	rec := httptest.NewRecorder()
 	f.handler(t, true).ServeHTTP(rec, httptest.NewRequest("POST", "/operator/v1/quarantine/7/release", nil))
 	var body FileRefusal
-	if rec.Code != 409 || json.Unmarshal(rec.Body.Bytes(), &body) != nil || body.Error == "" {
+	if rec.Code != 409 || json.Unmarshal(rec.Body.Bytes(), &body) != nil || body.Error != "actions refused, nothing changed: no hold decided: QuarantineEventRef 7 already deleted" {
 		t.Errorf("stale decision: %d %s", rec.Code, rec.Body)
 	}
 }
