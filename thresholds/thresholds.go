@@ -25,6 +25,7 @@ type Store interface {
 	ADTFiles(ctx context.Context, user eui.EUI) ([]store.ADTFile, error)
 	AdmittedSince(ctx context.Context, since time.Time, fn func(user eui.EUI, at time.Time) error) error
 	Holds(ctx context.Context, q store.HoldQuery) ([]store.Held, error)
+	Hold(ctx context.Context, ref uint64) (store.Held, error)
 }
 
 // Counter is the threshold counter; *anomaly.Counter satisfies it.
@@ -207,6 +208,9 @@ func (t *Thresholds) Act(ctx context.Context, b []byte) ([]store.Held, error) {
 	if _, err := adt.VerifyAction(f, t.cfg.FileSigners, t.verifyOptions()); err != nil {
 		return nil, err
 	}
+	if err := t.userMayRelease(ctx, f); err != nil {
+		return nil, err
+	}
 	actions := make([]pipeline.HoldAction, len(f.Rows))
 	for i, r := range f.Rows {
 		actions[i] = pipeline.HoldAction{Ref: r.Ref, Release: r.Action == adt.Release}
@@ -223,6 +227,33 @@ func (t *Thresholds) noIKI() error {
 	}
 	return &adt.Problems{{Line: 0, Err: adt.ErrSigner,
 		Msg: "this ECoS Party has no IKI File Signing CA configured (anomaly.file_signing_cas), so it can verify no file"}}
+}
+
+// userMayRelease refuses a User's release of a request a DCC-wide
+// threshold held: that threshold guards every User and the CoS Party, so
+// only the operator lifts it. The User may still delete it.
+func (t *Thresholds) userMayRelease(ctx context.Context, f *adt.ActionFile) error {
+	var ps adt.Problems
+	for _, r := range f.Rows {
+		if r.Action != adt.Release {
+			continue
+		}
+		h, err := t.cfg.Store.Hold(ctx, r.Ref)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // DecideHolds names it, with every other bad ref
+		}
+		if err != nil {
+			return err
+		}
+		if h.User == f.User && h.Breach == store.BreachDCC {
+			ps = append(ps, adt.Problem{Line: r.Line, Err: adt.ErrRule, Msg: fmt.Sprintf(
+				"QuarantineEventRef %d was held by a DCC-wide threshold: only the operator can release it (a User may delete it)", r.Ref)})
+		}
+	}
+	if len(ps) > 0 {
+		return &ps
+	}
+	return nil
 }
 
 func (t *Thresholds) verifyOptions() adt.VerifyOptions {

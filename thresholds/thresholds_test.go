@@ -835,3 +835,54 @@ func TestReportJSON(t *testing.T) {
 		t.Errorf("JSON\n got %s\nwant %s", got, want)
 	}
 }
+
+// dccHeldStore says ref 21 is supplier 2's request held by a DCC-wide
+// threshold, and ref 22 one held by its own.
+type dccHeldStore struct {
+	*store.DB
+	user eui.EUI
+}
+
+func (s dccHeldStore) Hold(_ context.Context, ref uint64) (store.Held, error) {
+	switch ref {
+	case 21:
+		return store.Held{Ref: 21, User: s.user, Breach: store.BreachDCC, State: store.HoldHeld}, nil
+	case 22:
+		return store.Held{Ref: 22, User: s.user, Breach: store.BreachUser, State: store.HoldHeld}, nil
+	}
+	return store.Held{}, store.ErrNotFound
+}
+
+// TestActDCCBreachOperatorOnly: a User may delete a request a DCC-wide
+// threshold held, but not release it; the file is refused whole.
+func TestActDCCBreachOperatorOnly(t *testing.T) {
+	f := newFixture(t, nil, nil)
+	th, err := thresholds.New(thresholds.Config{Store: dccHeldStore{f.db, f.user(2)}, Counter: f.counter, Holds: f.holds,
+		FileSigners: signersOf(t, f.w), IKI: ikiOf(t, f.w), Now: func() time.Time { return t0 },
+		Log: obs.Discard(), Audit: obs.Discard()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused, err := f.w.ActionFile(2, []uint64{22, 21}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = th.Act(t.Context(), refused)
+	wantProblem(t, err, adt.ErrRule, "QuarantineEventRef 21 was held by a DCC-wide threshold")
+	if ps, ok := errors.AsType[*adt.Problems](err); !ok || len(*ps) != 1 || (*ps)[0].Line != 3 {
+		t.Errorf("problems %v, want one on line 3", err)
+	}
+	if len(f.holds.Calls()) != 0 {
+		t.Fatal("a refused action file reached DecideHolds")
+	}
+	allowed, err := f.w.ActionFile(2, []uint64{22}, []uint64{21})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := th.Act(t.Context(), allowed); err != nil {
+		t.Fatalf("releasing its own hold and deleting the DCC's: %v", err)
+	}
+	if calls := f.holds.Calls(); len(calls) != 1 || len(calls[0].actions) != 2 {
+		t.Errorf("DecideHolds calls %+v", calls)
+	}
+}
