@@ -180,9 +180,6 @@ func (s *Service) OperatorHandler() http.Handler { return s.operator }
 // Counter is step 9's threshold counter, for benchmarks.
 func (s *Service) Counter() *anomaly.Counter { return s.counter }
 
-// Thresholds is anomaly detection's file side, for tests.
-func (s *Service) Thresholds() *thresholds.Thresholds { return s.thresholds }
-
 // Run recovers what a previous run left unfinished, then serves the DUIS API on ln and the
 // operator API on operator (either may be nil) and works until ctx ends,
 // and shuts down gracefully: requests in hand are finished, the listeners
