@@ -85,7 +85,7 @@ func (s *server) getADT(w http.ResponseWriter, r *http.Request) error {
 	body := ADTView{User: v.User.String(), Files: []ADTFileRow{}, Held: v.Held}
 	for _, f := range v.Files {
 		body.Files = append(body.Files, ADTFileRow{Sequence: f.Sequence, Legacy: f.Legacy,
-			AcceptedAt: f.AcceptedAt.UTC().Format("2006-01-02T15:04:05Z"), Source: f.Source})
+			AcceptedAt: f.AcceptedAt.UTC().Format(time.RFC3339), Source: f.Source})
 	}
 	body.Thresholds = countedRows(v.Thresholds)
 	writeJSON(w, http.StatusOK, body)

@@ -97,10 +97,7 @@ func (p *Pipeline) noteVerdict(id store.RequestID, party string, d anomaly.Decis
 	if d.Outcome == anomaly.Quarantine {
 		outcome = "quarantined"
 	}
-	scope := "user"
-	if d.Scope == anomaly.DCCScope {
-		scope = "dcc"
-	}
+	scope := d.Scope.String() // "user" or "dcc"
 	p.metrics.anomaly(outcome, scope)
 	attrs := []any{"request_id", id.String(), "originator", id.Originator.String(), "party", party,
 		"outcome", outcome, "scope", scope, "srv", d.Rule.SRV, "interval_minutes", d.Rule.Interval,
@@ -132,7 +129,17 @@ func (p *Pipeline) DecideHolds(ctx context.Context, user *eui.EUI, actions []Hol
 			ds = append(ds, store.HoldDecision{Ref: a.Ref, To: store.HoldReleased})
 			continue
 		}
-		d, err := p.deletion(ctx, a.Ref, ecoserr.QuarantineDeleted, store.HoldDeleted, now)
+		h, err := p.cfg.Store.Hold(ctx, a.Ref)
+		if errors.Is(err, store.ErrNotFound) {
+			// No response to sign: the store refuses the ref, naming it
+			// with every other bad one.
+			ds = append(ds, store.HoldDecision{Ref: a.Ref, To: store.HoldDeleted})
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		d, err := p.deletion(h, ecoserr.QuarantineDeleted, store.HoldDeleted, now)
 		if err != nil {
 			return nil, err
 		}
@@ -146,19 +153,11 @@ func (p *Pipeline) DecideHolds(ctx context.Context, user *eui.EUI, actions []Hol
 	return held, nil
 }
 
-// deletion is the decision that deletes held request ref with reason r.
-// A ref that is not held gets a decision without a response: the store
-// refuses it, naming it with every other bad ref.
-func (p *Pipeline) deletion(ctx context.Context, ref uint64, r ecoserr.Reason, to store.HoldState, at time.Time) (store.HoldDecision, error) {
+// deletion is the decision that deletes h with reason r, with the signed
+// response that tells its User.
+func (p *Pipeline) deletion(h store.Held, r ecoserr.Reason, to store.HoldState, at time.Time) (store.HoldDecision, error) {
 	code := p.codes.Code(r)
-	d := store.HoldDecision{Ref: ref, To: to, Reason: r.Name(), ResponseCode: code}
-	h, err := p.cfg.Store.Hold(ctx, ref)
-	if errors.Is(err, store.ErrNotFound) {
-		return d, nil
-	}
-	if err != nil {
-		return d, err
-	}
+	d := store.HoldDecision{Ref: h.Ref, To: to, Reason: r.Name(), ResponseCode: code}
 	doc, err := p.serviceResponse(duis.RequestID(h.Request), nil, duis.ResponseCode(code), at, nil)
 	if err != nil {
 		return d, err
@@ -228,7 +227,7 @@ func (p *Pipeline) ExpireHolds(ctx context.Context) (int, error) {
 		}
 		progress := false
 		for _, h := range due {
-			d, err := p.deletion(ctx, h.Ref, ecoserr.QuarantineExpired, store.HoldExpired, now)
+			d, err := p.deletion(h, ecoserr.QuarantineExpired, store.HoldExpired, now)
 			if err != nil {
 				return n, err
 			}

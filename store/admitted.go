@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -27,26 +28,23 @@ func (db *DB) AdmittedSince(ctx context.Context, since time.Time, fn func(user e
 	rows, err := db.r.QueryContext(ctx, db.q(`SELECT originator_eui, received_at_us FROM requests
 		WHERE received_at_us >= ? AND state IN ('authorised', 'signed', 'sent', 'responded', 'failed')
 		ORDER BY received_at_us`), timeArg(since))
-	if err != nil {
-		return fmt.Errorf("store: admitted since %v: %w", since, err)
+	if err == nil {
+		err = scanEach(rows, scanAdmitted, func(a admitted) error { return fn(a.user, a.at) })
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var o []byte
-		var at int64
-		if err := rows.Scan(&o, &at); err != nil {
-			return fmt.Errorf("store: admitted since %v: %w", since, err)
-		}
-		user, err := scanEUI(o)
-		if err != nil {
-			return err
-		}
-		if err := fn(user, timeOf(at)); err != nil {
-			return err
-		}
+	return walkError(fmt.Sprintf("admitted since %v", since), err)
+}
+
+type admitted struct {
+	user eui.EUI
+	at   time.Time
+}
+
+func scanAdmitted(r *sql.Rows) (admitted, error) {
+	var o []byte
+	var at int64
+	if err := r.Scan(&o, &at); err != nil {
+		return admitted{}, err
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("store: admitted since %v: %w", since, err)
-	}
-	return nil
+	user, err := scanEUI(o)
+	return admitted{user, timeOf(at)}, err
 }

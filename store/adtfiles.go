@@ -128,23 +128,10 @@ func (db *DB) CurrentADTFiles(ctx context.Context, fn func(ADTFile) error) error
 	rows, err := db.r.QueryContext(ctx, `SELECT `+adtFileCols+` FROM adt_files f
 		WHERE NOT EXISTS (SELECT 1 FROM adt_files g WHERE g.user_eui = f.user_eui AND g.sequence > f.sequence)
 		ORDER BY user_eui`)
-	if err != nil {
-		return fmt.Errorf("store: current ADT files: %w", err)
+	if err == nil {
+		err = scanEach(rows, scanADTFile, fn)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		f, err := scanADTFile(rows)
-		if err != nil {
-			return fmt.Errorf("store: current ADT files: %w", err)
-		}
-		if err := fn(f); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("store: current ADT files: %w", err)
-	}
-	return nil
+	return walkError("current ADT files", err)
 }
 
 // ADTFiles returns every file accepted for user, newest first; an empty

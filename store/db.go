@@ -166,17 +166,48 @@ func (db *DB) readTx(ctx context.Context, fn func(*sql.Tx) error) error {
 
 // scanAll reads every row of a query with scan, then closes it.
 func scanAll[T any](rows *sql.Rows, scan func(*sql.Rows) (T, error)) ([]T, error) {
-	defer rows.Close()
 	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
+	err := scanEach(rows, scan, func(v T) error {
 		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// scanEach scans every row and hands it to fn as it is read, for walks
+// too long to hold in memory. fn's error stops the walk and is returned
+// as is; it is told apart from the scan's by errFromFn.
+func scanEach[T any](rows *sql.Rows, scan func(*sql.Rows) (T, error), fn func(T) error) error {
+	defer rows.Close()
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return err
+		}
+		if err := fn(v); err != nil {
+			return errFromFn{err}
+		}
+	}
+	return rows.Err()
+}
+
+// errFromFn marks an error from a scanEach callback, which its caller
+// returns unwrapped rather than as a store failure.
+type errFromFn struct{ err error }
+
+func (e errFromFn) Error() string { return e.err.Error() }
+
+// walkError is scanEach's error as a streaming method returns it: fn's
+// own error as is, anything else prefixed with what was being read.
+func walkError(what string, err error) error {
+	if fe, ok := err.(errFromFn); ok {
+		return fe.err
+	}
+	if err != nil {
+		return fmt.Errorf("store: %s: %w", what, err)
+	}
+	return nil
 }

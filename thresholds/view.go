@@ -39,7 +39,7 @@ func (t *Thresholds) Show(ctx context.Context, user eui.EUI) (View, error) {
 	for _, c := range t.cfg.Counter.Counts(user, t.cfg.Now()) {
 		v.Thresholds = append(v.Thresholds, Count{Threshold: c.Rule, Count: c.Count})
 	}
-	held, err := t.allHolds(ctx, store.HoldQuery{User: &user, States: []store.HoldState{store.HoldHeld}})
+	held, err := t.Holds(ctx, store.HoldQuery{User: &user, States: []store.HoldState{store.HoldHeld}})
 	if err != nil {
 		return View{}, err
 	}
@@ -58,10 +58,6 @@ func (t *Thresholds) ShowDCC() []Count {
 
 // Holds returns every hold q selects, however many pages that takes.
 func (t *Thresholds) Holds(ctx context.Context, q store.HoldQuery) ([]store.Held, error) {
-	return t.allHolds(ctx, q)
-}
-
-func (t *Thresholds) allHolds(ctx context.Context, q store.HoldQuery) ([]store.Held, error) {
 	const page = 1000
 	var out []store.Held
 	q.Limit = page

@@ -106,9 +106,7 @@ func runADTShow(ctx context.Context, std stdio, args []string) error {
 		return err
 	}
 	if *asJSON {
-		enc := json.NewEncoder(std.out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(v)
+		return printJSON(std, v)
 	}
 	fmt.Fprintf(std.out, "User %s: %d request(s) held\n", v.User, v.Held)
 	if len(v.Files) == 0 {
@@ -139,9 +137,7 @@ func showDCC(ctx context.Context, std stdio, c *api.Client, asJSON bool) error {
 		return err
 	}
 	if asJSON {
-		enc := json.NewEncoder(std.out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(v)
+		return printJSON(std, v)
 	}
 	if len(v.Thresholds) == 0 {
 		fmt.Fprintln(std.out, "no DCC-wide thresholds (anomaly.dcc_thresholds)")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
@@ -64,9 +63,7 @@ func runBenchCoS(ctx context.Context, std stdio, args []string) error {
 		return err
 	}
 	if *asJSON {
-		enc := json.NewEncoder(std.out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(res); err != nil {
+		if err := printJSON(std, res); err != nil {
 			return err
 		}
 	} else {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -196,6 +197,13 @@ func parseOne(fs *flag.FlagSet, args []string, what string) (string, error) {
 }
 
 // parseNone parses flags for a command that takes no positional argument.
+// printJSON writes v to std.out as indented JSON, for --json.
+func printJSON(std stdio, v any) error {
+	enc := json.NewEncoder(std.out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
 func parseNone(fs *flag.FlagSet, args []string) error {
 	pos, err := parseArgs(fs, args)
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"crypto/ecdh"
 	"crypto/ecdsa"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -64,9 +63,7 @@ func runGBCSDecode(_ context.Context, std stdio, args []string) error {
 		return malformed(err)
 	}
 	if *asJSON {
-		enc := json.NewEncoder(std.out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(d)
+		return printJSON(std, d)
 	}
 	return gbcs.WriteText(std.out, d)
 }
