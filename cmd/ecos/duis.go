@@ -206,9 +206,6 @@ func runDUISSign(_ context.Context, std stdio, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *keyPath == "" || *certPath == "" {
-		return usagef("--key and --cert are required")
-	}
 	key, cert, err := loadKeyPair(*keyPath, *certPath)
 	if err != nil {
 		return err

@@ -126,10 +126,13 @@ func loadCert(path string) (*smki.Certificate, error) {
 	return certs[0], nil
 }
 
-// loadKeyPair reads a P-256 private key and its certificate, and checks
-// that they belong together: signing with a mismatched pair would only be
-// found out by whoever verifies.
+// loadKeyPair reads a P-256 private key and its certificate, given as
+// --key and --cert, and checks that they belong together: signing with a
+// mismatched pair would only be found out by whoever verifies.
 func loadKeyPair(keyPath, certPath string) (*ecdsa.PrivateKey, *smki.Certificate, error) {
+	if keyPath == "" || certPath == "" {
+		return nil, nil, usagef("--key and --cert are required")
+	}
 	key, err := hsm.LoadFile(keyPath)
 	if err != nil {
 		return nil, nil, malformed(err)
