@@ -26,19 +26,41 @@ import (
 type Config struct {
 	Listen string `json:"listen"`
 	// OperatorListen is where the operator API listens; "" turns it off.
-	OperatorListen string   `json:"operator_listen"`
-	Database       Database `json:"database"`
-	Keys           Keys     `json:"keys"`
-	Trust          Trust    `json:"trust"`
-	Devices        Devices  `json:"devices"`
-	Callback       Callback `json:"callback"`
-	Policy         Policy   `json:"policy"`
-	Anomaly        Anomaly  `json:"anomaly"`
-	Workers        int      `json:"workers"`
-	Log            Log      `json:"log"`
+	OperatorListen string `json:"operator_listen"`
+	// TLS is how Users reach listen: mutual TLS, or plain HTTP only when
+	// asked for by name.
+	TLS      TLS      `json:"tls"`
+	Database Database `json:"database"`
+	Keys     Keys     `json:"keys"`
+	Trust    Trust    `json:"trust"`
+	Devices  Devices  `json:"devices"`
+	Callback Callback `json:"callback"`
+	Policy   Policy   `json:"policy"`
+	Anomaly  Anomaly  `json:"anomaly"`
+	Workers  int      `json:"workers"`
+	Log      Log      `json:"log"`
 
 	// file is where Load read the configuration, for error messages.
 	file string
+}
+
+// TLS configures the Users' listener. Users authenticate with a TLS
+// client certificate that chains to one of ClientCAs and is registered for
+// them in Users; a request's RequestID originator must be that User.
+type TLS struct {
+	Cert      string    `json:"cert"` // the server's certificate chain, PEM
+	Key       string    `json:"key"`  // its private key, PEM
+	ClientCAs []string  `json:"client_cas"`
+	Users     []TLSUser `json:"users"`
+	// InsecurePlainHTTP serves Users over plain HTTP, unauthenticated: a
+	// test lab whose DCC Boxed clients speak no TLS. Excludes the rest.
+	InsecurePlainHTTP bool `json:"insecure_plain_http"`
+}
+
+// TLSUser registers the TLS client certificates one User presents.
+type TLSUser struct {
+	User         string   `json:"user"` // EUI-64, e.g. "90-B3-D5-1F-30-01-00-00"
+	Certificates []string `json:"certificates"`
 }
 
 // Database says which store to open.
@@ -282,10 +304,18 @@ func (c *Config) pathFields() []pathField {
 	pair("keys.tcos", c.Keys.TCoS)
 	pair("keys.ecos", c.Keys.ECoS)
 	pair("keys.dsp_xml_sign", &c.Keys.DSPXMLSign)
+	// Required only for TLS: validator.tls says so in its own words.
+	fs = append(fs,
+		pathField{"tls.cert", &c.TLS.Cert, regularFile, false},
+		pathField{"tls.key", &c.TLS.Key, regularFile, false})
 	list := func(key string, l []string, kind fileKind) {
 		for i := range l {
 			fs = append(fs, pathField{fmt.Sprintf("%s[%d]", key, i), &l[i], kind, true})
 		}
+	}
+	list("tls.client_cas", c.TLS.ClientCAs, fileOrDir)
+	for i := range c.TLS.Users {
+		list(fmt.Sprintf("tls.users[%d].certificates", i), c.TLS.Users[i].Certificates, fileOrDir)
 	}
 	list("trust.organisation_cas", c.Trust.OrganisationCAs, regularFile)
 	list("trust.intermediates", c.Trust.Intermediates, fileOrDir)

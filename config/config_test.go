@@ -35,7 +35,9 @@ func TestMinimalDefaults(t *testing.T) {
 	want := &Config{
 		Listen:         "127.0.0.1:8079",
 		OperatorListen: "127.0.0.1:8078",
-		Database:       Database{Driver: "sqlite", DSN: abs(t, "testdata/good/ecos.db")},
+		TLS: TLS{Cert: pki + "/tls/server.pem", Key: pki + "/tls/server.key", ClientCAs: []string{pki + "/tls/users-ca.pem"},
+			Users: []TLSUser{{User: "90-B3-D5-1F-30-01-00-00", Certificates: []string{pki + "/tls/users/supplier.pem"}}}},
+		Database: Database{Driver: "sqlite", DSN: abs(t, "testdata/good/ecos.db")},
 		Keys: Keys{
 			TCoS:       &KeyPair{Key: pki + "/tcos.key", Cert: pki + "/tcos.pem"},
 			DSPXMLSign: KeyPair{Key: pki + "/dsp.key", Cert: pki + "/dsp.pem"},
@@ -142,7 +144,18 @@ var badFiles = map[string][]string{
 		"trust.user_certificates: required: at least one entry",
 		"trust.device_certificates: required: at least one entry",
 	},
-	"no_cos_key.json": {"keys: need tcos, ecos or both"},
+	"no_cos_key.json":    {"keys: need tcos, ecos or both"},
+	"no_tls.json":        {`tls: required: add "tls": {"cert", "key", "client_cas", "users"} for mutual TLS`},
+	"tls_and_plain.json": {"tls: insecure_plain_http excludes cert, key, client_cas and users"},
+	"bad_tls.json": {
+		"tls.key: required: the server certificate's private key",
+		"tls.client_cas: required: at least one CA",
+		`tls.users[0].user: "supplier-a" is not an EUI-64`,
+		"tls.users[1].certificates: required: at least one certificate",
+		"tls.users[2].user: 90-B3-D5-1F-30-02-00-00 is already listed as tls.users[1]",
+		"tls.cert: file $TD/pki/tls/no-such.pem does not exist",
+		"tls.users[2].certificates[0]: file $TD/pki/tls/users/no-such.pem does not exist",
+	},
 	"missing_files.json": {
 		"keys.tcos.cert: file $TD/pki/no-such-cert.pem does not exist",
 		"trust.organisation_cas[0]: $TD/pki/users is a directory, not a file",

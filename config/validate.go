@@ -15,6 +15,7 @@ import (
 
 	"github.com/ecos-cos/ecos/adt"
 	"github.com/ecos-cos/ecos/ecoserr"
+	"github.com/ecos-cos/ecos/eui"
 )
 
 // Ranges Validate enforces, documented in docs/config.md.
@@ -38,6 +39,7 @@ func (c *Config) Validate() error {
 	if c.OperatorListen != "" && c.OperatorListen == c.Listen {
 		v.add("operator_listen", "is the same address as listen: the operator API must not be reachable where Users are")
 	}
+	v.tls(&c.TLS)
 	v.database(&c.Database)
 	v.keys(&c.Keys)
 	v.trust(&c.Trust, c.Devices.PKI != "")
@@ -133,6 +135,50 @@ func (v *validator) anomaly(a *Anomaly) {
 		}
 	} else if err != nil {
 		v.add("anomaly.dcc_thresholds", "%v", err)
+	}
+}
+
+// tls wants mutual TLS, or plain HTTP asked for by name: never plain HTTP
+// because a section was forgotten.
+func (v *validator) tls(t *TLS) {
+	tlsGiven := t.Cert != "" || t.Key != "" || len(t.ClientCAs) > 0 || len(t.Users) > 0
+	switch {
+	case t.InsecurePlainHTTP && tlsGiven:
+		v.add("tls", "insecure_plain_http excludes cert, key, client_cas and users: keep one or the other")
+		return
+	case t.InsecurePlainHTTP:
+		return
+	case !tlsGiven:
+		v.add("tls", `required: add "tls": {"cert", "key", "client_cas", "users"} for mutual TLS with the Users (docs/config.md), or "tls": {"insecure_plain_http": true} to serve them over plain HTTP, unauthenticated`)
+		return
+	}
+	if t.Cert == "" {
+		v.add("tls.cert", "required: the server certificate (PEM)")
+	}
+	if t.Key == "" {
+		v.add("tls.key", "required: the server certificate's private key (PEM)")
+	}
+	if len(t.ClientCAs) == 0 {
+		v.add("tls.client_cas", "required: at least one CA that issues the Users' TLS client certificates")
+	}
+	if len(t.Users) == 0 {
+		v.add("tls.users", "required: at least one User and its TLS client certificates")
+	}
+	seen := map[eui.EUI]int{}
+	for i, u := range t.Users {
+		key := fmt.Sprintf("tls.users[%d]", i)
+		id, err := eui.Parse(u.User)
+		switch {
+		case err != nil:
+			v.add(key+".user", "%q is not an EUI-64 such as 90-B3-D5-1F-30-01-00-00", u.User)
+		case seen[id] > 0:
+			v.add(key+".user", "%s is already listed as tls.users[%d]: list all its certificates there", id, seen[id]-1)
+		default:
+			seen[id] = i + 1
+		}
+		if len(u.Certificates) == 0 {
+			v.add(key+".certificates", "required: at least one certificate file or directory")
+		}
 	}
 }
 
