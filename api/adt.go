@@ -77,6 +77,11 @@ func (s *server) postADT(source string) handlerFunc {
 		if err != nil {
 			return err
 		}
+		if source == sourceUser {
+			if err := checkFileUser(r, b, false); err != nil {
+				return err
+			}
+		}
 		legacy := source == sourceOperator && r.URL.Query().Get("legacy") == "true"
 		a, err := s.adt.Submit(r.Context(), b, source, legacy)
 		if err != nil {
@@ -94,6 +99,9 @@ func (s *server) postADT(source string) handlerFunc {
 func (s *server) postActions(w http.ResponseWriter, r *http.Request) error {
 	b, err := readFile(w, r)
 	if err != nil {
+		return err
+	}
+	if err := checkFileUser(r, b, true); err != nil {
 		return err
 	}
 	held, err := s.adt.Act(r.Context(), b)

@@ -6,10 +6,12 @@
 // is the protocol.
 //
 // Trust level: internet-facing; every byte it receives is hostile. It
-// parses only URL paths and query values, and hands request bodies unread
-// to the Service, which verifies them. It authenticates nobody: TLS and
-// client authentication belong in front of it. Internal error detail is
-// logged, never sent.
+// parses only URL paths and query values (and an ADT file's User), and
+// hands request bodies to the Service, which verifies them. The Users'
+// handler knows each request's User from its TLS client certificate
+// (Config.Users): a User submits only as itself and reads only its own
+// requests. The operator handler authenticates nobody and must listen only
+// where operators are. Internal error detail is logged, never sent.
 package api
 
 import (
@@ -38,11 +40,16 @@ type Config struct {
 	// Thresholds, if set, takes Users' signed ADT files and Quarantined
 	// Communications Action Files.
 	Thresholds Thresholds
-	Log        *slog.Logger // nil: discarded
+	// Users says who a request comes from, by its verified TLS client
+	// certificate. Exactly one of Users and PlainHTTP is set.
+	Users Users
+	// PlainHTTP serves a listener without TLS, where nobody is
+	// authenticated: every caller may act as, and read for, any User.
+	PlainHTTP bool
+	Log       *slog.Logger // nil: discarded
 	// Registerer receives the HTTP metrics; nil: counted but not registered.
+	// They are served by the operator handler, never here.
 	Registerer prometheus.Registerer
-	// Gatherer is served at /metrics; nil: no /metrics route.
-	Gatherer prometheus.Gatherer
 	// MaxBody is the size a request body may have; 0: DefaultMaxBody. The
 	// Service judges size itself, so it is given up to MaxBody+1 bytes and
 	// can refuse an oversized request with a signed answer.
@@ -54,6 +61,8 @@ type Config struct {
 
 type server struct {
 	svc     Service
+	users   Users // nil: the operator API, or plain HTTP
+	plain   bool
 	adt     Thresholds
 	log     *slog.Logger
 	metrics *httpMetrics
@@ -68,12 +77,16 @@ func New(cfg Config) (http.Handler, error) {
 	switch {
 	case cfg.Service == nil:
 		return nil, errors.New("api: no service")
+	case cfg.Users == nil && !cfg.PlainHTTP:
+		return nil, errors.New("api: no Users to authenticate TLS clients with, and PlainHTTP not asked for")
+	case cfg.Users != nil && cfg.PlainHTTP:
+		return nil, errors.New("api: Users and PlainHTTP exclude each other")
 	case cfg.MaxBody < 0:
 		return nil, fmt.Errorf("api: MaxBody %d is negative", cfg.MaxBody)
 	case cfg.MaxWait < 0:
 		return nil, fmt.Errorf("api: MaxWait %v is negative", cfg.MaxWait)
 	}
-	s := &server{svc: cfg.Service, adt: cfg.Thresholds, log: cfg.Log, maxBody: cfg.MaxBody, maxWait: cfg.MaxWait, now: cfg.Now}
+	s := &server{svc: cfg.Service, users: cfg.Users, plain: cfg.PlainHTTP, adt: cfg.Thresholds, log: cfg.Log, maxBody: cfg.MaxBody, maxWait: cfg.MaxWait, now: cfg.Now}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -104,10 +117,10 @@ func New(cfg Config) (http.Handler, error) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")
 	})
-	if cfg.Gatherer != nil {
-		mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{
-			ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelError),
-		}))
-	}
 	return s.instrument(mux), nil
+}
+
+// metricsHandler serves g for Prometheus.
+func metricsHandler(g prometheus.Gatherer, log *slog.Logger) http.Handler {
+	return promhttp.HandlerFor(g, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError)})
 }

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ecos-cos/ecos/eui"
 )
 
 const (
@@ -29,9 +31,15 @@ type fakeService struct {
 	submit    func(ctx context.Context, raw []byte) (Ack, error)
 	lookup    func(ctx context.Context, id string) (Status, error)
 	waitFinal func(ctx context.Context, id string) error
+
+	mu   sync.Mutex
+	from []*eui.EUI // what each Submit was told of its sender
 }
 
-func (f *fakeService) Submit(ctx context.Context, raw []byte) (Ack, error) {
+func (f *fakeService) Submit(ctx context.Context, raw []byte, from *eui.EUI) (Ack, error) {
+	f.mu.Lock()
+	f.from = append(f.from, from)
+	f.mu.Unlock()
 	if f.submit == nil {
 		return Ack{}, errors.New("fake: unexpected Submit")
 	}
@@ -137,7 +145,7 @@ func newEnv(t *testing.T, svc Service, edit ...func(*Config)) testEnv {
 		Service:    svc,
 		Log:        slogTo(env.log),
 		Registerer: env.reg,
-		Gatherer:   env.reg,
+		PlainHTTP:  true,
 		MaxBody:    1024,
 	}
 	for _, e := range edit {
@@ -169,8 +177,10 @@ func TestNewConfig(t *testing.T) {
 		want string
 	}{
 		{"fail/no service", Config{}, "no service"},
-		{"fail/negative MaxBody", Config{Service: svc, MaxBody: -1}, "MaxBody"},
-		{"fail/negative MaxWait", Config{Service: svc, MaxWait: -time.Second}, "MaxWait"},
+		{"fail/neither Users nor PlainHTTP", Config{Service: svc}, "PlainHTTP not asked for"},
+		{"fail/Users and PlainHTTP", Config{Service: svc, Users: registered{}, PlainHTTP: true}, "exclude each other"},
+		{"fail/negative MaxBody", Config{Service: svc, PlainHTTP: true, MaxBody: -1}, "MaxBody"},
+		{"fail/negative MaxWait", Config{Service: svc, PlainHTTP: true, MaxWait: -time.Second}, "MaxWait"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -181,16 +191,16 @@ func TestNewConfig(t *testing.T) {
 		})
 	}
 	t.Run("ok/defaults", func(t *testing.T) {
-		if _, err := New(Config{Service: svc}); err != nil {
+		if _, err := New(Config{Service: svc, PlainHTTP: true}); err != nil {
 			t.Fatal(err)
 		}
 	})
 	t.Run("fail/registered twice", func(t *testing.T) {
 		reg := prometheus.NewRegistry()
-		if _, err := New(Config{Service: svc, Registerer: reg}); err != nil {
+		if _, err := New(Config{Service: svc, PlainHTTP: true, Registerer: reg}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := New(Config{Service: svc, Registerer: reg}); err == nil {
+		if _, err := New(Config{Service: svc, PlainHTTP: true, Registerer: reg}); err == nil {
 			t.Fatal("second handler on one registry: no error")
 		}
 	})
@@ -213,7 +223,8 @@ func TestMetrics(t *testing.T) {
 	env.do("GET", "/api/v1/nowhere", nil)
 	env.do("GET", "/api/v1/requests/"+reqID+"/responses/0", nil)
 
-	rec := env.do("GET", "/metrics", nil)
+	rec := httptest.NewRecorder()
+	metricsHandler(env.reg, slogTo(io.Discard)).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	if rec.Code != http.StatusOK {
 		t.Fatalf("/metrics: %d", rec.Code)
 	}
@@ -233,10 +244,12 @@ func TestMetrics(t *testing.T) {
 	}
 }
 
-func TestNoMetricsWithoutGatherer(t *testing.T) {
-	env := newEnv(t, &fakeService{}, func(c *Config) { c.Gatherer = nil })
+// TestNoMetricsOnUsersListener: Users never see the service's metrics,
+// which count every User's traffic; the operator handler serves them.
+func TestNoMetricsOnUsersListener(t *testing.T) {
+	env := newEnv(t, &fakeService{})
 	if rec := env.do("GET", "/metrics", nil); rec.Code != http.StatusNotFound {
-		t.Fatalf("/metrics without a Gatherer: %d, want 404", rec.Code)
+		t.Fatalf("/metrics on the Users' handler: %d, want 404", rec.Code)
 	}
 }
 

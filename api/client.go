@@ -3,6 +3,8 @@ package api
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,8 +19,20 @@ import (
 // Client talks to the API, for `ecos send` and tests. Its errors name the
 // HTTP status and a clipped body; a 404 wraps ErrNotFound.
 type Client struct {
-	BaseURL string       // e.g. "https://ecos.example.net"
-	HTTP    *http.Client // nil: http.DefaultClient; deadlines come from ctx
+	BaseURL string // e.g. "https://ecos.example.net"
+	// HTTP sends the requests; nil: http.DefaultClient. Deadlines come
+	// from ctx. A User presents its TLS client certificate through it:
+	// see TLSClient.
+	HTTP *http.Client
+}
+
+// TLSClient is an http.Client for the Users' listener: it presents cert
+// (the User's registered TLS client certificate) and trusts only roots
+// for the server's certificate (nil: the system's roots).
+func TLSClient(cert tls.Certificate, roots *x509.CertPool) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.TLSClientConfig = &tls.Config{Certificates: []tls.Certificate{cert}, RootCAs: roots, MinVersion: tls.VersionTLS12}
+	return &http.Client{Transport: t}
 }
 
 // maxClientBody bounds what is read back for one document.

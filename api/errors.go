@@ -37,7 +37,10 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 // the one place that decides what of an error a client sees.
 func (s *server) handle(h handlerFunc, write func(http.ResponseWriter, int, string)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		err := h(w, r)
+		ar, err := s.authenticate(r)
+		if err == nil {
+			err = h(w, ar)
+		}
 		if err == nil {
 			return
 		}
@@ -51,6 +54,10 @@ func (s *server) handle(h handlerFunc, write func(http.ResponseWriter, int, stri
 			s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		case he.Code >= 500:
 			s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		case he.Code == http.StatusForbidden:
+			// Someone acting as, or reading for, another User: the operator
+			// should see it.
+			s.log.Warn("request refused", "method", r.Method, "path", r.URL.Path, "status", he.Code, "err", err)
 		default:
 			s.log.Debug("request refused", "method", r.Method, "path", r.URL.Path, "status", he.Code, "err", err)
 		}

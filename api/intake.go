@@ -20,7 +20,12 @@ func (s *server) postServiceRequest(w http.ResponseWriter, r *http.Request) erro
 		// An oversized request still deserves a signed refusal; the
 		// Service sees MaxBody+1 bytes and gives it one.
 	}
-	ack, err := s.svc.Submit(r.Context(), body)
+	c := callerOf(r)
+	ack, err := s.svc.Submit(r.Context(), body, c.from())
+	if errors.Is(err, ErrNotOriginator) {
+		return &httpError{Code: http.StatusForbidden, Err: err,
+			Msg: "request refused, nothing stored: its RequestID's originator is not " + c.user.String() + ", the User this TLS client certificate is registered for"}
+	}
 	if err != nil {
 		return fmt.Errorf("submitting a %d-byte request: %w", len(body), err)
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/ecos-cos/ecos/eui"
 	"github.com/ecos-cos/ecos/store"
 	"github.com/ecos-cos/ecos/thresholds"
@@ -28,10 +30,13 @@ const HeaderOperator = "X-ECoS-Operator"
 type OperatorConfig struct {
 	Thresholds Thresholds
 	Log        *slog.Logger // nil: discarded
+	// Gatherer is served at /metrics; nil: no /metrics route. Metrics go
+	// here, where operators are, and never on the Users' listener.
+	Gatherer prometheus.Gatherer
 }
 
 // NewOperator returns the operator API of docs/api.md: ADT settings, the
-// quarantine list and report, release and delete. It authenticates
+// quarantine list and report, release and delete, and /metrics. It authenticates
 // nobody, so it must listen only where operators are (operator_listen).
 func NewOperator(cfg OperatorConfig) (http.Handler, error) {
 	if cfg.Thresholds == nil {
@@ -55,6 +60,9 @@ func NewOperator(cfg OperatorConfig) (http.Handler, error) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")
 	})
+	if cfg.Gatherer != nil {
+		mux.Handle("GET /metrics", metricsHandler(cfg.Gatherer, s.log))
+	}
 	return s.instrument(mux), nil
 }
 

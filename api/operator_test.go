@@ -27,6 +27,7 @@ type fakeThresholds struct {
 	source    string
 	decided   []string
 	query     store.HoldQuery
+	acted     bool
 }
 
 var heldRow = store.Held{Ref: 7, Request: store.RequestID{Counter: 1}, SRV: "6.23", Breach: store.BreachUser, State: store.HoldHeld,
@@ -41,6 +42,7 @@ func (f *fakeThresholds) Submit(_ context.Context, b []byte, source string, lega
 }
 
 func (f *fakeThresholds) Act(context.Context, []byte) ([]store.Held, error) {
+	f.acted = true
 	return []store.Held{heldRow}, f.actErr
 }
 
@@ -157,7 +159,7 @@ func (f *fakeThresholds) handler(t *testing.T, operator bool) http.Handler {
 	if operator {
 		h, err = NewOperator(OperatorConfig{Thresholds: f})
 	} else {
-		h, err = New(Config{Service: &fakeService{}, Thresholds: f})
+		h, err = New(Config{Service: &fakeService{}, Thresholds: f, PlainHTTP: true})
 	}
 	if err != nil {
 		t.Fatal(err)

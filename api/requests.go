@@ -96,20 +96,31 @@ func (s *server) getDocument(w http.ResponseWriter, r *http.Request) error {
 }
 
 // requestIDParam returns the canonical spelling, so that a lower-case or
-// otherwise odd URL finds the request the Service stored.
+// otherwise odd URL finds the request the Service stored. Another User's
+// RequestID is answered as an unknown one, before any lookup, so its
+// existence cannot be told.
 func requestIDParam(r *http.Request) (string, error) {
 	id, err := duis.ParseRequestID(r.PathValue("requestID"))
 	if err != nil {
 		return "", &httpError{Code: http.StatusBadRequest, Msg: "malformed RequestID: want originator:target:counter, e.g. 90-B3-D5-1F-30-01-00-00:00-DB-12-34-56-78-90-A0:1006", Err: err}
 	}
+	if !callerOf(r).owns(id.Originator) {
+		return "", errNoSuchRequest(errors.New("the RequestID's originator is another User"))
+	}
 	return id.String(), nil
+}
+
+// errNoSuchRequest is the one answer for a RequestID the caller may not
+// see, whether or not it exists.
+func errNoSuchRequest(cause error) error {
+	return &httpError{Code: http.StatusNotFound, Msg: "no such request", Err: cause}
 }
 
 func (s *server) lookup(ctx context.Context, id string) (Status, error) {
 	st, err := s.svc.Lookup(ctx, id)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		return Status{}, &httpError{Code: http.StatusNotFound, Msg: "no such request", Err: err}
+		return Status{}, errNoSuchRequest(err)
 	case err != nil:
 		return Status{}, fmt.Errorf("looking up %s: %w", id, err)
 	}

@@ -51,7 +51,7 @@ func (s *server) awaitFinal(ctx context.Context, id string, wait time.Duration) 
 		case ctx.Err() != nil:
 			return Status{}, ctx.Err()
 		case errors.Is(err, ErrNotFound):
-			return Status{}, &httpError{Code: http.StatusNotFound, Msg: "no such request", Err: err}
+			return Status{}, errNoSuchRequest(err)
 		case wctx.Err() == nil:
 			return Status{}, fmt.Errorf("waiting for %s: %w", id, err)
 		}

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/ecos-cos/ecos/eui"
 )
 
 // Service is the 6.23 pipeline as the HTTP edge sees it.
 type Service interface {
-	// Submit runs the synchronous part of a request (size, shape, signature, replay, checks) and returns the signed DUIS acknowledgement to send back: Accepted (I99) or a refusal carrying its error code. err is only for internal failures.
-	Submit(ctx context.Context, raw []byte) (Ack, error)
+	// Submit runs the synchronous part of a request (size, shape, signature, replay, checks) and returns the signed DUIS acknowledgement to send back: Accepted (I99) or a refusal carrying its error code. err is for internal failures, and wraps ErrNotOriginator when from is set and is not the RequestID's originator (then nothing is stored); from is nil only on a plain-HTTP listener.
+	Submit(ctx context.Context, raw []byte, from *eui.EUI) (Ack, error)
 	// Lookup returns a request's state and the signed documents sent about it; ErrNotFound (wrapped) for an unknown RequestID.
 	Lookup(ctx context.Context, requestID string) (Status, error)
 	// WaitFinal returns when the request is in a final state, or with ctx's error.
