@@ -10,6 +10,7 @@ import (
 	"github.com/ecos-cos/ecos/authorise"
 	"github.com/ecos-cos/ecos/duis"
 	"github.com/ecos-cos/ecos/ecoserr"
+	"github.com/ecos-cos/ecos/eui"
 	"github.com/ecos-cos/ecos/intake"
 	"github.com/ecos-cos/ecos/store"
 	"github.com/ecos-cos/ecos/xmldsig"
@@ -37,9 +38,29 @@ type Ack struct {
 // does); a request whose signature does not verify changes nothing. The
 // error is for internal failures only: no acknowledgement could be made.
 func (p *Pipeline) Submit(ctx context.Context, raw []byte) (*Ack, error) {
+	return p.submit(ctx, raw, nil)
+}
+
+// ErrNotOriginator is SubmitFrom's refusal of a request whose RequestID
+// originator is not the User that sent it.
+var ErrNotOriginator = errors.New("pipeline: the RequestID's originator is not the User that sent the request")
+
+// SubmitFrom is Submit for a request known to come from the User from
+// (by its TLS client certificate). A request whose RequestID originator is
+// another User is refused with ErrNotOriginator before anything is
+// recorded or counted, whether or not its signature verifies: a User
+// cannot spend another's counters or hold another's thresholds.
+func (p *Pipeline) SubmitFrom(ctx context.Context, raw []byte, from eui.EUI) (*Ack, error) {
+	return p.submit(ctx, raw, &from)
+}
+
+func (p *Pipeline) submit(ctx context.Context, raw []byte, from *eui.EUI) (*Ack, error) {
 	start := time.Now()
 	at := p.cfg.Now().UTC()
 	req, v, err := p.verify(raw, at)
+	if from != nil && req != nil && req.Header.RequestID.Originator != *from {
+		return nil, fmt.Errorf("%w: %s sent %s", ErrNotOriginator, from, req.Header.RequestID)
+	}
 	if err != nil {
 		return p.refuseUnrecorded(req, err, at)
 	}

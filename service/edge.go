@@ -7,6 +7,7 @@ import (
 
 	"github.com/ecos-cos/ecos/api"
 	"github.com/ecos-cos/ecos/duis"
+	"github.com/ecos-cos/ecos/eui"
 	"github.com/ecos-cos/ecos/pipeline"
 	"github.com/ecos-cos/ecos/store"
 )
@@ -16,8 +17,17 @@ type edge struct{ p *pipeline.Pipeline }
 
 var _ api.Service = edge{}
 
-func (e edge) Submit(ctx context.Context, raw []byte) (api.Ack, error) {
-	ack, err := e.p.Submit(ctx, raw)
+func (e edge) Submit(ctx context.Context, raw []byte, from *eui.EUI) (api.Ack, error) {
+	var ack *pipeline.Ack
+	var err error
+	if from == nil {
+		ack, err = e.p.Submit(ctx, raw)
+	} else {
+		ack, err = e.p.SubmitFrom(ctx, raw, *from)
+	}
+	if errors.Is(err, pipeline.ErrNotOriginator) {
+		return api.Ack{}, errors.Join(api.ErrNotOriginator, err)
+	}
 	if err != nil {
 		return api.Ack{}, err
 	}

@@ -9,6 +9,7 @@ package service
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -54,6 +55,7 @@ type Service struct {
 	thresholds *thresholds.Thresholds
 	counter    *anomaly.Counter
 	handler    http.Handler
+	usersTLS   *tls.Config // nil: the Users' listener is plain HTTP
 	operator   http.Handler
 	pusher     *api.Pusher
 	fleet      *dispatch.Fleet // the in-process fleet, when the gateway is "sim"
@@ -111,12 +113,7 @@ func New(ctx context.Context, o Options) (s *Service, err error) {
 		return nil, fmt.Errorf("anomaly detection: %w", err)
 	}
 	s.log.Info("anomaly detection thresholds loaded", "users", loaded.Users, "requests_counted", loaded.Restored)
-	s.handler, err = api.New(api.Config{Service: edge{p}, Thresholds: s.thresholds, Log: s.log, Registerer: reg, Gatherer: reg,
-		MaxBody: o.Config.Policy.MaxRequestBytes, Now: s.now})
-	if err != nil {
-		return nil, err
-	}
-	if s.operator, err = api.NewOperator(api.OperatorConfig{Thresholds: s.thresholds, Log: s.log}); err != nil {
+	if err := s.listeners(o.Config, reg); err != nil {
 		return nil, err
 	}
 	if o.Config.Callback.URL != "" {
@@ -156,7 +153,9 @@ func openStore(ctx context.Context, c *config.Config, migrate bool) (*store.DB, 
 	return db, nil
 }
 
-// Handler is the HTTP edge: DUIS intake, responses, /metrics, /healthz.
+// Handler is the Users' HTTP edge: DUIS intake, responses, ADT and action
+// files, /healthz. Run serves it with the configured TLS; a caller that
+// serves it otherwise must authenticate Users itself.
 func (s *Service) Handler() http.Handler { return s.handler }
 
 // Pipeline is the 6.23 pipeline, for benchmarks and tests that drive it
@@ -174,14 +173,16 @@ func (s *Service) Fleet() *device.Fleet {
 	return s.fleet.Devices()
 }
 
-// OperatorHandler is the operator API (docs/api.md), for operator_listen.
+// OperatorHandler is the operator API (docs/api.md) and /metrics, for
+// operator_listen.
 func (s *Service) OperatorHandler() http.Handler { return s.operator }
 
 // Counter is step 9's threshold counter, for benchmarks.
 func (s *Service) Counter() *anomaly.Counter { return s.counter }
 
-// Run recovers what a previous run left unfinished, then serves the DUIS API on ln and the
-// operator API on operator (either may be nil) and works until ctx ends,
+// Run recovers what a previous run left unfinished, then serves the DUIS API on ln (with
+// mutual TLS, or plain HTTP where the configuration asks for it) and the
+// operator API and /metrics on operator (either may be nil) and works until ctx ends,
 // and shuts down gracefully: requests in hand are finished, the listeners
 // drain for up to ten seconds.
 func (s *Service) Run(ctx context.Context, ln, operator net.Listener) error {
@@ -222,6 +223,9 @@ func (s *Service) Run(ctx context.Context, ln, operator net.Listener) error {
 			defer done()
 			srv.Shutdown(shutdown)
 		})
+	}
+	if ln != nil {
+		ln = s.usersListener(ln)
 	}
 	serve(ln, s.handler)
 	serve(operator, s.operator)

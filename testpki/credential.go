@@ -86,7 +86,7 @@ const (
 // IsCA reports whether certificates of this profile issue others.
 func (p Profile) IsCA() bool {
 	switch p {
-	case ProfileRootCA, ProfileIssuingCA, ProfileDeviceCA, ProfileFileSigningCA:
+	case ProfileRootCA, ProfileIssuingCA, ProfileDeviceCA, ProfileFileSigningCA, ProfileTLSCA:
 		return true
 	}
 	return false

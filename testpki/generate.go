@@ -141,6 +141,7 @@ type spec struct {
 	usage   string
 	eui     eui.EUI
 	cn      string      // optional organisation name
+	hosts   []string    // a TLS server's DNS names and IP addresses
 	issuer  *Credential // nil: self-signed
 }
 
@@ -195,6 +196,9 @@ func (g *generator) tryIssue(s spec) (*Credential, error) {
 		pub:       &key.PublicKey,
 		exts:      extensionsFor(s.profile, s.usage, s.eui, ski, authority),
 	}
+	if isTLSProfile(s.profile) {
+		t.exts = tlsExtensions(s, ski, authority)
+	}
 	der, err := t.sign(issuerKey)
 	if err != nil {
 		return nil, err
@@ -230,6 +234,8 @@ func subjectFor(s spec) name {
 		return fileSigningCAName()
 	case ProfileDevice:
 		return nil // empty SEQUENCE: device identity lives in the SAN
+	case ProfileTLSCA, ProfileTLSServer, ProfileTLSClient:
+		return tlsName(s.cn)
 	}
 	return entityName(s.cn, s.role, s.eui)
 }
@@ -238,6 +244,10 @@ func notAfterFor(p Profile, notBefore time.Time) time.Time {
 	switch {
 	case p == ProfileDevice:
 		return deviceNotAfter
+	case p == ProfileTLSServer || p == ProfileTLSClient:
+		// Short, as TLS certificates are: a demo outlives it only if kept
+		// for years, and then `ecos serve --demo --dir NEW` makes another.
+		return notBefore.AddDate(2, 0, 0)
 	case p.IsCA():
 		return notBefore.AddDate(caYears, 0, 0).Add(-time.Second)
 	}
