@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -33,6 +34,28 @@ func TLSClient(cert tls.Certificate, roots *x509.CertPool) *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.TLSClientConfig = &tls.Config{Certificates: []tls.Certificate{cert}, RootCAs: roots, MinVersion: tls.VersionTLS12}
 	return &http.Client{Transport: t}
+}
+
+// LoadTLSClient is TLSClient from PEM files: the User's TLS client
+// certificate and key, and the CA certificates the server's certificate
+// must chain to ("": the system's roots).
+func LoadTLSClient(certFile, keyFile, caFile string) (*http.Client, error) {
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("TLS client certificate: %w", err)
+	}
+	var roots *x509.CertPool
+	if caFile != "" {
+		b, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("server CA: %w", err)
+		}
+		roots = x509.NewCertPool()
+		if !roots.AppendCertsFromPEM(b) {
+			return nil, fmt.Errorf("server CA: %s holds no PEM certificate", caFile)
+		}
+	}
+	return TLSClient(cert, roots), nil
 }
 
 // maxClientBody bounds what is read back for one document.

@@ -12,7 +12,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ecos-cos/ecos/api"
 	"github.com/ecos-cos/ecos/demoworld"
+	"github.com/ecos-cos/ecos/eui"
 	"github.com/ecos-cos/ecos/store"
 	"github.com/ecos-cos/ecos/testpki"
 )
@@ -32,12 +34,18 @@ type DemoOptions struct {
 	ADTRows []string
 	// OperatorListen is the operator API's address; "": the default.
 	OperatorListen string
+	// PlainHTTP serves the demo's Users over plain HTTP; otherwise over
+	// mutual TLS with the certificates in DemoTLS.
+	PlainHTTP bool
 }
 
 // Demo file names inside a demo directory.
 const (
 	DemoConfig = "ecos.json"
 	DemoPKI    = "pki"
+	// DemoTLS holds the Users' listener's test TLS PKI: tls-ca.pem,
+	// tls-server.pem and a client certificate per supplier (DemoTLSFiles).
+	DemoTLS = "tls"
 )
 
 // WriteDemo makes dir a complete demo installation: a test PKI, a SQLite
@@ -49,7 +57,7 @@ const (
 func WriteDemo(ctx context.Context, dir string, o DemoOptions) (string, error) {
 	cfgPath := filepath.Join(dir, DemoConfig)
 	if _, err := os.Stat(cfgPath); err == nil {
-		return cfgPath, nil
+		return cfgPath, checkDemoTLS(dir, cfgPath)
 	}
 	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
 		return "", fmt.Errorf("%s is not empty and holds no %s: refusing to write a demo into it", dir, DemoConfig)
@@ -68,6 +76,12 @@ func WriteDemo(ctx context.Context, dir string, o DemoOptions) (string, error) {
 	}
 	if err := w.PKI.WriteDir(filepath.Join(dir, DemoPKI)); err != nil {
 		return "", err
+	}
+	var tp *testpki.TLS
+	if !o.PlainHTTP {
+		if tp, err = writeDemoTLS(dir, w.PKI, o.Now); err != nil {
+			return "", err
+		}
 	}
 	dbCfg := o.Database
 	if dbCfg.Driver == "" || dbCfg.Driver == store.DriverSQLite {
@@ -103,7 +117,7 @@ func WriteDemo(ctx context.Context, dir string, o DemoOptions) (string, error) {
 			return "", err
 		}
 	}
-	cfg, err := json.MarshalIndent(demoConfig(w.PKI, o, database), "", "  ")
+	cfg, err := json.MarshalIndent(demoConfig(w.PKI, tp, o, database), "", "  ")
 	if err != nil {
 		return "", err
 	}
@@ -124,7 +138,7 @@ func LoadDemo(dir string) (*demoworld.World, error) {
 	return demoworld.New(demoworld.Options{PKI: p, Devices: 1})
 }
 
-func demoConfig(p *testpki.PKI, o DemoOptions, database map[string]string) map[string]any {
+func demoConfig(p *testpki.PKI, tp *testpki.TLS, o DemoOptions, database map[string]string) map[string]any {
 	pair := func(c *testpki.Credential) map[string]string {
 		return map[string]string{"key": filepath.Join(DemoPKI, c.Name+".key"), "cert": filepath.Join(DemoPKI, c.Name+".pem")}
 	}
@@ -158,11 +172,77 @@ func demoConfig(p *testpki.PKI, o DemoOptions, database map[string]string) map[s
 			"dcc_thresholds":            []string{"6.23,1000000,10000000,1440"},
 		},
 		"log": map[string]string{"audit": "audit.log", "format": "text"},
+		"tls": map[string]any{"insecure_plain_http": true},
+	}
+	if tp != nil {
+		var users []map[string]any
+		for _, c := range tp.Clients {
+			users = append(users, map[string]any{"user": c.EUI.String(), "certificates": []string{filepath.Join(DemoTLS, c.Name+".pem")}})
+		}
+		cfg["tls"] = map[string]any{
+			"cert":       filepath.Join(DemoTLS, tp.Server.Name+".pem"),
+			"key":        filepath.Join(DemoTLS, tp.Server.Name+".key"),
+			"client_cas": []string{filepath.Join(DemoTLS, tp.CA.Name+".pem")},
+			"users":      users,
+		}
 	}
 	if o.OperatorListen != "" {
 		cfg["operator_listen"] = o.OperatorListen
 	}
 	return cfg
+}
+
+// writeDemoTLS gives the demo host a server certificate and every demo
+// supplier a TLS client certificate registered for it.
+func writeDemoTLS(dir string, p *testpki.PKI, now time.Time) (*testpki.TLS, error) {
+	var users []eui.EUI
+	for _, s := range p.Suppliers {
+		users = append(users, s.EUI)
+	}
+	// A day back, as the demo world's PKI: valid whatever the clocks say.
+	tp, err := testpki.GenerateTLS(testpki.TLSOptions{Now: now.Add(-24 * time.Hour), Users: users})
+	if err != nil {
+		return nil, err
+	}
+	return tp, tp.WriteDir(filepath.Join(dir, DemoTLS))
+}
+
+// checkDemoTLS refuses, with what to do, a demo directory made before the
+// Users' listener had TLS: its configuration would not start.
+func checkDemoTLS(dir, cfgPath string) error {
+	b, err := os.ReadFile(cfgPath)
+	if err != nil {
+		return err
+	}
+	var c struct {
+		TLS json.RawMessage `json:"tls"`
+	}
+	if json.Unmarshal(b, &c) == nil && c.TLS == nil {
+		return fmt.Errorf("%s was made by an older ecos, without TLS for the Users' listener: remove it, or give --dir a new directory", dir)
+	}
+	return nil
+}
+
+// DemoTLSFiles are the files the demo supplier user of the demo in dir
+// presents and trusts on the Users' listener: its TLS client certificate
+// and key, and the CA of the demo's server certificate.
+func DemoTLSFiles(dir string, user eui.EUI) (cert, key, ca string) {
+	d := filepath.Join(dir, DemoTLS)
+	name := testpki.TLSClientName(user)
+	return filepath.Join(d, name+".pem"), filepath.Join(d, name+".key"), filepath.Join(d, "tls-ca.pem")
+}
+
+// DemoClient is an API client at baseURL acting as the demo's supplier
+// user: over https:// it presents the supplier's TLS client certificate.
+func DemoClient(dir string, user eui.EUI, baseURL string) (*api.Client, error) {
+	c := &api.Client{BaseURL: baseURL}
+	if strings.HasPrefix(baseURL, "https://") {
+		var err error
+		if c.HTTP, err = api.LoadTLSClient(DemoTLSFiles(dir, user)); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
 }
 
 // writeDemoADT gives every demo supplier its first ADT file, as if it

@@ -71,7 +71,7 @@ func serveDir(t *testing.T, dir string) *serving {
 		t.Fatal(err)
 	}
 	return &serving{
-		running:  &running{dir: dir, svc: svc, client: &api.Client{BaseURL: "http://" + ln.Addr().String()}, world: w},
+		running:  &running{dir: dir, svc: svc, client: demoClient(t, dir, w, 2, ln.Addr()), world: w},
 		operator: &api.Client{BaseURL: "http://" + opLn.Addr().String()},
 		stop:     stop,
 	}

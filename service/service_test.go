@@ -66,7 +66,18 @@ func start(t *testing.T, db store.Config) *running {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &running{dir: dir, svc: svc, client: &api.Client{BaseURL: "http://" + ln.Addr().String()}, world: w}
+	return &running{dir: dir, svc: svc, client: demoClient(t, dir, w, 2, ln.Addr()), world: w}
+}
+
+// demoClient acts as the demo's supplier n on the Users' listener at addr,
+// over mutual TLS with the supplier's certificate.
+func demoClient(t *testing.T, dir string, w *demoworld.World, n int, addr net.Addr) *api.Client {
+	t.Helper()
+	c, err := service.DemoClient(dir, w.PKI.Suppliers[n-1].EUI, "https://"+addr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // TestDemoOverHTTP: a supplier posts a signed 6.23 to the demo service,
