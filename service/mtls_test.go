@@ -270,3 +270,16 @@ func unregisteredCert(t *testing.T, dir string) tls.Certificate {
 	}
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }
+
+// TestOldDemoWithoutTLS: a demo directory from before the Users' listener
+// had TLS is refused with what to do, not with a configuration error.
+func TestOldDemoWithoutTLS(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, service.DemoConfig), []byte(`{"listen": "127.0.0.1:8079"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := service.WriteDemo(context.Background(), dir, service.DemoOptions{})
+	if err == nil || !strings.Contains(err.Error(), "made by an older ecos, without TLS for the Users' listener: remove it, or give --dir a new directory") {
+		t.Fatalf("WriteDemo on an old demo: %v", err)
+	}
+}

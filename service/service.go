@@ -209,8 +209,10 @@ func (s *Service) Run(ctx context.Context, ln, operator net.Listener) error {
 		if ln == nil {
 			return
 		}
+		// ErrorLog: failed TLS handshakes (no or an unknown client
+		// certificate) go to the log as records, not to stderr as text.
 		srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
-			WriteTimeout: api.DefaultMaxWait + 30*time.Second}
+			WriteTimeout: api.DefaultMaxWait + 30*time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelInfo)}
 		wg.Go(func() {
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				errs <- err

@@ -10,12 +10,13 @@ import (
 
 	"github.com/ecos-cos/ecos/adt"
 	"github.com/ecos-cos/ecos/api"
+	"github.com/ecos-cos/ecos/eui"
 	"github.com/ecos-cos/ecos/thresholds"
 )
 
 // Default addresses of a local server, as config's defaults.
 const (
-	defaultURL         = "http://127.0.0.1:8079"
+	defaultURL         = "https://127.0.0.1:8079"
 	defaultOperatorURL = "http://127.0.0.1:8078"
 )
 
@@ -36,8 +37,8 @@ func quarantineCommand() *command {
 }
 
 func runADTSubmit(ctx context.Context, std stdio, args []string) error {
-	fs := newFlags(std, "ecos adt submit", "[--url URL] [--operator URL --legacy] FILE")
-	url := fs.String("url", defaultURL, "the ECoS Party's base URL (the DUIS API, where Users send files)")
+	fs := newFlags(std, "ecos adt submit", userFlagsSynopsis+" [--operator URL --legacy] FILE")
+	uf := addUserFlags(fs)
 	operator := fs.String("operator", "", "send through the operator API at this URL instead (needed for --legacy)")
 	legacy := fs.Bool("legacy", false, "with --operator: carry over a legacy file (no sequence number) from before June 2023")
 	name, err := parseOne(fs, args, "FILE")
@@ -57,7 +58,11 @@ func runADTSubmit(ctx context.Context, std stdio, args []string) error {
 		if *operator != "" {
 			a, err = (&api.Client{BaseURL: *operator}).SubmitADTAsOperator(ctx, b, *legacy)
 		} else {
-			a, err = (&api.Client{BaseURL: *url}).SubmitADT(ctx, b)
+			var c *api.Client
+			if c, err = uf.client("", eui.EUI{}); err != nil {
+				return err
+			}
+			a, err = c.SubmitADT(ctx, b)
 		}
 		if err != nil {
 			return refused(name, err)
@@ -69,7 +74,11 @@ func runADTSubmit(ctx context.Context, std stdio, args []string) error {
 		if *operator != "" || *legacy {
 			return usagef("action files go to the DUIS API (--url), as their User sends them")
 		}
-		held, err := (&api.Client{BaseURL: *url}).SubmitActions(ctx, b)
+		c, err := uf.client("", eui.EUI{})
+		if err != nil {
+			return err
+		}
+		held, err := c.SubmitActions(ctx, b)
 		if err != nil {
 			return refused(name, err)
 		}

@@ -55,7 +55,7 @@ func demoServer(t *testing.T, dir string) (apiURL, opURL string) {
 		}
 		svc.Close()
 	})
-	return "http://" + ln.Addr().String(), "http://" + opLn.Addr().String()
+	return "https://" + ln.Addr().String(), "http://" + opLn.Addr().String()
 }
 
 // TestADTRemoteEndToEnd drives a running server through the CLI as a
@@ -84,14 +84,28 @@ func TestADTRemoteEndToEnd(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "sequence 2, 1 row(s)") || !strings.Contains(out, "signature verified") {
 		t.Fatalf("validate: exit %d\n%s%s", code, out, errs)
 	}
+	// Over mutual TLS, as the User the file is about: supplier 1's
+	// certificate cannot send supplier 2's file.
+	tlsAs := func(n int) []string {
+		cert, key, ca := service.DemoTLSFiles(dir, w.PKI.Suppliers[n-1].EUI)
+		return []string{"--tls-cert", cert, "--tls-key", key, "--tls-ca", ca}
+	}
+	code, out, errs = ecos(t, "", append(append([]string{"adt", "submit", "--url", apiURL}, tlsAs(1)...), signed)...)
+	if code != 1 || !strings.Contains(errs, "403") || !strings.Contains(errs, "it is for User "+user) {
+		t.Fatalf("supplier 1 submitting supplier 2's file: exit %d\nstdout %s\nstderr %s", code, out, errs)
+	}
 	code, out, errs = ecos(t, "", "adt", "submit", "--url", apiURL, signed)
+	if code != 2 || !strings.Contains(errs, "wants mutual TLS: give --tls-cert and --tls-key") {
+		t.Fatalf("submit without a TLS client certificate: exit %d\nstdout %s\nstderr %s", code, out, errs)
+	}
+	code, out, errs = ecos(t, "", append(append([]string{"adt", "submit", "--url", apiURL}, tlsAs(2)...), signed)...)
 	if code != 0 || !strings.Contains(out, "accepted: User "+user+", sequence 2,") {
 		t.Fatalf("submit: exit %d\n%s%s", code, out, errs)
 	}
 	if !regexp.MustCompile(`(?m)^6\.23\s+1\s+1\s+1440m\s+-\s*$`).MatchString(out) {
 		t.Errorf("submit does not list the 6.23 row:\n%s", out)
 	}
-	code, out, errs = ecos(t, "", "adt", "submit", "--url", apiURL, signed)
+	code, out, errs = ecos(t, "", append(append([]string{"adt", "submit", "--url", apiURL}, tlsAs(2)...), signed)...)
 	if code != 1 || !strings.Contains(errs, "replay") || !strings.Contains(errs, "sequence number 2") {
 		t.Fatalf("replay: exit %d\nstdout %s\nstderr %s", code, out, errs)
 	}

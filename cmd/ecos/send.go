@@ -26,8 +26,8 @@ func sendCommand() *command {
 }
 
 func runSend623(ctx context.Context, std stdio, args []string) error {
-	fs := newFlags(std, "ecos send 6.23", "--url URL (--demo DIR --supplier N --device N|EUI [--counter N] [--execute-at T] | --key K --cert C --dsp-cert PEM REQUEST.xml)")
-	url := fs.String("url", "http://127.0.0.1:8079", "the ECoS Party's base URL")
+	fs := newFlags(std, "ecos send 6.23", userFlagsSynopsis+" (--demo DIR [--supplier N] [--device N|EUI] [--counter N] [--execute-at T] | [--key K --cert C] --dsp-cert PEM REQUEST.xml) [--wait D]")
+	uf := addUserFlags(fs)
 	demoDir := fs.String("demo", "", "a demo directory from `ecos serve --demo`: build and sign the request with its supplier keys")
 	supplier := fs.Int("supplier", 2, "with --demo: the sending supplier (1-based)")
 	deviceSpec := fs.String("device", "1", "with --demo: the meter, by number or EUI-64")
@@ -42,7 +42,6 @@ func runSend623(ctx context.Context, std stdio, args []string) error {
 		return err
 	}
 	say := func(format string, a ...any) { fmt.Fprintf(std.out, format+"\n", a...) }
-	c := &api.Client{BaseURL: *url}
 	if *demoDir != "" {
 		if len(pos) != 0 {
 			return usagef("--demo builds the request: no REQUEST argument")
@@ -72,6 +71,10 @@ func runSend623(ctx context.Context, std stdio, args []string) error {
 			r.ExecuteAt = &t
 		}
 		doc, err := w.Sign(r)
+		if err != nil {
+			return err
+		}
+		c, err := uf.client(*demoDir, p.Suppliers[r.Supplier-1].EUI)
 		if err != nil {
 			return err
 		}
@@ -111,6 +114,10 @@ func runSend623(ctx context.Context, std stdio, args []string) error {
 	dsp, err := loadCert(*dspCert)
 	if err != nil {
 		return malformed(fmt.Errorf("--dsp-cert: %w", err))
+	}
+	c, err := uf.client("", req.Header.RequestID.Originator)
+	if err != nil {
+		return err
 	}
 	return submitAndWait(ctx, say, c, doc, req.Header.RequestID.String(), dsp.Raw, *wait)
 }

@@ -79,19 +79,22 @@ func runServe(ctx context.Context, std stdio, args []string) error {
 	if err != nil {
 		return err
 	}
-	base := "http://" + ln.Addr().String()
-	fmt.Fprintf(std.out, "ecos: the ECoS Party is serving on %s\n", base)
+	base, users := "https://"+ln.Addr().String(), "Users authenticate with TLS client certificates (tls.users)"
+	if cfg.TLS.InsecurePlainHTTP {
+		base, users = "http://"+ln.Addr().String(), "plain HTTP: Users are NOT authenticated (tls.insecure_plain_http)"
+	}
+	fmt.Fprintf(std.out, "ecos: the ECoS Party is serving on %s; %s\n", base, users)
 	fmt.Fprintf(std.out, "  POST %s/api/v1/serviceS   signed DUIS requests (SR 6.23)\n", base)
 	fmt.Fprintf(std.out, "  GET  %s/api/v1/responses/{RequestID}?wait=30s   the signed response\n", base)
 	fmt.Fprintf(std.out, "  POST %s/api/v1/adt, %s/api/v1/quarantine/actions   signed ADT and action files\n", base, base)
-	fmt.Fprintf(std.out, "  GET  %s/metrics, %s/healthz   (audit log: %s)\n", base, base, cfg.Log.Audit)
+	fmt.Fprintf(std.out, "  GET  %s/healthz   (audit log: %s)\n", base, cfg.Log.Audit)
 	var opLn net.Listener
 	if cfg.OperatorListen != "" {
 		if opLn, err = net.Listen("tcp", cfg.OperatorListen); err != nil {
 			ln.Close()
 			return fmt.Errorf("operator_listen: %w", err)
 		}
-		fmt.Fprintf(std.out, "ecos: the operator API is on http://%s/operator/v1/ (ADT settings, quarantine)\n", opLn.Addr())
+		fmt.Fprintf(std.out, "ecos: the operator API is on http://%s/operator/v1/ (ADT settings, quarantine), metrics on http://%s/metrics\n", opLn.Addr(), opLn.Addr())
 	}
 	if *demo {
 		d := filepath.Dir(*cfgPath)
@@ -118,8 +121,12 @@ func demoOperatorListen(flag string) string {
 func demoSelfCheck(ctx context.Context, std stdio, dir, base string) {
 	say := func(format string, a ...any) { fmt.Fprintf(std.out, "self-check: "+format+"\n", a...) }
 	w, err := service.LoadDemo(dir)
+	var c *api.Client
 	if err == nil {
-		err = sendAndReport(ctx, say, &api.Client{BaseURL: base}, w, demoworld.Request{Supplier: 2, Device: demoworld.Device(1), Counter: uint64(time.Now().UnixMilli())})
+		c, err = service.DemoClient(dir, w.PKI.Suppliers[1].EUI, base)
+	}
+	if err == nil {
+		err = sendAndReport(ctx, say, c, w, demoworld.Request{Supplier: 2, Device: demoworld.Device(1), Counter: uint64(time.Now().UnixMilli())})
 	}
 	if err != nil {
 		say("FAILED: %v", err)

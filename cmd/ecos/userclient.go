@@ -1,0 +1,88 @@
+package main
+
+import (
+	"flag"
+	"net"
+	"path/filepath"
+	"strings"
+
+	"github.com/ecos-cos/ecos/api"
+	"github.com/ecos-cos/ecos/config"
+	"github.com/ecos-cos/ecos/eui"
+	"github.com/ecos-cos/ecos/service"
+)
+
+// userFlags are how a command reaches the Users' listener as a User: the
+// URL, and the User's registered TLS client certificate.
+type userFlags struct {
+	url, cert, key, ca *string
+}
+
+// userFlagsSynopsis is what userFlags add to a usage line.
+const userFlagsSynopsis = "[--url URL] [--tls-cert PEM --tls-key PEM] [--tls-ca PEM]"
+
+func addUserFlags(fs *flag.FlagSet) *userFlags {
+	return &userFlags{
+		url:  fs.String("url", "", "the ECoS Party's base URL (default "+defaultURL+", or the demo's with --demo)"),
+		cert: fs.String("tls-cert", "", "the TLS client certificate registered for the User (default with --demo: the supplier's)"),
+		key:  fs.String("tls-key", "", "its private key"),
+		ca:   fs.String("tls-ca", "", "the CA certificates the server's certificate chains to (default: the system's; with --demo: the demo's)"),
+	}
+}
+
+// client is the API client the flags describe. With a demo directory,
+// what they leave out is the demo's: its listener's URL and user's TLS
+// files.
+func (f *userFlags) client(demoDir string, user eui.EUI) (*api.Client, error) {
+	url, cert, key, ca := *f.url, *f.cert, *f.key, *f.ca
+	if demoDir != "" {
+		if url == "" {
+			var err error
+			if url, err = demoURL(demoDir); err != nil {
+				return nil, malformed(err)
+			}
+		}
+		dc, dk, dca := service.DemoTLSFiles(demoDir, user)
+		cert, key, ca = or(cert, dc), or(key, dk), or(ca, dca)
+	}
+	url = or(url, defaultURL)
+	c := &api.Client{BaseURL: url}
+	if !strings.HasPrefix(url, "https://") {
+		return c, nil
+	}
+	if cert == "" || key == "" {
+		return nil, usagef("%s wants mutual TLS: give --tls-cert and --tls-key (the TLS client certificate registered for the User), or an http:// --url for a server configured with tls.insecure_plain_http", url)
+	}
+	var err error
+	if c.HTTP, err = api.LoadTLSClient(cert, key, ca); err != nil {
+		return nil, malformed(err)
+	}
+	return c, nil
+}
+
+// demoURL is where the demo in dir serves its Users, by its configuration.
+func demoURL(dir string) (string, error) {
+	cfg, err := config.Load(filepath.Join(dir, service.DemoConfig))
+	if err != nil {
+		return "", err
+	}
+	host, port, err := net.SplitHostPort(cfg.Listen)
+	if err != nil {
+		return "", err
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	scheme := "https://"
+	if cfg.TLS.InsecurePlainHTTP {
+		scheme = "http://"
+	}
+	return scheme + net.JoinHostPort(host, port), nil
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
