@@ -36,7 +36,7 @@ func TestKill9Quarantine(t *testing.T) {
 	tmp := t.TempDir()
 	bin := buildEcos(t, tmp)
 	dir := filepath.Join(tmp, "demo")
-	cfgPath, err := service.WriteDemo(ctx, dir, service.DemoOptions{Devices: devices, ADTRows: []string{"6.23,0,0,1440"}})
+	cfgPath, err := service.WriteDemo(ctx, dir, service.DemoOptions{Devices: devices, ADTRows: []string{"6.23,0,0,1440"}, PlainHTTP: true})
 	if err != nil {
 		t.Fatal(err)
 	}
