@@ -37,8 +37,9 @@ func quarantineCommand() *command {
 }
 
 func runADTSubmit(ctx context.Context, std stdio, args []string) error {
-	fs := newFlags(std, "ecos adt submit", userFlagsSynopsis+" [--operator URL --legacy] FILE")
+	fs := newFlags(std, "ecos adt submit", userFlagsSynopsis+" [--demo DIR] [--operator URL --legacy] FILE")
 	uf := addUserFlags(fs)
+	demoDir := fs.String("demo", "", "a demo directory from `ecos serve --demo`: its URL, and the TLS client certificate of the User the file is about")
 	operator := fs.String("operator", "", "send through the operator API at this URL instead (needed for --legacy)")
 	legacy := fs.Bool("legacy", false, "with --operator: carry over a legacy file (no sequence number) from before June 2023")
 	name, err := parseOne(fs, args, "FILE")
@@ -52,6 +53,14 @@ func runADTSubmit(ctx context.Context, std stdio, args []string) error {
 	if err != nil {
 		return malformed(err)
 	}
+	// With --demo, the TLS client certificate is that of the User the
+	// file is about; the server checks they agree.
+	var user eui.EUI
+	if f, err := adt.Parse(b); err == nil {
+		user = f.User
+	} else if f, err := adt.ParseAction(b); err == nil {
+		user = f.User
+	}
 	switch adt.Sniff(b) {
 	case adt.KindThresholds:
 		var a api.ADTAccepted
@@ -59,7 +68,7 @@ func runADTSubmit(ctx context.Context, std stdio, args []string) error {
 			a, err = (&api.Client{BaseURL: *operator}).SubmitADTAsOperator(ctx, b, *legacy)
 		} else {
 			var c *api.Client
-			if c, err = uf.client("", eui.EUI{}); err != nil {
+			if c, err = uf.client(*demoDir, user); err != nil {
 				return err
 			}
 			a, err = c.SubmitADT(ctx, b)
@@ -74,7 +83,7 @@ func runADTSubmit(ctx context.Context, std stdio, args []string) error {
 		if *operator != "" || *legacy {
 			return usagef("action files go to the DUIS API (--url), as their User sends them")
 		}
-		c, err := uf.client("", eui.EUI{})
+		c, err := uf.client(*demoDir, user)
 		if err != nil {
 			return err
 		}
