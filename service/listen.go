@@ -7,6 +7,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -27,7 +28,7 @@ func (s *Service) listeners(c *config.Config, reg *prometheus.Registry) error {
 	if c.TLS.InsecurePlainHTTP {
 		ac.PlainHTTP = true
 	} else {
-		tc, users, err := loadUsersTLS(c.TLS, s.now())
+		tc, users, err := loadUsersTLS(c.TLS, s.now(), s.log)
 		if err != nil {
 			return err
 		}
@@ -65,8 +66,11 @@ func (u certUsers) User(c *x509.Certificate) (eui.EUI, bool) {
 
 // loadUsersTLS reads the tls section: the server's key pair, the client
 // CAs and every registered client certificate, each checked against the
-// CAs at now so that one that could never connect fails at start.
-func loadUsersTLS(c config.TLS, now time.Time) (*tls.Config, certUsers, error) {
+// CAs at now so that one that could never connect fails at start. One that
+// has merely expired (or is not yet valid) is left out with a warning: it
+// could not complete a handshake, and the other Users should not wait
+// for its renewal.
+func loadUsersTLS(c config.TLS, now time.Time, log *slog.Logger) (*tls.Config, certUsers, error) {
 	server, err := tls.LoadX509KeyPair(c.Cert, c.Key)
 	if err != nil {
 		return nil, nil, fmt.Errorf("tls.cert and tls.key: %w", err)
@@ -94,7 +98,13 @@ func loadUsersTLS(c config.TLS, now time.Time) (*tls.Config, certUsers, error) {
 				return nil, nil, fmt.Errorf("%s: %w", key, err)
 			}
 			for _, cert := range certs {
-				if _, err := cert.Verify(x509.VerifyOptions{Roots: cas, CurrentTime: now, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
+				_, err := cert.Verify(x509.VerifyOptions{Roots: cas, CurrentTime: now, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
+				if ci, ok := errors.AsType[x509.CertificateInvalidError](err); ok && ci.Reason == x509.Expired {
+					log.Warn("a registered TLS client certificate is outside its validity period: its User cannot connect with it",
+						"key", key, "user", id.String(), "subject", cert.Subject.String(), "not_before", cert.NotBefore, "not_after", cert.NotAfter)
+					continue
+				}
+				if err != nil {
 					return nil, nil, fmt.Errorf("%s: %s cannot authenticate User %s: %w", key, cert.Subject, id, err)
 				}
 				sum := sha256.Sum256(cert.Raw)
