@@ -124,10 +124,10 @@ func decodeHeader(r *reader, h *Header) error {
 	if h.CommandVariant, err = strconv.Atoi(cv); err != nil || checkCommandVariant(h.CommandVariant) != nil {
 		return r.failAt("CommandVariant", "%q is not a command variant 1..8", cv)
 	}
-	if h.ServiceReference, err = r.checked(NSRequest, "ServiceReference", checkServiceReference); err != nil {
+	if h.ServiceReference, err = r.str(NSRequest, "ServiceReference", checkServiceReference); err != nil {
 		return err
 	}
-	if h.ServiceReferenceVariant, err = r.checked(NSRequest, "ServiceReferenceVariant", checkServiceReference); err != nil {
+	if h.ServiceReferenceVariant, err = r.str(NSRequest, "ServiceReferenceVariant", checkServiceReference); err != nil {
 		return err
 	}
 	return r.close()
@@ -206,7 +206,7 @@ func decodeCoS(r *reader) (*UpdateSecurityCredentialsCoS, error) {
 	if u.ApplyTimeBasedCPVChecks, err = r.boolean(NSRequest, "ApplyTimeBasedCPVChecks"); err != nil {
 		return nil, err
 	}
-	if u.ImportMPxN, err = r.checked(NSRequest, "ImportMPxN", checkMPxN); err != nil {
+	if u.ImportMPxN, err = r.str(NSRequest, "ImportMPxN", checkMPxN); err != nil {
 		return nil, err
 	}
 	if err := r.close(); err != nil {
