@@ -3,6 +3,7 @@ package authorise
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/ecos-cos/ecos/duis"
@@ -20,10 +21,11 @@ type Reference interface {
 	RegistrationAt(ctx context.Context, mpxn string, at time.Time) (store.Registration, error)
 }
 
-// PendingFutureDated says which party sent the future-dated 6.23 still
-// held for a device, so that only that party may cancel it.
+// PendingFutureDated says which parties sent the future-dated 6.23s still
+// pending on a device (not executed, cancelled, failed or rejected), so
+// that only their sender may cancel them.
 type PendingFutureDated interface {
-	FutureDatedSender(ctx context.Context, device eui.EUI) (partyID string, ok bool, err error)
+	PendingFutureDated(ctx context.Context, device eui.EUI) (partyIDs []string, err error)
 }
 
 // Config is fixed for the life of an Authoriser.
@@ -43,7 +45,14 @@ type Config struct {
 	// Links, if set, remembers replacement certificate chains already
 	// verified: a supplier sends the same three with every request.
 	Links *smki.Links
+	// Horizon is how far beyond receipt an ExecutionDateTime may lie;
+	// later ones are refused (beyond-horizon). Zero means DefaultHorizon.
+	Horizon time.Duration
 }
+
+// DefaultHorizon is ten years: the RTDS future-dated template, dated 2030,
+// passes, while a date no device will live to see is refused.
+const DefaultHorizon = 10 * 365 * 24 * time.Hour
 
 // Authoriser applies Config to requests.
 type Authoriser struct {
@@ -60,6 +69,12 @@ func New(cfg Config) (*Authoriser, error) {
 	}
 	if err := cfg.MPID.validate(); err != nil {
 		return nil, err
+	}
+	switch {
+	case cfg.Horizon == 0:
+		cfg.Horizon = DefaultHorizon
+	case cfg.Horizon < 0:
+		return nil, fmt.Errorf("authorise: future-dated horizon %s is negative", cfg.Horizon)
 	}
 	return &Authoriser{cfg: cfg}, nil
 }

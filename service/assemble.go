@@ -58,7 +58,8 @@ func (s *Service) assemble(ctx context.Context, audit *slog.Logger, reg promethe
 	// and the replacements: both are the same few certificates per User.
 	links := smki.NewLinks(0)
 	auth, err := authorise.New(authorise.Config{Reference: s.db, Pending: store.FutureDatedAt{DB: s.db, Now: s.now},
-		OrganisationCAs: orgCAs, MPID: mpid, AllowForeignReplacements: c.Policy.AllowForeignReplacements, Links: links})
+		OrganisationCAs: orgCAs, MPID: mpid, AllowForeignReplacements: c.Policy.AllowForeignReplacements, Links: links,
+		Horizon: time.Duration(c.Policy.FutureDatedHorizon)})
 	if err != nil {
 		return nil, err
 	}
