@@ -80,7 +80,7 @@ func testPendingFutureDated(t *testing.T, open Opener) {
 	// drops every pending command); a request received after the
 	// cancellation is pending again.
 	record(dev, "SUP1", t0.Add(5*hour), time.Time{}, true, authorised)
-	want(t0.Add(5*hour))
+	want(t0.Add(5 * hour))
 	record(dev, "SUP3", t0.Add(6*hour), exec1, false, authorised)
 	want(t0.Add(6*hour), "SUP3")
 }
