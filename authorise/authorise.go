@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/ecos-cos/ecos/duis"
@@ -45,6 +46,10 @@ type Config struct {
 	// Links, if set, remembers replacement certificate chains already
 	// verified: a supplier sends the same three with every request.
 	Links *smki.Links
+	// Credentials are the CoS credentials the service holds a signing key
+	// for; a device that trusts another is refused here rather than
+	// acknowledged and then failed by the signer. Nil means both.
+	Credentials []store.Credential
 	// Horizon is how far beyond receipt an ExecutionDateTime may lie;
 	// later ones are refused (beyond-horizon). Zero means DefaultHorizon.
 	Horizon time.Duration
@@ -176,6 +181,9 @@ func (a *Authoriser) device(ctx context.Context, id eui.EUI, role store.Role) (s
 	}
 	if dev.Credential != store.CredentialTCoS && dev.Credential != store.CredentialECoS {
 		return store.Device{}, ecoserr.New(ecoserr.DeviceState, nil, "device %s's CoS credential is unknown until it is read back", id)
+	}
+	if a.cfg.Credentials != nil && !slices.Contains(a.cfg.Credentials, dev.Credential) {
+		return store.Device{}, ecoserr.New(ecoserr.DeviceState, nil, "device %s trusts the %s key, which this service does not hold", id, dev.Credential)
 	}
 	return dev, nil
 }

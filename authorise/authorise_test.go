@@ -168,6 +168,12 @@ func TestAuthorise(t *testing.T) {
 		{"fail/credential-unknown", func(w *world, v *Verified) {
 			w.setDevice(func(d *store.Device) { d.Credential = store.CredentialUnknown })
 		}, ecoserr.DeviceState, ""},
+		{"fail/credential-not-held", func(w *world, v *Verified) {
+			w.cfg.Credentials = []store.Credential{store.CredentialECoS}
+		}, ecoserr.DeviceState, ""},
+		{"ok/credential-held", func(w *world, v *Verified) {
+			w.cfg.Credentials = []store.Credential{store.CredentialECoS, store.CredentialTCoS}
+		}, 0, OutcomeSuccess},
 		{"fail/gas-meter-for-import-supplier", func(w *world, v *Verified) { w.setDevice(func(d *store.Device) { d.Type = store.GSME }) }, ecoserr.RoleNotPermitted, ""},
 		{"fail/invalid-mpan", func(w *world, v *Verified) { v.Request.UpdateSecurityCredentialsCoS.ImportMPxN = "1200023305968" }, ecoserr.InvalidMPxN, ""},
 		{"fail/mprn-for-esme", func(w *world, v *Verified) { v.Request.UpdateSecurityCredentialsCoS.ImportMPxN = "3938424403" }, ecoserr.DeviceTypeMismatch, ""},

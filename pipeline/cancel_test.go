@@ -5,9 +5,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ecos-cos/ecos/authorise"
 	"github.com/ecos-cos/ecos/demoworld"
 	"github.com/ecos-cos/ecos/duis"
 	"github.com/ecos-cos/ecos/ecoserr"
+	"github.com/ecos-cos/ecos/pipeline"
+	"github.com/ecos-cos/ecos/signer"
 	"github.com/ecos-cos/ecos/store"
 )
 
@@ -93,4 +96,33 @@ func TestCancellationByAnyName(t *testing.T) {
 			t.Errorf("counter %d recorded cancel=%v execute %v", counter, req.Cancel, req.ExecuteAt)
 		}
 	}
+}
+
+// TestKeyNotHeldRefusedBeforeAck: a service that holds only the ECoS key
+// refuses a request for a meter that trusts TCoS at step 5, recorded
+// with its reason, instead of acknowledging it and failing in the signer.
+func TestKeyNotHeldRefusedBeforeAck(t *testing.T) {
+	f := newFixture(t, options{
+		authorise: func(c *authorise.Config) { c.Credentials = []store.Credential{store.CredentialECoS} },
+		pipeline:  func(c *pipeline.Config) { c.Signer = ecosOnly{c.Signer} },
+	})
+	f.run(t)
+	ctx := context.Background()
+	ack, err := f.p.Submit(ctx, f.sign(t, demoworld.Request{Supplier: 2, Device: demoworld.Device(1), Counter: 1}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ack.Accepted || ecoserr.ReasonOf(ack.Err) != ecoserr.DeviceState || ack.Code != "E5" {
+		t.Fatalf("got accepted=%v %s (%v), want device-state E5", ack.Accepted, ack.Code, ack.Err)
+	}
+}
+
+// ecosOnly is a signer without the TCoS key, as signer.Signer answers.
+type ecosOnly struct{ pipeline.Signer }
+
+func (s ecosOnly) SignCoS(ctx context.Context, a *authorise.Approved) (*signer.Signed, error) {
+	if a.Credential() != store.CredentialECoS {
+		return nil, signer.ErrNoKey
+	}
+	return s.Signer.SignCoS(ctx, a)
 }
