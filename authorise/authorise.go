@@ -26,7 +26,9 @@ type Reference interface {
 // pending on a device (not executed, cancelled, failed or rejected), so
 // that only their sender may cancel them.
 type PendingFutureDated interface {
-	PendingFutureDated(ctx context.Context, device eui.EUI) (partyIDs []string, err error)
+	// asker is the cancellation asking: it does not count as cancelling
+	// them (recovery asks again for a cancellation already recorded).
+	PendingFutureDated(ctx context.Context, device eui.EUI, asker store.RequestID) (partyIDs []string, err error)
 }
 
 // Config is fixed for the life of an Authoriser.
@@ -112,7 +114,7 @@ func (a *Authoriser) Authorise(ctx context.Context, v Verified) (*Approved, *MPI
 	if err != nil {
 		return nil, nil, err
 	}
-	reg, execAt, err := a.registration(ctx, body, id.Target, dev, party, v.ReceivedAt)
+	reg, execAt, err := a.registration(ctx, body, id, dev, party, v.ReceivedAt)
 	if err != nil {
 		return nil, nil, err
 	}

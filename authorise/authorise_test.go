@@ -59,7 +59,7 @@ func (r *reference) RegistrationAt(_ context.Context, m string, at time.Time) (s
 	return store.Registration{}, store.ErrNotFound
 }
 
-func (r *reference) PendingFutureDated(_ context.Context, d eui.EUI) ([]string, error) {
+func (r *reference) PendingFutureDated(_ context.Context, d eui.EUI, _ store.RequestID) ([]string, error) {
 	return r.pending[d], nil
 }
 

@@ -21,7 +21,8 @@ import (
 // horizon. A cancellation (any request the device would execute as one)
 // passes the same MPxN checks, then is checked against the future-dated
 // requests pending on the device: only their sender may cancel them.
-func (a *Authoriser) registration(ctx context.Context, body *duis.UpdateSecurityCredentialsCoS, target eui.EUI, dev store.Device, party store.Party, receivedAt time.Time) (*store.Registration, time.Time, error) {
+func (a *Authoriser) registration(ctx context.Context, body *duis.UpdateSecurityCredentialsCoS, rid duis.RequestID, dev store.Device, party store.Party, receivedAt time.Time) (*store.Registration, time.Time, error) {
+	target := rid.Target
 	id, err := mpxn.Parse(body.ImportMPxN)
 	if err != nil {
 		return nil, time.Time{}, ecoserr.New(ecoserr.InvalidMPxN, err, "%v", err)
@@ -33,7 +34,7 @@ func (a *Authoriser) registration(ctx context.Context, body *duis.UpdateSecurity
 		if err := a.associated(ctx, id, target, receivedAt); err != nil {
 			return nil, time.Time{}, err
 		}
-		return nil, receivedAt, a.cancellation(ctx, target, party)
+		return nil, receivedAt, a.cancellation(ctx, store.RequestID(rid), party)
 	}
 	at := receivedAt
 	if body.ExecutionDateTime != nil && body.ExecutionDateTime.After(receivedAt) {
@@ -74,11 +75,12 @@ func (a *Authoriser) associated(ctx context.Context, id mpxn.ID, target eui.EUI,
 
 // cancellation lets party cancel only if every future-dated request
 // pending on target is its own: the device drops all of them.
-func (a *Authoriser) cancellation(ctx context.Context, target eui.EUI, party store.Party) error {
+func (a *Authoriser) cancellation(ctx context.Context, rid store.RequestID, party store.Party) error {
+	target := rid.Target
 	if a.cfg.Pending == nil {
 		return ecoserr.New(ecoserr.CancelNotOwner, nil, "cancellations are not accepted by this service")
 	}
-	senders, err := a.cfg.Pending.PendingFutureDated(ctx, target)
+	senders, err := a.cfg.Pending.PendingFutureDated(ctx, target, rid)
 	if err != nil {
 		return errInternal(err)
 	}

@@ -19,7 +19,11 @@ import (
 // since it was received (the device drops every pending command when it
 // executes a cancellation). Not "the newest future-dated request": an
 // executed, cancelled, failed or rejected one owns nothing.
-func (db *DB) PendingFutureDated(ctx context.Context, device eui.EUI, now time.Time) ([]string, error) {
+//
+// asker is the cancellation asking, which does not count as cancelling
+// what it is checked against: recovery re-authorises a cancellation that
+// was already recorded.
+func (db *DB) PendingFutureDated(ctx context.Context, device eui.EUI, asker RequestID, now time.Time) ([]string, error) {
 	const q = `SELECT DISTINCT r.party_id FROM requests r
 		WHERE r.target_eui = ? AND r.execute_at_us > ? AND r.is_cancel = 0
 		  AND r.state IN ('authorised', 'signed', 'sent', 'responded')
@@ -28,9 +32,10 @@ func (db *DB) PendingFutureDated(ctx context.Context, device eui.EUI, now time.T
 			  AND a.kind = 'alert')
 		  AND NOT EXISTS (SELECT 1 FROM requests c
 			WHERE c.target_eui = r.target_eui AND c.is_cancel = 1 AND c.received_at_us >= r.received_at_us
-			  AND c.state IN ('authorised', 'signed', 'sent', 'responded'))
+			  AND c.state IN ('authorised', 'signed', 'sent', 'responded')
+			  AND NOT (c.originator_eui = ? AND c.target_eui = ? AND c.counter = ?))
 		ORDER BY r.party_id`
-	rows, err := db.r.QueryContext(ctx, db.q(q), euiArg(device), timeArg(now))
+	rows, err := db.r.QueryContext(ctx, db.q(q), euiArg(device), timeArg(now), euiArg(asker.Originator), euiArg(asker.Target), u64Arg(asker.Counter))
 	if err != nil {
 		return nil, fmt.Errorf("store: pending future-dated requests for %s: %w", device, err)
 	}
@@ -49,6 +54,6 @@ type FutureDatedAt struct {
 }
 
 // PendingFutureDated is DB.PendingFutureDated at Now().
-func (f FutureDatedAt) PendingFutureDated(ctx context.Context, device eui.EUI) ([]string, error) {
-	return f.DB.PendingFutureDated(ctx, device, f.Now())
+func (f FutureDatedAt) PendingFutureDated(ctx context.Context, device eui.EUI, asker RequestID) ([]string, error) {
+	return f.DB.PendingFutureDated(ctx, device, asker, f.Now())
 }

@@ -26,9 +26,11 @@ func testPendingFutureDated(t *testing.T, open Opener) {
 		}
 		return id
 	}
+	// asker is the cancellation asking; by default one not recorded.
+	asker := store.RequestID{Originator: eu(0x90, 9), Target: dev, Counter: 1}
 	want := func(now time.Time, parties ...string) {
 		t.Helper()
-		got, err := db.PendingFutureDated(ctx, dev, now)
+		got, err := db.PendingFutureDated(ctx, dev, asker, now)
 		must(t, err)
 		if !slices.Equal(got, parties) {
 			t.Fatalf("at %v: pending future-dated from %q; want %q", now, got, parties)
