@@ -41,7 +41,7 @@ func (a *Authoriser) registration(ctx context.Context, body *duis.UpdateSecurity
 		at = *body.ExecutionDateTime
 	}
 	if limit := receivedAt.Add(a.cfg.Horizon); at.After(limit) {
-		return nil, time.Time{}, ecoserr.New(ecoserr.BeyondHorizon, nil, "ExecutionDateTime %s is after %s, %s from now",
+		return nil, time.Time{}, ecoserr.New(ecoserr.BeyondHorizon, nil, "ExecutionDateTime %s is after %s, %s after receipt",
 			at.Format(time.RFC3339), limit.Format(time.RFC3339), horizonText(a.cfg.Horizon))
 	}
 	reg, err := a.cfg.Reference.RegistrationAt(ctx, id.Value, at)
