@@ -29,9 +29,6 @@ func formatDateTime(t time.Time, minFrac int) (string, error) {
 	if len(frac) < minFrac {
 		frac += strings.Repeat("0", minFrac-len(frac))
 	}
-	if frac == "" {
-		return t.Format("2006-01-02T15:04:05") + "Z", nil
-	}
 	return t.Format("2006-01-02T15:04:05") + "." + frac + "Z", nil
 }
 
