@@ -3,6 +3,8 @@ package authorise
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"time"
 
 	"github.com/ecos-cos/ecos/duis"
@@ -20,10 +22,13 @@ type Reference interface {
 	RegistrationAt(ctx context.Context, mpxn string, at time.Time) (store.Registration, error)
 }
 
-// PendingFutureDated says which party sent the future-dated 6.23 still
-// held for a device, so that only that party may cancel it.
+// PendingFutureDated says which parties sent the future-dated 6.23s still
+// pending on a device (not executed, cancelled, failed or rejected), so
+// that only their sender may cancel them.
 type PendingFutureDated interface {
-	FutureDatedSender(ctx context.Context, device eui.EUI) (partyID string, ok bool, err error)
+	// asker is the cancellation asking: it does not count as cancelling
+	// them (recovery asks again for a cancellation already recorded).
+	PendingFutureDated(ctx context.Context, device eui.EUI, asker store.RequestID) (partyIDs []string, err error)
 }
 
 // Config is fixed for the life of an Authoriser.
@@ -43,7 +48,18 @@ type Config struct {
 	// Links, if set, remembers replacement certificate chains already
 	// verified: a supplier sends the same three with every request.
 	Links *smki.Links
+	// Credentials are the CoS credentials the service holds a signing key
+	// for; a device that trusts another is refused here rather than
+	// acknowledged and then failed by the signer. Nil means both.
+	Credentials []store.Credential
+	// Horizon is how far beyond receipt an ExecutionDateTime may lie;
+	// later ones are refused (beyond-horizon). Zero means DefaultHorizon.
+	Horizon time.Duration
 }
+
+// DefaultHorizon is ten years: the RTDS future-dated template, dated 2030,
+// passes, while a date no device will live to see is refused.
+const DefaultHorizon = 10 * 365 * 24 * time.Hour
 
 // Authoriser applies Config to requests.
 type Authoriser struct {
@@ -60,6 +76,12 @@ func New(cfg Config) (*Authoriser, error) {
 	}
 	if err := cfg.MPID.validate(); err != nil {
 		return nil, err
+	}
+	switch {
+	case cfg.Horizon == 0:
+		cfg.Horizon = DefaultHorizon
+	case cfg.Horizon < 0:
+		return nil, fmt.Errorf("authorise: future-dated horizon %s is negative", cfg.Horizon)
 	}
 	return &Authoriser{cfg: cfg}, nil
 }
@@ -92,7 +114,7 @@ func (a *Authoriser) Authorise(ctx context.Context, v Verified) (*Approved, *MPI
 	if err != nil {
 		return nil, nil, err
 	}
-	reg, execAt, err := a.registration(ctx, body, id.Target, dev, party, v.ReceivedAt)
+	reg, execAt, err := a.registration(ctx, body, id, dev, party, v.ReceivedAt)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -161,6 +183,9 @@ func (a *Authoriser) device(ctx context.Context, id eui.EUI, role store.Role) (s
 	}
 	if dev.Credential != store.CredentialTCoS && dev.Credential != store.CredentialECoS {
 		return store.Device{}, ecoserr.New(ecoserr.DeviceState, nil, "device %s's CoS credential is unknown until it is read back", id)
+	}
+	if a.cfg.Credentials != nil && !slices.Contains(a.cfg.Credentials, dev.Credential) {
+		return store.Device{}, ecoserr.New(ecoserr.DeviceState, nil, "device %s trusts the %s key, which this service does not hold", id, dev.Credential)
 	}
 	return dev, nil
 }

@@ -18,12 +18,15 @@ var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 const mpan = "1200023305967"
 
+// gbcsCancel is GBCS's cancellation time as a DUIS ExecutionDateTime.
+var gbcsCancel = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+
 // reference is an in-memory Reference with store's not-found semantics.
 type reference struct {
 	parties map[eui.EUI]store.Party
 	devices map[eui.EUI]store.Device
 	regs    []store.Registration
-	pending map[eui.EUI]string
+	pending map[eui.EUI][]string
 }
 
 func (r *reference) PartyByUser(_ context.Context, u eui.EUI) (store.Party, store.Role, error) {
@@ -56,9 +59,8 @@ func (r *reference) RegistrationAt(_ context.Context, m string, at time.Time) (s
 	return store.Registration{}, store.ErrNotFound
 }
 
-func (r *reference) FutureDatedSender(_ context.Context, d eui.EUI) (string, bool, error) {
-	s, ok := r.pending[d]
-	return s, ok, nil
+func (r *reference) PendingFutureDated(_ context.Context, d eui.EUI, _ store.RequestID) ([]string, error) {
+	return r.pending[d], nil
 }
 
 type world struct {
@@ -95,7 +97,7 @@ func newWorld(t *testing.T) *world {
 			{MPxN: mpan, From: t0.Add(-365 * 24 * time.Hour), To: t0.Add(-time.Hour), Supplier: "SUP1", MPID: "SUPA", Device: d1},
 			{MPxN: mpan, From: t0.Add(-time.Hour), Supplier: "SUP2", MPID: "SUPB", Device: d1},
 		},
-		pending: map[eui.EUI]string{},
+		pending: map[eui.EUI][]string{},
 	}
 	signer := parse(t, s2.XMLSign)
 	w := &world{pki: p, ref: ref, signer: signer, device: d1}
@@ -166,6 +168,12 @@ func TestAuthorise(t *testing.T) {
 		{"fail/credential-unknown", func(w *world, v *Verified) {
 			w.setDevice(func(d *store.Device) { d.Credential = store.CredentialUnknown })
 		}, ecoserr.DeviceState, ""},
+		{"fail/credential-not-held", func(w *world, v *Verified) {
+			w.cfg.Credentials = []store.Credential{store.CredentialECoS}
+		}, ecoserr.DeviceState, ""},
+		{"ok/credential-held", func(w *world, v *Verified) {
+			w.cfg.Credentials = []store.Credential{store.CredentialECoS, store.CredentialTCoS}
+		}, 0, OutcomeSuccess},
 		{"fail/gas-meter-for-import-supplier", func(w *world, v *Verified) { w.setDevice(func(d *store.Device) { d.Type = store.GSME }) }, ecoserr.RoleNotPermitted, ""},
 		{"fail/invalid-mpan", func(w *world, v *Verified) { v.Request.UpdateSecurityCredentialsCoS.ImportMPxN = "1200023305968" }, ecoserr.InvalidMPxN, ""},
 		{"fail/mprn-for-esme", func(w *world, v *Verified) { v.Request.UpdateSecurityCredentialsCoS.ImportMPxN = "3938424403" }, ecoserr.DeviceTypeMismatch, ""},
@@ -225,18 +233,76 @@ func TestAuthorise(t *testing.T) {
 			v.Request.UpdateSecurityCredentialsCoS.ExecutionDateTime = &duis.Cancellation
 		}, ecoserr.CancelNotOwner, ""},
 		{"fail/cancel-other-partys", func(w *world, v *Verified) {
-			w.ref.pending[w.device] = "SUP1"
+			w.ref.pending[w.device] = []string{"SUP1"}
 			v.Request.UpdateSecurityCredentialsCoS.ExecutionDateTime = &duis.Cancellation
 		}, ecoserr.CancelNotOwner, ""},
 		{"ok/cancel-own", func(w *world, v *Verified) {
-			w.ref.pending[w.device] = "SUP2"
-			w.ref.regs = nil // a cancellation is not a registration check
+			w.ref.pending[w.device] = []string{"SUP2"}
+			// Not the registered supplier now: the change it cancels was to
+			// make it so.
+			w.ref.regs[1].Supplier = "SUP1"
 			v.Request.UpdateSecurityCredentialsCoS.ExecutionDateTime = &duis.Cancellation
 		}, 0, OutcomeSuccess},
 		{"fail/cancel-without-pending-source", func(w *world, v *Verified) {
 			w.cfg.Pending = nil
 			v.Request.UpdateSecurityCredentialsCoS.ExecutionDateTime = &duis.Cancellation
 		}, ecoserr.CancelNotOwner, ""},
+		// GBCS's own cancellation time, copied into the CS02b as it stands,
+		// is executed by the device as a cancellation: same rules.
+		{"fail/cancel-by-gbcs-time-other-partys", func(w *world, v *Verified) {
+			w.ref.pending[w.device] = []string{"SUP1"}
+			v.Request.UpdateSecurityCredentialsCoS.ExecutionDateTime = &gbcsCancel
+		}, ecoserr.CancelNotOwner, ""},
+		{"fail/cancel-by-gbcs-time-with-offset-nothing-pending", func(w *world, v *Verified) {
+			at := gbcsCancel.In(time.FixedZone("-01:00", -3600))
+			v.Request.UpdateSecurityCredentialsCoS.ExecutionDateTime = &at
+		}, ecoserr.CancelNotOwner, ""},
+		{"ok/cancel-own-by-gbcs-time", func(w *world, v *Verified) {
+			w.ref.pending[w.device] = []string{"SUP2"}
+			v.Request.UpdateSecurityCredentialsCoS.ExecutionDateTime = &gbcsCancel
+		}, 0, OutcomeSuccess},
+		{"fail/cancel-with-another-partys-also-pending", func(w *world, v *Verified) {
+			w.ref.pending[w.device] = []string{"SUP1", "SUP2"}
+			v.Request.UpdateSecurityCredentialsCoS.ExecutionDateTime = &duis.Cancellation
+		}, ecoserr.CancelNotOwner, ""},
+		// A cancellation passes step 6's MPxN checks like any request.
+		{"fail/cancel-mpxn-not-associated", func(w *world, v *Verified) {
+			w.ref.pending[w.device] = []string{"SUP2"}
+			w.ref.regs[1].Device = w.pki.Devices[1].EUI
+			v.Request.UpdateSecurityCredentialsCoS.ExecutionDateTime = &duis.Cancellation
+		}, ecoserr.MPxNNotAssociated, ""},
+		{"fail/cancel-mpxn-unregistered", func(w *world, v *Verified) {
+			w.ref.pending[w.device] = []string{"SUP2"}
+			w.ref.regs = nil
+			v.Request.UpdateSecurityCredentialsCoS.ExecutionDateTime = &gbcsCancel
+		}, ecoserr.MPxNNotAssociated, ""},
+		{"fail/cancel-invalid-mpxn", func(w *world, v *Verified) {
+			w.ref.pending[w.device] = []string{"SUP2"}
+			v.Request.UpdateSecurityCredentialsCoS.ImportMPxN = "1200023305968"
+			v.Request.UpdateSecurityCredentialsCoS.ExecutionDateTime = &duis.Cancellation
+		}, ecoserr.InvalidMPxN, ""},
+		// Future dates beyond the horizon have their own reason.
+		{"ok/rtds-future-date-2030", func(w *world, v *Verified) {
+			at := time.Date(2030, 1, 2, 0, 0, 0, 0, time.UTC)
+			v.Request.UpdateSecurityCredentialsCoS.ExecutionDateTime = &at
+		}, 0, OutcomeSuccess},
+		{"fail/beyond-default-horizon", func(w *world, v *Verified) {
+			at := t0.AddDate(11, 0, 0)
+			v.Request.UpdateSecurityCredentialsCoS.ExecutionDateTime = &at
+		}, ecoserr.BeyondHorizon, ""},
+		{"fail/just-beyond-default-horizon", func(w *world, v *Verified) {
+			at := t0.Add(DefaultHorizon + time.Second)
+			v.Request.UpdateSecurityCredentialsCoS.ExecutionDateTime = &at
+		}, ecoserr.BeyondHorizon, ""},
+		{"fail/a-second-before-the-gbcs-cancellation-time", func(w *world, v *Verified) {
+			at := gbcsCancel.Add(-time.Second)
+			v.Request.UpdateSecurityCredentialsCoS.ExecutionDateTime = &at
+		}, ecoserr.BeyondHorizon, ""},
+		{"fail/beyond-configured-horizon", func(w *world, v *Verified) {
+			w.cfg.Horizon = 24 * time.Hour
+			at := t0.Add(48 * time.Hour)
+			v.Request.UpdateSecurityCredentialsCoS.ExecutionDateTime = &at
+		}, ecoserr.BeyondHorizon, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -289,6 +355,7 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		"bad policy":   func(c *Config) { c.MPID.Policy = "sometimes" },
 		"bad serial":   func(c *Config) { c.MPID.BySerial = map[string]string{"xyz": "SUPB"} },
 		"empty mpid":   func(c *Config) { c.MPID.BySerial = map[string]string{"0a": ""} },
+		"bad horizon":  func(c *Config) { c.Horizon = -time.Hour },
 	} {
 		cfg := w.cfg
 		mutate(&cfg)

@@ -3,8 +3,10 @@ package authorise
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
+	"github.com/ecos-cos/ecos/cosbuild"
 	"github.com/ecos-cos/ecos/duis"
 	"github.com/ecos-cos/ecos/ecoserr"
 	"github.com/ecos-cos/ecos/eui"
@@ -15,9 +17,12 @@ import (
 // registration is step 6. The MPxN must be valid, of the device's fuel,
 // associated with the device, and registered to the requesting party at
 // the execution date-time: now for an immediate request, the requested
-// time for a future-dated one. A cancellation is instead checked against
-// the future-dated request it cancels: only its sender may cancel it.
-func (a *Authoriser) registration(ctx context.Context, body *duis.UpdateSecurityCredentialsCoS, target eui.EUI, dev store.Device, party store.Party, receivedAt time.Time) (*store.Registration, time.Time, error) {
+// time for a future-dated one, which may lie no further ahead than the
+// horizon. A cancellation (any request the device would execute as one)
+// passes the same MPxN checks, then is checked against the future-dated
+// requests pending on the device: only their sender may cancel them.
+func (a *Authoriser) registration(ctx context.Context, body *duis.UpdateSecurityCredentialsCoS, rid duis.RequestID, dev store.Device, party store.Party, receivedAt time.Time) (*store.Registration, time.Time, error) {
+	target := rid.Target
 	id, err := mpxn.Parse(body.ImportMPxN)
 	if err != nil {
 		return nil, time.Time{}, ecoserr.New(ecoserr.InvalidMPxN, err, "%v", err)
@@ -25,12 +30,19 @@ func (a *Authoriser) registration(ctx context.Context, body *duis.UpdateSecurity
 	if (id.Kind == mpxn.MPAN) != (dev.Type == store.ESME) {
 		return nil, time.Time{}, ecoserr.New(ecoserr.DeviceTypeMismatch, nil, "%s %s does not fit %s %s", id.Kind, id, dev.Type, target)
 	}
-	if body.IsCancellation() {
-		return nil, receivedAt, a.cancellation(ctx, target, party)
+	if cosbuild.IsCancellation(body) {
+		if err := a.associated(ctx, id, target, receivedAt); err != nil {
+			return nil, time.Time{}, err
+		}
+		return nil, receivedAt, a.cancellation(ctx, store.RequestID(rid), party)
 	}
 	at := receivedAt
 	if body.ExecutionDateTime != nil && body.ExecutionDateTime.After(receivedAt) {
 		at = *body.ExecutionDateTime
+	}
+	if limit := receivedAt.Add(a.cfg.Horizon); at.After(limit) {
+		return nil, time.Time{}, ecoserr.New(ecoserr.BeyondHorizon, nil, "ExecutionDateTime %s is after %s, %s after receipt",
+			at.Format(time.RFC3339), limit.Format(time.RFC3339), horizonText(a.cfg.Horizon))
 	}
 	reg, err := a.cfg.Reference.RegistrationAt(ctx, id.Value, at)
 	switch {
@@ -46,18 +58,47 @@ func (a *Authoriser) registration(ctx context.Context, body *duis.UpdateSecurity
 	return &reg, at, nil
 }
 
-func (a *Authoriser) cancellation(ctx context.Context, target eui.EUI, party store.Party) error {
+// associated checks that MPxN id is associated with device target at at:
+// the part of step 6 a cancellation passes like any request.
+func (a *Authoriser) associated(ctx context.Context, id mpxn.ID, target eui.EUI, at time.Time) error {
+	reg, err := a.cfg.Reference.RegistrationAt(ctx, id.Value, at)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return ecoserr.New(ecoserr.MPxNNotAssociated, err, "MPxN %s is not associated with device %s", id, target)
+	case err != nil:
+		return errInternal(err)
+	case reg.Device != target:
+		return ecoserr.New(ecoserr.MPxNNotAssociated, nil, "MPxN %s is not associated with device %s", id, target)
+	}
+	return nil
+}
+
+// cancellation lets party cancel only if every future-dated request
+// pending on target is its own: the device drops all of them.
+func (a *Authoriser) cancellation(ctx context.Context, rid store.RequestID, party store.Party) error {
+	target := rid.Target
 	if a.cfg.Pending == nil {
 		return ecoserr.New(ecoserr.CancelNotOwner, nil, "cancellations are not accepted by this service")
 	}
-	sender, ok, err := a.cfg.Pending.FutureDatedSender(ctx, target)
-	switch {
-	case err != nil:
+	senders, err := a.cfg.Pending.PendingFutureDated(ctx, target, rid)
+	if err != nil {
 		return errInternal(err)
-	case !ok:
-		return ecoserr.New(ecoserr.CancelNotOwner, nil, "device %s has no future-dated change of supplier to cancel", target)
-	case sender != party.ID:
-		return ecoserr.New(ecoserr.CancelNotOwner, nil, "the future-dated change of supplier for %s was sent by another party", target)
+	}
+	if len(senders) == 0 {
+		return ecoserr.New(ecoserr.CancelNotOwner, nil, "device %s has no pending future-dated change of supplier to cancel", target)
+	}
+	for _, s := range senders {
+		if s != party.ID {
+			return ecoserr.New(ecoserr.CancelNotOwner, nil, "a future-dated change of supplier pending on %s was sent by another party", target)
+		}
 	}
 	return nil
+}
+
+// horizonText writes a horizon in days, as an operator sets it.
+func horizonText(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%d days", d/(24*time.Hour))
+	}
+	return d.String()
 }

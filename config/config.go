@@ -143,6 +143,9 @@ type Policy struct {
 	AllowForeignReplacements bool              `json:"allow_foreign_replacements"`
 	ResponseCodes            map[string]string `json:"response_codes"`
 	MaxRequestBytes          int               `json:"max_request_bytes"`
+	// FutureDatedHorizon is how far ahead an ExecutionDateTime may lie;
+	// later ones are refused (beyond-horizon).
+	FutureDatedHorizon Duration `json:"future_dated_horizon"`
 }
 
 // MPID policies Policy.MPID accepts, as package authorise names them.
@@ -201,6 +204,9 @@ const (
 	DefaultMaxRequestBytes = 64 << 10
 	DefaultWorkers         = 32
 	DefaultAuditFile       = "audit.log"
+	// DefaultFutureDatedHorizon is ten years (of 365 days), as package
+	// authorise has it: the RTDS future-dated template, dated 2030, passes.
+	DefaultFutureDatedHorizon = Duration(10 * 365 * 24 * time.Hour)
 )
 
 // Load reads the configuration file at path: see Parse. Relative paths in
@@ -264,6 +270,7 @@ func (c *Config) withDefaults(present map[string]bool) {
 	set("policy.mpid", func() { c.Policy.MPID = MPIDReport })
 	set("policy.mpid_attribute", func() { c.Policy.MPIDAttribute = DefaultMPIDAttribute })
 	set("policy.max_request_bytes", func() { c.Policy.MaxRequestBytes = DefaultMaxRequestBytes })
+	set("policy.future_dated_horizon", func() { c.Policy.FutureDatedHorizon = DefaultFutureDatedHorizon })
 	set("operator_listen", func() { c.OperatorListen = DefaultOperatorListen })
 	set("anomaly.without_file", func() { c.Anomaly.WithoutFile = WithoutFileZero })
 	set("anomaly.hold_for", func() { c.Anomaly.HoldFor = DefaultHoldFor })

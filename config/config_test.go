@@ -49,7 +49,7 @@ func TestMinimalDefaults(t *testing.T) {
 		},
 		Devices:  Devices{Gateway: "sim", Timeout: Duration(10 * time.Second), Simulated: DefaultSimulated},
 		Callback: Callback{Timeout: Duration(10 * time.Second), MaxAttempts: 10},
-		Policy:   Policy{MPID: "report", MPIDAttribute: "O", MaxRequestBytes: 65536},
+		Policy:   Policy{MPID: "report", MPIDAttribute: "O", MaxRequestBytes: 65536, FutureDatedHorizon: DefaultFutureDatedHorizon},
 		Anomaly:  Anomaly{WithoutFile: "zero", HoldFor: DefaultHoldFor},
 		Workers:  DefaultWorkers,
 		Log:      Log{Level: "info", Format: "json", Audit: abs(t, "testdata/good/audit.log")},
@@ -173,6 +173,7 @@ var badFiles = map[string][]string{
 	"out_of_range.json": {
 		"callback.max_attempts: 1000 is out of range 1–100",
 		"policy.max_request_bytes: 100 is out of range 1024–16777216",
+		"policy.future_dated_horizon: must be more than 0s",
 		"workers: 0 is out of range 1–256",
 	},
 	"http_gateway_no_url.json": {`devices.url: required with gateway "http"`},

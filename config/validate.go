@@ -342,6 +342,7 @@ func (v *validator) policy(p *Policy) {
 		}
 	}
 	v.intRange("policy.max_request_bytes", p.MaxRequestBytes, MinRequestBytes, MaxRequestBytes)
+	v.positive("policy.future_dated_horizon", p.FutureDatedHorizon)
 }
 
 func (v *validator) log(l *Log) {

@@ -66,13 +66,13 @@ func SupplierByTransCoS(u *duis.UpdateSecurityCredentialsCoS, counter uint64) (*
 		cmd.Replacements = append(cmd.Replacements, gbcs.Replacement{Certificate: u.KeyAgreementTopUpCertificate, Target: supplierKATopUp})
 	}
 	if u.ExecutionDateTime != nil {
-		t, err := executionTime(u)
+		t, err := ExecutionTime(*u.ExecutionDateTime)
 		if err != nil {
 			return nil, err
 		}
 		cmd.ExecutionDateTime = &t
 	}
-	if !u.IsCancellation() {
+	if !IsCancellation(u) {
 		change := gbcs.SeqNumberChange{Role: gbcs.RoleSupplier, FloorSeqNumber: u.SupplierFloorSeqNumber}
 		if u.SupplierPrepaymentTopUpFloorSeqNumber != nil {
 			change.SpecialistFloorSeqNumbers = []gbcs.SpecialistSeqNumber{{
@@ -84,18 +84,58 @@ func SupplierByTransCoS(u *duis.UpdateSecurityCredentialsCoS, counter uint64) (*
 	return cmd, nil
 }
 
-// executionTime converts the DUIS ExecutionDateTime: the DUIS cancellation
-// date becomes GBCS's 99991231235959Z; other times must be whole seconds,
-// because GeneralizedTime in GBCS carries no fraction.
-func executionTime(u *duis.UpdateSecurityCredentialsCoS) (time.Time, error) {
-	if u.IsCancellation() {
+// ErrExecutionTime marks a DUIS ExecutionDateTime that no CS02b can
+// carry. Intake refuses such a request before acknowledging it.
+var ErrExecutionTime = errors.New("cosbuild: ExecutionDateTime cannot be carried by a CS02b")
+
+// ExecutionTime maps a DUIS ExecutionDateTime onto the CS02b's
+// executionDateTime: DUIS's cancellation date becomes GBCS's cancellation
+// time 99991231235959Z; any other time is copied, and must be whole seconds
+// (GeneralizedTime in GBCS carries no fraction) in the years 0001..9999.
+// It is the one place the mapping is defined: what is a cancellation is
+// derived from it (IsCancellation), never listed apart.
+func ExecutionTime(t time.Time) (time.Time, error) {
+	if t.Equal(duis.Cancellation) {
 		return gbcs.CancellationTime(), nil
 	}
-	t := u.ExecutionDateTime.UTC()
+	t = t.UTC()
 	if t.Nanosecond() != 0 {
-		return time.Time{}, fmt.Errorf("cosbuild: ExecutionDateTime %s has a fraction of a second; GBCS carries whole seconds", t.Format(time.RFC3339Nano))
+		return time.Time{}, fmt.Errorf("%w: %s has a fraction of a second; GBCS carries whole seconds", ErrExecutionTime, t.Format(time.RFC3339Nano))
+	}
+	if y := t.Year(); y < 1 || y > 9999 {
+		return time.Time{}, fmt.Errorf("%w: year %d is outside 0001..9999", ErrExecutionTime, y)
 	}
 	return t, nil
+}
+
+// IsCancellation reports whether the device would execute u as the
+// cancellation of its pending future-dated command: its ExecutionDateTime
+// maps onto GBCS's cancellation time. DUIS's 3000-12-31T00:00:00Z does,
+// and so does 9999-12-31T23:59:59Z, copied as it stands.
+func IsCancellation(u *duis.UpdateSecurityCredentialsCoS) bool {
+	if u == nil || u.ExecutionDateTime == nil {
+		return false
+	}
+	t, err := ExecutionTime(*u.ExecutionDateTime)
+	return err == nil && t.Equal(gbcs.CancellationTime())
+}
+
+// Check builds, without a key or a counter, the command u would become and
+// reports why it cannot be: what intake runs so that no request is
+// acknowledged and then fails to encode. A problem with ExecutionDateTime
+// wraps ErrExecutionTime.
+func Check(u *duis.UpdateSecurityCredentialsCoS, device eui.EUI) error {
+	const counter = 1<<64 - 1 // the longest encoding a counter has
+	payload, err := SupplierByTransCoS(u, counter)
+	if err != nil {
+		return err
+	}
+	m, err := Command(eui.EUI{}, device, payload)
+	if err != nil {
+		return err
+	}
+	_, err = m.SignedBytes()
+	return err
 }
 
 // Migration describes one mode 6 command: the ECoS certificate to install

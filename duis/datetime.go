@@ -3,6 +3,7 @@ package duis
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -44,17 +45,45 @@ func checkDateTime(t time.Time) error {
 	return nil
 }
 
-// parseDateTime reads xs:dateTime. DUIS always sends a zone; a time without
-// one would be ambiguous for a future-dated command, so it is refused.
+// ErrDateTimeRange marks an xs:dateTime the XSD allows but no encoding we
+// carry it in can hold: its UTC year is outside 0001..9999 (GBCS's
+// GeneralizedTime has four year digits).
+var ErrDateTimeRange = errors.New("outside the years 0001..9999 UTC that GBCS carries")
+
+// dateTimeLexical is xs:dateTime's lexical form (XSD 1.0 §3.2.7) with the
+// zone made mandatory: DUIS always sends one, and a time without one would
+// be ambiguous for a future-dated command. time.Parse alone is laxer than
+// the XSD: it takes a comma before the fraction, one-digit hours and
+// offsets beyond ±14:00.
+var dateTimeLexical = regexp.MustCompile(`^(-?[0-9]{4,})-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-]([0-9]{2}):([0-9]{2}))?$`)
+
+// parseDateTime reads an xs:dateTime with a time zone and returns it in
+// UTC. A value of the right form that no GBCS time can hold (year 10000,
+// or a negative year) wraps ErrDateTimeRange.
 func parseDateTime(s string) (time.Time, error) {
-	for _, layout := range []string{"2006-01-02T15:04:05.999999999Z07:00", "2006-01-02T15:04:05Z07:00"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			t = t.UTC()
-			if err := checkDateTime(t); err != nil {
-				return time.Time{}, fmt.Errorf("%q: %v", s, err)
-			}
-			return t, nil
-		}
+	m := dateTimeLexical.FindStringSubmatch(s)
+	switch {
+	case m == nil:
+		return time.Time{}, fmt.Errorf("%q is not an xs:dateTime", truncate(s))
+	case m[3] == "":
+		return time.Time{}, fmt.Errorf("%q is not an xs:dateTime with a time zone", s)
+	case m[4] != "" && (m[4] > "14" || m[5] > "59" || (m[4] == "14" && m[5] != "00")):
+		return time.Time{}, fmt.Errorf("%q: time zone offset outside -14:00..+14:00", s)
+	case m[1] == "0000" || m[1] == "-0000":
+		return time.Time{}, fmt.Errorf("%q: there is no year 0000 in xs:dateTime", s)
+	case len(m[1]) != 4:
+		return time.Time{}, fmt.Errorf("%q: year %s is %w", truncate(s), truncate(m[1]), ErrDateTimeRange)
 	}
-	return time.Time{}, fmt.Errorf("%q is not an xs:dateTime with a time zone", s)
+	t, err := time.Parse("2006-01-02T15:04:05.999999999Z07:00", s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is not a valid date and time", s)
+	}
+	t = t.UTC()
+	if y := t.Year(); y < 1 || y > 9999 {
+		return time.Time{}, fmt.Errorf("%q is year %d in UTC, %w", s, y, ErrDateTimeRange)
+	}
+	if t.IsZero() {
+		return time.Time{}, fmt.Errorf("%q: %w", s, checkDateTime(t))
+	}
+	return t, nil
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strconv"
-	"strings"
 )
 
 // DecodeGBCSResponse decodes the MMC ra:GBCSResponse documents this package
@@ -147,7 +146,7 @@ func decodeCoSRsp(r *reader) (*UpdateSecurityCredentialsCoSRsp, error) {
 		switch {
 		case a.Name.Space == "" && a.Name.Local == "MessageSuccess":
 			var b bool
-			switch strings.TrimSpace(a.Value) {
+			switch trimXMLSpace(a.Value) {
 			case "true", "1":
 				b = true
 			case "false", "0":
@@ -319,7 +318,7 @@ func decodeStatusASN1(r *reader) (*StatusASN1, error) {
 	for _, a := range se.Attr {
 		switch {
 		case a.Name.Space == "" && a.Name.Local == "ResponseCode":
-			if st.ResponseCode, err = strconv.ParseInt(strings.TrimSpace(a.Value), 10, 64); err != nil {
+			if st.ResponseCode, err = strconv.ParseInt(trimXMLSpace(a.Value), 10, 64); err != nil {
 				return nil, r.fail("ResponseCode %q is not an integer", truncate(a.Value))
 			}
 			seen = true

@@ -88,7 +88,7 @@ func (r *reader) token() (xml.Token, error) {
 			}
 			continue
 		case xml.CharData:
-			if len(bytes.TrimSpace(tt)) == 0 {
+			if isXMLSpace(tt) {
 				continue
 			}
 			return tt.Copy(), nil
@@ -193,8 +193,17 @@ func (r *reader) close() error {
 }
 
 // text reads a whole simple element ns:local and returns its content with
-// surrounding white space removed (the xs:token / xs:dateTime collapse).
+// surrounding XML white space removed (the collapse of xs:token,
+// xs:dateTime, xs:integer, xs:boolean). Other Unicode spaces stay, so a
+// value padded with them fails its type.
 func (r *reader) text(ns, local string) (string, error) {
+	s, err := r.rawText(ns, local)
+	return trimXMLSpace(s), err
+}
+
+// rawText reads a whole simple element ns:local as it stands: the value
+// of an xs:string, whose white space is preserved.
+func (r *reader) rawText(ns, local string) (string, error) {
 	if _, err := r.open(ns, local); err != nil {
 		return "", err
 	}
@@ -211,7 +220,7 @@ func (r *reader) text(ns, local string) (string, error) {
 		case xml.EndElement:
 			r.path = r.path[:len(r.path)-1]
 			r.depth--
-			return strings.TrimSpace(sb.String()), nil
+			return sb.String(), nil
 		case xml.StartElement:
 			return "", r.fail("unexpected element %s inside a text element", describe(tt.Name))
 		default:
@@ -317,7 +326,7 @@ func (r *reader) rootAttrs(root xml.StartElement) (string, error) {
 	for _, a := range root.Attr {
 		switch {
 		case a.Name.Space == "" && a.Name.Local == "schemaVersion":
-			version = strings.TrimSpace(a.Value)
+			version = trimXMLSpace(a.Value)
 		case isNSDecl(a.Name):
 		case a.Name.Space == NSXSI && (a.Name.Local == "schemaLocation" || a.Name.Local == "noNamespaceSchemaLocation"):
 		default:

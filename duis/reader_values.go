@@ -29,6 +29,27 @@ func (r *reader) checked(ns, local string, rule func(string) error) (string, err
 	return s, nil
 }
 
+// str reads an xs:string element (ServiceReference, ImportMPxN) and applies
+// rule. An xs:string keeps its white space, so " 6.23" is not one of the
+// schema's values and a padded MPxN is one character too long: rather
+// than trim what the XSD would refuse, surrounding white space is refused.
+func (r *reader) str(ns, local string, rule func(string) error) (string, error) {
+	s, err := r.rawText(ns, local)
+	if err != nil {
+		return "", err
+	}
+	if trimXMLSpace(s) != s {
+		return "", r.failAt(local, "%q has white space around it, which an xs:string keeps", truncate(s))
+	}
+	if err := checkText(s); err != nil {
+		return "", r.failAt(local, "%v", err)
+	}
+	if err := rule(s); err != nil {
+		return "", r.failAt(local, "%v", err)
+	}
+	return s, nil
+}
+
 func (r *reader) boolean(ns, local string) (bool, error) {
 	s, err := r.text(ns, local)
 	if err != nil {
@@ -144,7 +165,7 @@ func (r *reader) dateTime(ns, local string) (time.Time, error) {
 	}
 	t, err := parseDateTime(s)
 	if err != nil {
-		return time.Time{}, r.failAt(local, "%v", err)
+		return time.Time{}, r.failAt(local, "%w", err)
 	}
 	return t, nil
 }

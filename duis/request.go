@@ -1,6 +1,7 @@
 package duis
 
 import (
+	"errors"
 	"strconv"
 	"time"
 )
@@ -27,7 +28,8 @@ type Header struct {
 }
 
 // Cancellation is the ExecutionDateTime DUIS uses to cancel a future-dated
-// request (GBCS carries it as 99991231235959Z).
+// request (GBCS carries it as 99991231235959Z). It is not the only one a
+// device executes as a cancellation: cosbuild.IsCancellation decides.
 var Cancellation = time.Date(3000, 12, 31, 0, 0, 0, 0, time.UTC)
 
 // UpdateSecurityCredentialsCoS is the SR 6.23 body: the gaining supplier's
@@ -44,10 +46,9 @@ type UpdateSecurityCredentialsCoS struct {
 	ImportMPxN                            string
 }
 
-// IsCancellation reports whether the request cancels a future-dated one.
-func (u *UpdateSecurityCredentialsCoS) IsCancellation() bool {
-	return u.ExecutionDateTime != nil && u.ExecutionDateTime.Equal(Cancellation)
-}
+// ErrUnsupported marks a well-formed DUIS request for a service other than
+// SR 6.23.
+var ErrUnsupported = errors.New("unsupported request")
 
 // DecodeRequest decodes a DUIS request. The SR 6.23 body is the one this
 // version understands; any other body is reported as unsupported.
@@ -69,7 +70,7 @@ func decodeRequest(r *reader) (*Request, error) {
 		return nil, err
 	}
 	if body.Name.Space != NSRequest || body.Name.Local != "UpdateSecurityCredentialsCoS" {
-		return nil, r.fail("unsupported request body %s", describe(body.Name))
+		return nil, r.fail("%w body %s", ErrUnsupported, describe(body.Name))
 	}
 	// The header names the service the body performs; a 6.23 body under
 	// another service reference is a malformed request, not a 6.23.
@@ -124,10 +125,10 @@ func decodeHeader(r *reader, h *Header) error {
 	if h.CommandVariant, err = strconv.Atoi(cv); err != nil || checkCommandVariant(h.CommandVariant) != nil {
 		return r.failAt("CommandVariant", "%q is not a command variant 1..8", cv)
 	}
-	if h.ServiceReference, err = r.checked(NSRequest, "ServiceReference", checkServiceReference); err != nil {
+	if h.ServiceReference, err = r.str(NSRequest, "ServiceReference", checkServiceReference); err != nil {
 		return err
 	}
-	if h.ServiceReferenceVariant, err = r.checked(NSRequest, "ServiceReferenceVariant", checkServiceReference); err != nil {
+	if h.ServiceReferenceVariant, err = r.str(NSRequest, "ServiceReferenceVariant", checkServiceReference); err != nil {
 		return err
 	}
 	return r.close()
@@ -206,7 +207,7 @@ func decodeCoS(r *reader) (*UpdateSecurityCredentialsCoS, error) {
 	if u.ApplyTimeBasedCPVChecks, err = r.boolean(NSRequest, "ApplyTimeBasedCPVChecks"); err != nil {
 		return nil, err
 	}
-	if u.ImportMPxN, err = r.checked(NSRequest, "ImportMPxN", checkMPxN); err != nil {
+	if u.ImportMPxN, err = r.str(NSRequest, "ImportMPxN", checkMPxN); err != nil {
 		return nil, err
 	}
 	if err := r.close(); err != nil {

@@ -94,9 +94,6 @@ func TestNewUpdateSecurityCredentialsCoS(t *testing.T) {
 			if want := unindented(doc); !bytes.Equal(got, want) {
 				t.Errorf("built request differs from the template:\n got %s\nwant %s", got, want)
 			}
-			if req.UpdateSecurityCredentialsCoS.IsCancellation() != (exec == &Cancellation) {
-				t.Error("IsCancellation wrong")
-			}
 		})
 	}
 }

@@ -47,8 +47,8 @@ func TestDecodeVectors(t *testing.T) {
 			if (u.ExecutionDateTime == nil) != (tc.exec == nil) || (tc.exec != nil && !u.ExecutionDateTime.Equal(*tc.exec)) {
 				t.Errorf("ExecutionDateTime = %v, want %v", u.ExecutionDateTime, tc.exec)
 			}
-			if u.IsCancellation() != tc.cancel {
-				t.Errorf("IsCancellation = %v", u.IsCancellation())
+			if isCancel := u.ExecutionDateTime != nil && u.ExecutionDateTime.Equal(Cancellation); isCancel != tc.cancel {
+				t.Errorf("cancellation date = %v", isCancel)
 			}
 			if u.SupplierFloorSeqNumber != 0 || u.SupplierPrepaymentTopUpFloorSeqNumber == nil || *u.SupplierPrepaymentTopUpFloorSeqNumber != 0 {
 				t.Errorf("floors = %d %v", u.SupplierFloorSeqNumber, u.SupplierPrepaymentTopUpFloorSeqNumber)

@@ -20,8 +20,10 @@ const SchemaVersion = "5.4"
 const MaxFloorSeqNumber = 1<<63 - 1
 
 // checkText accepts a string that survives an XML round trip unchanged:
-// valid UTF-8 made of XML 1.0 characters, and no leading or trailing white
-// space (the decoder trims it, as xs:token does).
+// valid UTF-8 made of XML 1.0 characters, and no leading or trailing XML
+// white space (the decoder trims it from collapsed types, as xs:token
+// does, and refuses it around an xs:string, where it would be part of the
+// value).
 func checkText(s string) error {
 	if !utf8.ValidString(s) {
 		return errors.New("not valid UTF-8")
@@ -31,7 +33,7 @@ func checkText(s string) error {
 			return fmt.Errorf("character %U is not allowed in XML", c)
 		}
 	}
-	if strings.TrimSpace(s) != s {
+	if trimXMLSpace(s) != s {
 		return errors.New("leading or trailing white space would be lost")
 	}
 	return nil

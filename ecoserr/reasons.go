@@ -15,6 +15,7 @@ const (
 	TooLarge
 	Malformed
 	UnsupportedRequest
+	ExecutionTimeUnsupported
 	BadSignature
 	UnknownSigner
 	SignerNotUser
@@ -29,6 +30,7 @@ const (
 	MPxNNotAssociated
 	NotRegisteredSupplier
 	CancelNotOwner
+	BeyondHorizon
 	BadReplacementCertificate
 	MPIDIncorrect
 	MPIDMissing
@@ -59,7 +61,8 @@ type Entry struct {
 var table = [numReasons]Entry{
 	TooLarge:                  {TooLarge, "too-large", 1, "E062301", "the request is larger than the service accepts", true},
 	Malformed:                 {Malformed, "malformed", 1, "E062301", "the request is not a well-formed DUIS 5.4 SR 6.23 request", true},
-	UnsupportedRequest:        {UnsupportedRequest, "unsupported-request", 1, "E12", "the Service Request, variant or Command Variant is not one this service accepts", false},
+	UnsupportedRequest:        {UnsupportedRequest, "unsupported-request", 1, "E12", "the Service Request, variant or Command Variant is not one this service accepts (SR 6.23, Command Variant 1)", false},
+	ExecutionTimeUnsupported:  {ExecutionTimeUnsupported, "execution-time-unsupported", 1, "E062301", "ExecutionDateTime is not a time a GBCS command can carry: whole seconds, in the years 0001 to 9999 UTC", true},
 	BadSignature:              {BadSignature, "bad-signature", 2, "E062302", "the request's XML signature does not verify", true},
 	UnknownSigner:             {UnknownSigner, "unknown-signer", 2, "E062302", "the request is signed with a certificate the service does not know", true},
 	SignerNotUser:             {SignerNotUser, "signer-not-user", 2, "E062302", "the signing certificate is not a valid XML-signing certificate of the requesting User", true},
@@ -73,7 +76,8 @@ var table = [numReasons]Entry{
 	InvalidMPxN:               {InvalidMPxN, "invalid-mpxn", 6, "E062304", "ImportMPxN is not a valid MPAN or MPRN", true},
 	MPxNNotAssociated:         {MPxNNotAssociated, "mpxn-not-associated", 6, "E4", "the MPxN is not associated with the device", false},
 	NotRegisteredSupplier:     {NotRegisteredSupplier, "not-registered-supplier", 6, "E4", "the User is not the registered supplier for the MPxN at the execution date-time", false},
-	CancelNotOwner:            {CancelNotOwner, "cancel-not-owner", 6, "E4", "only the User that sent a future-dated request may cancel it", false},
+	CancelNotOwner:            {CancelNotOwner, "cancel-not-owner", 6, "E4", "only the party whose future-dated request is pending on the device may cancel it", false},
+	BeyondHorizon:             {BeyondHorizon, "beyond-horizon", 6, "E062304", "ExecutionDateTime is further in the future than this service accepts", true},
 	BadReplacementCertificate: {BadReplacementCertificate, "bad-replacement-certificate", 7, "E062305", "a replacement certificate is not a valid supplier certificate of the requesting User", true},
 	MPIDIncorrect:             {MPIDIncorrect, "mpid-incorrect", 8, "E062306", "the request was signed under an MPID other than the one registered for the MPxN", true},
 	MPIDMissing:               {MPIDMissing, "mpid-missing", 8, "E062306", "the signing certificate carries no MPID", true},

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ecos-cos/ecos/anomaly"
 	"github.com/ecos-cos/ecos/authorise"
+	"github.com/ecos-cos/ecos/cosbuild"
 	"github.com/ecos-cos/ecos/duis"
 	"github.com/ecos-cos/ecos/ecoserr"
 	"github.com/ecos-cos/ecos/eui"
@@ -75,10 +76,10 @@ func (p *Pipeline) submit(ctx context.Context, raw []byte, from *eui.EUI) (*Ack,
 	}
 	rec := store.Received{ID: id, At: at, Document: raw, State: store.RequestAuthorised, MPID: mpidRecord(mpid)}
 	body := req.UpdateSecurityCredentialsCoS
-	if body.ExecutionDateTime != nil && !body.IsCancellation() {
+	rec.Cancel = cosbuild.IsCancellation(body)
+	if body.ExecutionDateTime != nil && !rec.Cancel {
 		rec.ExecuteAt = *body.ExecutionDateTime
 	}
-	rec.Cancel = body.IsCancellation()
 	if approved != nil {
 		rec.Party = approved.Party()
 	} else if mpid != nil {
@@ -159,8 +160,16 @@ func (p *Pipeline) verify(raw []byte, at time.Time) (*duis.Request, *authorise.V
 	}
 	// Only the digested bytes are signed: decide on them alone.
 	req, err := duis.DecodeRequest(v.Digested)
-	if err != nil {
+	switch {
+	case errors.Is(err, duis.ErrDateTimeRange):
+		return nil, nil, ecoserr.New(ecoserr.ExecutionTimeUnsupported, err, "%s", clip(err.Error(), 300))
+	case errors.Is(err, duis.ErrUnsupported):
+		return nil, nil, ecoserr.New(ecoserr.UnsupportedRequest, err, "%s", clip(err.Error(), 300))
+	case err != nil:
 		return nil, nil, ecoserr.New(ecoserr.Malformed, err, "%s", clip(err.Error(), 300))
+	}
+	if err := intake.Admit(req); err != nil {
+		return req, nil, err
 	}
 	if err := intake.BindSigner(v.Signer, req.Header.RequestID.Originator, at, p.cfg.SignerPolicy); err != nil {
 		return req, nil, ecoserr.New(ecoserr.SignerNotUser, err, "%s", err.Error())

@@ -58,7 +58,8 @@ func (s *Service) assemble(ctx context.Context, audit *slog.Logger, reg promethe
 	// and the replacements: both are the same few certificates per User.
 	links := smki.NewLinks(0)
 	auth, err := authorise.New(authorise.Config{Reference: s.db, Pending: store.FutureDatedAt{DB: s.db, Now: s.now},
-		OrganisationCAs: orgCAs, MPID: mpid, AllowForeignReplacements: c.Policy.AllowForeignReplacements, Links: links})
+		OrganisationCAs: orgCAs, MPID: mpid, AllowForeignReplacements: c.Policy.AllowForeignReplacements, Links: links,
+		Horizon: time.Duration(c.Policy.FutureDatedHorizon), Credentials: heldCredentials(c.Keys)})
 	if err != nil {
 		return nil, err
 	}
@@ -279,4 +280,18 @@ func readMPIDTable(path string) (map[string]string, error) {
 		out[strings.TrimSpace(row[0])] = strings.TrimSpace(row[1])
 	}
 	return out, nil
+}
+
+// heldCredentials are the CoS credentials the configuration gives a key
+// for: the authoriser refuses a device that trusts another, before the
+// request is acknowledged.
+func heldCredentials(k config.Keys) []store.Credential {
+	held := []store.Credential{}
+	if k.TCoS != nil {
+		held = append(held, store.CredentialTCoS)
+	}
+	if k.ECoS != nil {
+		held = append(held, store.CredentialECoS)
+	}
+	return held
 }

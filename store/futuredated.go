@@ -3,42 +3,57 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/ecos-cos/ecos/eui"
 )
 
-// FutureDatedSender returns the party of the newest request for device
-// that is to execute after now and still might: not a cancellation, and
-// authorised, signed, sent or responded (a rejected or failed one will
-// never execute, a received one is not yet known to be allowed). ok is
-// false when there is none. Newest is the last received; of requests
-// received at the same instant, the one with the higher counter.
-func (db *DB) FutureDatedSender(ctx context.Context, device eui.EUI, now time.Time) (party string, ok bool, err error) {
-	const q = `SELECT party_id FROM requests
-		WHERE target_eui = ? AND execute_at_us > ? AND is_cancel = 0
-		  AND state IN ('authorised', 'signed', 'sent', 'responded')
-		ORDER BY received_at_us DESC, counter DESC LIMIT 1`
-	err = db.r.QueryRowContext(ctx, db.q(q), euiArg(device), timeArg(now)).Scan(&party)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", false, nil
-	}
+// PendingFutureDated returns the parties whose future-dated 6.23 requests
+// are pending on device at now, each once, in name order; none when
+// nothing is pending. Pending means it may still execute: it is due after
+// now, it is not a cancellation, it went on past authorisation (authorised,
+// signed, sent or responded: a rejected, failed or held request is not on
+// the device), the device has not reported executing it (no alert was
+// recorded for it), and no cancellation for the device has been authorised
+// since it was received (the device drops every pending command when it
+// executes a cancellation). Not "the newest future-dated request": an
+// executed, cancelled, failed or rejected one owns nothing.
+//
+// asker is the cancellation asking, which does not count as cancelling
+// what it is checked against: recovery re-authorises a cancellation that
+// was already recorded.
+func (db *DB) PendingFutureDated(ctx context.Context, device eui.EUI, asker RequestID, now time.Time) ([]string, error) {
+	const q = `SELECT DISTINCT r.party_id FROM requests r
+		WHERE r.target_eui = ? AND r.execute_at_us > ? AND r.is_cancel = 0
+		  AND r.state IN ('authorised', 'signed', 'sent', 'responded')
+		  AND NOT EXISTS (SELECT 1 FROM responses a
+			WHERE a.originator_eui = r.originator_eui AND a.target_eui = r.target_eui AND a.counter = r.counter
+			  AND a.kind = 'alert')
+		  AND NOT EXISTS (SELECT 1 FROM requests c
+			WHERE c.target_eui = r.target_eui AND c.is_cancel = 1 AND c.received_at_us >= r.received_at_us
+			  AND c.state IN ('authorised', 'signed', 'sent', 'responded')
+			  AND NOT (c.originator_eui = ? AND c.target_eui = ? AND c.counter = ?))
+		ORDER BY r.party_id`
+	rows, err := db.r.QueryContext(ctx, db.q(q), euiArg(device), timeArg(now), euiArg(asker.Originator), euiArg(asker.Target), u64Arg(asker.Counter))
 	if err != nil {
-		return "", false, fmt.Errorf("store: future-dated sender for %s: %w", device, err)
+		return nil, fmt.Errorf("store: pending future-dated requests for %s: %w", device, err)
 	}
-	return party, true, nil
+	parties, err := scanAll(rows, func(rows *sql.Rows) (p string, err error) { return p, rows.Scan(&p) })
+	if err != nil {
+		return nil, fmt.Errorf("store: pending future-dated requests for %s: %w", device, err)
+	}
+	return parties, nil
 }
 
-// FutureDatedAt answers FutureDatedSender at the time Now gives, for
+// FutureDatedAt answers PendingFutureDated at the time Now gives, for
 // callers (the authoriser) that ask without a time.
 type FutureDatedAt struct {
 	DB  *DB
 	Now func() time.Time
 }
 
-// FutureDatedSender is DB.FutureDatedSender at Now().
-func (f FutureDatedAt) FutureDatedSender(ctx context.Context, device eui.EUI) (string, bool, error) {
-	return f.DB.FutureDatedSender(ctx, device, f.Now())
+// PendingFutureDated is DB.PendingFutureDated at Now().
+func (f FutureDatedAt) PendingFutureDated(ctx context.Context, device eui.EUI, asker RequestID) ([]string, error) {
+	return f.DB.PendingFutureDated(ctx, device, asker, f.Now())
 }

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -8,7 +9,7 @@ import (
 	"github.com/ecos-cos/ecos/store"
 )
 
-func testFutureDatedSender(t *testing.T, open Opener) {
+func testPendingFutureDated(t *testing.T, open Opener) {
 	db := open(t)
 	ctx := ctxOf(t)
 	dev := eu(0x00, 1)
@@ -25,51 +26,63 @@ func testFutureDatedSender(t *testing.T, open Opener) {
 		}
 		return id
 	}
-	want := func(now time.Time, wantParty string, wantOK bool) {
+	// asker is the cancellation asking; by default one not recorded.
+	asker := store.RequestID{Originator: eu(0x90, 9), Target: dev, Counter: 1}
+	want := func(now time.Time, parties ...string) {
 		t.Helper()
-		party, ok, err := db.FutureDatedSender(ctx, dev, now)
+		got, err := db.PendingFutureDated(ctx, dev, asker, now)
 		must(t, err)
-		if party != wantParty || ok != wantOK {
-			t.Fatalf("at %v: future-dated sender %q, %v; want %q, %v", now, party, ok, wantParty, wantOK)
+		if !slices.Equal(got, parties) {
+			t.Fatalf("at %v: pending future-dated from %q; want %q", now, got, parties)
 		}
-	}
-	none := func(now time.Time) {
-		t.Helper()
-		want(now, "", false)
 	}
 	authorised := store.RequestAuthorised
 
-	none(t0)
+	want(t0)
 	record(dev, "SUP1", t0, time.Time{}, false, authorised) // immediate
-	none(t0)
+	want(t0)
 
 	exec1 := t0.Add(48 * hour)
 	record(dev, "SUP1", t0, exec1, false, authorised)
-	want(t0.Add(hour), "SUP1", true)
-	want(exec1.Add(-time.Microsecond), "SUP1", true)
-	none(exec1) // due now: no longer future-dated
-	none(exec1.Add(hour))
+	want(t0.Add(hour), "SUP1")
+	want(exec1.Add(-time.Microsecond), "SUP1")
+	want(exec1) // due now: no longer future-dated
+	want(exec1.Add(hour))
 
-	// Received later, but none of these will execute: a cancellation, one
-	// not yet authorised, one rejected, one failed; nor is another
-	// device's request about dev.
+	// Received later, but none of these will execute: one not yet
+	// authorised, one rejected, one failed; nor is another device's
+	// request about dev.
 	later := t0.Add(hour)
-	record(dev, "SUP2", later, exec1, true, authorised)
 	record(dev, "SUP2", later, exec1, false)
 	record(dev, "SUP2", later, exec1, false, store.RequestRejected)
 	record(dev, "SUP2", later, exec1, false, authorised, store.RequestSigned, store.RequestFailed)
 	record(eu(0x00, 2), "SUP2", later, exec1, false, authorised)
-	want(later, "SUP1", true)
+	want(later, "SUP1")
 
-	// The newest pending one wins, whatever its execution time, and keeps
-	// winning as its command goes out and is answered.
+	// A rejected cancellation cancels nothing.
+	record(dev, "SUP2", later, time.Time{}, true, store.RequestRejected)
+	want(later, "SUP1")
+
+	// A second party's pending request on the same device: both are
+	// pending, whichever was received last, as they go out and are
+	// answered.
 	exec2 := t0.Add(24 * hour)
-	newest := record(dev, "SUP2", t0.Add(2*hour), exec2, false, authorised)
-	want(t0.Add(3*hour), "SUP2", true)
+	second := record(dev, "SUP2", t0.Add(2*hour), exec2, false, authorised)
+	want(t0.Add(3*hour), "SUP1", "SUP2")
 	for _, s := range []store.RequestState{store.RequestSigned, store.RequestSent, store.RequestResponded} {
-		must(t, db.UpdateRequest(ctx, newest, store.RequestUpdate{To: s, At: t0.Add(3 * hour)}))
-		want(t0.Add(3*hour), "SUP2", true)
+		must(t, db.UpdateRequest(ctx, second, store.RequestUpdate{To: s, At: t0.Add(3 * hour)}))
+		want(t0.Add(3*hour), "SUP1", "SUP2")
 	}
-	// Once it is past, the older one, still future-dated, is the newest.
-	want(exec2.Add(hour), "SUP1", true)
+	// Once the device reports it executed, it is no longer pending.
+	_, err := db.AddResponse(ctx, store.Response{RequestID: second, Kind: store.ResponseAlert, Code: "I0", Document: []byte("<alert/>"), CreatedAt: t0.Add(4 * hour)})
+	must(t, err)
+	want(t0.Add(4*hour), "SUP1")
+
+	// An authorised cancellation received after it cancels it (the device
+	// drops every pending command); a request received after the
+	// cancellation is pending again.
+	record(dev, "SUP1", t0.Add(5*hour), time.Time{}, true, authorised)
+	want(t0.Add(5 * hour))
+	record(dev, "SUP3", t0.Add(6*hour), exec1, false, authorised)
+	want(t0.Add(6*hour), "SUP3")
 }

@@ -42,7 +42,7 @@ func Run(t *testing.T, open Opener) {
 		{"requests/record", testRequestRecord},
 		{"requests/update-with-response", testRequestUpdateResponse},
 		{"requests/count", testRequestCount},
-		{"requests/future-dated-sender", testFutureDatedSender},
+		{"requests/pending-future-dated", testPendingFutureDated},
 		{"responses/add", testResponsesAdd},
 		{"responses/push", testResponsesPush},
 		{"parties/roundtrip", testPartiesRoundTrip},

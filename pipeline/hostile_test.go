@@ -1,0 +1,162 @@
+package pipeline_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/ecos-cos/ecos/demoworld"
+	"github.com/ecos-cos/ecos/duis"
+	"github.com/ecos-cos/ecos/ecoserr"
+	"github.com/ecos-cos/ecos/store"
+	"github.com/ecos-cos/ecos/xmldsig"
+)
+
+// signEdited encodes r, applies edit to the document text and signs the
+// result as r's supplier: a request whose signature is good, so only the
+// checks under test can refuse it.
+func (f *fixture) signEdited(t *testing.T, r demoworld.Request, from, to string) []byte {
+	t.Helper()
+	body, err := f.world.Body(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := f.world.PKI.Suppliers[r.Supplier-1]
+	req, err := duis.NewUpdateSecurityCredentialsCoS(duis.RequestID{Originator: s.EUI, Target: r.Device, Counter: r.Counter}, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := req.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(doc), from) {
+		t.Fatalf("test bug: %q not in\n%s", from, doc)
+	}
+	edited := strings.Replace(string(doc), from, to, 1)
+	signed, err := xmldsig.Sign([]byte(edited), s.XMLSign.Key, mustParse(t, s.XMLSign.Cert), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signed
+}
+
+// TestHostileIntake: requests that are well signed by a registered
+// supplier, yet carry what the DUIS XSD refuses, a Command Variant this
+// service does not take, or an ExecutionDateTime no CS02b can carry, are
+// refused at intake with their own code: never acknowledged I99, nothing
+// recorded (the counter is not spent), nothing signed, no meter reached.
+func TestHostileIntake(t *testing.T) {
+	f := newFixture(t, options{})
+	f.run(t)
+	ctx := context.Background()
+	dev := demoworld.Device(3)
+	var counter uint64
+	edited := func(from, to string) func(t *testing.T) []byte {
+		return func(t *testing.T) []byte {
+			counter++
+			return f.signEdited(t, demoworld.Request{Supplier: 2, Device: dev, Counter: counter}, from, to)
+		}
+	}
+	dated := func(at string) func(t *testing.T) []byte {
+		return edited("<sr:SupplierFloorSeqNumber>", "<sr:ExecutionDateTime>"+at+"</sr:ExecutionDateTime><sr:SupplierFloorSeqNumber>")
+	}
+	cv := func(v string) func(t *testing.T) []byte {
+		return edited("<sr:CommandVariant>1<", "<sr:CommandVariant>"+v+"<")
+	}
+	mpan := demoworld.MPANOf(dev)
+	cases := []struct {
+		name   string
+		doc    func(t *testing.T) []byte
+		reason ecoserr.Reason
+		code   duis.ResponseCode
+	}{
+		// Command Variants other than 1: E12, as docs/response-codes.md says.
+		{"command-variant/2", cv("2"), ecoserr.UnsupportedRequest, "E12"},
+		{"command-variant/3", cv("3"), ecoserr.UnsupportedRequest, "E12"},
+		{"command-variant/4", cv("4"), ecoserr.UnsupportedRequest, "E12"},
+		{"command-variant/5", cv("5"), ecoserr.UnsupportedRequest, "E12"},
+		{"command-variant/6", cv("6"), ecoserr.UnsupportedRequest, "E12"},
+		{"command-variant/7", cv("7"), ecoserr.UnsupportedRequest, "E12"},
+		{"command-variant/8", cv("8"), ecoserr.UnsupportedRequest, "E12"},
+		{"command-variant/+2", cv("+2"), ecoserr.UnsupportedRequest, "E12"},
+		{"command-variant/9", cv("9"), ecoserr.Malformed, "E062301"}, // not in the XSD's enumeration
+		{"other-service-body", edited("<sr:UpdateSecurityCredentialsCoS>", "<sr:ReadInventory/><sr:UpdateSecurityCredentialsCoS>"), ecoserr.UnsupportedRequest, "E12"},
+		// ExecutionDateTimes the CS02b cannot carry.
+		{"execution/fraction", dated("2030-01-02T00:00:00.5Z"), ecoserr.ExecutionTimeUnsupported, "E062301"},
+		{"execution/millisecond", dated("2030-01-02T00:00:00.001Z"), ecoserr.ExecutionTimeUnsupported, "E062301"},
+		{"execution/nanosecond-offset", dated("2030-01-02T01:00:00.000000001+01:00"), ecoserr.ExecutionTimeUnsupported, "E062301"},
+		{"execution/fraction-near-gbcs-cancellation", dated("9999-12-31T23:59:59.5Z"), ecoserr.ExecutionTimeUnsupported, "E062301"},
+		{"execution/fraction-of-duis-cancellation", dated("3000-12-31T00:00:00.25Z"), ecoserr.ExecutionTimeUnsupported, "E062301"},
+		{"execution/year-10000", dated("10000-01-01T00:00:00Z"), ecoserr.ExecutionTimeUnsupported, "E062301"},
+		{"execution/year-10000-by-offset", dated("9999-12-31T23:59:59-01:00"), ecoserr.ExecutionTimeUnsupported, "E062301"},
+		{"execution/negative-year", dated("-0001-01-01T00:00:00Z"), ecoserr.ExecutionTimeUnsupported, "E062301"},
+		{"execution/year-0-by-offset", dated("0001-01-01T00:00:00+01:00"), ecoserr.ExecutionTimeUnsupported, "E062301"},
+		// What the XSD refuses: Unicode spaces are not XML white space.
+		{"xsd/mpxn-nbsp", edited(">"+mpan+"<", ">"+mpan+"\u00a0<"), ecoserr.Malformed, "E062301"},
+		{"xsd/mpxn-nel", edited(">"+mpan+"<", ">\u0085"+mpan+"<"), ecoserr.Malformed, "E062301"},
+		{"xsd/mpxn-space", edited(">"+mpan+"<", "> "+mpan+"<"), ecoserr.Malformed, "E062301"},
+		{"xsd/command-variant-line-separator", cv("1\u2028"), ecoserr.Malformed, "E062301"},
+		{"xsd/command-variant-ideographic-space", cv("\u30001"), ecoserr.Malformed, "E062301"},
+		{"xsd/service-reference-padded", edited("<sr:ServiceReference>6.23<", "<sr:ServiceReference>6.23 <"), ecoserr.Malformed, "E062301"},
+		{"xsd/nbsp-between-elements", edited("</sr:CommandVariant>", "</sr:CommandVariant>\u00a0"), ecoserr.Malformed, "E062301"},
+		{"xsd/boolean-nbsp", edited(">true<", ">true\u00a0<"), ecoserr.Malformed, "E062301"},
+		{"xsd/datetime-nbsp", dated("2030-01-02T00:00:00Z\u00a0"), ecoserr.Malformed, "E062301"},
+		{"xsd/datetime-comma", dated("2030-01-02T00:00:00,5Z"), ecoserr.Malformed, "E062301"},
+		{"xsd/datetime-one-digit-hour", dated("2030-01-02T0:00:00Z"), ecoserr.Malformed, "E062301"},
+		{"xsd/datetime-offset-beyond-14h", dated("2030-01-02T00:00:00+14:30"), ecoserr.Malformed, "E062301"},
+		{"xsd/datetime-without-zone", dated("2030-01-02T00:00:00"), ecoserr.Malformed, "E062301"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			before := f.deviceCounters()
+			countsBefore, err := f.db.CountRequests(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ack, err := f.p.Submit(ctx, c.doc(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ack.Accepted || ack.Code == duis.ResponseAcknowledged || ecoserr.ReasonOf(ack.Err) != c.reason || ack.Code != c.code {
+				t.Fatalf("got accepted=%v %s (%v), want %s %s", ack.Accepted, ack.Code, ack.Err, c.reason.Name(), c.code)
+			}
+			if ecoserr.PublicMessage(ack.Err) == "" {
+				t.Error("refusal without a public message")
+			}
+			f.checkDocument(t, ack.Document, c.code)
+			if ack.RequestID != nil {
+				if req, err := f.db.Request(ctx, store.RequestID(*ack.RequestID)); !errors.Is(err, store.ErrNotFound) {
+					t.Errorf("recorded, want nothing changed: %+v %v", req, err)
+				}
+			}
+			countsAfter, err := f.db.CountRequests(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !equalCounts(countsBefore, countsAfter) {
+				t.Errorf("requests stored: %v → %v", countsBefore, countsAfter)
+			}
+			// Nothing was recorded, so nothing can be on its way; a meter
+			// that moved got something already.
+			if after := f.deviceCounters(); after != before {
+				t.Errorf("a meter counted a command: %v → %v", before, after)
+			}
+		})
+	}
+}
+
+func equalCounts(a, b map[store.RequestState]int) bool {
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	for k, v := range b {
+		if a[k] != v {
+			return false
+		}
+	}
+	return true
+}
