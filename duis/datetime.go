@@ -4,32 +4,24 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strings"
 	"time"
 )
 
-// Fraction digits the two DUIS senders write: the RTDS request templates
-// use hundredths ("2030-01-02T00:00:00.00Z", and the cancellation
-// "3000-12-31T00:00:00.00Z"); DCC Boxed stamps responses in milliseconds
-// ("2022-08-17T15:45:42.790Z").
-const (
-	requestFracDigits  = 2
-	responseFracDigits = 3
-)
+// dateTimeLayout is the one shape every xs:dateTime this package writes
+// takes: UTC, milliseconds, Z. DCC Boxed stamps its documents so
+// ("2022-08-17T15:45:42.790Z" in the vectors' readfw-response.xml), and
+// SmartDCC's tools compare them as strings; the RTDS request templates'
+// hundredths ("2030-01-02T00:00:00.00Z") read as the same instant.
+const dateTimeLayout = "2006-01-02T15:04:05.000Z07:00"
 
-// formatDateTime writes t as an xs:dateTime in UTC with a Z. The fraction
-// has at least minFrac digits, and more when t has them, so decoding gives
-// back the same instant: output is deterministic and lossless.
-func formatDateTime(t time.Time, minFrac int) (string, error) {
+// formatDateTime writes t in dateTimeLayout. Finer precision is cut to
+// the millisecond, as DCC's clock writes it: values whose instant matters
+// (ExecutionDateTime) are checked by Validate not to have any.
+func formatDateTime(t time.Time) (string, error) {
 	if err := checkDateTime(t); err != nil {
 		return "", err
 	}
-	t = t.UTC()
-	frac := strings.TrimRight(fmt.Sprintf("%09d", t.Nanosecond()), "0")
-	if len(frac) < minFrac {
-		frac += strings.Repeat("0", minFrac-len(frac))
-	}
-	return t.Format("2006-01-02T15:04:05") + "." + frac + "Z", nil
+	return t.UTC().Format(dateTimeLayout), nil
 }
 
 // checkDateTime refuses what xs:dateTime or our own round trip cannot hold:
@@ -41,6 +33,18 @@ func checkDateTime(t time.Time) error {
 	}
 	if y := t.UTC().Year(); y < 1 || y > 9999 {
 		return fmt.Errorf("year %d is outside 0001..9999", y)
+	}
+	return nil
+}
+
+// checkExactDateTime is checkDateTime for a time whose every digit is the
+// sender's meaning: one DUIS cannot write exactly is refused, not cut.
+func checkExactDateTime(t time.Time) error {
+	if err := checkDateTime(t); err != nil {
+		return err
+	}
+	if t.Nanosecond()%int(time.Millisecond) != 0 {
+		return fmt.Errorf("%s is more precise than the millisecond DUIS writes", t.UTC().Format(time.RFC3339Nano))
 	}
 	return nil
 }

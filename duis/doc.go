@@ -8,12 +8,10 @@
 //     device's GBCS payload, and the DCC alerts QuarantinedRequest,
 //     ChangeOfSupplier, ECoSAlert and CoSCertificateAlert (Response.Encode,
 //     DecodeResponse);
-//   - the MMC 5.4 ra:GBCSResponse rendering of a 6.23 outcome
-//     (GBCSResponse.Encode, DecodeGBCSResponse);
 //   - the ResponseCode and DCCAlertCode enumerations.
 //
 // Encoders write deterministic bytes (no clock, no indentation, schema
-// order) that validate against the DUIS / MMC 5.4 XSDs, and every decoder
+// order) that validate against the DUIS 5.4 XSD, and every decoder
 // gives back the value that was encoded; Validate methods report values the
 // schema does not allow as *ValueError before anything is written.
 //

@@ -70,7 +70,7 @@ func (r *Request) Validate() error {
 
 func (u *UpdateSecurityCredentialsCoS) validate(p string) error {
 	if t := u.ExecutionDateTime; t != nil {
-		if err := checkDateTime(*t); err != nil {
+		if err := checkExactDateTime(*t); err != nil {
 			return invalidf(p+"ExecutionDateTime", "%v", err)
 		}
 	}
@@ -125,7 +125,8 @@ func checkOptionalBytes(b []byte) error {
 // Encode writes the request as DUIS 5.4 XML: UTF-8 with an XML declaration,
 // the RTDS templates' root (xmlns:ds, xmlns:sr, xmlns:xsi, schemaVersion),
 // elements in schema order with the sr: prefix, no indentation, base64 on
-// one line, date-times in UTC as "2030-01-02T00:00:00.00Z". The same value
+// one line, date-times in DCC's UTC milliseconds ("2030-01-02T00:00:00.000Z").
+// The same value
 // always gives the same bytes. The document is unsigned: package xmldsig
 // appends the ds:Signature. DecodeRequest(Encode(r)) equals r, but for
 // Signed, which Encode ignores.
@@ -162,7 +163,7 @@ func (r *Request) Encode() ([]byte, error) {
 func (u *UpdateSecurityCredentialsCoS) encode(w *writer) {
 	w.start("sr:UpdateSecurityCredentialsCoS")
 	if u.ExecutionDateTime != nil {
-		w.dateTime("sr:ExecutionDateTime", *u.ExecutionDateTime, requestFracDigits)
+		w.dateTime("sr:ExecutionDateTime", *u.ExecutionDateTime)
 	}
 	w.uint("sr:SupplierFloorSeqNumber", u.SupplierFloorSeqNumber)
 	if u.SupplierPrepaymentTopUpFloorSeqNumber != nil {

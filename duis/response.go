@@ -5,8 +5,7 @@ import (
 )
 
 // NSResponseAndAlert is the MMC schema's namespace. DUIS responses declare
-// it on the root (DCC Boxed does, though sr: elements carry everything);
-// the MMC GBCSResponse document lives in it.
+// it on the root as DCC Boxed does, though sr: elements carry everything.
 const NSResponseAndAlert = "http://www.dccinterface.co.uk/ResponseAndAlert"
 
 // Response is a DUIS 5.4 sr:Response: the synchronous acknowledgement of a
@@ -38,15 +37,17 @@ type ResponseHeader struct {
 }
 
 // ResponseMessage is the sr:ResponseMessage body. Of the schema's payload
-// choices only GBCSPayload is modelled: the 6.23 outcome travels as the
-// device's GBCS response, which DCC's Parse and Correlate software (or
-// GBCSResponse here) renders as MMC XML; the DUIS schema has no element
-// for the parsed outcome.
+// choices the two a 6.23 needs are modelled: GBCSPayload, the device's
+// response to the command, and FutureDatedDeviceAlertMessage, its alert
+// when a future-dated command ran. An acknowledgement has neither.
 type ResponseMessage struct {
 	ServiceReference        string
 	ServiceReferenceVariant string
 	// GBCSPayload is the device's GBCS message; nil in an acknowledgement.
 	GBCSPayload []byte
+	// FutureDatedDeviceAlert is set instead of GBCSPayload for a
+	// device's future-dated execution alert.
+	FutureDatedDeviceAlert *FutureDatedDeviceAlert
 }
 
 // NewAcknowledgement is the synchronous reply to a 6.23 request: I99
@@ -126,14 +127,21 @@ func (m *ResponseMessage) validate(p string) error {
 	if err := checkOptionalBytes(m.GBCSPayload); err != nil {
 		return invalidf(p+"GBCSPayload", "%v", err)
 	}
+	if a := m.FutureDatedDeviceAlert; a != nil {
+		if m.GBCSPayload != nil {
+			return invalidf(p+"FutureDatedDeviceAlertMessage", "want at most one of GBCSPayload and FutureDatedDeviceAlertMessage")
+		}
+		return a.validate(p + "FutureDatedDeviceAlertMessage/")
+	}
 	return nil
 }
 
 // Encode writes the response as DUIS 5.4 XML in DCC Boxed's shape: root
 // declaring xmlns:sr, xmlns:ds and xmlns:ra, sr: elements in schema order,
 // no indentation, ResponseDateTime in UTC milliseconds
-// ("2022-08-17T15:45:42.790Z"). Deterministic; unsigned (package xmldsig
-// signs); DecodeResponse(Encode(r)) equals r but for Signed.
+// ("2022-08-17T15:45:42.790Z", finer precision cut). Deterministic;
+// unsigned (package xmldsig signs); DecodeResponse(Encode(r)) equals r
+// but for Signed and the date-times' precision beyond the millisecond.
 func (r *Response) Encode() ([]byte, error) {
 	if err := r.Validate(); err != nil {
 		return nil, err
@@ -153,7 +161,7 @@ func (r *Response) Encode() ([]byte, error) {
 		w.requestID("sr:ResponseID", *h.ResponseID)
 	}
 	w.text("sr:ResponseCode", string(h.ResponseCode))
-	w.dateTime("sr:ResponseDateTime", h.ResponseDateTime, responseFracDigits)
+	w.dateTime("sr:ResponseDateTime", h.ResponseDateTime)
 	w.end("sr:Header")
 	w.start("sr:Body")
 	if m := r.ResponseMessage; m != nil {
@@ -162,6 +170,9 @@ func (r *Response) Encode() ([]byte, error) {
 		w.text("sr:ServiceReferenceVariant", m.ServiceReferenceVariant)
 		if m.GBCSPayload != nil {
 			w.base64("sr:GBCSPayload", m.GBCSPayload)
+		}
+		if m.FutureDatedDeviceAlert != nil {
+			m.FutureDatedDeviceAlert.encode(w)
 		}
 		w.end("sr:ResponseMessage")
 	} else {

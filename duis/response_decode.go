@@ -3,8 +3,9 @@ package duis
 import "fmt"
 
 // DecodeResponse decodes the DUIS responses this package writes: an
-// acknowledgement, a ResponseMessage with or without a GBCSPayload, or one
-// of the DCC alerts in DCCAlert. It is as strict as DecodeRequest (schema
+// acknowledgement, a ResponseMessage with a GBCSPayload, a
+// FutureDatedDeviceAlertMessage or neither, or one of the DCC alerts in
+// DCCAlert. It is as strict as DecodeRequest (schema
 // order, no DTDs, no unknown elements or attributes) and refuses, naming
 // them, the bodies it does not model (device alerts, DSP inventories, …).
 // A closing ds:Signature is skipped and reported in Signed, not verified.
@@ -102,13 +103,18 @@ func decodeResponseMessage(r *reader) (*ResponseMessage, error) {
 	if err != nil {
 		return nil, err
 	}
-	if se != nil {
-		if se.Name.Space != NSRequest || se.Name.Local != "GBCSPayload" {
-			return nil, r.fail("unsupported ResponseMessage content %s", describe(se.Name))
-		}
+	switch {
+	case se == nil:
+	case se.Name.Space == NSRequest && se.Name.Local == "GBCSPayload":
 		if m.GBCSPayload, err = r.base64(NSRequest, "GBCSPayload"); err != nil {
 			return nil, err
 		}
+	case se.Name.Space == NSRequest && se.Name.Local == "FutureDatedDeviceAlertMessage":
+		if m.FutureDatedDeviceAlert, err = decodeFutureDatedDeviceAlert(r); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, r.fail("unsupported ResponseMessage content %s", describe(se.Name))
 	}
 	if err := r.close(); err != nil {
 		return nil, err

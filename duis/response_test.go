@@ -338,6 +338,10 @@ func TestEmittedResponsesValidate(t *testing.T) {
 	for _, tc := range sampleAlerts() {
 		add("alert "+tc.name, NewDCCAlert(tc.code, at, tc.alert))
 	}
+	for _, v := range futureDatedAlertVectors {
+		alert := testkit.HexVector(t, "gbcs/"+v.file)
+		add("future-dated alert "+v.code.String(), NewFutureDatedDeviceAlert(testID, RequestID{Originator: device, Target: user, Counter: 6002}, at, v.code, alert))
+	}
 	for i := range randomXSDSamples {
 		add(fmt.Sprintf("random response %d", i), genResponse.Example(i))
 	}

@@ -77,8 +77,8 @@ func (w *writer) eui(name string, e eui.EUI) { w.text(name, e.String()) }
 
 func (w *writer) requestID(name string, id RequestID) { w.text(name, id.String()) }
 
-func (w *writer) dateTime(name string, t time.Time, minFrac int) {
-	s, err := formatDateTime(t, minFrac)
+func (w *writer) dateTime(name string, t time.Time) {
+	s, err := formatDateTime(t)
 	if err != nil && w.err == nil {
 		w.err = invalidf(name, "%v", err)
 	}

@@ -24,7 +24,6 @@ var xsdValidated atomic.Int64
 // schemas are the copied, loadable schema files.
 type schemas struct {
 	duis string // "DUIS Schema V5.4.xsd", which imports MMC and XML-DSig
-	mmc  string // "MMC Schema V5.4.xsd", for ra:GBCSResponse documents
 }
 
 // schemaEdit is one textual change to a schema copy; old must occur
@@ -85,7 +84,7 @@ func loadSchemas(t testing.TB) schemas {
 			t.Fatal(err)
 		}
 	}
-	return schemas{duis: filepath.Join(dir, "duis.xsd"), mmc: filepath.Join(dir, "mmc.xsd")}
+	return schemas{duis: filepath.Join(dir, "duis.xsd")}
 }
 
 // xsdResults validates docs (name → bytes) against schema in one xmllint

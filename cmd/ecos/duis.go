@@ -303,6 +303,9 @@ func runNew623(_ context.Context, std stdio, args []string) error {
 		if err != nil {
 			return usagef("--execute-at: %v", err)
 		}
+		if t.Nanosecond() != 0 {
+			return usagef("--execute-at: %s has a fraction of a second; a CS02b carries whole seconds", *executeAt)
+		}
 		t = t.UTC()
 		body.ExecutionDateTime = &t
 	}
