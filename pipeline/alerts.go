@@ -35,7 +35,9 @@ func (p *Pipeline) PollAlerts(ctx context.Context) error {
 }
 
 // alert is step 12 for a future-dated command: the device's 0x00CB alert
-// names the command by the counter in its execution outcome.
+// names the command by the counter in its execution outcome, and goes to
+// the User as DUIS's FutureDatedDeviceAlertMessage, its store code the
+// alert code (8F66 or 8F67).
 func (p *Pipeline) alert(ctx context.Context, frame []byte) error {
 	m, a, err := p.checkAlert(frame)
 	if err != nil {
@@ -56,19 +58,20 @@ func (p *Pipeline) alert(ctx context.Context, frame []byte) error {
 	if err != nil {
 		return err
 	}
+	code := duis.FutureDatedAlertCode(a.AlertCode)
 	for _, r := range prior {
-		if r.Kind == store.ResponseAlert {
+		// A request's other alerts (its quarantine's) are not this one.
+		if r.Kind == store.ResponseAlert && isFutureDatedAlert(r.Code) {
 			return nil // delivered twice by the network: forward once
 		}
 	}
 	now := p.cfg.Now().UTC()
 	responseID := duis.RequestID{Originator: m.Originator, Target: req.ID.Originator, Counter: m.Counter}
-	code := string(duis.ResponseSuccess)
-	doc, err := p.serviceResponse(duis.RequestID(req.ID), &responseID, duis.ResponseSuccess, now, frame)
+	doc, err := p.signDocument(duis.NewFutureDatedDeviceAlert(duis.RequestID(req.ID), responseID, now, code, frame))
 	if err != nil {
 		return err
 	}
-	if _, err := p.cfg.Store.AddResponse(ctx, store.Response{RequestID: req.ID, Kind: store.ResponseAlert, Code: code, Document: doc, CreatedAt: now}); err != nil {
+	if _, err := p.cfg.Store.AddResponse(ctx, store.Response{RequestID: req.ID, Kind: store.ResponseAlert, Code: code.String(), Document: doc, CreatedAt: now}); err != nil {
 		return err
 	}
 	outcome := outcomeSummary(&a.Outcome)
@@ -102,5 +105,14 @@ func (p *Pipeline) checkAlert(frame []byte) (*gbcs.Message, *gbcs.UpdateSecurity
 	if err != nil {
 		return nil, nil, err
 	}
+	if !duis.FutureDatedAlertCode(a.AlertCode).Valid() {
+		return nil, nil, fmt.Errorf("alert from %s has alert code %04X, not a future-dated outcome (8F66 or 8F67)", m.Originator, uint16(a.AlertCode))
+	}
 	return m, a, nil
+}
+
+// isFutureDatedAlert reports whether a stored alert's code is a
+// future-dated outcome's (8F66, 8F67) rather than a DCC alert's (AD1).
+func isFutureDatedAlert(code string) bool {
+	return code == duis.FutureDatedSuccess.String() || code == duis.FutureDatedFailure.String()
 }
