@@ -27,13 +27,18 @@ var (
 )
 
 // unindented is an RTDS template as our encoder would write it: no
-// comments, no signature, no white space between elements.
+// comments, no signature, no white space between elements, and its
+// date-times' hundredths ("2030-01-02T00:00:00.00Z") in DCC's
+// milliseconds, the one shape every document we emit uses.
 func unindented(doc []byte) []byte {
 	s := reComment.ReplaceAllString(string(doc), "")
 	s = reSignature.ReplaceAllString(s, "")
 	s = reIndent.ReplaceAllString(s, "><")
+	s = reHundredths.ReplaceAllString(s, "${1}0Z<")
 	return []byte(strings.TrimSpace(s))
 }
+
+var reHundredths = regexp.MustCompile(`(DateTime>[0-9T:.-]*\.[0-9]{2})Z<`)
 
 // TestEncodeReproducesTemplates: decoding an RTDS 6.23 template and encoding
 // it again gives the template byte for byte, once its indentation and

@@ -103,20 +103,22 @@ const requestTemplate = `<?xml version="1.0" encoding="UTF-8"?>
 `
 
 // signWith signs deterministically (RFC 6979) and fails the test on error.
-func signWith(tb testing.TB, p party, doc string) string {
+func signWith(tb testing.TB, p party, doc string, opts ...SignOption) string {
 	tb.Helper()
-	out, err := Sign([]byte(doc), p.key, p.cert, nil)
+	out, err := Sign([]byte(doc), p.key, p.cert, nil, opts...)
 	if err != nil {
 		tb.Fatalf("Sign: %v", err)
 	}
 	return string(out)
 }
 
-// signedRequest is the fixture request signed by the fixture signer.
+// signedRequest is the fixture request signed by the fixture signer,
+// indentation and all (KeepWhitespace), so that hostile edits can reach
+// it and Verify reads every one both as the DCC does and as given.
 func signedRequest(tb testing.TB) string {
 	tb.Helper()
 	f := testFixture(tb)
-	return signWith(tb, f.signer, f.request)
+	return signWith(tb, f.signer, f.request, KeepWhitespace())
 }
 
 // wantReason asserts err is an *Error with reason want.

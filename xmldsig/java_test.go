@@ -101,19 +101,97 @@ func TestJavaSignVerifies(t *testing.T) {
 	wantReason(t, v, err, DigestMismatch)
 }
 
-// TestJavaIgnoresIndentation pins a property of the reference validator
-// that matters to anyone signing DUIS for the DCC: it parses with the XSD
-// attached, which drops whitespace between elements before digesting. A
-// correctly signed but indented document (xmlsec1 and Verify accept it)
-// therefore fails in Java, which is why the Java signer writes no
-// indentation. Documents we sign for the DCC must be compact.
-func TestJavaIgnoresIndentation(t *testing.T) {
+// TestJavaWhitespace: white space is read as the DCC's Java tool reads
+// it. The tool parses with the DUIS schema and drops white-space-only text
+// in element-only content before signing and before validating, so a
+// signature over indentation fails there; values keep their white space.
+func TestJavaWhitespace(t *testing.T) {
 	signJar(t)
-	indented, _ := signVectorRequest(t, false)
-	if _, err := Verify(indented, vectorPool(t, "keys/xml-sign-90B3D51F30010000-ds.pem")); err != nil {
-		t.Fatal(err)
-	}
-	if _, code := runJava(t, "Validate", indented); code != javaInvalid {
-		t.Errorf("Java Validate exit %d on an indented document; the whitespace quirk has changed, revisit the note", code)
-	}
+	pool := vectorPool(t, "keys/xml-sign-90B3D51F30010000-ds.pem")
+
+	t.Run("ecos signs indented Java validates", func(t *testing.T) {
+		signed, _ := signVectorRequest(t, false) // the RTDS template, indented as published
+		if _, code := runJava(t, "Validate", signed); code != javaValid {
+			t.Errorf("Java Validate exit %d on an indented document ecos signed; want %d\n%s", code, javaValid, signed)
+		}
+	})
+
+	t.Run("values keep their white space", func(t *testing.T) {
+		signed, _ := signAsVectorSupplier(t, []byte(spacedAlert))
+		for _, v := range []string{"<sr:ECoSAlertCode>   </sr:ECoSAlertCode>", ">  two  spaces\n and a line </"} {
+			if !bytes.Contains(signed, []byte(v)) {
+				t.Errorf("value %q changed:\n%s", v, signed)
+			}
+		}
+		if _, code := runJava(t, "Validate", signed); code != javaValid {
+			t.Errorf("Java Validate exit %d; it digests values as ecos does, want %d", code, javaValid)
+		}
+		if _, err := Verify(signed, pool); err != nil {
+			t.Error(err)
+		}
+	})
+
+	t.Run("KeepWhitespace Java refuses ecos and xmlsec1 accept", func(t *testing.T) {
+		signed, certPEM := signVectorRequest(t, false, KeepWhitespace())
+		if _, code := runJava(t, "Validate", signed); code != javaInvalid {
+			t.Errorf("Java Validate exit %d on a signature over indentation; the tool's white-space rule has changed, revisit KeepWhitespace", code)
+		}
+		if _, err := Verify(signed, pool); err != nil {
+			t.Error(err)
+		}
+		if ok, out := xmlsecVerifyIfInstalled(t, signed, certPEM); !ok {
+			t.Errorf("xmlsec1: %s", out)
+		}
+	})
+
+	t.Run("Java signs someone indents ecos verifies", func(t *testing.T) {
+		request := testkit.Vector(t, "duis/CS02bSupplierByTransCoS_6.23_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML")
+		javaSigned, code := runJava(t, "Sign", request, "--preserveCounter")
+		if code != 0 {
+			t.Fatalf("Java Sign exit %d", code)
+		}
+		want, err := Verify(javaSigned, pool)
+		if err != nil {
+			t.Fatal(err)
+		}
+		indented := indent(t, javaSigned)
+		if _, code := runJava(t, "Validate", indented); code != javaValid {
+			t.Errorf("Java Validate exit %d on its own signature indented", code)
+		}
+		got, err := Verify(indented, pool)
+		if err != nil {
+			t.Fatalf("Java's signature, indented: %v\n%s", err, indented)
+		}
+		if !bytes.Equal(got.Digested, want.Digested) {
+			t.Errorf("indenting changed the digested bytes:\n%s", got.Digested)
+		}
+		tampered := bytes.Replace(indented, []byte("<sr:ImportMPxN>1312345678333"), []byte("<sr:ImportMPxN>1312345678334"), 1)
+		v, err := Verify(tampered, pool)
+		wantReason(t, v, err, DigestMismatch)
+	})
 }
+
+// spacedAlert is a DUIS DCC alert, indented, whose xs:string values hold
+// white space: leading, trailing, inner line breaks, and spaces only.
+const spacedAlert = `<?xml version="1.0" encoding="UTF-8"?>
+<sr:Response xmlns:sr="http://www.dccinterface.co.uk/ServiceUserGateway" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" xmlns:ra="http://www.dccinterface.co.uk/ResponseAndAlert" schemaVersion="5.4">
+  <sr:Header>
+    <sr:ResponseCode>I0</sr:ResponseCode>
+    <sr:ResponseDateTime>2026-12-01T10:00:00.000Z</sr:ResponseDateTime>
+  </sr:Header>
+  <sr:Body>
+    <sr:DCCAlertMessage>
+      <sr:DCCAlertCode>N60</sr:DCCAlertCode>
+      <sr:DCCAlert>
+        <sr:ECoSAlert>
+          <sr:AlertID>90-B3-D5-1F-30-01-00-00:00-DB-12-34-56-78-90-A0:7</sr:AlertID>
+          <sr:ECoSAlertCode>   </sr:ECoSAlertCode>
+          <sr:DeviceID>00-DB-12-34-56-78-90-A0</sr:DeviceID>
+          <sr:AdditionalInformation>  two  spaces
+ and a line </sr:AdditionalInformation>
+        </sr:ECoSAlert>
+      </sr:DCCAlert>
+    </sr:DCCAlertMessage>
+  </sr:Body>
+</sr:Response>
+`

@@ -247,7 +247,7 @@ func genElement(t *rapid.T, b *strings.Builder, depth int, root bool) {
 	}
 	b.WriteString(">")
 	for n := rapid.IntRange(0, 3).Draw(t, "children"); n > 0; n-- {
-		switch rapid.IntRange(0, 3).Draw(t, "kind") {
+		switch rapid.IntRange(0, 4).Draw(t, "kind") {
 		case 0:
 			genElement(t, b, depth+1, false)
 		case 1:
@@ -256,6 +256,8 @@ func genElement(t *rapid.T, b *strings.Builder, depth int, root bool) {
 			b.WriteString("<![CDATA[" + strings.ReplaceAll(genText(t), "]]>", "") + "]]>")
 		case 3:
 			b.WriteString("<!--" + strings.ReplaceAll(genText(t), "-", "") + "-->")
+		case 4: // indentation
+			b.WriteString(rapid.SampledFrom([]string{"\n", "\n  ", " ", "\t", "\r\n    "}).Draw(t, "indent"))
 		}
 	}
 	b.WriteString("</" + name + ">")

@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
+	"slices"
 	"unicode/utf8"
 
 	"github.com/beevik/etree"
@@ -28,6 +29,10 @@ type layout struct {
 	signatures  []span // outermost ds:Signature elements, in document order
 	lastChild   span   // the root's last element child; zero if it has none
 	lastIsSig   bool   // … and whether that child is a ds:Signature
+	// ignorable is the white space the DCC's validator does not see:
+	// text of XML white space only, in an element whose content is
+	// otherwise elements only (and comments). In document order.
+	ignorable []span
 }
 
 // parse screens b and builds its DOM in one pass over the tokens, so the
@@ -70,6 +75,31 @@ func (l *layout) shift(n int) {
 		l.signatures[i].start += n
 		l.signatures[i].end += n
 	}
+	for i := range l.ignorable {
+		l.ignorable[i].start += n
+		l.ignorable[i].end += n
+	}
+}
+
+// compact is raw without its ignorable white space: the document as the
+// DCC's Java signer and validator read it. They parse with the DUIS schema
+// and setIgnoringElementContentWhitespace, which drops white-space text
+// in element-only content; text in an element without children is a
+// value and is kept, whatever it holds. Without the schema, "element-only"
+// is read off the document: an element with child elements and no other
+// text. DUIS has no mixed content, so the two agree on every valid DUIS
+// document. Nil when nothing would change.
+func (d *document) compact() []byte {
+	if len(d.layout.ignorable) == 0 {
+		return nil
+	}
+	out := make([]byte, 0, len(d.raw))
+	prev := 0
+	for _, s := range d.layout.ignorable {
+		out = append(out, d.raw[prev:s.start]...)
+		prev = s.end
+	}
+	return append(out, d.raw[prev:]...)
 }
 
 // frame is one open element during screening.
@@ -79,6 +109,10 @@ type frame struct {
 	nsMark int      // len(bindings) before this element's declarations
 	start  int      // offset of "<"
 	isSig  bool     // an outermost ds:Signature
+
+	children bool   // it has a child element
+	text     bool   // it has text other than literal XML white space
+	spaces   []span // its white-space-only text, ignorable if it has children and no text
 }
 
 // screen walks the raw tokens once and appends the root element it reads
@@ -132,7 +166,15 @@ func screen(b []byte, lim limits, doc *etree.Element) (layout, error) {
 				}
 				continue
 			}
-			stack[len(stack)-1].el.CreateText(string(t))
+			top := &stack[len(stack)-1]
+			top.el.CreateText(string(t))
+			// The raw bytes decide: a character reference or a CDATA
+			// section is content even when it stands for a space.
+			if end := int(d.InputOffset()); isXMLSpace(b[start:end]) {
+				top.spaces = append(top.spaces, span{start, end})
+			} else {
+				top.text = true
+			}
 		case xml.StartElement:
 			if len(stack) == 0 {
 				if rootSeen {
@@ -164,6 +206,7 @@ func screen(b []byte, lim limits, doc *etree.Element) (layout, error) {
 			parent := doc
 			if len(stack) > 0 {
 				parent = stack[len(stack)-1].el
+				stack[len(stack)-1].children = true
 			}
 			el := parent.CreateElement(qname(t.Name))
 			for _, a := range t.Attr {
@@ -186,6 +229,9 @@ func screen(b []byte, lim limits, doc *etree.Element) (layout, error) {
 				return lay, errorf(Malformed, "element <%s> is closed by </%s>", excerpt(qname(top.name)), excerpt(qname(t.Name)))
 			}
 			end := int(d.InputOffset())
+			if top.children && !top.text {
+				lay.ignorable = append(lay.ignorable, top.spaces...)
+			}
 			if top.isSig {
 				lay.signatures = append(lay.signatures, span{top.start, end})
 				inSig = false
@@ -206,6 +252,8 @@ func screen(b []byte, lim limits, doc *etree.Element) (layout, error) {
 	if len(stack) != 0 {
 		return lay, errorf(Malformed, "document ends inside <%s>", excerpt(qname(stack[len(stack)-1].name)))
 	}
+	// Elements close inner first; the spans are wanted in document order.
+	slices.SortFunc(lay.ignorable, func(a, b span) int { return a.start - b.start })
 	return lay, nil
 }
 

@@ -10,9 +10,10 @@ import (
 
 // TestSignVerifyRoundTrip: for generated documents (random names,
 // namespaces, attributes, text full of escapable characters, comments,
-// CDATA, self-closing roots) Sign either refuses by name or produces a
-// document that Verify accepts, whose bytes outside the signature are the
-// input's, and whose Digested is the canonical form of the input.
+// CDATA, indentation, self-closing roots) Sign either refuses by name or
+// produces a document that Verify accepts, whose bytes outside the
+// signature are the input's (without its indentation, unless
+// KeepWhitespace), and whose Digested is the canonical form of that.
 // Any further element makes it a digest mismatch.
 func TestSignVerifyRoundTrip(t *testing.T) {
 	f := testFixture(t)
@@ -27,7 +28,21 @@ func TestSignVerifyRoundTrip(t *testing.T) {
 		}
 		// Without the read-back Sign must still only produce what Verify
 		// accepts: the property is checked on that path.
-		signed, err := Sign([]byte(doc), f.signer.key, f.signer.cert, nil, WithoutSelfCheck())
+		input := doc
+		keep := rapid.Bool().Draw(rt, "keep whitespace")
+		opts := []SignOption{WithoutSelfCheck()}
+		if keep {
+			opts = append(opts, KeepWhitespace())
+		} else if c := d.compact(); c != nil {
+			doc = string(c)
+			if d, err = parse(c, newLimits(nil)); err != nil {
+				rt.Fatalf("the compact document does not parse: %v\n%s", err, c)
+			}
+			if d.compact() != nil {
+				rt.Fatalf("compact is not idempotent:\n%s", c)
+			}
+		}
+		signed, err := Sign([]byte(input), f.signer.key, f.signer.cert, nil, opts...)
 		if checkCanonicalisable(d.root) != nil {
 			if err == nil {
 				rt.Fatal("Sign accepted attributes it cannot canonicalise")

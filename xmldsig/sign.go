@@ -22,20 +22,22 @@ import (
 // Sign returns doc with a DUIS enveloped signature made by signer, whose
 // certificate is cert. Any existing ds:Signature is removed first.
 //
-// Only the signature is written: every other byte of doc (declaration,
-// indentation, attribute order, comments) is kept as it was, because the
-// digest is over the canonical form and re-serialising would only risk
-// changing what the sender meant. The new ds:Signature takes the place of
-// the old one if that was the root's last element, and otherwise goes just
-// before the root's end tag. It has the Java reference signer's shape:
-// "ds:" prefix (declared on the Signature only if the root does not bind
-// it), no indentation, KeyInfo with the RFC 2253 issuer and decimal serial.
+// Sign does what the DCC's Java signer does with white space: the
+// white-space-only text between elements (indentation) is removed before
+// signing, so every verifier, the DCC's validator included, digests the
+// same bytes. Text inside a value is never touched. KeepWhitespace signs
+// the bytes as given instead, for verifiers that digest indentation;
+// the DCC's validator refuses such a signature on an indented document.
 //
-// Keep documents for the DCC compact (no whitespace between elements): the
-// Java reference validator parses with the XSD attached, which drops that
-// whitespace before digesting, so it rejects an indented document that
-// xmlsec1 and Verify accept. Sign does not remove indentation for you,
-// because that would change the document's bytes.
+// Otherwise only the signature is written: every other byte of doc
+// (declaration, attribute order, comments, values) is kept as it was,
+// because the digest is over the canonical form and re-serialising would
+// only risk changing what the sender meant. The new ds:Signature takes the
+// place of the old one if that was the root's last element, and otherwise
+// goes just before the root's end tag. It has the Java reference signer's
+// shape: "ds:" prefix (declared on the Signature only if the root does not
+// bind it), no indentation, KeyInfo with the RFC 2253 issuer and decimal
+// serial.
 //
 // A nil rand with an *ecdsa.PrivateKey signs deterministically (RFC 6979);
 // other signers get crypto/rand.Reader. The result is checked before it is
@@ -69,6 +71,11 @@ func Sign(doc []byte, signer crypto.Signer, cert *smki.Certificate, rnd io.Reade
 	d, err := parse(doc, newLimits(nil))
 	if err != nil {
 		return nil, err
+	}
+	if compact := d.compact(); compact != nil && !o.keepWhitespace {
+		if d, err = parse(compact, newLimits(nil)); err != nil {
+			return nil, fmt.Errorf("xmldsig: the document without white space between elements does not parse: %w", err)
+		}
 	}
 	if err := checkCanonicalisable(d.root); err != nil {
 		return nil, err
@@ -146,11 +153,15 @@ func Sign(doc []byte, signer crypto.Signer, cert *smki.Certificate, rnd io.Reade
 // SignOption adjusts Sign.
 type SignOption func(*signOptions)
 
-type signOptions struct{ noSelfCheck bool }
+type signOptions struct{ noSelfCheck, keepWhitespace bool }
 
 // WithoutSelfCheck makes Sign return the document without reading it back
 // through Verify first.
 func WithoutSelfCheck() SignOption { return func(o *signOptions) { o.noSelfCheck = true } }
+
+// KeepWhitespace makes Sign keep and digest the white space between
+// elements, signing the bytes as given.
+func KeepWhitespace() SignOption { return func(o *signOptions) { o.keepWhitespace = true } }
 
 // firstDSig returns the first element of the XML-DSig namespace in el's
 // tree, or nil.

@@ -15,11 +15,12 @@ import (
 	"testing"
 )
 
-// TestSignKeepsDocumentBytes: Sign adds the signature and changes nothing
-// else, so what the sender wrote is what the receiver reads.
+// TestSignKeepsDocumentBytes: with KeepWhitespace, Sign adds the
+// signature and changes nothing else, so what the sender wrote is what
+// the receiver reads.
 func TestSignKeepsDocumentBytes(t *testing.T) {
 	f := testFixture(t)
-	signed := signWith(t, f.signer, f.request)
+	signed := signWith(t, f.signer, f.request, KeepWhitespace())
 	sig := signatureOf(t, signed)
 	if got := strings.Replace(signed, sig, "", 1); got != f.request {
 		t.Errorf("document changed outside the signature:\n%s", got)
@@ -107,7 +108,7 @@ func TestSignReplacesSignature(t *testing.T) {
 	// default namespace, a comment) is replaced in place, so the
 	// surrounding indentation stays as the author wrote it.
 	placeholder := strings.Replace(f.request, "</sr:Body>\n", "</sr:Body>\n  <ds:Signature xmlns=\"http://www.w3.org/2000/09/xmldsig#\">\n    <!-- placeholder -->\n    <ds:SignedInfo/>\n  </ds:Signature>\n", 1)
-	out := signWith(t, f.signer, placeholder)
+	out := signWith(t, f.signer, placeholder, KeepWhitespace())
 	if !strings.Contains(out, "</sr:Body>\n  <ds:Signature><ds:SignedInfo>") || !strings.HasSuffix(out, "</ds:Signature>\n</sr:Request>\n") {
 		t.Errorf("placeholder not replaced in place:\n%s", out)
 	}
@@ -260,7 +261,7 @@ func countSignatures(s string) int {
 func TestByteOrderMark(t *testing.T) {
 	f := testFixture(t)
 	doc := "\uFEFF" + f.request
-	out := signWith(t, f.signer, doc)
+	out := signWith(t, f.signer, doc, KeepWhitespace())
 	if !strings.HasPrefix(out, "\uFEFF<?xml") || strings.Replace(out, signatureOf(t, out), "", 1) != doc {
 		t.Errorf("BOM document changed:\n%q", out[:60])
 	}
@@ -268,7 +269,7 @@ func TestByteOrderMark(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plain, err := Verify([]byte(signWith(t, f.signer, f.request)), f.pool)
+	plain, err := Verify([]byte(signWith(t, f.signer, f.request, KeepWhitespace())), f.pool)
 	if err != nil || !bytes.Equal(v.Digested, plain.Digested) {
 		t.Errorf("BOM changes the digested bytes: %v", err)
 	}

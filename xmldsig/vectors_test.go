@@ -181,7 +181,18 @@ func TestSignVectorRequest(t *testing.T) {
 // signVectorRequest signs the RTDS 6.23 request (compacted or as
 // published) with supplier 90B3D51F30010000's XML-signing key, and returns
 // it with the certificate PEM.
-func signVectorRequest(tb testing.TB, compacted bool) (signed, certPEM []byte) {
+func signVectorRequest(tb testing.TB, compacted bool, opts ...SignOption) (signed, certPEM []byte) {
+	tb.Helper()
+	doc := testkit.Vector(tb, "duis/CS02bSupplierByTransCoS_6.23_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML")
+	if compacted {
+		doc = []byte(compact(string(doc)))
+	}
+	return signAsVectorSupplier(tb, doc, opts...)
+}
+
+// signAsVectorSupplier signs doc with the vectors' supplier 1 XML-signing
+// key, the key the Java tool signs its requests with.
+func signAsVectorSupplier(tb testing.TB, doc []byte, opts ...SignOption) (signed, certPEM []byte) {
 	tb.Helper()
 	key := testkit.ECKey(tb, "keys/xml-sign-90B3D51F30010000-ds.key")
 	certPEM = testkit.Vector(tb, "keys/xml-sign-90B3D51F30010000-ds.pem")
@@ -189,11 +200,7 @@ func signVectorRequest(tb testing.TB, compacted bool) (signed, certPEM []byte) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	doc := testkit.Vector(tb, "duis/CS02bSupplierByTransCoS_6.23_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML")
-	if compacted {
-		doc = []byte(compact(string(doc)))
-	}
-	signed, err = Sign(doc, key, certs[0], nil)
+	signed, err = Sign(doc, key, certs[0], nil, opts...)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -32,6 +32,12 @@ type Verified struct {
 // certificate certs resolves. Every failure is an *Error whose Reason says
 // whether the input was malformed or the signature invalid.
 //
+// White space is read as the DCC's validator reads it: a document is
+// valid if its signature verifies once the white-space-only text between
+// elements is removed (a compact-signed document indented afterwards), or
+// else as given (a signer that digested its indentation). White space
+// inside a value is never touched.
+//
 // The order is fixed: screening and parsing, the signature's position and
 // profile, the signer, the signature over SignedInfo, and last the digest.
 // The signature is checked before the digest so that the DigestValue used
@@ -54,6 +60,30 @@ func verify(doc []byte, certs CertFinder, lim limits, check valueCheck) (*Verifi
 	if err != nil {
 		return nil, err
 	}
+	compact := d.compact()
+	if compact == nil {
+		return verifyDocument(d, certs, check)
+	}
+	// First as the DCC's validator reads it, without the white space
+	// between elements: a document the DCC signed compact and someone
+	// indented afterwards still verifies. Then as given, for a document
+	// whose signer digested that white space (xmlsec1, sign
+	// --keep-whitespace). Either way Digested is exactly what was hashed.
+	c, err := parse(compact, lim)
+	if err != nil {
+		return nil, err
+	}
+	v, err := verifyDocument(c, certs, check)
+	if err == nil {
+		return v, nil
+	}
+	if v, asGiven := verifyDocument(d, certs, check); asGiven == nil {
+		return v, nil
+	}
+	return nil, err
+}
+
+func verifyDocument(d *document, certs CertFinder, check valueCheck) (*Verified, error) {
 	sigEl, err := findSignature(d.root)
 	if err != nil {
 		return nil, err

@@ -199,9 +199,10 @@ func setOnce(dst *string, v string) {
 }
 
 func runDUISSign(_ context.Context, std stdio, args []string) error {
-	fs := newFlags(std, "ecos duis sign", "--key KEY.pem --cert CERT.pem FILE|-")
+	fs := newFlags(std, "ecos duis sign", "--key KEY.pem --cert CERT.pem [--keep-whitespace] FILE|-")
 	keyPath := fs.String("key", "", "the XML-signing private key (PEM or DER PKCS#8)")
 	certPath := fs.String("cert", "", "its certificate: named in KeyInfo by issuer and serial")
+	keep := fs.Bool("keep-whitespace", false, "sign the bytes as given, indentation included (the DCC's validator then refuses an indented document)")
 	name, err := parseOne(fs, args, "FILE")
 	if err != nil {
 		return err
@@ -221,14 +222,17 @@ func runDUISSign(_ context.Context, std stdio, args []string) error {
 			return fmt.Errorf("the request's originator is %s but --cert belongs to %s", id.Originator, cert.EUI)
 		}
 	}
-	// The DCC's Java validator parses with the schema attached, which drops
-	// white space between elements before digesting: a correct signature
-	// over an indented document fails there. Signing must not reformat,
-	// so say it instead.
-	if indented(doc) {
-		fmt.Fprintln(std.err, "ecos duis sign: warning: the document is indented; the DCC signing tool's validator strips that white space and will reject this signature. Sign a compact document (as `ecos duis new-6.23` writes).")
+	// By default the indentation goes, as the DCC's Java signer drops it:
+	// its validator never sees white space between elements, so a
+	// signature over it would fail there.
+	var opts []xmldsig.SignOption
+	if *keep {
+		opts = append(opts, xmldsig.KeepWhitespace())
+		if indented(doc) {
+			fmt.Fprintln(std.err, "ecos duis sign: warning: the document is indented and --keep-whitespace signs that white space; the DCC's validator ignores it and will reject this signature.")
+		}
 	}
-	signed, err := xmldsig.Sign(doc, key, cert, rand.Reader)
+	signed, err := xmldsig.Sign(doc, key, cert, rand.Reader, opts...)
 	if err != nil {
 		if errors.Is(err, xmldsig.Malformed) || errors.Is(err, xmldsig.Hostile) {
 			return malformed(err)

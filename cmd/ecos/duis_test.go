@@ -138,3 +138,47 @@ func TestIndented(t *testing.T) {
 		}
 	}
 }
+
+// TestDUISWhitespace: sign removes the indentation, as the DCC's signer
+// does, unless --keep-whitespace; verify accepts a DCC-signed document
+// that was indented afterwards, as the DCC's validator does.
+func TestDUISWhitespace(t *testing.T) {
+	v := testkit.VectorsDir(t)
+	keys := filepath.Join(v, "keys")
+	key, cert := filepath.Join(keys, "xml-sign-90B3D51F30010000-ds.key"), filepath.Join(keys, "xml-sign-90B3D51F30010000-ds.pem")
+	template := filepath.Join(v, "duis/CS02bSupplierByTransCoS_6.23_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML") // indented
+
+	code, signed, errs := ecos(t, "", "duis", "sign", "--key", key, "--cert", cert, template)
+	if code != 0 || errs != "" {
+		t.Fatalf("sign: exit %d %s", code, errs)
+	}
+	if root := signed[strings.Index(signed, "<sr:Request"):]; strings.Contains(strings.TrimSpace(root), ">\n") {
+		t.Errorf("indentation kept:\n%s", signed)
+	}
+	if code, out, errs := ecos(t, signed, "duis", "verify", "--certs", keys, "--at", "2026-06-01T00:00:00Z", "-"); code != 0 {
+		t.Errorf("verify: exit %d %s %s", code, out, errs)
+	}
+
+	code, kept, errs := ecos(t, "", "duis", "sign", "--keep-whitespace", "--key", key, "--cert", cert, template)
+	if code != 0 || !strings.Contains(errs, "--keep-whitespace signs that white space") || !strings.Contains(kept[strings.Index(kept, "<sr:Request"):], ">\n") {
+		t.Errorf("--keep-whitespace: exit %d %s\n%s", code, errs, kept)
+	}
+	if code, _, errs := ecos(t, kept, "duis", "verify", "--certs", keys, "--at", "2026-06-01T00:00:00Z", "-"); code != 0 {
+		t.Errorf("verify --keep-whitespace output: exit %d %s", code, errs)
+	}
+
+	// Signed by the DCC's Java tool, then indented by a reader.
+	dcc, err := os.ReadFile(filepath.Join(v, "duis/GENERATED_6.23_IMMEDIATE_REQUEST_signed-by-dccboxed-signing-tool.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	indented := strings.ReplaceAll(string(dcc), "><", ">\n  <")
+	if code, out, errs := ecos(t, indented, "duis", "verify", "--certs", keys, "--at", "2026-06-01T00:00:00Z", "-"); code != 0 || !strings.Contains(out, "RequestID: 90-B3-D5-1F-30-01-00-00:00-DB-12-34-56-78-90-A0:1006") {
+		t.Errorf("DCC-signed then indented: exit %d %s %s", code, out, errs)
+	}
+	// White space inside a value is content: the signature no longer holds.
+	padded := strings.Replace(indented, "<sr:ImportMPxN>", "<sr:ImportMPxN> ", 1)
+	if code, _, errs := ecos(t, padded, "duis", "verify", "--certs", keys, "--at", "2026-06-01T00:00:00Z", "-"); code != 1 || !strings.Contains(errs, "digest") {
+		t.Errorf("space inside a value: exit %d %s", code, errs)
+	}
+}
