@@ -11,16 +11,6 @@ const (
 	KindAction          // a Quarantined Communications Action File: ParseAction
 )
 
-func (k Kind) String() string {
-	switch k {
-	case KindThresholds:
-		return "ADT file"
-	case KindAction:
-		return "action file"
-	}
-	return "unknown file"
-}
-
 // Sniff tells an ADT file from an action file without judging either, so
 // that a tool taking both can pick the parser whose problems will make
 // sense to the author. Line 2 decides: a threshold row has four fields, an

@@ -27,11 +27,3 @@ func TestSniff(t *testing.T) {
 		}
 	}
 }
-
-func TestKindString(t *testing.T) {
-	for k, want := range map[Kind]string{KindThresholds: "ADT file", KindAction: "action file", KindUnknown: "unknown file"} {
-		if got := k.String(); got != want {
-			t.Errorf("Kind(%d).String() = %q, want %q", uint8(k), got, want)
-		}
-	}
-}

@@ -24,11 +24,6 @@ const (
 	ResponseAcknowledged ResponseCode = "I99"
 )
 
-// ResponseCodes returns the DUIS 5.4 sr:ResponseCode enumeration in schema
-// order (194 values; the 6.23-specific ones are E062301…E062306), as a copy
-// the caller may keep.
-func ResponseCodes() []ResponseCode { return slices.Clone(responseCodes) }
-
 // responseCodes is copied by hand from "DUIS Schema V5.4.xsd";
 // TestResponseCodesMatchXSD keeps the copy honest.
 var responseCodes = []ResponseCode{
@@ -61,10 +56,6 @@ func (c ResponseCode) Valid() bool { return slices.Contains(responseCodes, c) }
 // Which code goes with which alert is defined in DUIS, not in any public
 // schema, so callers choose it; the package only checks the spelling.
 type DCCAlertCode string
-
-// DCCAlertCodes returns the DUIS 5.4 DCCAlertCode enumeration in schema
-// order: AD1, N1…N65 without N32, N999.
-func DCCAlertCodes() []DCCAlertCode { return slices.Clone(dccAlertCodes) }
 
 // dccAlertCodes is built rather than listed because the enumeration is a
 // plain run; TestDCCAlertCodesMatchXSD checks it against the schema.

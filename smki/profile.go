@@ -42,27 +42,6 @@ type ProfileError struct {
 func (e *ProfileError) Error() string { return e.Field + ": " + e.Reason }
 func (e *ProfileError) Unwrap() error { return ErrProfile }
 
-// Violations returns every *ProfileError inside err, in order.
-func Violations(err error) []*ProfileError {
-	var out []*ProfileError
-	var walk func(error)
-	walk = func(err error) {
-		switch e := err.(type) {
-		case nil:
-		case *ProfileError:
-			out = append(out, e)
-		case interface{ Unwrap() []error }:
-			for _, inner := range e.Unwrap() {
-				walk(inner)
-			}
-		case interface{ Unwrap() error }:
-			walk(e.Unwrap())
-		}
-	}
-	walk(err)
-	return out
-}
-
 // deviceNotAfter is the "no well-defined expiration" date RFC 5280
 // §4.1.2.5 gives, which GBCS mandates for Device certificates.
 var deviceNotAfter = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)

@@ -2,7 +2,6 @@ package thresholds
 
 import (
 	"encoding/csv"
-	"encoding/json"
 	"io"
 	"strconv"
 	"time"
@@ -73,11 +72,4 @@ func WriteCSV(w io.Writer, rows []ReportRow) error {
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-// WriteJSON writes the report as a JSON array.
-func WriteJSON(w io.Writer, rows []ReportRow) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(rows)
 }

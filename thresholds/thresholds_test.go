@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -793,7 +794,9 @@ func TestReportCSV(t *testing.T) {
 
 func TestReportJSON(t *testing.T) {
 	var b bytes.Buffer
-	if err := thresholds.WriteJSON(&b, thresholds.Report(reportHolds())); err != nil {
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(thresholds.Report(reportHolds())); err != nil {
 		t.Fatal(err)
 	}
 	const want = `[

@@ -287,15 +287,19 @@ func TestVerifyLimitsConfigurable(t *testing.T) {
 	if _, err := Verify(signed, f.pool, WithMaxSize(len(signed))); err != nil {
 		t.Errorf("at the size limit: %v", err)
 	}
-	v, err = Verify(signed, f.pool, WithMaxDepth(5)) // the signature reaches depth 6
+	depth := func(n int) limits { return limits{maxSize: DefaultMaxSize, maxDepth: n} }
+	v, err = verify(signed, f.pool, depth(5), checkECDSA) // the signature reaches depth 6
 	wantReason(t, v, err, Hostile)
-	if _, err := Verify(signed, f.pool, WithMaxDepth(6), nil, WithMaxSize(0)); err != nil {
+	if _, err := verify(signed, f.pool, depth(6), checkECDSA); err != nil {
 		t.Errorf("at the depth limit: %v", err)
+	}
+	if _, err := Verify(signed, f.pool, nil, WithMaxSize(0)); err != nil {
+		t.Errorf("nil and zero options: %v", err)
 	}
 	deep := replace(t, string(signed), bodyOpen, bodyOpen+strings.Repeat("<a>", 40)+strings.Repeat("</a>", 40))
 	v, err = Verify([]byte(deep), f.pool)
 	wantReason(t, v, err, Hostile)
-	v, err = Verify([]byte(deep), f.pool, WithMaxDepth(64))
+	v, err = verify([]byte(deep), f.pool, depth(64), checkECDSA)
 	wantReason(t, v, err, DigestMismatch) // past the screen, and the edit is caught
 }
 
@@ -371,14 +375,4 @@ func TestCanonicalLimitations(t *testing.T) {
 	if _, err := Verify([]byte(signWith(t, f.signer, ok)), f.pool); err != nil {
 		t.Error(err)
 	}
-}
-
-func TestMaxDepthCapped(t *testing.T) {
-	if l := newLimits([]Option{WithMaxDepth(1 << 30)}); l.maxDepth != maxDepthCap {
-		t.Errorf("depth limit %d; want the cap %d", l.maxDepth, maxDepthCap)
-	}
-	f := testFixture(t)
-	deep := strings.Repeat("<a>", 300) + strings.Repeat("</a>", 300)
-	v, err := Verify([]byte(deep), f.pool, WithMaxDepth(1000))
-	wantReason(t, v, err, Hostile)
 }

@@ -13,10 +13,6 @@ package xmldsig
 const (
 	DefaultMaxSize  = 1 << 20 // bytes
 	DefaultMaxDepth = 32      // element nesting, the root is depth 1
-
-	// maxDepthCap bounds WithMaxDepth: canonicalisation and the tree
-	// walks recurse per level, and their cost grows with depth.
-	maxDepthCap = 256
 )
 
 // Option changes a limit of Verify.
@@ -33,17 +29,6 @@ func WithMaxSize(n int) Option {
 	return func(l *limits) {
 		if n > 0 {
 			l.maxSize = n
-		}
-	}
-}
-
-// WithMaxDepth sets the deepest element nesting Verify accepts (the root
-// element is depth 1). Non-positive values keep the default; values above
-// 256 are taken as 256.
-func WithMaxDepth(n int) Option {
-	return func(l *limits) {
-		if n > 0 {
-			l.maxDepth = min(n, maxDepthCap)
 		}
 	}
 }
