@@ -124,10 +124,6 @@ func genEnum(t *rapid.T, label string, values []string) string {
 	return rapid.SampledFrom(values).Draw(t, label)
 }
 
-func genOptEnum(t *rapid.T, label string, values []string) string {
-	return rapid.SampledFrom(append([]string{""}, values...)).Draw(t, label)
-}
-
 // Schema versions stay short: libxml2 cannot hold a decimal of more than
 // 24 digits, and no real version is long.
 var genSchemaVersion = rapid.SampledFrom([]string{"5.4", "5.3", "1", "10.25", "+5.4", "5."})
