@@ -18,7 +18,15 @@
 // child of the root) is refused before any cryptography runs, which is what
 // shuts out signature-wrapping attacks. Sign produces exactly that profile,
 // in the shape the Java reference signer emits, and changes no byte of the
-// document outside the ds:Signature element.
+// document outside the ds:Signature element but its indentation.
+//
+// White space is read as the DCC's Java signer and validator read it: they
+// parse with the DUIS schema and drop white-space-only text in
+// element-only content before signing and before validating. Sign drops it
+// too (KeepWhitespace signs the bytes as given); Verify accepts a document
+// whose signature holds once it is dropped (signed compact, indented
+// afterwards) or as given. Text in an element without children is a value
+// and is never touched.
 //
 // Two legal XML constructs are refused (ProfileViolation) because the
 // canonical form computed here would differ from libxml2's and Java's, and
