@@ -4,6 +4,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/sha256"
+	"strings"
 	"testing"
 	"time"
 )
@@ -38,6 +39,24 @@ func BenchmarkVerify(b *testing.B) {
 			b.Fatal("bare verify failed")
 		}
 	})
+}
+
+// BenchmarkVerifyIndented is a request signed compact and indented on its
+// way: it is screened and parsed twice, once as given and once as the
+// DCC's validator reads it.
+func BenchmarkVerifyIndented(b *testing.B) {
+	f := testFixture(b)
+	doc := []byte(strings.ReplaceAll(signWith(b, f.signer, compact(f.request)), "><", ">\n  <"))
+	if _, err := Verify(doc, f.pool); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(doc)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Verify(doc, f.pool); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 // BenchmarkSign is one outbound signature; it includes Sign's own
