@@ -29,6 +29,10 @@ var (
 	// ErrInvalid: an argument or import row store refuses to write.
 	ErrInvalid = errors.New("store: invalid")
 
+	// ErrNoDatabase: Config.NoCreate was set and the SQLite file does not
+	// exist.
+	ErrNoDatabase = errors.New("store: the database does not exist")
+
 	// ErrCounterExhausted: an originator counter reached 2⁶³−1.
 	ErrCounterExhausted = errors.New("store: originator counter exhausted")
 )
