@@ -60,7 +60,7 @@ type Config struct {
 	// Stopping ends when the service shuts down: waiting long polls then
 	// answer at once with where their request stands. nil: never.
 	Stopping context.Context
-	Now     func() time.Time // nil: time.Now
+	Now      func() time.Time // nil: time.Now
 }
 
 type server struct {

@@ -49,7 +49,7 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 	}
 	if cfg.NoCreate {
 		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%w: %s", ErrNoDatabase, path)
+			return nil, &NoDatabaseError{Path: path}
 		}
 	}
 	dsn := func(defaults string) string {
