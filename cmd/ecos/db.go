@@ -191,7 +191,8 @@ func importRefusal(name string, lines []int, err error) error {
 			if e.Row >= 0 && e.Row < len(lines) {
 				line = lines[e.Row]
 			}
-			rerr.Problems = append(rerr.Problems, refdata.Problem{Line: line, Msg: e.Err.Error()})
+			msg := strings.TrimPrefix(e.Err.Error(), store.ErrInvalid.Error()+": ")
+			rerr.Problems = append(rerr.Problems, refdata.Problem{Line: line, Msg: msg})
 		}
 		return invalid(fmt.Errorf("%w\nnothing was imported", rerr))
 	}
