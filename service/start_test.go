@@ -3,6 +3,7 @@ package service_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"net"
 	"os"
@@ -17,7 +18,10 @@ import (
 	"github.com/ecos-cos/ecos/config"
 	"github.com/ecos-cos/ecos/demoworld"
 	"github.com/ecos-cos/ecos/duis"
+	"github.com/ecos-cos/ecos/internal/testkit"
+	"github.com/ecos-cos/ecos/obs"
 	"github.com/ecos-cos/ecos/service"
+	"github.com/ecos-cos/ecos/store"
 )
 
 // signalled is a log sink that says when a message first appears.
@@ -129,5 +133,47 @@ func TestAuditReopenOnSignal(t *testing.T) {
 	}
 	if !bytes.Contains(now, []byte(second)) || bytes.Contains(now, []byte(first)) {
 		t.Errorf("the new file holds the wrong records:\n%s", now)
+	}
+}
+
+// TestOneInstancePerDatabase: a second service on the same database is
+// refused and told who holds it; once the first closes, the next starts.
+// On SQLite and on PostgreSQL.
+func TestOneInstancePerDatabase(t *testing.T) {
+	for name, db := range map[string]func(*testing.T) store.Config{
+		"sqlite":   func(*testing.T) store.Config { return store.Config{} },
+		"postgres": func(t *testing.T) store.Config { return testkit.FreshPostgres(t) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := t.Context()
+			cfgPath, err := service.WriteDemo(ctx, t.TempDir(), service.DemoOptions{Devices: 2, Database: db(t)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := config.Load(cfgPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			open := func() (*service.Service, error) {
+				return service.New(ctx, service.Options{Config: cfg, Log: obs.Discard(), Audit: obs.Discard()})
+			}
+			first, err := open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = open()
+			le, ok := errors.AsType[*store.LockedError](err)
+			if !ok || !le.Known || le.Holder.PID != os.Getpid() {
+				t.Fatalf("second instance: %v, want refused naming pid %d", err, os.Getpid())
+			}
+			if err := first.Close(); err != nil {
+				t.Fatal(err)
+			}
+			next, err := open()
+			if err != nil {
+				t.Fatalf("after the first closed: %v", err)
+			}
+			next.Close()
+		})
 	}
 }

@@ -68,9 +68,9 @@ func (l *InstanceLock) Release() error {
 // database file's name + ".lock", which also records the holder; on
 // PostgreSQL a session advisory lock held on a connection of its own,
 // whose application_name says who holds it. A lock whose holder just
-// died may take the server a moment to drop: wait bounds how long
-// LockInstance waits for it (PostgreSQL; on SQLite the kernel drops it at
-// once).
+// died may take the server a moment to drop: when the holder is a process
+// of this host that no longer runs, LockInstance waits up to wait for it
+// (PostgreSQL; on SQLite the kernel drops it at once).
 func (db *DB) LockInstance(ctx context.Context, me Holder, wait time.Duration) (*InstanceLock, error) {
 	if db.d.name == DriverPostgres {
 		return db.lockPostgres(ctx, me, wait)

@@ -83,3 +83,9 @@ func fileHolder(path string) (Holder, bool, error) {
 	}
 	return h, true, nil
 }
+
+// processAlive says whether a process of this host with that pid runs.
+func processAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
