@@ -32,15 +32,22 @@ func (h Holder) applicationName() string {
 var applicationName = regexp.MustCompile(`^ecos pid=([0-9]+) host=(.*)$`)
 
 func (db *DB) lockPostgres(ctx context.Context, me Holder, wait time.Duration) (*InstanceLock, error) {
-	// A connection of its own, kept out of the pool: the lock lives as
-	// long as this session.
-	conn, err := db.w.Conn(ctx)
+	// A connection of its own, outside the pool the work uses: the lock
+	// lives as long as this session.
+	own, err := sql.Open("pgx", db.cfg.DSN)
 	if err != nil {
+		return nil, fmt.Errorf("store: instance lock: %w", err)
+	}
+	own.SetMaxOpenConns(1)
+	conn, err := own.Conn(ctx)
+	if err != nil {
+		own.Close()
 		return nil, fmt.Errorf("store: instance lock: %w", err)
 	}
 	got, err := db.tryAdvisory(ctx, conn, me, wait)
 	if err != nil || !got {
 		conn.Close()
+		own.Close()
 		if err != nil {
 			return nil, fmt.Errorf("store: instance lock: %w", err)
 		}
@@ -54,8 +61,8 @@ func (db *DB) lockPostgres(ctx context.Context, me Holder, wait time.Duration) (
 		// A fresh context: release runs at shutdown, after ctx ended.
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		_, err := conn.ExecContext(ctx, "SELECT pg_advisory_unlock($1), set_config('application_name', '', false)", int64(instanceLockKey))
-		return errors.Join(err, conn.Close())
+		_, err := conn.ExecContext(ctx, "SELECT pg_advisory_unlock($1)", int64(instanceLockKey))
+		return errors.Join(err, conn.Close(), own.Close())
 	}}, nil
 }
 
