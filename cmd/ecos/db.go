@@ -191,7 +191,10 @@ func importRefusal(name string, lines []int, err error) error {
 			if e.Row >= 0 && e.Row < len(lines) {
 				line = lines[e.Row]
 			}
-			msg := strings.TrimPrefix(e.Err.Error(), store.ErrInvalid.Error()+": ")
+			msg := e.Err.Error()
+			for _, sentinel := range []error{store.ErrInvalid, store.ErrDuplicate} {
+				msg = strings.TrimPrefix(msg, sentinel.Error()+": ")
+			}
 			rerr.Problems = append(rerr.Problems, refdata.Problem{Line: line, Msg: msg})
 		}
 		return invalid(fmt.Errorf("%w\nnothing was imported", rerr))
