@@ -295,7 +295,7 @@ func (s *Service) Run(ctx context.Context, ln, operator net.Listener) error {
 	}
 	serve(ln, s.handler)
 	serve(operator, s.operator)
-	s.log.Info("ecos serving", "listen", addr(ln), "operator_listen", addr(operator))
+	s.log.Info("ecos serving", "listen", addr(ln), "mutual_tls", s.usersTLS != nil, "operator_listen", addr(operator))
 	wg.Wait()
 	select {
 	case err := <-errs:

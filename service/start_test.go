@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ecos-cos/ecos/api"
 	"github.com/ecos-cos/ecos/config"
 	"github.com/ecos-cos/ecos/demoworld"
 	"github.com/ecos-cos/ecos/duis"
@@ -90,7 +89,7 @@ func TestAuditReopenOnSignal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client := &api.Client{BaseURL: "http://" + ln.Addr().String()}
+	client := demoClient(t, dir, w, 2, ln.Addr())
 	send := func(device int) string {
 		t.Helper()
 		doc, err := w.Sign(demoworld.Request{Supplier: 2, Device: demoworld.Device(device), Counter: uint64(time.Now().UnixNano())})

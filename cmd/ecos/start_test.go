@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ecos-cos/ecos/eui"
 	"github.com/ecos-cos/ecos/testpki"
 )
 
@@ -81,6 +82,13 @@ func TestSmallestConfigStarts(t *testing.T) {
 	if err := p.WriteDir(filepath.Join(dir, "pki")); err != nil {
 		t.Fatal(err)
 	}
+	tp, err := testpki.GenerateTLS(testpki.TLSOptions{Now: time.Now().Add(-time.Hour), Rand: rand.Reader, Users: []eui.EUI{testpki.SupplierEUI(1)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tp.WriteDir(filepath.Join(dir, "tls")); err != nil {
+		t.Fatal(err)
+	}
 	cfg := filepath.Join(dir, "ecos.json")
 	if err := os.WriteFile(cfg, smallestConfig(t), 0o600); err != nil {
 		t.Fatal(err)
@@ -125,7 +133,7 @@ func TestSmallestConfigStarts(t *testing.T) {
 		`"level":"WARN","msg":"anomaly.without_file is \"zero\" and anomaly.file_signing_cas is empty`,
 		`"msg":"ecos starting","database":"` + filepath.Join(dir, "ecos.db") + `","schema_version":`,
 		`"keys.tcos.ski":"`, `"keys.dsp_xml_sign.ski":"`, `"parties":0`, `"devices":0`,
-		`"msg":"ecos serving","listen":"127.0.0.1:`, `"operator_listen":"127.0.0.1:`,
+		`"msg":"ecos serving","listen":"127.0.0.1:`, `"mutual_tls":true`, `"operator_listen":"127.0.0.1:`,
 		`"msg":"ecos stopped"`,
 	} {
 		if !strings.Contains(log, want) {
