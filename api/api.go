@@ -15,6 +15,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -56,7 +57,10 @@ type Config struct {
 	MaxBody int
 	// MaxWait caps ?wait= on the long poll; 0: DefaultMaxWait.
 	MaxWait time.Duration
-	Now     func() time.Time // nil: time.Now
+	// Stopping ends when the service shuts down: waiting long polls then
+	// answer at once with where their request stands. nil: never.
+	Stopping context.Context
+	Now      func() time.Time // nil: time.Now
 }
 
 type server struct {
@@ -69,6 +73,8 @@ type server struct {
 	maxBody int
 	maxWait time.Duration
 	now     func() time.Time
+	// stopping cuts long polls short at shutdown.
+	stopping context.Context
 }
 
 // New returns the handler for the routes in docs/api.md. It should sit
@@ -86,7 +92,7 @@ func New(cfg Config) (http.Handler, error) {
 	case cfg.MaxWait < 0:
 		return nil, fmt.Errorf("api: MaxWait %v is negative", cfg.MaxWait)
 	}
-	s := &server{svc: cfg.Service, users: cfg.Users, plain: cfg.PlainHTTP, adt: cfg.Thresholds, log: cfg.Log, maxBody: cfg.MaxBody, maxWait: cfg.MaxWait, now: cfg.Now}
+	s := &server{svc: cfg.Service, users: cfg.Users, plain: cfg.PlainHTTP, adt: cfg.Thresholds, log: cfg.Log, maxBody: cfg.MaxBody, maxWait: cfg.MaxWait, now: cfg.Now, stopping: cfg.Stopping}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -98,6 +104,9 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.stopping == nil {
+		s.stopping = context.Background()
 	}
 	var err error
 	if s.metrics, err = newHTTPMetrics(cfg.Registerer); err != nil {

@@ -46,6 +46,8 @@ func (s *server) getResponse(w http.ResponseWriter, r *http.Request) error {
 func (s *server) awaitFinal(ctx context.Context, id string, wait time.Duration) (Status, error) {
 	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
+	// At shutdown the wait ends as if it ran out.
+	defer context.AfterFunc(s.stopping, cancel)()
 	if err := s.svc.WaitFinal(wctx, id); err != nil {
 		switch {
 		case ctx.Err() != nil:

@@ -188,3 +188,26 @@ func TestResponseBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestLongPollShutdown: when the service stops, a waiting long poll is
+// answered at once with where its request stands, not left to the
+// server's shutdown deadline.
+func TestLongPollShutdown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		svc := &fakeService{lookup: newStatuses(pending()).lookup, waitFinal: func(ctx context.Context, _ string) error {
+			<-ctx.Done()
+			return ctx.Err()
+		}}
+		stopping, stop := context.WithCancel(context.Background())
+		env := newEnv(t, svc, func(c *Config) { c.Stopping = stopping })
+		time.AfterFunc(3*time.Second, stop)
+		start := time.Now()
+		rec := env.do("GET", "/api/v1/responses/"+reqID+"?wait=30s", nil)
+		if took := time.Since(start); took != 3*time.Second {
+			t.Errorf("answered after %v, want 3s (at shutdown)", took)
+		}
+		if rec.Code != http.StatusAccepted {
+			t.Fatalf("%d %s, want 202 with the request's state", rec.Code, rec.Body)
+		}
+	})
+}

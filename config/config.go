@@ -396,6 +396,21 @@ func (c *Config) DatabaseDSN() (string, error) {
 	return dsn, nil
 }
 
+// Path is the file Load read, or "" for a configuration from Parse.
+func (c *Config) Path() string { return c.file }
+
+// Warnings are what a valid configuration does that an operator rarely
+// means, each a sentence naming the keys; `ecos serve` logs them at start.
+func (c *Config) Warnings() []string {
+	var w []string
+	if c.Anomaly.WithoutFile == WithoutFileZero && len(c.Anomaly.FileSigningCAs) == 0 {
+		w = append(w, `anomaly.without_file is "zero" and anomaly.file_signing_cas is empty: `+
+			"no User can send an ADT file, so every SR 6.23 will be quarantined; "+
+			`configure the IKI File Signing CA, or set anomaly.without_file to "none"`)
+	}
+	return w
+}
+
 // DCCRows reads anomaly.dcc_thresholds. A row's "line" in an error is its
 // position in the list, from 1.
 func (a *Anomaly) DCCRows() ([]adt.Threshold, error) {

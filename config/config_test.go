@@ -441,3 +441,27 @@ func TestErrorText(t *testing.T) {
 		t.Errorf("two problems: %q", got)
 	}
 }
+
+// TestWarnings: a configuration that would quarantine every SR 6.23 (Users
+// without a file held to zero, and no IKI File Signing CA to accept a
+// file) starts with a warning; either fix silences it.
+func TestWarnings(t *testing.T) {
+	c, err := Load("testdata/good/minimal.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := c.Warnings()
+	if len(w) != 1 || !strings.Contains(w[0], "every SR 6.23 will be quarantined") ||
+		!strings.Contains(w[0], "anomaly.file_signing_cas") {
+		t.Fatalf("warnings %q", w)
+	}
+	c.Anomaly.WithoutFile = WithoutFileNone
+	if w := c.Warnings(); len(w) != 0 {
+		t.Errorf("without_file none: %q", w)
+	}
+	c.Anomaly.WithoutFile = WithoutFileZero
+	c.Anomaly.FileSigningCAs = []string{"iki.pem"}
+	if w := c.Warnings(); len(w) != 0 {
+		t.Errorf("with an IKI CA: %q", w)
+	}
+}

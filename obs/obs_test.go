@@ -210,3 +210,71 @@ func TestNewRegistry(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditReopen: after the file is renamed away (log rotation), Reopen
+// sends new records to a new file at the path; the old one keeps the old.
+func TestAuditReopen(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "audit.log")
+	w, err := OpenAudit(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	a := NewAudit(w)
+	a.Info("before")
+	if err := os.Rename(path, path+".1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Reopen(); err != nil {
+		t.Fatal(err)
+	}
+	a.Info("after")
+	if got := readRecords(t, path+".1"); len(got) != 1 || got[0]["msg"] != "before" {
+		t.Errorf("rotated file %v", got)
+	}
+	if got := readRecords(t, path); len(got) != 1 || got[0]["msg"] != "after" {
+		t.Errorf("new file %v", got)
+	}
+}
+
+// TestAuditDiscard: a failed start removes the audit file only if it made
+// it and nothing was written; an operator's existing file is never removed.
+func TestAuditDiscard(t *testing.T) {
+	dir := t.TempDir()
+	made := filepath.Join(dir, "new.log")
+	w, err := OpenAudit(made)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Discard(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(made); !os.IsNotExist(err) {
+		t.Errorf("a created, empty audit file survived Discard: %v", err)
+	}
+	existing := filepath.Join(dir, "old.log")
+	if err := os.WriteFile(existing, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if w, err = OpenAudit(existing); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Discard(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(existing); err != nil {
+		t.Errorf("Discard removed a file it did not create: %v", err)
+	}
+	written := filepath.Join(dir, "written.log")
+	if w, err = OpenAudit(written); err != nil {
+		t.Fatal(err)
+	}
+	NewAudit(w).Info("kept")
+	if err := w.Discard(); err != nil {
+		t.Fatal(err)
+	}
+	if got := readRecords(t, written); len(got) != 1 {
+		t.Errorf("Discard dropped records: %v", got)
+	}
+}

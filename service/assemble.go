@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"encoding/csv"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -64,10 +65,10 @@ func (s *Service) assemble(ctx context.Context, audit *slog.Logger, reg promethe
 		return nil, err
 	}
 	var tcos, ecos *signer.Key
-	if tcos, err = cosKey("keys.tcos", "tcos", c.Keys.TCoS); err != nil {
+	if tcos, err = s.cosKey("keys.tcos", "tcos", c.Keys.TCoS); err != nil {
 		return nil, err
 	}
-	if ecos, err = cosKey("keys.ecos", "ecos", c.Keys.ECoS); err != nil {
+	if ecos, err = s.cosKey("keys.ecos", "ecos", c.Keys.ECoS); err != nil {
 		return nil, err
 	}
 	sig, err := signer.New(signer.Config{Log: s.db, TCoS: tcos, ECoS: ecos, Now: s.now, Audit: audit})
@@ -78,6 +79,7 @@ func (s *Service) assemble(ctx context.Context, audit *slog.Logger, reg promethe
 	if err != nil {
 		return nil, err
 	}
+	s.noteKey("keys.dsp_xml_sign", dspCert)
 	gw, keys, err := s.gateway(c.Devices)
 	if err != nil {
 		return nil, err
@@ -221,12 +223,12 @@ func keyPair(key string, kp config.KeyPair) (*ecdsa.PrivateKey, *smki.Certificat
 		return nil, nil, fmt.Errorf("%s.cert: %d certificates, want one", key, len(certs))
 	}
 	if err := hsm.CheckMatches(k, certs[0].PublicKey); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", key, err)
+		return nil, nil, fmt.Errorf("%s: the key in %s does not match the certificate in %s: %w", key, kp.Key, kp.Cert, err)
 	}
 	return k, certs[0], nil
 }
 
-func cosKey(key, id string, kp *config.KeyPair) (*signer.Key, error) {
+func (s *Service) cosKey(key, id string, kp *config.KeyPair) (*signer.Key, error) {
 	if kp == nil {
 		return nil, nil
 	}
@@ -234,11 +236,17 @@ func cosKey(key, id string, kp *config.KeyPair) (*signer.Key, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.noteKey(key, cert)
 	sk, err := signer.NewKey(id, k, cert.Raw)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", key, err)
 	}
 	return sk, nil
+}
+
+// noteKey remembers a key's SKI for the start summary.
+func (s *Service) noteKey(key string, cert *smki.Certificate) {
+	s.keys = append(s.keys, key+".ski", strings.ToUpper(hex.EncodeToString(cert.SubjectKeyID)))
 }
 
 func mpidConfig(p config.Policy) (authorise.MPIDConfig, error) {

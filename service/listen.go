@@ -24,7 +24,7 @@ import (
 // the operator handler, which alone serves /metrics.
 func (s *Service) listeners(c *config.Config, reg *prometheus.Registry) error {
 	ac := api.Config{Service: edge{s.pipeline}, Thresholds: s.thresholds, Log: s.log, Registerer: reg,
-		MaxBody: c.Policy.MaxRequestBytes, Now: s.now}
+		MaxBody: c.Policy.MaxRequestBytes, Now: s.now, Stopping: s.stopping}
 	if c.TLS.InsecurePlainHTTP {
 		ac.PlainHTTP = true
 	} else {

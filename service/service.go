@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -41,9 +42,13 @@ type Options struct {
 	// one with the Go and process collectors.
 	Registry *prometheus.Registry
 	Now      func() time.Time // nil: time.Now
-	// Migrate brings the schema up to date at start; otherwise an
+	// Migrate brings the schema up to date at start, creating a SQLite
+	// file that does not exist; otherwise a missing database or an
 	// out-of-date schema is refused with the command that fixes it.
 	Migrate bool
+	// Reopen reopens the audit file (Config.Log.Audit) each time it
+	// delivers, for log rotation: `ecos serve` feeds it SIGHUP.
+	Reopen <-chan os.Signal
 }
 
 // Service is an assembled ECoS Party, not yet running.
@@ -62,95 +67,150 @@ type Service struct {
 	now        func() time.Time
 	wake       chan struct{} // tells the pusher a document is waiting
 	closers    []func() error
+	audit      *obs.AuditFile // nil when Options.Audit was given
+	reopen     <-chan os.Signal
+	keys       []any // each key's SKI, for the start summary
+	// stopping ends when Run begins to shut down, so long polls answer.
+	stopping context.Context
+	stop     context.CancelFunc
 }
 
+// instanceLockWait is how long start waits for the instance lock of a
+// PostgreSQL database whose holder just died: the server notices the
+// closed connection on its own schedule.
+const instanceLockWait = 5 * time.Second
+
 // New assembles a service. Every file is read and every key checked
-// against its certificate here, so a bad configuration fails at start.
-func New(ctx context.Context, o Options) (s *Service, err error) {
+// against its certificate here, so a bad configuration fails at start,
+// having created no database and no audit file.
+func New(ctx context.Context, o Options) (*Service, error) {
 	if o.Config == nil {
 		return nil, errors.New("service: no configuration")
 	}
-	s = &Service{cfg: o.Config, log: o.Log, now: o.Now, wake: make(chan struct{}, 1)}
-	defer func() {
-		if err != nil {
-			s.Close()
-		}
-	}()
+	s := &Service{cfg: o.Config, log: o.Log, now: o.Now, wake: make(chan struct{}, 1), reopen: o.Reopen}
+	s.stopping, s.stop = context.WithCancel(context.Background())
+	if err := s.start(ctx, o); err != nil {
+		s.abort()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Service) start(ctx context.Context, o Options) (err error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
 	if s.log == nil {
 		if s.log, err = obs.NewLogger(stderr(), o.Config.Log.Format, o.Config.Log.Level); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	audit := o.Audit
-	if audit == nil {
-		w, err := obs.OpenAudit(o.Config.Log.Audit)
-		if err != nil {
-			return nil, fmt.Errorf("log.audit: %w", err)
-		}
-		s.closers = append(s.closers, w.Close)
-		audit = obs.NewAudit(w)
+	for _, w := range o.Config.Warnings() {
+		s.log.Warn(w)
 	}
 	reg := o.Registry
 	if reg == nil {
 		reg = obs.NewRegistry()
 	}
-	if s.db, err = openStore(ctx, o.Config, o.Migrate); err != nil {
-		return nil, err
+	if err := s.openStore(ctx, o.Config, o.Migrate); err != nil {
+		return err
 	}
-	s.closers = append(s.closers, s.db.Close)
+	audit := o.Audit
+	if audit == nil {
+		if s.audit, err = obs.OpenAudit(o.Config.Log.Audit); err != nil {
+			return fmt.Errorf("log.audit: %w", err)
+		}
+		audit = obs.NewAudit(s.audit)
+	}
 	p, err := s.assemble(ctx, audit, reg)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	s.pipeline = p
 	// Before anything can be submitted: a request must never meet a
 	// counter that has not yet heard of its User's file.
 	loaded, err := s.thresholds.Load(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("anomaly detection: %w", err)
+		return fmt.Errorf("anomaly detection: %w", err)
 	}
 	s.log.Info("anomaly detection thresholds loaded", "users", loaded.Users, "requests_counted", loaded.Restored)
 	if err := s.listeners(o.Config, reg); err != nil {
-		return nil, err
+		return err
 	}
 	if o.Config.Callback.URL != "" {
 		s.pusher, err = api.NewPusher(api.PusherConfig{Outbox: outbox{s.db}, URL: o.Config.Callback.URL,
 			Timeout: time.Duration(o.Config.Callback.Timeout), MaxAttempts: o.Config.Callback.MaxAttempts,
 			Wake: s.wake, Now: s.now, Log: s.log, Registerer: reg})
 		if err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return s, nil
+	return s.summary(ctx)
 }
 
-func openStore(ctx context.Context, c *config.Config, migrate bool) (*store.DB, error) {
+// summary logs what the service starts with, so an operator can check it
+// at a glance: the database and its schema, each key by its SKI, how much
+// reference data there is.
+func (s *Service) summary(ctx context.Context) error {
+	version, _, err := s.db.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	n, err := s.db.Count(ctx)
+	if err != nil {
+		return err
+	}
+	args := []any{"database", s.db.Describe(ctx), "schema_version", version}
+	args = append(args, s.keys...)
+	args = append(args, "parties", n.Parties, "users", n.Users, "devices", n.Devices,
+		"registrations", n.Registrations, "requests", n.Requests, "audit", s.cfg.Log.Audit)
+	s.log.Info("ecos starting", args...)
+	return nil
+}
+
+// openStore opens the configured database, takes its instance lock and
+// checks its schema. Without migrate, a SQLite file that does not exist
+// is refused rather than created empty.
+func (s *Service) openStore(ctx context.Context, c *config.Config, migrate bool) error {
 	dsn, err := c.DatabaseDSN()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	db, err := store.Open(ctx, store.Config{Driver: c.Database.Driver, DSN: dsn})
+	db, err := store.Open(ctx, store.Config{Driver: c.Database.Driver, DSN: dsn, NoCreate: !migrate})
+	if errors.Is(err, store.ErrNoDatabase) {
+		return fmt.Errorf("%w: create it with %s", err, migrateCommand(c))
+	}
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("database: %w", err)
 	}
+	s.db = db
+	s.closers = append(s.closers, db.Close)
+	lock, err := db.LockInstance(ctx, store.Me(s.now()), instanceLockWait)
+	if err != nil {
+		return err
+	}
+	s.closers = append(s.closers, lock.Release)
 	if migrate {
 		if err := db.Migrate(ctx); err != nil {
-			db.Close()
-			return nil, err
+			return err
 		}
 	}
 	cur, latest, err := db.SchemaVersion(ctx)
-	if err == nil && cur != latest {
-		err = fmt.Errorf("database schema is at version %d, this ecos needs %d: run `ecos db migrate` first", cur, latest)
-	}
 	if err != nil {
-		db.Close()
-		return nil, err
+		return err
 	}
-	return db, nil
+	if cur != latest {
+		return fmt.Errorf("the database schema is at version %d and this ecos needs %d: run %s first", cur, latest, migrateCommand(c))
+	}
+	return nil
+}
+
+// migrateCommand is the command that migrates c's database.
+func migrateCommand(c *config.Config) string {
+	if c.Path() == "" {
+		return "`ecos db migrate` with this configuration"
+	}
+	return "`ecos db migrate --config " + c.Path() + "`"
 }
 
 // Handler is the Users' HTTP edge: DUIS intake, responses, ADT and action
@@ -205,6 +265,9 @@ func (s *Service) Run(ctx context.Context, ln, operator net.Listener) error {
 	if s.fleet != nil {
 		wg.Go(func() { s.tickFleet(ctx) })
 	}
+	if s.reopen != nil && s.audit != nil {
+		wg.Go(func() { s.reopenAudit(ctx) })
+	}
 	serve := func(ln net.Listener, h http.Handler) {
 		if ln == nil {
 			return
@@ -221,6 +284,7 @@ func (s *Service) Run(ctx context.Context, ln, operator net.Listener) error {
 		})
 		wg.Go(func() {
 			<-ctx.Done()
+			s.stop() // long polls answer now, so Shutdown need not wait for them
 			shutdown, done := context.WithTimeout(context.Background(), 10*time.Second)
 			defer done()
 			srv.Shutdown(shutdown)
@@ -231,12 +295,39 @@ func (s *Service) Run(ctx context.Context, ln, operator net.Listener) error {
 	}
 	serve(ln, s.handler)
 	serve(operator, s.operator)
+	s.log.Info("ecos serving", "listen", addr(ln), "mutual_tls", s.usersTLS != nil, "operator_listen", addr(operator))
 	wg.Wait()
 	select {
 	case err := <-errs:
+		s.log.Error("ecos stopped", "err", err)
 		return err
 	default:
+		s.log.Info("ecos stopped")
 		return nil
+	}
+}
+
+// addr is a listener's address for the log, "off" for none.
+func addr(ln net.Listener) string {
+	if ln == nil {
+		return "off"
+	}
+	return ln.Addr().String()
+}
+
+// reopenAudit reopens the audit file on each signal, for log rotation.
+func (s *Service) reopenAudit(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.reopen:
+			if err := s.audit.Reopen(); err != nil {
+				s.log.Error("audit log not reopened: records still go to the old file", "path", s.audit.Path(), "err", err)
+				continue
+			}
+			s.log.Info("audit log reopened", "path", s.audit.Path())
+		}
 	}
 }
 
@@ -246,8 +337,31 @@ func (s *Service) tickFleet(ctx context.Context) {
 		func(err error) { s.log.Error("simulated fleet", "err", err) })
 }
 
-// Close releases the store and the audit file.
+// Close releases the instance lock, the store and the audit file.
 func (s *Service) Close() error {
+	err := s.release()
+	if s.audit != nil {
+		err = errors.Join(err, s.audit.Close())
+		s.audit = nil
+	}
+	return err
+}
+
+// Abort undoes a start that failed after New (a listener that could not
+// be opened): as Close, but an audit file that start created and nothing
+// wrote to is removed, so the failed start leaves nothing behind.
+func (s *Service) Abort() { s.abort() }
+
+func (s *Service) abort() {
+	s.release()
+	if s.audit != nil {
+		s.audit.Discard()
+		s.audit = nil
+	}
+}
+
+func (s *Service) release() error {
+	s.stop()
 	var errs []error
 	for i := len(s.closers) - 1; i >= 0; i-- {
 		errs = append(errs, s.closers[i]())

@@ -27,6 +27,11 @@ type Config struct {
 	// DSN for PostgreSQL is anything pgx accepts, e.g.
 	// "postgres://ecos@127.0.0.1:5432/ecos?sslmode=disable".
 	DSN string `json:"dsn"`
+
+	// NoCreate refuses a SQLite file that does not exist (ErrNoDatabase)
+	// instead of creating an empty one: only a migration should make a
+	// database, so a mistyped path fails at once and leaves nothing behind.
+	NoCreate bool `json:"-"`
 }
 
 // Open connects to the database cfg names and checks it answers. It does

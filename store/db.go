@@ -29,6 +29,9 @@ type DB struct {
 	// group batches SQLite's write transactions (groupcommit.go); nil on
 	// PostgreSQL.
 	group *groupCommit
+	// file is the SQLite database file, beside which the instance lock
+	// lives; "" on PostgreSQL.
+	file string
 
 	closeOnce sync.Once
 	closeErr  error

@@ -29,6 +29,10 @@ var (
 	// ErrInvalid: an argument or import row store refuses to write.
 	ErrInvalid = errors.New("store: invalid")
 
+	// ErrNoDatabase: Config.NoCreate was set and the SQLite file does not
+	// exist. The error is a *NoDatabaseError.
+	ErrNoDatabase = errors.New("store: no such database")
+
 	// ErrCounterExhausted: an originator counter reached 2⁶³−1.
 	ErrCounterExhausted = errors.New("store: originator counter exhausted")
 )
@@ -67,3 +71,51 @@ func (e *ImportError) Unwrap() error { return e.Err }
 func invalidf(format string, a ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, a...))
 }
+
+// ImportErrors lists every row of an import that could not be written,
+// in row order; nothing of that import was written. errors.As finds the
+// first as an *ImportError.
+type ImportErrors struct {
+	Rows []*ImportError
+}
+
+// maxImportErrors stops a hopeless file from producing a million rows.
+const maxImportErrors = 1000
+
+func (e *ImportErrors) add(table string, row int, err error) {
+	if len(e.Rows) < maxImportErrors {
+		e.Rows = append(e.Rows, &ImportError{Table: table, Row: row, Err: err})
+	}
+}
+
+func (e *ImportErrors) err() error {
+	if len(e.Rows) == 0 {
+		return nil
+	}
+	return e
+}
+
+func (e *ImportErrors) Error() string {
+	if len(e.Rows) == 1 {
+		return e.Rows[0].Error()
+	}
+	return fmt.Sprintf("%s (and %d more rows)", e.Rows[0], len(e.Rows)-1)
+}
+
+func (e *ImportErrors) Unwrap() []error {
+	errs := make([]error, len(e.Rows))
+	for i, r := range e.Rows {
+		errs[i] = r
+	}
+	return errs
+}
+
+// NoDatabaseError is Open's refusal of a SQLite file that does not exist.
+type NoDatabaseError struct{ Path string }
+
+func (e *NoDatabaseError) Error() string {
+	return fmt.Sprintf("the database %s does not exist", e.Path)
+}
+
+// Unwrap makes errors.Is(err, ErrNoDatabase) hold.
+func (e *NoDatabaseError) Unwrap() error { return ErrNoDatabase }

@@ -5,6 +5,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"path"
 
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
@@ -83,4 +84,25 @@ func (db *DB) migrator() (*goose.Provider, error) {
 		return nil, fmt.Errorf("store: migrations: %w", err)
 	}
 	return p, nil
+}
+
+// Pending names the migrations this binary carries that the database has
+// not had ("0006_name.sql"), oldest first. Like SchemaVersion it writes
+// nothing, so it is safe on a database another process is serving.
+func (db *DB) Pending(ctx context.Context) ([]string, error) {
+	p, err := db.migrator()
+	if err != nil {
+		return nil, err
+	}
+	current, _, err := p.GetVersions(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: schema version: %w", err)
+	}
+	var names []string
+	for _, s := range p.ListSources() {
+		if s.Version > current {
+			names = append(names, path.Base(s.Path))
+		}
+	}
+	return names, nil
 }

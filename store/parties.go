@@ -127,6 +127,9 @@ func (db *DB) ImportParties(ctx context.Context, parties []Party) error {
 		return func(i int) (int, []any) { return rows[i].src, rows[i].vals }
 	}
 	return db.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if err := db.userOwners(ctx, tx, parties, ids); err != nil {
+			return err
+		}
 		err := db.insert(ctx, tx, bulk{
 			table:  "parties",
 			cols:   []string{"party_id", "name", "state"},
@@ -234,4 +237,58 @@ func (db *DB) loadParty(ctx context.Context, tx *sql.Tx, id string) (Party, erro
 		return Party{}, fmt.Errorf("store: party %s MPIDs: %w", id, err)
 	}
 	return p, nil
+}
+
+// userOwners names every party whose DCC User ID is stored under another
+// party that this import leaves in place, rather than the first one the
+// unique key would trip on. ids maps each imported party to its row.
+func (db *DB) userOwners(ctx context.Context, tx *sql.Tx, parties []Party, ids map[string]int) error {
+	owner := map[eui.EUI]string{}
+	var euis []eui.EUI
+	for _, p := range parties {
+		for _, u := range p.Users {
+			euis = append(euis, u.EUI)
+		}
+	}
+	for len(euis) > 0 {
+		n := min(len(euis), bulkRowsPerStatement)
+		args := make([]any, n)
+		for i, e := range euis[:n] {
+			args[i] = euiArg(e)
+		}
+		euis = euis[n:]
+		rows, err := tx.QueryContext(ctx, db.q("SELECT user_eui, party_id FROM party_users WHERE user_eui IN ("+placeholders(n)+")"), args...)
+		if err != nil {
+			return fmt.Errorf("store: import parties: %w", err)
+		}
+		type pair struct {
+			user  eui.EUI
+			party string
+		}
+		err = scanEach(rows, func(r *sql.Rows) (pair, error) {
+			var b []byte
+			var p pair
+			if err := r.Scan(&b, &p.party); err != nil {
+				return p, err
+			}
+			p.user, err = scanEUI(b)
+			return p, err
+		}, func(p pair) error {
+			owner[p.user] = p.party
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("store: import parties: %w", err)
+		}
+	}
+	var bad ImportErrors
+	for i, p := range parties {
+		for _, u := range p.Users {
+			o, stored := owner[u.EUI]
+			if _, reimported := ids[o]; stored && o != p.ID && !reimported {
+				bad.add("parties", i, fmt.Errorf("%w: DCC User ID %s of party %s is stored under party %s", ErrDuplicate, u.EUI, p.ID, o))
+			}
+		}
+	}
+	return bad.err()
 }

@@ -54,19 +54,27 @@ type registrationKey struct {
 // the offending row.
 func (db *DB) ImportRegistrations(ctx context.Context, regs []Registration) error {
 	const name = "registrations"
+	var bad ImportErrors
 	seen := make(map[registrationKey]int, len(regs))
 	for i := range regs {
 		r := &regs[i]
 		if err := r.validate(); err != nil {
-			return &ImportError{Table: name, Row: i, Err: err}
+			bad.add(name, i, err)
+			continue
 		}
 		k := registrationKey{r.MPxN, timeArg(r.From)}
 		if j, dup := seen[k]; dup {
-			return &ImportError{Table: name, Row: i, Err: fmt.Errorf("%w: MPxN %s from %s is also row %d", ErrDuplicate, r.MPxN, r.From, j)}
+			bad.add(name, i, fmt.Errorf("%w: MPxN %s from %s is also row %d", ErrDuplicate, r.MPxN, r.From, j))
 		}
 		seen[k] = i
 	}
+	if err := bad.err(); err != nil {
+		return err
+	}
 	return db.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if err := db.registrationReferences(ctx, tx, regs); err != nil {
+			return err
+		}
 		return db.insert(ctx, tx, bulk{
 			table: "registrations",
 			cols:  []string{"mpxn", "effective_from_us", "effective_to_us", "supplier_party_id", "mpid", "device_eui"},
@@ -78,6 +86,67 @@ func (db *DB) ImportRegistrations(ctx context.Context, regs []Registration) erro
 			return i, []any{r.MPxN, timeArg(r.From), nullTimeArg(r.To), r.Supplier, r.MPID, nullEUIArg(r.Device)}
 		})
 	})
+}
+
+// registrationReferences names every row whose supplier or device is not
+// stored, rather than the first one the foreign keys would trip on.
+func (db *DB) registrationReferences(ctx context.Context, tx *sql.Tx, regs []Registration) error {
+	parties, devices := map[string]bool{}, map[string]bool{}
+	for _, r := range regs {
+		parties[r.Supplier] = false
+		if !r.Device.IsZero() {
+			devices[string(r.Device[:])] = false
+		}
+	}
+	if err := db.markStored(ctx, tx, "SELECT party_id FROM parties WHERE party_id IN ", parties, func(k string) any { return k }); err != nil {
+		return err
+	}
+	if err := db.markStored(ctx, tx, "SELECT device_eui FROM devices WHERE device_eui IN ", devices, func(k string) any { return []byte(k) }); err != nil {
+		return err
+	}
+	var bad ImportErrors
+	for i, r := range regs {
+		if !parties[r.Supplier] {
+			bad.add("registrations", i, invalidf("supplier party %s is not stored: import it with `ecos import parties` first", r.Supplier))
+		}
+		if !r.Device.IsZero() && !devices[string(r.Device[:])] {
+			bad.add("registrations", i, invalidf("device %s is not stored: import it with `ecos import devices` first", r.Device))
+		}
+	}
+	return bad.err()
+}
+
+// markStored sets found[k] for every key the query (ending in "IN ")
+// finds; keys are asked in batches far below the dialect's parameter cap.
+func (db *DB) markStored(ctx context.Context, tx *sql.Tx, query string, found map[string]bool, arg func(string) any) error {
+	keys := make([]string, 0, len(found))
+	for k := range found {
+		keys = append(keys, k)
+	}
+	for len(keys) > 0 {
+		n := min(len(keys), bulkRowsPerStatement)
+		args := make([]any, n)
+		for i, k := range keys[:n] {
+			args[i] = arg(k)
+		}
+		keys = keys[n:]
+		rows, err := tx.QueryContext(ctx, db.q(query+"("+placeholders(n)+")"), args...)
+		if err != nil {
+			return fmt.Errorf("store: import registrations: %w", err)
+		}
+		err = scanEach(rows, func(r *sql.Rows) (string, error) {
+			var k []byte
+			err := r.Scan(&k)
+			return string(k), err
+		}, func(k string) error {
+			found[k] = true
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("store: import registrations: %w", err)
+		}
+	}
+	return nil
 }
 
 // RegistrationAt returns the registration of mpxn in force at time at, or

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"strings"
 
 	"modernc.org/sqlite"
@@ -44,6 +46,11 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 		return nil, errors.New("store: sqlite DSN: no file name")
 	case path == ":memory:" || strings.Contains(userQuery, "mode=memory"):
 		return nil, errors.New("store: sqlite DSN: in-memory databases are not supported")
+	}
+	if cfg.NoCreate {
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return nil, &NoDatabaseError{Path: path}
+		}
 	}
 	dsn := func(defaults string) string {
 		if userQuery == "" {
@@ -90,6 +97,7 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 		w:     w,
 		r:     r,
 		group: newGroupCommit(w),
+		file:  path,
 	}, nil
 }
 

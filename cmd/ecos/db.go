@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
+	"github.com/ecos-cos/ecos/config"
 	"github.com/ecos-cos/ecos/refdata"
 	"github.com/ecos-cos/ecos/store"
 )
@@ -15,6 +17,7 @@ import (
 func dbCommand() *command {
 	return &command{name: "db", summary: "manage the ecos database", subs: []*command{
 		{name: "migrate", summary: "bring the database schema up to date", run: runDBMigrate},
+		{name: "status", summary: "schema version, pending migrations, the instance serving it, row counts", run: runDBStatus},
 	}}
 }
 
@@ -26,32 +29,89 @@ func importCommand() *command {
 	}}
 }
 
-// dbFlag is the --db flag every database command takes: a SQLite file or a
-// postgres:// URL.
-func dbFlag(fs *flag.FlagSet) *string {
-	return fs.String("db", "ecos.db", "the database: a SQLite file, or a postgres:// URL")
+// dbFlags are the flags every database command takes: the database as
+// `ecos serve --config FILE` opens it, or named by --db.
+type dbFlags struct {
+	config *string
+	dsn    *string
 }
 
-func openDB(ctx context.Context, dsn string) (*store.DB, error) {
-	driver := "sqlite"
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		driver = "postgres"
+func newDBFlags(fs *flag.FlagSet) dbFlags {
+	return dbFlags{
+		config: fs.String("config", "", "open the database the configuration file names, as `ecos serve --config` does"),
+		dsn:    fs.String("db", "", "the database: a SQLite file, or a postgres:// URL (default ecos.db, without --config)"),
 	}
-	return store.Open(ctx, store.Config{Driver: driver, DSN: dsn})
+}
+
+// open opens the database; only a migration may create a SQLite file.
+func (f dbFlags) open(ctx context.Context, create bool) (*store.DB, error) {
+	cfg, err := f.storeConfig()
+	if err != nil {
+		return nil, err
+	}
+	cfg.NoCreate = !create
+	db, err := store.Open(ctx, cfg)
+	if errors.Is(err, store.ErrNoDatabase) {
+		return nil, fmt.Errorf("%w: create it with %s", err, f.migrateCommand())
+	}
+	return db, err
+}
+
+func (f dbFlags) storeConfig() (store.Config, error) {
+	switch {
+	case *f.config != "" && *f.dsn != "":
+		return store.Config{}, usagef("--config and --db exclude each other")
+	case *f.config != "":
+		c, err := config.Load(*f.config)
+		if err != nil {
+			return store.Config{}, malformed(err)
+		}
+		dsn, err := c.DatabaseDSN()
+		if err != nil {
+			return store.Config{}, err
+		}
+		return store.Config{Driver: c.Database.Driver, DSN: dsn}, nil
+	}
+	dsn := *f.dsn
+	if dsn == "" {
+		dsn = config.DefaultSQLiteFile
+	}
+	driver := store.DriverSQLite
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		driver = store.DriverPostgres
+	}
+	return store.Config{Driver: driver, DSN: dsn}, nil
+}
+
+// migrateCommand is the migration that goes with these flags, for advice.
+func (f dbFlags) migrateCommand() string {
+	switch {
+	case *f.config != "":
+		return "`ecos db migrate --config " + *f.config + "`"
+	case *f.dsn != "":
+		return "`ecos db migrate --db " + *f.dsn + "`"
+	}
+	return "`ecos db migrate`"
 }
 
 func runDBMigrate(ctx context.Context, std stdio, args []string) error {
-	fs := newFlags(std, "ecos db migrate", "[--db DSN]")
-	dsn := dbFlag(fs)
-	err := parseNone(fs, args)
-	if err != nil {
+	fs := newFlags(std, "ecos db migrate", "[--config FILE | --db DSN]")
+	f := newDBFlags(fs)
+	if err := parseNone(fs, args); err != nil {
 		return err
 	}
-	db, err := openDB(ctx, *dsn)
+	db, err := f.open(ctx, true)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	// Not under a running instance: its statements were built for the
+	// schema it started with.
+	lock, err := db.LockInstance(ctx, store.Me(time.Now()), 0)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
 	before, _, err := db.SchemaVersion(ctx)
 	if err != nil {
 		return err
@@ -69,18 +129,18 @@ func runDBMigrate(ctx context.Context, std stdio, args []string) error {
 
 func runImport(kind string) func(context.Context, stdio, []string) error {
 	return func(ctx context.Context, std stdio, args []string) error {
-		fs := newFlags(std, "ecos import "+kind, "[--db DSN] FILE.csv")
-		dsn := dbFlag(fs)
+		fs := newFlags(std, "ecos import "+kind, "[--config FILE | --db DSN] FILE.csv")
+		f := newDBFlags(fs)
 		name, err := parseOne(fs, args, "FILE")
 		if err != nil {
 			return err
 		}
-		f, err := os.Open(name)
+		file, err := os.Open(name)
 		if err != nil {
 			return malformed(err)
 		}
-		defer f.Close()
-		db, err := openDB(ctx, *dsn)
+		defer file.Close()
+		db, err := f.open(ctx, false)
 		if err != nil {
 			return err
 		}
@@ -90,37 +150,128 @@ func runImport(kind string) func(context.Context, stdio, []string) error {
 			return err
 		}
 		if current != latest {
-			return fmt.Errorf("database schema is at version %d, this ecos needs %d: run `ecos db migrate --db %s` first", current, latest, *dsn)
+			return fmt.Errorf("database schema is at version %d, this ecos needs %d: run %s first", current, latest, f.migrateCommand())
 		}
 		var n int
 		var lines []int
 		switch kind {
 		case "parties":
 			var ps []store.Party
-			if ps, lines, err = refdata.Parties(name, f); err == nil {
+			if ps, lines, err = refdata.Parties(name, file); err == nil {
 				n, err = len(ps), db.ImportParties(ctx, ps)
 			}
 		case "devices":
 			var ds []store.Device
-			if ds, lines, err = refdata.Devices(name, f); err == nil {
+			if ds, lines, err = refdata.Devices(name, file); err == nil {
 				n, err = len(ds), db.ImportDevices(ctx, ds)
 			}
 		case "registrations":
 			var rs []store.Registration
-			if rs, lines, err = refdata.Registrations(name, f); err == nil {
+			if rs, lines, err = refdata.Registrations(name, file); err == nil {
 				n, err = len(rs), db.ImportRegistrations(ctx, rs)
 			}
 		}
 		if err != nil {
-			if _, ok := errors.AsType[*refdata.Error](err); ok {
-				return invalid(fmt.Errorf("%w\nnothing was imported", err))
-			}
-			if ie, ok := errors.AsType[*store.ImportError](err); ok && ie.Row >= 0 && ie.Row < len(lines) {
-				return invalid(fmt.Errorf("%s: line %d: %v\nnothing was imported", name, lines[ie.Row], ie.Err))
-			}
-			return err
+			return importRefusal(name, lines, err)
 		}
 		fmt.Fprintf(std.out, "imported %d %s from %s\n", n, kind, name)
 		return nil
 	}
+}
+
+// importRefusal names every line the parser or the store refused.
+func importRefusal(name string, lines []int, err error) error {
+	if _, ok := errors.AsType[*refdata.Error](err); ok {
+		return invalid(fmt.Errorf("%w\nnothing was imported", err))
+	}
+	if ie, ok := errors.AsType[*store.ImportErrors](err); ok {
+		rerr := &refdata.Error{File: name}
+		for _, e := range ie.Rows {
+			line := 0
+			if e.Row >= 0 && e.Row < len(lines) {
+				line = lines[e.Row]
+			}
+			msg := e.Err.Error()
+			for _, sentinel := range []error{store.ErrInvalid, store.ErrDuplicate} {
+				msg = strings.TrimPrefix(msg, sentinel.Error()+": ")
+			}
+			rerr.Problems = append(rerr.Problems, refdata.Problem{Line: line, Msg: msg})
+		}
+		return invalid(fmt.Errorf("%w\nnothing was imported", rerr))
+	}
+	if ie, ok := errors.AsType[*store.ImportError](err); ok && ie.Row >= 0 && ie.Row < len(lines) {
+		return invalid(fmt.Errorf("%s: line %d: %v\nnothing was imported", name, lines[ie.Row], ie.Err))
+	}
+	return err
+}
+
+// dbStatus is what `ecos db status` reports.
+type dbStatus struct {
+	Database string        `json:"database"`
+	Schema   int64         `json:"schema_version"`
+	Latest   int64         `json:"latest_version"`
+	Pending  []string      `json:"pending_migrations"`
+	Holder   *store.Holder `json:"instance,omitempty"` // nil: no ecos serves it
+	Counts   *store.Counts `json:"counts,omitempty"`   // nil: schema not current
+}
+
+func runDBStatus(ctx context.Context, std stdio, args []string) error {
+	fs := newFlags(std, "ecos db status", "[--config FILE | --db DSN] [--json]")
+	f := newDBFlags(fs)
+	asJSON := fs.Bool("json", false, "print the status as JSON")
+	if err := parseNone(fs, args); err != nil {
+		return err
+	}
+	db, err := f.open(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	st := dbStatus{Database: db.Describe(ctx), Pending: []string{}}
+	if st.Schema, st.Latest, err = db.SchemaVersion(ctx); err != nil {
+		return err
+	}
+	pending, err := db.Pending(ctx)
+	if err != nil {
+		return err
+	}
+	st.Pending = append(st.Pending, pending...)
+	h, held, err := db.InstanceHolder(ctx)
+	if err != nil {
+		return err
+	}
+	if held {
+		st.Holder = &h
+	}
+	if st.Schema == st.Latest {
+		n, err := db.Count(ctx)
+		if err != nil {
+			return err
+		}
+		st.Counts = &n
+	}
+	if *asJSON {
+		return printJSON(std, st)
+	}
+	w := std.out
+	fmt.Fprintf(w, "database:  %s\n", st.Database)
+	fmt.Fprintf(w, "schema:    version %d of %d\n", st.Schema, st.Latest)
+	if len(st.Pending) == 0 {
+		fmt.Fprintf(w, "pending:   none\n")
+	} else {
+		fmt.Fprintf(w, "pending:   %s: run %s\n", strings.Join(st.Pending, ", "), f.migrateCommand())
+	}
+	switch {
+	case st.Holder == nil:
+		fmt.Fprintf(w, "instance:  none is serving it\n")
+	case st.Holder.PID == 0:
+		fmt.Fprintf(w, "instance:  held by a process that did not say who it is\n")
+	default:
+		fmt.Fprintf(w, "instance:  ecos %s\n", st.Holder)
+	}
+	if c := st.Counts; c != nil {
+		fmt.Fprintf(w, "rows:      %d parties (%d users), %d devices, %d registrations, %d requests\n",
+			c.Parties, c.Users, c.Devices, c.Registrations, c.Requests)
+	}
+	return nil
 }

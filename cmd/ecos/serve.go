@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/ecos-cos/ecos/api"
@@ -70,11 +73,22 @@ func runServe(ctx context.Context, std stdio, args []string) error {
 	if err != nil {
 		return err
 	}
-	svc, err := service.New(ctx, service.Options{Config: cfg, Log: log, Migrate: *demo})
+	// SIGHUP reopens the audit log, after logrotate moved it.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	svc, err := service.New(ctx, service.Options{Config: cfg, Log: log, Migrate: *demo, Reopen: hup})
 	if err != nil {
 		return err
 	}
-	defer svc.Close()
+	started := false
+	defer func() {
+		if started {
+			svc.Close()
+		} else {
+			svc.Abort()
+		}
+	}()
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return err
@@ -104,6 +118,7 @@ func runServe(ctx context.Context, std stdio, args []string) error {
 			go demoSelfCheck(ctx, std, d, base)
 		}
 	}
+	started = true
 	return svc.Run(ctx, ln, opLn)
 }
 
