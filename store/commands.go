@@ -143,7 +143,7 @@ func (db *DB) recordIntent(ctx context.Context, tx *sql.Tx, in Intent) (CommandI
 	err := tx.QueryRowContext(ctx, db.q(q), ro, rt, rc, euiArg(in.Device), int64(in.Counter),
 		in.KeyID, in.TBS, string(CommandIntent), timeArg(in.CreatedAt), timeArg(in.CreatedAt)).Scan(&id)
 	switch {
-	case db.d.isUnique(err) && strings.Contains(db.d.uniqueColumns(err), "req_counter"):
+	case db.d.isUnique(err) && isLiveCommandKey(db.d.uniqueKey(err)):
 		return 0, fmt.Errorf("%w: %w: request %s (intent for device %s counter %d): a request is signed once",
 			ErrDuplicate, ErrLiveCommand, in.RequestID, in.Device, in.Counter)
 	case db.d.isUnique(err):
@@ -154,6 +154,16 @@ func (db *DB) recordIntent(ctx context.Context, tx *sql.Tx, in Intent) (CommandI
 		return 0, fmt.Errorf("store: record intent for device %s counter %d: %w", in.Device, in.Counter, err)
 	}
 	return id, nil
+}
+
+// liveCommandIndex holds a request to one live command (migration 0006).
+const liveCommandIndex = "commands_live_request"
+
+// isLiveCommandKey says whether a unique key reported by the server is
+// liveCommandIndex: by name (PostgreSQL) or by its request columns, which
+// no other unique key on commands has (SQLite).
+func isLiveCommandKey(key string) bool {
+	return key == liveCommandIndex || strings.Contains(key, "commands.req_counter")
 }
 
 // MarkSigned records the signed frame of command id. It fails with a

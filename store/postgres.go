@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
@@ -36,11 +35,9 @@ func openPostgres(ctx context.Context, cfg Config) (*DB, error) {
 			numbered:  true,
 			maxParams: 65535,                                                        // the protocol's 16-bit parameter count
 			isUnique:  func(err error) bool { return postgresCode(err) == "23505" }, // unique_violation
-			// Detail: "Key (a, b)=(…) already exists."
-			uniqueColumns: func(err error) string {
+			uniqueKey: func(err error) string {
 				if pe, ok := errors.AsType[*pgconn.PgError](err); ok && pe.Code == "23505" {
-					cols, _, _ := strings.Cut(strings.TrimPrefix(pe.Detail, "Key ("), ")=")
-					return cols
+					return pe.ConstraintName
 				}
 				return ""
 			},

@@ -84,7 +84,7 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 			maxParams: 32766, // SQLITE_MAX_VARIABLE_NUMBER since 3.32
 			isUnique:  sqliteIsUnique,
 			// "UNIQUE constraint failed: commands.a, commands.b"
-			uniqueColumns: func(err error) string {
+			uniqueKey: func(err error) string {
 				if !sqliteIsUnique(err) {
 					return ""
 				}
