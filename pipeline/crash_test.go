@@ -13,6 +13,7 @@ import (
 	"github.com/ecos-cos/ecos/dispatch"
 	"github.com/ecos-cos/ecos/eui"
 	"github.com/ecos-cos/ecos/gbcs"
+	"github.com/ecos-cos/ecos/internal/testkit"
 	"github.com/ecos-cos/ecos/store"
 )
 
@@ -27,8 +28,16 @@ var sixTwentyThreeCommits = []string{"RecordRequest", "ReserveIntent", "MarkSign
 // every acknowledged request ends final, no counter is used twice, no
 // frame reaches the meter twice, and the User has exactly one answer.
 // Nothing waits on a clock: the dead pipeline's queue is run by hand and
-// recovery is called directly.
+// recovery is called directly. It runs on SQLite and on PostgreSQL
+// (ECOS_TEST_POSTGRES_DSN; required in CI).
 func TestRecoverEachCommit(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testRecoverEachCommit(t, func(*testing.T) store.Config { return store.Config{} }) })
+	t.Run("postgres", func(t *testing.T) {
+		testRecoverEachCommit(t, func(t *testing.T) store.Config { return testkit.FreshPostgres(t) })
+	})
+}
+
+func testRecoverEachCommit(t *testing.T, database func(*testing.T) store.Config) {
 	cases := []struct {
 		name     string
 		commits  int  // how many commits go through before the crash
@@ -65,7 +74,8 @@ func TestRecoverEachCommit(t *testing.T) {
 			crash := &crashAfter{n: tc.commits, frameOut: tc.frameOut, silent: tc.silent}
 			meter := &meterLog{}
 			f := newFixture(t, options{
-				store: func(db *store.DB) durable { crash.DB = db; return crash },
+				database: database(t),
+				store:    func(db *store.DB) durable { crash.DB = db; return crash },
 				gateway: func(g dispatch.Gateway) dispatch.Gateway {
 					return crashGateway{Gateway: meter.wrap(g), crash: crash}
 				},

@@ -46,7 +46,7 @@ type fixture struct {
 type options struct {
 	authorise func(*authorise.Config)
 	pipeline  func(*pipeline.Config)
-	dsn       string
+	database  store.Config // zero: a SQLite file in t.TempDir()
 	gateway   func(dispatch.Gateway) dispatch.Gateway
 	// store, if set, is the seam the pipeline and its signer write
 	// through instead of the database itself.
@@ -66,11 +66,11 @@ func newFixture(t *testing.T, o options) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dsn := o.dsn
-	if dsn == "" {
-		dsn = filepath.Join(t.TempDir(), "ecos.db")
+	dbCfg := o.database
+	if dbCfg.Driver == "" {
+		dbCfg = store.Config{Driver: store.DriverSQLite, DSN: filepath.Join(t.TempDir(), "ecos.db")}
 	}
-	db, err := store.Open(ctx, store.Config{Driver: "sqlite", DSN: dsn})
+	db, err := store.Open(ctx, dbCfg)
 	if err != nil {
 		t.Fatal(err)
 	}
