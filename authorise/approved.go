@@ -1,6 +1,9 @@
 package authorise
 
 import (
+	"errors"
+	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/ecos-cos/ecos/duis"
@@ -8,9 +11,13 @@ import (
 	"github.com/ecos-cos/ecos/store"
 )
 
+// ErrRedeemed: an approval was presented for signing a second time.
+var ErrRedeemed = errors.New("authorise: approval already redeemed")
+
 // Approved is proof that a 6.23 request passed steps 4 to 8. Its fields are
 // unexported: nothing outside this package can make one, so the signer,
 // which takes only an *Approved, cannot be handed an unvetted request.
+// It is good for one signature (Redeem); pass it by pointer, never copy it.
 type Approved struct {
 	requestID  duis.RequestID
 	body       *duis.UpdateSecurityCredentialsCoS
@@ -21,6 +28,20 @@ type Approved struct {
 	decidedAt  time.Time
 	mpid       MPIDResult
 	checks     []string
+	// redeemed is set by the first Redeem. The store's one live command
+	// per request is the durable guard; this one stops a second signature
+	// of the same decision before it spends a counter.
+	redeemed atomic.Bool
+}
+
+// Redeem uses the approval up: the first call succeeds, every later one,
+// from any goroutine, fails with ErrRedeemed. The signer redeems before
+// it signs; a new signature for the same request needs a new decision.
+func (a *Approved) Redeem() error {
+	if !a.redeemed.CompareAndSwap(false, true) {
+		return fmt.Errorf("%w: request %s", ErrRedeemed, a.requestID)
+	}
+	return nil
 }
 
 // RequestID is the User's RequestID.

@@ -35,6 +35,9 @@ type fixture struct {
 	dsp     *smki.Pool
 	audit   *syncBuffer
 	reg     *prometheus.Registry
+	// cfg and keys build the pipeline again on the same store (restart).
+	cfg        pipeline.Config
+	tcos, ecos *signer.Key
 
 	mu  sync.Mutex
 	now time.Time
@@ -43,8 +46,17 @@ type fixture struct {
 type options struct {
 	authorise func(*authorise.Config)
 	pipeline  func(*pipeline.Config)
-	dsn       string
+	database  store.Config // zero: a SQLite file in t.TempDir()
 	gateway   func(dispatch.Gateway) dispatch.Gateway
+	// store, if set, is the seam the pipeline and its signer write
+	// through instead of the database itself.
+	store func(*store.DB) durable
+}
+
+// durable is everything the pipeline and its signer keep.
+type durable interface {
+	pipeline.Store
+	signer.CommandLog
 }
 
 func newFixture(t *testing.T, o options) *fixture {
@@ -54,11 +66,11 @@ func newFixture(t *testing.T, o options) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dsn := o.dsn
-	if dsn == "" {
-		dsn = filepath.Join(t.TempDir(), "ecos.db")
+	dbCfg := o.database
+	if dbCfg.Driver == "" {
+		dbCfg = store.Config{Driver: store.DriverSQLite, DSN: filepath.Join(t.TempDir(), "ecos.db")}
 	}
-	db, err := store.Open(ctx, store.Config{Driver: "sqlite", DSN: dsn})
+	db, err := store.Open(ctx, dbCfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +116,12 @@ func newFixture(t *testing.T, o options) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sig, err := signer.New(signer.Config{Log: db, TCoS: tcos, ECoS: ecos, Now: f.clock, Audit: audit})
+	var seam durable = db
+	if o.store != nil {
+		seam = o.store(db)
+	}
+	f.tcos, f.ecos = tcos, ecos
+	sig, err := signer.New(signer.Config{Log: seam, TCoS: tcos, ECoS: ecos, Now: f.clock, Audit: audit})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +133,7 @@ func newFixture(t *testing.T, o options) *fixture {
 	dspCert := mustParse(t, w.PKI.DSPXMLSign.Cert)
 	f.dsp = smki.NewPool(dspCert)
 	cfg := pipeline.Config{
-		Store: db, Authoriser: auth, Signer: sig, Gateway: f.gateway, DeviceKeys: w.DeviceKeys(nil),
+		Store: seam, Authoriser: auth, Signer: sig, Gateway: f.gateway, DeviceKeys: w.DeviceKeys(nil),
 		UserCertificates: users,
 		SignerPolicy:     intake.SignerPolicy{OrganisationCAs: smki.NewPool(root), Intermediates: smki.NewPool(orgCA)},
 		ResponseKey:      pipeline.ResponseKey{Signer: w.PKI.DSPXMLSign.Key, Cert: dspCert},
@@ -126,11 +143,30 @@ func newFixture(t *testing.T, o options) *fixture {
 	if o.pipeline != nil {
 		o.pipeline(&cfg)
 	}
+	f.cfg = cfg
 	f.p, err = pipeline.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// restart is a fresh pipeline on the same database, gateway and fleet, as
+// the next start after a crash makes: nothing in memory carries over.
+func (f *fixture) restart(t *testing.T) *pipeline.Pipeline {
+	t.Helper()
+	audit := slog.New(slog.NewJSONHandler(f.audit, nil))
+	sig, err := signer.New(signer.Config{Log: f.db, TCoS: f.tcos, ECoS: f.ecos, Now: f.clock, Audit: audit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := f.cfg
+	cfg.Store, cfg.Signer, cfg.Audit, cfg.Metrics = f.db, sig, audit, prometheus.NewRegistry()
+	p, err := pipeline.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // run starts the workers until the test ends.

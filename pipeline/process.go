@@ -6,6 +6,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/ecos-cos/ecos/authorise"
 	"github.com/ecos-cos/ecos/dispatch"
 	"github.com/ecos-cos/ecos/duis"
 	"github.com/ecos-cos/ecos/ecoserr"
@@ -32,6 +33,13 @@ func (p *Pipeline) process(ctx context.Context, j job) {
 	t := time.Now()
 	signed, err := p.cfg.Signer.SignCoS(ctx, j.approved)
 	p.metrics.stage("sign", t)
+	if errors.Is(err, authorise.ErrRedeemed) || errors.Is(err, store.ErrLiveCommand) {
+		// Signed, or being signed, by another path: the request is that
+		// path's to finish (or recovery's, if it died). Failing it here
+		// would answer the User while its command may be on its way.
+		p.cfg.Log.Error("second signature refused", "request_id", j.req.ID.String(), "err", err)
+		return
+	}
 	if err != nil {
 		p.fail(ctx, j.req, ecoserr.New(ecoserr.Internal, err, ""))
 		return

@@ -21,11 +21,16 @@ const recoverPage = 256
 // What a crash leaves, and what happens to it:
 //   - a command recorded as an intent was never sent (sending follows the
 //     recorded signature): it is abandoned, its counter stays spent, and
-//     the request is checked and signed again with a new counter;
+//     the request is checked and signed again with a new counter. This is
+//     the one case where a request gets a second command: the store holds
+//     every request to one live command, and an intent abandoned unsigned
+//     is the only command that is not live;
 //   - a command signed but not marked sent never left: it is sent now;
 //   - a command marked sent may have reached the device: it is never sent
 //     again (the device would refuse the replayed counter anyway) and its
 //     request fails with "no response" unless its answer was recorded;
+//   - a command that failed after it was signed ends its request with
+//     "no response" if the request had not ended yet;
 //   - an answer recorded before the crash is delivered to the User.
 func (p *Pipeline) Recover(ctx context.Context) error {
 	seen := map[store.RequestID]bool{}
@@ -71,36 +76,41 @@ func (p *Pipeline) recoverOne(ctx context.Context, r store.Request) {
 		p.cfg.Log.Error("recovery: reading commands", "request_id", r.ID.String(), "err", err)
 		return
 	}
-	var live *store.Command
-	if n := len(cmds); n > 0 && cmds[n-1].State != store.CommandFailed {
-		live = &cmds[n-1]
+	var last store.Command
+	if n := len(cmds); n > 0 {
+		last = cmds[n-1]
 	}
-	if live != nil {
-		switch live.State {
-		case store.CommandResponded:
-			p.recoverAnswered(ctx, r, *live)
-			return
-		case store.CommandSent:
-			p.commandFailed(ctx, r, *live, "outcome unknown: the service stopped after sending",
-				ecoserr.New(ecoserr.NoResponse, nil, "the service stopped after sending the command; whether the device received it is not known"))
-			return
-		case store.CommandSigned:
-			unlock := p.lockDevice(r.ID.Target)
-			defer unlock()
-			if r.State == store.RequestAuthorised {
-				if err := p.cfg.Store.UpdateRequest(ctx, r.ID, store.RequestUpdate{To: store.RequestSigned, At: p.cfg.Now().UTC()}); err != nil {
-					p.cfg.Log.Error("recovery: recording signed request", "request_id", r.ID.String(), "err", err)
-					return
-				}
-			}
-			p.send(ctx, r, *live)
-			return
-		case store.CommandIntent:
-			if err := p.cfg.Store.MarkFailed(ctx, live.ID, "never sent: the service stopped while signing", p.cfg.Now().UTC()); err != nil {
-				p.cfg.Log.Error("recovery: abandoning intent", "request_id", r.ID.String(), "err", err)
+	switch {
+	case len(cmds) == 0:
+	case last.State == store.CommandResponded:
+		p.recoverAnswered(ctx, r, last)
+		return
+	case last.State == store.CommandSent:
+		p.commandFailed(ctx, r, last, "outcome unknown: the service stopped after sending",
+			ecoserr.New(ecoserr.NoResponse, nil, "the service stopped after sending the command; whether the device received it is not known"))
+		return
+	case last.State == store.CommandSigned:
+		unlock := p.lockDevice(r.ID.Target)
+		defer unlock()
+		if r.State == store.RequestAuthorised {
+			if err := p.cfg.Store.UpdateRequest(ctx, r.ID, store.RequestUpdate{To: store.RequestSigned, At: p.cfg.Now().UTC()}); err != nil {
+				p.cfg.Log.Error("recovery: recording signed request", "request_id", r.ID.String(), "err", err)
 				return
 			}
 		}
+		p.send(ctx, r, last)
+		return
+	case last.State == store.CommandIntent:
+		if err := p.cfg.Store.MarkFailed(ctx, last.ID, "never sent: the service stopped while signing", p.cfg.Now().UTC()); err != nil {
+			p.cfg.Log.Error("recovery: abandoning intent", "request_id", r.ID.String(), "err", err)
+			return
+		}
+	case !last.SignedAt.IsZero():
+		// Failed after it was signed, and the service stopped before the
+		// request failed with it: the request has had its one signature
+		// (the store refuses another), so it ends here.
+		p.fail(ctx, r, ecoserr.New(ecoserr.NoResponse, fmt.Errorf("command %d failed: %s", last.ID, last.Outcome), ""))
+		return
 	}
 	p.reauthorise(ctx, r)
 }

@@ -112,10 +112,15 @@ type Signed struct {
 var ErrNoKey = errors.New("signer: no key for the device's credential")
 
 // SignCoS builds, signs and records the CS02b supplierByTransCoS command
-// for a.
+// for a. Each approval signs once (authorise.ErrRedeemed the second time,
+// whether or not the first succeeded), and each request once: the command
+// log refuses a second live command for it (store.ErrLiveCommand).
 func (s *Signer) SignCoS(ctx context.Context, a *authorise.Approved) (*Signed, error) {
 	if a == nil {
 		return nil, errors.New("signer: nothing approved")
+	}
+	if err := a.Redeem(); err != nil {
+		return nil, fmt.Errorf("signer: %w", err)
 	}
 	key, err := s.keyFor(a.Credential())
 	if err != nil {

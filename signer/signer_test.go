@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -105,11 +106,19 @@ func (f *fixture) signer(t *testing.T, mutate func(*Config)) *Signer {
 // replay guard and the real authoriser.
 func (f *fixture) approve(t *testing.T, n uint64) *authorise.Approved {
 	t.Helper()
-	s := f.pki.Suppliers[1]
-	id := duis.RequestID{Originator: s.EUI, Target: f.pki.Devices[0].EUI, Counter: n}
+	id := duis.RequestID{Originator: f.pki.Suppliers[1].EUI, Target: f.pki.Devices[0].EUI, Counter: n}
 	if err := f.db.ReceiveRequest(context.Background(), store.RequestID(id), t0); err != nil {
 		t.Fatal(err)
 	}
+	return f.decide(t, n)
+}
+
+// decide runs the stored request with counter n through the authoriser
+// again: a second approval for the same request, as recovery makes.
+func (f *fixture) decide(t *testing.T, n uint64) *authorise.Approved {
+	t.Helper()
+	s := f.pki.Suppliers[1]
+	id := duis.RequestID{Originator: s.EUI, Target: f.pki.Devices[0].EUI, Counter: n}
 	req := &duis.Request{
 		Header: duis.Header{RequestID: id, CommandVariant: 1, ServiceReference: "6.23", ServiceReferenceVariant: "6.23"},
 		UpdateSecurityCredentialsCoS: &duis.UpdateSecurityCredentialsCoS{
@@ -278,4 +287,100 @@ type mismatchedSigner struct{ pub, priv *ecdsa.PrivateKey }
 func (m mismatchedSigner) Public() crypto.PublicKey { return m.pub.Public() }
 func (m mismatchedSigner) Sign(r io.Reader, d []byte, o crypto.SignerOpts) ([]byte, error) {
 	return m.priv.Sign(r, d, o)
+}
+
+// TestApprovalRedeemedOnce: one approval, one signature, however often
+// and from however many goroutines it is presented; the refusals spend
+// no counter and record nothing.
+func TestApprovalRedeemedOnce(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	s := f.signer(t, nil)
+	a := f.approve(t, 1)
+	if _, err := s.SignCoS(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if signed, err := s.SignCoS(ctx, a); !errors.Is(err, authorise.ErrRedeemed) {
+		t.Fatalf("second redemption: %+v, %v; want ErrRedeemed", signed, err)
+	}
+
+	a = f.approve(t, 2)
+	const racers = 16
+	results := make([]error, racers)
+	var wg sync.WaitGroup
+	for r := range racers {
+		wg.Go(func() { _, results[r] = s.SignCoS(ctx, a) })
+	}
+	wg.Wait()
+	won := 0
+	for r, err := range results {
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, authorise.ErrRedeemed):
+			t.Errorf("racer %d: %v, want ErrRedeemed", r, err)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d signatures from one approval, want 1", won)
+	}
+	for n := uint64(1); n <= 2; n++ {
+		cs, err := f.db.CommandsForRequest(ctx, store.RequestID{Originator: f.pki.Suppliers[1].EUI, Target: f.pki.Devices[0].EUI, Counter: n})
+		if err != nil || len(cs) != 1 || cs[0].Counter != n {
+			t.Fatalf("request %d: commands %+v %v, want one with counter %d", n, cs, err, n)
+		}
+	}
+	if next, err := f.db.ReserveCounter(ctx, CounterKey); err != nil || next != 3 {
+		t.Fatalf("next counter %d %v, want 3: a refused redemption spent one", next, err)
+	}
+}
+
+// TestRequestSignedOnce: a second approval of a request that already has
+// a command (a bug above the signer, or two recoveries at once) is refused
+// by the command log, not signed.
+func TestRequestSignedOnce(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	s := f.signer(t, nil)
+	first, err := s.SignCoS(ctx, f.approve(t, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed, err := s.SignCoS(ctx, f.decide(t, 1))
+	if !errors.Is(err, store.ErrLiveCommand) {
+		t.Fatalf("second approval of one request: %+v, %v; want ErrLiveCommand", signed, err)
+	}
+	cs, err := f.db.CommandsForRequest(ctx, store.RequestID{Originator: f.pki.Suppliers[1].EUI, Target: f.pki.Devices[0].EUI, Counter: 1})
+	if err != nil || len(cs) != 1 || cs[0].ID != first.Command {
+		t.Fatalf("commands after a refused second approval: %+v %v, want only %d", cs, err, first.Command)
+	}
+	if n := strings.Count(f.audit.String(), `"msg":"signing cs02b"`); n != 1 {
+		t.Errorf("%d signatures begun in the audit log, want 1", n)
+	}
+
+	// Racing approvals of one request: one signature.
+	f.approve(t, 2)
+	const racers = 8
+	approvals := make([]*authorise.Approved, racers)
+	for r := range approvals {
+		approvals[r] = f.decide(t, 2)
+	}
+	results := make([]error, racers)
+	var wg sync.WaitGroup
+	for r := range racers {
+		wg.Go(func() { _, results[r] = s.SignCoS(ctx, approvals[r]) })
+	}
+	wg.Wait()
+	won := 0
+	for r, err := range results {
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, store.ErrLiveCommand):
+			t.Errorf("racer %d: %v, want ErrLiveCommand", r, err)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d signatures for one request, want 1", won)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ecos-cos/ecos/eui"
@@ -67,7 +68,9 @@ type Command struct {
 // RecordIntent writes in, in state intent, and returns its ID. Only one
 // command may exist per device and counter (ErrDuplicate otherwise): that
 // pair is how a response finds its command. A non-zero RequestID must name
-// a stored request.
+// a stored request, and one with no live command (ErrLiveCommand): a
+// command is live unless it was abandoned (MarkFailed) before it was
+// signed, as recovery abandons an intent it cannot know the fate of.
 func (db *DB) RecordIntent(ctx context.Context, in Intent) (CommandID, error) {
 	if err := in.validate(); err != nil {
 		return 0, err
@@ -140,6 +143,9 @@ func (db *DB) recordIntent(ctx context.Context, tx *sql.Tx, in Intent) (CommandI
 	err := tx.QueryRowContext(ctx, db.q(q), ro, rt, rc, euiArg(in.Device), int64(in.Counter),
 		in.KeyID, in.TBS, string(CommandIntent), timeArg(in.CreatedAt), timeArg(in.CreatedAt)).Scan(&id)
 	switch {
+	case db.d.isUnique(err) && isLiveCommandKey(db.d.uniqueKey(err)):
+		return 0, fmt.Errorf("%w: %w: request %s (intent for device %s counter %d): a request is signed once",
+			ErrDuplicate, ErrLiveCommand, in.RequestID, in.Device, in.Counter)
 	case db.d.isUnique(err):
 		return 0, fmt.Errorf("%w: command for device %s counter %d", ErrDuplicate, in.Device, in.Counter)
 	case db.d.isForeignKey(err):
@@ -148,6 +154,16 @@ func (db *DB) recordIntent(ctx context.Context, tx *sql.Tx, in Intent) (CommandI
 		return 0, fmt.Errorf("store: record intent for device %s counter %d: %w", in.Device, in.Counter, err)
 	}
 	return id, nil
+}
+
+// liveCommandIndex holds a request to one live command (migration 0006).
+const liveCommandIndex = "commands_live_request"
+
+// isLiveCommandKey says whether a unique key reported by the server is
+// liveCommandIndex: by name (PostgreSQL) or by its request columns, which
+// no other unique key on commands has (SQLite).
+func isLiveCommandKey(key string) bool {
+	return key == liveCommandIndex || strings.Contains(key, "commands.req_counter")
 }
 
 // MarkSigned records the signed frame of command id. It fails with a

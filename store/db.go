@@ -47,6 +47,10 @@ type dialect struct {
 	maxParams int
 	// isUnique reports a primary-key or unique-constraint violation.
 	isUnique func(error) bool
+	// uniqueKey names the unique key a violation hit as the server
+	// reports it (PostgreSQL: the index; SQLite: its columns, "t.a, t.b";
+	// "" for any other error), so a caller can tell which key was taken.
+	uniqueKey func(error) string
 	// isForeignKey reports a reference to a row that does not exist.
 	isForeignKey func(error) bool
 }

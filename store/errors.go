@@ -21,6 +21,13 @@ var (
 	// command intent for the same device and originator counter.
 	ErrDuplicate = errors.New("store: duplicate")
 
+	// ErrLiveCommand: a command intent for a request that already has a
+	// live one (every command is, but an intent abandoned unsigned). A
+	// request is signed once: the database refuses the second command
+	// whatever the code above it does. Errors wrapping it wrap
+	// ErrDuplicate too.
+	ErrLiveCommand = errors.New("store: the request already has a live command")
+
 	// ErrTransition: a state change the state machine does not allow,
 	// including repeating one (signing an already signed command). The
 	// error is a *TransitionError.

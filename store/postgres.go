@@ -35,6 +35,12 @@ func openPostgres(ctx context.Context, cfg Config) (*DB, error) {
 			numbered:  true,
 			maxParams: 65535,                                                        // the protocol's 16-bit parameter count
 			isUnique:  func(err error) bool { return postgresCode(err) == "23505" }, // unique_violation
+			uniqueKey: func(err error) string {
+				if pe, ok := errors.AsType[*pgconn.PgError](err); ok && pe.Code == "23505" {
+					return pe.ConstraintName
+				}
+				return ""
+			},
 			isForeignKey: func(err error) bool {
 				return postgresCode(err) == "23503" // foreign_key_violation
 			},

@@ -90,6 +90,14 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 			name:      DriverSQLite,
 			maxParams: 32766, // SQLITE_MAX_VARIABLE_NUMBER since 3.32
 			isUnique:  sqliteIsUnique,
+			// "UNIQUE constraint failed: commands.a, commands.b"
+			uniqueKey: func(err error) string {
+				if !sqliteIsUnique(err) {
+					return ""
+				}
+				_, cols, _ := strings.Cut(err.Error(), "constraint failed: ")
+				return cols
+			},
 			isForeignKey: func(err error) bool {
 				return sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
 			},

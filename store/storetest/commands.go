@@ -233,6 +233,7 @@ func testCommandLookup(t *testing.T, open Opener) {
 	must(t, db.ReceiveRequest(ctx, req, t0))
 	must(t, db.ReceiveRequest(ctx, other, t0))
 	first, _ := intentFor(t, db, 1, req)
+	must(t, db.MarkFailed(ctx, first, "abandoned unsigned", t0)) // as recovery does, so a second may follow
 	own, ownIn := intentFor(t, db, 1, store.RequestID{})
 	second, in := intentFor(t, db, 1, req)
 	must(t, db.MarkSigned(ctx, second, []byte("frame"), t0))

@@ -62,6 +62,8 @@ func Run(t *testing.T, open Opener) {
 		{"commands/reserve-intent", testReserveIntent},
 		{"commands/carry-request", testCommandCarriesRequest},
 		{"commands/record-answer", testRecordAnswer},
+		{"commands/sign-once-per-request", testSignOnceStates},
+		{"commands/sign-once-per-request-concurrent", testSignOnceConcurrent},
 		{"quarantine/record", testQuarantineRecord},
 		{"quarantine/decide", testQuarantineDecide},
 		{"quarantine/all-or-nothing", testQuarantineAllOrNothing},

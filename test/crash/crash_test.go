@@ -50,16 +50,17 @@ const (
 // so the commands of one meter never overlap and its counters must rise
 // in command order; the server's own concurrency comes from the twenty
 // meters being served at once.
-func TestKill9UnderLoad(t *testing.T) {
+func TestKill9UnderLoad(t *testing.T) { eachBackend(t, kill9UnderLoad) }
+
+func kill9UnderLoad(t *testing.T, bin string, database store.Config) {
 	ctx := t.Context()
 	tmp := t.TempDir()
-	bin := buildEcos(t, tmp)
-
 	dir := filepath.Join(tmp, "demo")
-	cfgPath, err := service.WriteDemo(ctx, dir, service.DemoOptions{Devices: devices, PlainHTTP: true}) // crash safety, not authentication
+	cfgPath, err := service.WriteDemo(ctx, dir, service.DemoOptions{Devices: devices, Database: database, PlainHTTP: true}) // crash safety, not authentication
 	if err != nil {
 		t.Fatal(err)
 	}
+	dbCfg := demoStore(dir, database)
 	serveAddr, simAddr := freeAddr(t), freeAddr(t)
 	rewriteConfig(t, cfgPath, serveAddr, freeAddr(t), "http://"+simAddr)
 
@@ -99,7 +100,7 @@ func TestKill9UnderLoad(t *testing.T) {
 		<-srv.exited
 		stopLoad()
 		<-done
-		st := unfinished(t, filepath.Join(dir, "ecos.db"))
+		st := unfinished(t, dbCfg)
 		inFlight = append(inFlight, st)
 		t.Logf("kill %d after %v: %d acknowledged so far; in flight at the kill: %v", k, after.Round(time.Millisecond), ld.ackedCount(), st)
 	}
@@ -128,7 +129,7 @@ func TestKill9UnderLoad(t *testing.T) {
 	t.Logf("%d requests tried, %d acknowledged, %d refused %v; %d in flight at a kill and recovered",
 		len(ld.tried), len(ld.acked), ld.refusedCount(), ld.refused, recovered)
 
-	check(t, filepath.Join(dir, "ecos.db"), ld, "http://"+simAddr)
+	check(t, dbCfg, ld, "http://"+simAddr)
 
 	if len(ld.acked) < 50 {
 		t.Errorf("only %d requests were acknowledged: too little load to say anything (want ≥ 50)", len(ld.acked))
@@ -264,9 +265,9 @@ type command struct {
 
 // check opens the stopped server's database and the simulator and checks
 // the crash-safety promises.
-func check(t *testing.T, dbPath string, ld *load, simURL string) {
+func check(t *testing.T, dbCfg store.Config, ld *load, simURL string) {
 	ctx := t.Context()
-	db, err := store.Open(ctx, store.Config{Driver: "sqlite", DSN: dbPath})
+	db, err := store.Open(ctx, dbCfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,10 +313,7 @@ func check(t *testing.T, dbPath string, ld *load, simURL string) {
 		}
 	}
 
-	raw, err := sql.Open("sqlite", "file:"+dbPath+"?_pragma=query_only(1)")
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw := openRaw(t, dbCfg)
 	defer raw.Close()
 	cmds := readCommands(t, raw)
 	var cos uint64
@@ -431,12 +429,9 @@ func readCommands(t *testing.T, db *sql.DB) []command {
 
 // unfinished reads, with the server dead, how many requests each
 // unfinished state holds: what the next start must recover.
-func unfinished(t *testing.T, dbPath string) map[string]int {
+func unfinished(t *testing.T, dbCfg store.Config) map[string]int {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+dbPath+"?_pragma=query_only(1)")
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openRaw(t, dbCfg)
 	defer db.Close()
 	rows, err := db.QueryContext(t.Context(), `SELECT state, count(*) FROM requests WHERE state IN ('received', 'authorised', 'signed', 'sent') GROUP BY state`)
 	if err != nil {

@@ -2,7 +2,6 @@ package crash_test
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -31,12 +30,13 @@ const quarantineKills = 3
 // releases them. Every acknowledged request must be held exactly once,
 // with its alert, and reach no meter while held; every released one must
 // then be sent once and end; no counter is used twice.
-func TestKill9Quarantine(t *testing.T) {
+func TestKill9Quarantine(t *testing.T) { eachBackend(t, kill9Quarantine) }
+
+func kill9Quarantine(t *testing.T, bin string, database store.Config) {
 	ctx := t.Context()
 	tmp := t.TempDir()
-	bin := buildEcos(t, tmp)
 	dir := filepath.Join(tmp, "demo")
-	cfgPath, err := service.WriteDemo(ctx, dir, service.DemoOptions{Devices: devices, ADTRows: []string{"6.23,0,0,1440"}, PlainHTTP: true})
+	cfgPath, err := service.WriteDemo(ctx, dir, service.DemoOptions{Devices: devices, ADTRows: []string{"6.23,0,0,1440"}, Database: database, PlainHTTP: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,8 +90,8 @@ func TestKill9Quarantine(t *testing.T) {
 	for n := 1; n <= devices; n++ {
 		ld.submitOne(ctx, n) // and one that surely lands whole
 	}
-	dbPath := filepath.Join(dir, "ecos.db")
-	held := checkHeld(t, dbPath, ld)
+	dbCfg := demoStore(dir, database)
+	held := checkHeld(t, dbCfg, ld)
 	var stats devicesim.Stats
 	getJSON(t, "http://"+simAddr+"/v1/stats", &stats)
 	if stats.Frames != 0 {
@@ -125,7 +125,7 @@ func TestKill9Quarantine(t *testing.T) {
 		if k < quarantineKills {
 			kill(srv, 30)
 			wg.Wait()
-			for _, n := range unfinished(t, dbPath) {
+			for _, n := range unfinished(t, dbCfg) {
 				recovered += n
 			}
 			srv = serve()
@@ -146,7 +146,7 @@ func TestKill9Quarantine(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-srv.exited
-	check(t, filepath.Join(dir, "ecos.db"), ld, "http://"+simAddr)
+	check(t, dbCfg, ld, "http://"+simAddr)
 	if len(held) < devices {
 		t.Errorf("only %d requests were held: too little to say anything", len(held))
 	}
@@ -186,12 +186,9 @@ func (l *load) submitOne(ctx context.Context, n int) bool {
 // acknowledgement and alert, every quarantined request has exactly one
 // held row, and nothing is held that was never sent (a kill between the
 // commit and the reply holds a request its sender never heard about).
-func checkHeld(t *testing.T, dbPath string, ld *load) map[uint64]store.RequestID {
+func checkHeld(t *testing.T, dbCfg store.Config, ld *load) map[uint64]store.RequestID {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+dbPath+"?_pragma=query_only(1)")
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openRaw(t, dbCfg)
 	defer db.Close()
 	var quarantined, holds int
 	if err := db.QueryRowContext(t.Context(), `SELECT count(*) FROM requests WHERE state = 'quarantined'`).Scan(&quarantined); err != nil {
@@ -204,7 +201,7 @@ func checkHeld(t *testing.T, dbPath string, ld *load) map[uint64]store.RequestID
 		t.Fatalf("%d acknowledged, %d requests quarantined, %d held rows: want as many held rows as held requests, and every acknowledged one among them", len(ld.acked), quarantined, holds)
 	}
 	var missing int
-	err = db.QueryRowContext(t.Context(), `SELECT count(*) FROM requests r WHERE state = 'quarantined' AND
+	err := db.QueryRowContext(t.Context(), `SELECT count(*) FROM requests r WHERE state = 'quarantined' AND
 		(SELECT count(*) FROM responses s WHERE s.originator_eui = r.originator_eui AND s.target_eui = r.target_eui
 			AND s.counter = r.counter AND s.kind IN ('acknowledgement', 'alert')) != 2`).Scan(&missing)
 	if err != nil {
@@ -213,7 +210,7 @@ func checkHeld(t *testing.T, dbPath string, ld *load) map[uint64]store.RequestID
 	if missing != 0 {
 		t.Errorf("%d held requests lack their acknowledgement or alert", missing)
 	}
-	st, err := store.Open(t.Context(), store.Config{Driver: "sqlite", DSN: dbPath})
+	st, err := store.Open(t.Context(), dbCfg)
 	if err != nil {
 		t.Fatal(err)
 	}

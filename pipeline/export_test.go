@@ -1,0 +1,27 @@
+package pipeline
+
+import (
+	"context"
+
+	"github.com/ecos-cos/ecos/store"
+)
+
+// Drain runs the queued work in the caller's goroutine, one job after
+// another, as Run's workers would, and returns how many jobs it ran: a
+// test that drives the pipeline without Run knows when it is idle.
+func (p *Pipeline) Drain(ctx context.Context) int {
+	n := 0
+	for {
+		select {
+		case j := <-p.work:
+			p.process(ctx, j)
+			n++
+		default:
+			return n
+		}
+	}
+}
+
+// Reauthorise takes r through the checks and, approved, to the signer,
+// as recovery and a quarantine release do.
+func (p *Pipeline) Reauthorise(ctx context.Context, r store.Request) { p.reauthorise(ctx, r) }
