@@ -227,6 +227,7 @@ func (s *scenario) run() {
 // equals ours: EUI-64s, counters, message codes, modes, cells, statuses,
 // subject IDs and key IDs, certificates, times, floors.
 func TestGBCSPeerDecodes(t *testing.T) {
+	peersAvailable(t)
 	s := newScenario(t)
 	s.run()
 	r := run(t, s.job)
@@ -287,6 +288,7 @@ func checkWant(t *testing.T, name string, f *gbcs.Frame, w frameWant) {
 // signature octet makes it report the signature invalid, a flipped MAC
 // octet the MAC, and a frame for a key it does not know is refused.
 func TestGBCSPeerRefusesTampering(t *testing.T) {
+	peersAvailable(t)
 	s := newScenario(t)
 	p := s.w.pki
 	wrapped := s.signed(s.command(p.TCoS, s.cs02b(cosbuild.SupplierByTransCoS(s.body(2, nil), 1))), p.TCoS.Key, true)
@@ -316,6 +318,7 @@ func TestGBCSPeerRefusesTampering(t *testing.T) {
 // obeys them: a 6.23 command signed by it with the TCoS key, and a
 // response and an alert it signs with the meter's key.
 func TestGBCSPeerSigns(t *testing.T) {
+	peersAvailable(t)
 	s := newScenario(t)
 	p, meter := s.w.pki, s.w.meter
 

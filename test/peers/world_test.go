@@ -1,7 +1,6 @@
 package peers
 
 import (
-	"crypto/ecdsa"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -81,6 +80,3 @@ func (w *world) keys(tb testing.TB) []peerKey {
 	}
 	return ks
 }
-
-// acbKA is the ACB's key-agreement key, which MACs the commands.
-func (w *world) acbKA(tb testing.TB) *ecdsa.PrivateKey { return w.pki.ACB.KA.Key }

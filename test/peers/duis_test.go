@@ -1,0 +1,138 @@
+package peers
+
+import (
+	"testing"
+	"time"
+
+	"github.com/ecos-cos/ecos/demoworld"
+	"github.com/ecos-cos/ecos/duis"
+	"github.com/ecos-cos/ecos/smki"
+	"github.com/ecos-cos/ecos/xmldsig"
+)
+
+// docWant is a DUIS case: the signed document and duis-parser's shape
+// for it ("Request", or a response body kind such as
+// "ResponseMessage/GBCSPayload").
+type docWant struct {
+	name, kind string
+	doc        []byte
+}
+
+// documents builds every DUIS document type ecos emits, signed as ecos
+// signs it: the 6.23 request a supplier sends (demoworld, the encoder
+// behind `ecos duis new-6.23` and `ecos send`), and the pipeline's
+// acknowledgements, service responses (carrying the meter's response, and
+// today a future-dated alert) and DCC alerts, signed with the DSP key.
+func documents(tb testing.TB, s *scenario) []docWant {
+	tb.Helper()
+	p := s.w.pki
+	world, err := demoworld.New(demoworld.Options{PKI: p, Devices: 1})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	meter := s.w.meter.EUI()
+	id := duis.RequestID{Originator: p.Suppliers[1].EUI, Target: meter, Counter: 1764547200123}
+	var out []docWant
+	request := func(name string, at *time.Time) {
+		doc, err := world.Sign(demoworld.Request{Supplier: 2, Device: meter, Counter: id.Counter, ExecuteAt: at, MPxN: "1900000000018"})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		out = append(out, docWant{name: name, kind: "Request", doc: doc})
+	}
+	future, cancel := time.Date(2030, 1, 2, 0, 0, 0, 0, time.UTC), duis.Cancellation
+	request("request/6.23-immediate", nil)
+	request("request/6.23-future-dated", &future)
+	request("request/6.23-cancellation", &cancel)
+
+	dsp, err := smki.Parse(p.DSPXMLSign.Cert)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	at := time.Date(2026, 6, 1, 12, 0, 1, 234_000_000, time.UTC)
+	response := func(name, kind string, r *duis.Response) {
+		doc, err := r.Encode()
+		if err != nil {
+			tb.Fatalf("%s: %v", name, err)
+		}
+		if doc, err = xmldsig.Sign(doc, p.DSPXMLSign.Key, dsp, nil); err != nil {
+			tb.Fatalf("%s: %v", name, err)
+		}
+		out = append(out, docWant{name: name, kind: kind, doc: doc})
+	}
+	response("response/acknowledgement-I99", "ResponseMessage/NoBody", duis.NewAcknowledgement(id, duis.ResponseAcknowledged, at))
+	response("response/acknowledgement-refused", "ResponseMessage/NoBody", duis.NewAcknowledgement(id, "E062303", at))
+	noID := duis.NewAcknowledgement(duis.RequestID{}, "E3", at)
+	noID.Header.RequestID = nil
+	response("response/acknowledgement-without-request-id", "ResponseMessage/NoBody", noID)
+	deviceID := duis.RequestID{Originator: meter, Target: id.Originator, Counter: 1}
+	response("response/service-response", "ResponseMessage/GBCSPayload",
+		duis.NewServiceResponse(id, deviceID, duis.ResponseSuccess, at, s.frames["response/mode7-immediate"]))
+	// TODAY'S SHAPE of a forwarded 0x00CB alert; see
+	// TestDUISPeerFutureDatedDeviceAlertMessage for the DUIS 5.4 one.
+	response("response/service-response-carrying-8F66", "ResponseMessage/GBCSPayload",
+		duis.NewServiceResponse(id, deviceID, duis.ResponseSuccess, at, s.frames["alert/8F66"]))
+	for _, b := range []duis.Breach{duis.UserThresholdBreach, duis.DCCThresholdBreach, duis.AttributeLimitsBreach} {
+		response("alert/QuarantinedRequest-"+string(b), "DCCAlertMessage",
+			duis.NewDCCAlert("AD1", at, &duis.QuarantinedRequest{Breach: b, RequestID: id, QuarantineEventRef: 18446744073709551615}))
+	}
+	response("alert/ChangeOfSupplier", "DCCAlertMessage",
+		duis.NewDCCAlert("N42", at, &duis.ChangeOfSupplier{ServiceRequestID: id, ECoSErrorCode: "E01"}))
+	response("alert/ECoSAlert", "DCCAlertMessage",
+		duis.NewDCCAlert("N43", at, &duis.ECoSAlert{AlertID: deviceID, RequestID: &id, ECoSAlertCode: "EC1", DeviceID: meter, AdditionalInformation: "held & released"}))
+	response("alert/CoSCertificateAlert", "DCCAlertMessage",
+		duis.NewDCCAlert("N44", at, &duis.CoSCertificateAlert{DeviceID: meter, CertificateSerialNumber: p.Suppliers[1].DS.Serial}))
+	return out
+}
+
+// TestDUISPeerParses: @smartdcc/duis-parser parses every DUIS document
+// type ecos emits, signed as it emits them; its own type guards recognise
+// each shape (a request; a ResponseMessage with only a service reference,
+// or with a GBCSPayload; a DCCAlertMessage), and every header and body
+// field it reads equals ours: RequestIDs and ResponseIDs, response codes,
+// date-times (as instants), service references, command variants,
+// certificates, MPxNs, floors, payloads, alert codes and alert bodies.
+func TestDUISPeerParses(t *testing.T) {
+	peersAvailable(t)
+	s := newScenario(t)
+	s.run()
+	docs := documents(t, s)
+	j := &job{}
+	for _, d := range docs {
+		j.document(t, d.name, d.doc)
+	}
+	r := run(t, j)
+	for _, d := range docs {
+		got, ok := r.DUIS[d.name]
+		if !ok {
+			t.Errorf("%s: duis-parser gave no answer", d.name)
+			continue
+		}
+		c := newDocCheck(t, d.name, got, d.kind)
+		if c == nil {
+			continue
+		}
+		if d.kind == "Request" {
+			req, err := duis.DecodeRequest(d.doc)
+			if err != nil {
+				t.Fatalf("%s: our decoder: %v", d.name, err)
+			}
+			c.request(req)
+			continue
+		}
+		resp, err := duis.DecodeResponse(d.doc)
+		if err != nil {
+			t.Fatalf("%s: our decoder: %v", d.name, err)
+		}
+		c.response(resp)
+	}
+}
+
+// TestDUISPeerFutureDatedDeviceAlertMessage is the case for issue 11 item
+// 8: a future-dated device alert (0x00CB, 8F66/8F67) forwarded as DUIS
+// ResponseMessage/FutureDatedDeviceAlertMessage, which duis-parser's type
+// guard must recognise with its FutureDatedAlertCode, GBCSPayload,
+// InstructionNumber and TotalCommandInstructions.
+func TestDUISPeerFutureDatedDeviceAlertMessage(t *testing.T) {
+	t.Skip("FUTURE-DATED ALERT DOCUMENT: enable once duis encodes ResponseMessage/FutureDatedDeviceAlertMessage (issue 11 item 8)")
+}
