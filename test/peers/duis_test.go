@@ -76,10 +76,12 @@ func documents(tb testing.TB, s *scenario) []docWant {
 		response("alert/QuarantinedRequest-"+string(b), "DCCAlertMessage",
 			duis.NewDCCAlert("AD1", at, &duis.QuarantinedRequest{Breach: b, RequestID: id, QuarantineEventRef: 18446744073709551615}))
 	}
+	maxID := duis.RequestID{Originator: p.Suppliers[1].EUI, Target: meter, Counter: 1<<64 - 1}
+	response("response/acknowledgement-largest-counter", "ResponseMessage/NoBody", duis.NewAcknowledgement(maxID, duis.ResponseAcknowledged, at.Truncate(time.Second)))
 	response("alert/ChangeOfSupplier", "DCCAlertMessage",
 		duis.NewDCCAlert("N42", at, &duis.ChangeOfSupplier{ServiceRequestID: id, ECoSErrorCode: "E01"}))
 	response("alert/ECoSAlert", "DCCAlertMessage",
-		duis.NewDCCAlert("N43", at, &duis.ECoSAlert{AlertID: deviceID, RequestID: &id, ECoSAlertCode: "EC1", DeviceID: meter, AdditionalInformation: "held & released"}))
+		duis.NewDCCAlert("N43", at, &duis.ECoSAlert{AlertID: deviceID, RequestID: &id, ECoSAlertCode: "EC1", DeviceID: meter, AdditionalInformation: `held & released <by> "the operator" — ünïcødé ✓`}))
 	response("alert/CoSCertificateAlert", "DCCAlertMessage",
 		duis.NewDCCAlert("N44", at, &duis.CoSCertificateAlert{DeviceID: meter, CertificateSerialNumber: p.Suppliers[1].DS.Serial}))
 	return out
