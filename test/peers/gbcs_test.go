@@ -307,6 +307,7 @@ func TestGBCSPeerRefusesTampering(t *testing.T) {
 	}
 	if c := newChecker(t, "mac", r.GBCS["mac"]); c != nil {
 		c.notes("MAC/MAC", "invalid")
+		c.notes("Signature/Valid", "true") // the MAC alone was touched
 	}
 	if got := r2.GBCS["unknown-signer"]; got.Error == "" {
 		t.Errorf("unknown-signer: gbcs-parser decoded a frame whose signer it has no key for: %+v", got.Tree["Signature"])
