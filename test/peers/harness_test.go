@@ -137,7 +137,7 @@ type result struct {
 
 // peersAvailable checks for node and the two built peers: Unavailable
 // (fail in CI, skip elsewhere) without them.
-func peersAvailable(tb testing.TB) (nodePath string, env []string) {
+func peersAvailable(tb testing.TB) (nodePath string) {
 	tb.Helper()
 	nodePath = testkit.Tool(tb, "node", "Debian: apt-get install nodejs npm")
 	for _, v := range []string{"ECOS_GBCS_PARSER", "ECOS_DUIS_PARSER"} {
@@ -149,13 +149,13 @@ func peersAvailable(tb testing.TB) (nodePath string, env []string) {
 			testkit.Unavailable(tb, "%s: %v (rebuild the SmartDCC peers: %s)", v, err, setupHint)
 		}
 	}
-	return nodePath, os.Environ()
+	return nodePath
 }
 
 // run has peers.js do j and returns what the peers said.
 func run(tb testing.TB, j *job) *result {
 	tb.Helper()
-	nodePath, env := peersAvailable(tb)
+	nodePath := peersAvailable(tb)
 	in, err := json.Marshal(j)
 	if err != nil {
 		tb.Fatal(err)
@@ -164,8 +164,7 @@ func run(tb testing.TB, j *job) *result {
 	if err := os.WriteFile(jobFile, in, 0o600); err != nil {
 		tb.Fatal(err)
 	}
-	cmd := exec.Command(nodePath, "peers.js", jobFile)
-	cmd.Env = env
+	cmd := exec.Command(nodePath, "peers.js", jobFile) // inherits ECOS_*_PARSER
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
