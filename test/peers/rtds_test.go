@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ecos-cos/ecos/duis"
 	"github.com/ecos-cos/ecos/eui"
 	"github.com/ecos-cos/ecos/gbcs"
 	"github.com/ecos-cos/ecos/internal/testkit"
@@ -107,5 +108,35 @@ func TestGBCSPeerAgreesOnRTDS(t *testing.T) {
 		}
 		c.frame(f)
 		c.payload(m)
+	}
+}
+
+// TestDUISPeerAgreesOnRTDS: on the DCC's own 6.23 requests (the RTDS
+// templates and one the SmartDCC Java tool signed) our decoder and
+// duis-parser read every header and body field alike.
+func TestDUISPeerAgreesOnRTDS(t *testing.T) {
+	peersAvailable(t)
+	files := append(testkit.Glob(t, "duis/CS02bSupplierByTransCoS_6.23_*_REQUEST_DUIS.XML"), testkit.Glob(t, "duis/GENERATED_6.23_*.xml")...)
+	if len(files) < 4 {
+		t.Fatalf("%d RTDS 6.23 requests, want 4", len(files))
+	}
+	j := &job{}
+	docs := map[string][]byte{}
+	for _, p := range files {
+		name := filepath.Base(p)
+		docs[name] = testkit.Vector(t, "duis/"+name)
+		j.document(t, name, docs[name])
+	}
+	r := run(t, j)
+	for name, doc := range docs {
+		c := newDocCheck(t, name, r.DUIS[name], "Request")
+		if c == nil {
+			continue
+		}
+		req, err := duis.DecodeRequest(doc)
+		if err != nil {
+			t.Fatalf("%s: our decoder: %v", name, err)
+		}
+		c.request(req)
 	}
 }
