@@ -60,8 +60,9 @@ type signJob struct {
 }
 
 type duisJob struct {
-	Name string `json:"name"`
-	File string `json:"file"`
+	Name    string `json:"name"`
+	File    string `json:"file"`
+	Version string `json:"version,omitempty"` // schemaVersion constructDuis writes
 }
 
 // job is what peers.js is asked to do in one run.
@@ -71,8 +72,10 @@ type job struct {
 	GBCS []gbcsJob `json:"gbcs,omitempty"`
 	Sign []signJob `json:"sign,omitempty"`
 	DUIS []duisJob `json:"duis,omitempty"`
-	dir  string    // where DUIS documents are written
-	seen []string  // names, to refuse duplicates
+	// Construct: documents duis-parser reads and writes back.
+	Construct []duisJob `json:"construct,omitempty"`
+	dir       string    // where DUIS documents are written
+	seen      []string  // names, to refuse duplicates
 }
 
 func (j *job) name(tb testing.TB, n string) {
@@ -96,14 +99,27 @@ func (j *job) sign(tb testing.TB, name string, originator eui.EUI, unsigned []by
 func (j *job) document(tb testing.TB, name string, doc []byte) {
 	tb.Helper()
 	j.name(tb, "duis/"+name)
+	j.DUIS = append(j.DUIS, duisJob{Name: name, File: j.write(tb, doc)})
+}
+
+// construct asks duis-parser to read doc and build it again as a DUIS
+// schemaVersion document.
+func (j *job) construct(tb testing.TB, name string, doc []byte, schemaVersion string) {
+	tb.Helper()
+	j.name(tb, "construct/"+name)
+	j.Construct = append(j.Construct, duisJob{Name: name, File: j.write(tb, doc), Version: schemaVersion})
+}
+
+func (j *job) write(tb testing.TB, doc []byte) string {
+	tb.Helper()
 	if j.dir == "" {
 		j.dir = tb.TempDir()
 	}
-	p := filepath.Join(j.dir, fmt.Sprintf("%02d.xml", len(j.DUIS)))
+	p := filepath.Join(j.dir, fmt.Sprintf("%02d.xml", len(j.seen)))
 	if err := os.WriteFile(p, doc, 0o600); err != nil {
 		tb.Fatal(err)
 	}
-	j.DUIS = append(j.DUIS, duisJob{Name: name, File: p})
+	return p
 }
 
 // node is an item of gbcs-parser's minimised output.
@@ -129,10 +145,16 @@ type duisResult struct {
 	Error string          `json:"error"`
 }
 
+type constructResult struct {
+	XML   string `json:"xml"`
+	Error string `json:"error"`
+}
+
 type result struct {
-	GBCS map[string]gbcsResult `json:"gbcs"`
-	Sign map[string]signResult `json:"sign"`
-	DUIS map[string]duisResult `json:"duis"`
+	GBCS      map[string]gbcsResult      `json:"gbcs"`
+	Sign      map[string]signResult      `json:"sign"`
+	DUIS      map[string]duisResult      `json:"duis"`
+	Construct map[string]constructResult `json:"construct"`
 }
 
 // peersAvailable checks for node and the two built peers: Unavailable

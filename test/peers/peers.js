@@ -5,8 +5,9 @@
 //
 // with $ECOS_GBCS_PARSER and $ECOS_DUIS_PARSER naming the built peers (see
 // setup). The job lists keys (EUI-64, DS or KA, PEM public and private),
-// GBCS frames to decode, unsigned General Signing APDUs to sign, and DUIS
-// files to parse. A failure on one item is reported in its place, so the
+// GBCS frames to decode, unsigned General Signing APDUs to sign, DUIS
+// files to parse, and DUIS files to parse and build again with
+// duis-parser's constructDuis. A failure on one item is reported in its place, so the
 // test can say which frame or document the peer refused and why.
 'use strict'
 const fs = require('node:fs')
@@ -62,7 +63,7 @@ function kinds(doc) {
 }
 
 async function main() {
-  const out = { gbcs: {}, sign: {}, duis: {} }
+  const out = { gbcs: {}, sign: {}, duis: {}, construct: {} }
   for (const f of job.gbcs ?? []) {
     try {
       const tree = await gbcs.parseGbcsMessage(f.hex, keyStore, job.acb)
@@ -86,6 +87,14 @@ async function main() {
       out.duis[d.name] = { doc, kinds: kinds(doc) }
     } catch (e) {
       out.duis[d.name] = { error: describe(e) }
+    }
+  }
+  for (const d of job.construct ?? []) {
+    try {
+      const doc = duis.parseDuis('simplified', fs.readFileSync(d.file, 'utf8'))
+      out.construct[d.name] = { xml: duis.constructDuis('simplified', doc, d.version) }
+    } catch (e) {
+      out.construct[d.name] = { error: describe(e) }
     }
   }
   process.stdout.write(JSON.stringify(out, (_, v) => (typeof v === 'bigint' ? v.toString() : v)))
