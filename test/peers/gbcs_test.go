@@ -317,7 +317,9 @@ func TestGBCSPeerRefusesTampering(t *testing.T) {
 // TestGBCSPeerSigns: frames gbcs-parser signs (its signGroupingHeader, as
 // DCC Boxed signs pre-commands) verify with our verifier and the meter
 // obeys them: a 6.23 command signed by it with the TCoS key, and a
-// response and an alert it signs with the meter's key.
+// response and an alert it signs with the meter's key. And the ACB MAC it
+// computes (its own GCM and key derivation) is the one we compute, and the
+// meter accepts the command it MACed.
 func TestGBCSPeerSigns(t *testing.T) {
 	peersAvailable(t)
 	s := newScenario(t)
@@ -349,6 +351,21 @@ func TestGBCSPeerSigns(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.job.sign(t, "alert", meter.EUI(), alertBytes)
+
+	// A signed command in an ACB wrapper whose MAC is left zero.
+	macCmd := s.command(p.TCoS, s.cs02b(cosbuild.SupplierByTransCoS(s.body(1, nil), 2)))
+	if err := macCmd.Sign(nil, p.TCoS.Key); err != nil {
+		t.Fatal(err)
+	}
+	unMACed, err := gbcs.Wrap(macCmd, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zeroMAC, err := unMACed.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.job.MAC = append(s.job.MAC, gbcsJob{Name: "command", Hex: hex.EncodeToString(zeroMAC)})
 	r := run(t, s.job)
 
 	for name, signer := range map[string]*ecdsa.PublicKey{"command": &p.TCoS.Key.PublicKey, "response": meter.PublicKey(), "alert": meter.PublicKey()} {
@@ -391,5 +408,50 @@ func TestGBCSPeerSigns(t *testing.T) {
 		if _, err := meter.Handle(b); !errors.As(err, &re) || re.Reason != device.BadSignature {
 			t.Errorf("a tampered peer-signed command: %v, want BadSignature", err)
 		}
+	}
+	checkPeerMAC(t, s, r.MAC["command"])
+}
+
+// checkPeerMAC: the frame gbcs-parser MACed carries the MAC we compute for
+// it, our verifier accepts it from the meter's side, and the meter obeys it.
+func checkPeerMAC(t *testing.T, s *scenario, got signResult) {
+	t.Helper()
+	if got.Error != "" {
+		t.Fatalf("gbcs-parser did not MAC the command: %s", got.Error)
+	}
+	b, err := hex.DecodeString(got.Hex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := gbcs.ParseFrame(b)
+	if err != nil || f.Ciphering == nil {
+		t.Fatalf("our decoder on the frame gbcs-parser MACed: %v", err)
+	}
+	acb, err := s.w.pki.ACB.KA.Key.ECDH()
+	if err != nil {
+		t.Fatal(err)
+	}
+	meterKA, err := s.w.pki.Devices[0].KA.Key.ECDH()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours, err := gbcs.ComputeMAC(f, acb, meterKA.PublicKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ours != f.Ciphering.MAC {
+		t.Errorf("gbcs-parser's MAC %X, ours %X", f.Ciphering.MAC, ours)
+	}
+	if err := gbcs.VerifyMAC(f, meterKA, acb.PublicKey()); err != nil {
+		t.Errorf("the MAC gbcs-parser made does not verify on the meter's side: %v", err)
+	}
+	tampered := bytes.Clone(b)
+	tampered[len(tampered)-1] ^= 1
+	var re *device.RejectError
+	if _, err := s.w.meter.Handle(tampered); !errors.As(err, &re) || re.Reason != device.BadMAC {
+		t.Errorf("the peer-MACed command with a flipped MAC octet: %v, want BadMAC", err)
+	}
+	if _, err := s.w.meter.Handle(b); err != nil {
+		t.Errorf("the meter refused the command gbcs-parser MACed: %v", err)
 	}
 }

@@ -71,6 +71,8 @@ type job struct {
 	ACB  string    `json:"acb,omitempty"` // the ACB's EUI-64: whose MAC a command carries
 	GBCS []gbcsJob `json:"gbcs,omitempty"`
 	Sign []signJob `json:"sign,omitempty"`
+	// MAC: General Ciphering commands the peer MACs as the ACB.
+	MAC  []gbcsJob `json:"mac,omitempty"`
 	DUIS []duisJob `json:"duis,omitempty"`
 	// Construct: documents duis-parser reads and writes back.
 	Construct []duisJob `json:"construct,omitempty"`
@@ -153,6 +155,7 @@ type constructResult struct {
 type result struct {
 	GBCS      map[string]gbcsResult      `json:"gbcs"`
 	Sign      map[string]signResult      `json:"sign"`
+	MAC       map[string]signResult      `json:"mac"`
 	DUIS      map[string]duisResult      `json:"duis"`
 	Construct map[string]constructResult `json:"construct"`
 }

@@ -5,15 +5,18 @@
 //
 // with $ECOS_GBCS_PARSER and $ECOS_DUIS_PARSER naming the built peers (see
 // setup). The job lists keys (EUI-64, DS or KA, PEM public and private),
-// GBCS frames to decode, unsigned General Signing APDUs to sign, DUIS
-// files to parse, and DUIS files to parse and build again with
-// duis-parser's constructDuis. A failure on one item is reported in its place, so the
+// GBCS frames to decode, unsigned General Signing APDUs to sign, General
+// Ciphering frames to MAC as the ACB, DUIS files to parse, and DUIS files to
+// parse and build again with duis-parser's constructDuis. A failure on one item is reported in its place, so the
 // test can say which frame or document the peer refused and why.
 'use strict'
 const fs = require('node:fs')
 const crypto = require('node:crypto')
 const gbcs = require(process.env.ECOS_GBCS_PARSER)
 const duis = require(process.env.ECOS_DUIS_PARSER)
+// gbcs-parser's GCM and key derivation, which it exports from its crypto
+// module but not from its index.
+const gbcsCrypto = require(require('node:path').join(require('node:path').dirname(process.env.ECOS_GBCS_PARSER), 'crypto.js'))
 
 const job = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'))
 
@@ -62,8 +65,34 @@ function kinds(doc) {
   return out
 }
 
+// macCommand sets the MAC of a MAC-only General Ciphering command (DD 00…
+// 11 00 00 00 00, the General Signing APDU, 12 octets of MAC) as the ACB
+// (job.acb) computes it for the recipient, with gbcs-parser's own GCM and
+// key derivation; the AAD is 11 00 00 00 00 00 and the APDU, as its
+// verifier has it.
+async function macCommand(b) {
+  if (b[0] !== 0xdd || b[1] !== 0x00) throw new Error('not a General Ciphering frame')
+  const n = b[7] < 0x80 ? 0 : b[7] & 0x7f
+  const start = 8 + n + 5
+  const end = b.length - 12
+  const apdu = b.subarray(start, end)
+  if (b[start - 5] !== 0x11 || apdu[0] !== 0xdf) throw new Error('not a MAC-only command')
+  const cipherInfo = {
+    origCounter: apdu.subarray(3, 11),
+    origSysTitle: apdu.subarray(12, 20),
+    recipSysTitle: apdu.subarray(21, 29),
+    cra: 'command',
+  }
+  const acbKey = await keyStore(job.acb, 'KA', { privateKey: true })
+  const meterKey = await keyStore(cipherInfo.recipSysTitle, 'KA', {})
+  const aesKey = gbcsCrypto.deriveKeyFromPair(acbKey, meterKey, cipherInfo, 'command')
+  const aad = Buffer.concat([Buffer.from([0x11, 0, 0, 0, 0, 0]), apdu])
+  const { tag } = gbcsCrypto.gcm(cipherInfo, new Uint8Array(0), aad, aesKey)
+  return Buffer.concat([b.subarray(0, end), tag])
+}
+
 async function main() {
-  const out = { gbcs: {}, sign: {}, duis: {}, construct: {} }
+  const out = { gbcs: {}, sign: {}, mac: {}, duis: {}, construct: {} }
   for (const f of job.gbcs ?? []) {
     try {
       const tree = await gbcs.parseGbcsMessage(f.hex, keyStore, job.acb)
@@ -87,6 +116,13 @@ async function main() {
       out.duis[d.name] = { doc, kinds: kinds(doc) }
     } catch (e) {
       out.duis[d.name] = { error: describe(e) }
+    }
+  }
+  for (const m of job.mac ?? []) {
+    try {
+      out.mac[m.name] = { hex: (await macCommand(Buffer.from(m.hex, 'hex'))).toString('hex') }
+    } catch (e) {
+      out.mac[m.name] = { error: describe(e) }
     }
   }
   for (const d of job.construct ?? []) {
