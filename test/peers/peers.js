@@ -6,17 +6,19 @@
 // with $ECOS_GBCS_PARSER and $ECOS_DUIS_PARSER naming the built peers (see
 // setup). The job lists keys (EUI-64, DS or KA, PEM public and private),
 // GBCS frames to decode, unsigned General Signing APDUs to sign, General
-// Ciphering frames to MAC as the ACB, DUIS files to parse, and DUIS files to
-// parse and build again with duis-parser's constructDuis. A failure on one item is reported in its place, so the
-// test can say which frame or document the peer refused and why.
+// Ciphering frames to MAC as the ACB, DUIS files to parse, and DUIS files
+// to parse and build again with duis-parser's constructDuis. A failure on
+// one item is reported in its place, so the test can say which frame or
+// document the peer refused and why.
 'use strict'
 const fs = require('node:fs')
+const path = require('node:path')
 const crypto = require('node:crypto')
 const gbcs = require(process.env.ECOS_GBCS_PARSER)
 const duis = require(process.env.ECOS_DUIS_PARSER)
-// gbcs-parser's GCM and key derivation, which it exports from its crypto
-// module but not from its index.
-const gbcsCrypto = require(require('node:path').join(require('node:path').dirname(process.env.ECOS_GBCS_PARSER), 'crypto.js'))
+// gbcs-parser's GCM and key derivation, which its crypto module exports
+// but its index does not.
+const gbcsCrypto = require(path.join(path.dirname(process.env.ECOS_GBCS_PARSER), 'crypto.js'))
 
 const job = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'))
 
