@@ -148,7 +148,7 @@ var supplierKA = gbcs.Cell{Role: gbcs.RoleSupplier, KeyUsage: gbcs.KeyUsageKeyAg
 
 // run plays the scenario: every CS02b mode ecos builds (7 immediate,
 // future-dated and cancelling; 6), signed by the TCoS and the ECoS key,
-// with and without the ACB wrapper; the meter's responses (full outcome,
+// with and without the ACB wrapper, and modes 2 and 3 as gbcs builds them; the meter's responses (full outcome,
 // bare acceptance, partial failure, busy), its 0x00CB alerts (8F66, 8F67),
 // a CS02a read and its response.
 func (s *scenario) run() {
@@ -216,6 +216,34 @@ func (s *scenario) run() {
 	f = s.signed(s.command(p.ECoS, s.cs02b(cosbuild.SupplierByTransCoS(s.body(2, nil), 10))), p.ECoS.Key, true)
 	s.add("command/mode7-by-ecos", f, cmd(code7))
 	s.add("response/mode7-by-ecos", s.send(f, device.Faults{}).Response, respWant(code7))
+
+	// 8. The other modes gbcs builds and the meter answers: a supplier
+	// renewing its own KA cell (2), the network operator its own (3).
+	sup := p.Suppliers[1]
+	for _, m := range []struct {
+		name   string
+		mode   gbcs.Mode
+		signer *testpki.Credential
+		role   gbcs.Role
+		ka     []byte
+	}{
+		{"mode2-supplier", gbcs.ModeSupplierBySupplier, sup.DS, gbcs.RoleSupplier, sup.KA.Cert},
+		{"mode3-network-operator", gbcs.ModeNetworkOperatorByNetworkOperator, p.NetworkOperator.DS, gbcs.RoleNetworkOperator, p.NetworkOperator.KA.Cert},
+	} {
+		code, _ := m.mode.MessageCode()
+		u := &gbcs.UpdateSecurityCredentials{
+			Control:           gbcs.Control{Mode: m.mode, AuthorisingCell: &gbcs.Cell{Role: m.role, KeyUsage: gbcs.KeyUsageDigitalSignature}, SeqNumber: 1},
+			Replacements:      []gbcs.Replacement{{Certificate: m.ka, Target: gbcs.Cell{Role: m.role, KeyUsage: gbcs.KeyUsageKeyAgreement}}},
+			CertificationPath: [][]byte{p.OrgCA.Cert},
+		}
+		msg, err := gbcs.NewUpdateSecurityCredentialsCommand(m.signer.EUI, meter.EUI(), 1, u)
+		if err != nil {
+			s.tb.Fatal(err)
+		}
+		f = s.signed(msg, m.signer.Key, true)
+		s.add("command/"+m.name, f, cmd(code))
+		s.add("response/"+m.name, s.send(f, device.Faults{}).Response, respWant(code))
+	}
 }
 
 // TestGBCSPeerDecodes: SmartDCC's gbcs-parser decodes every GBCS frame
