@@ -22,8 +22,9 @@ type docWant struct {
 // documents builds every DUIS document type ecos emits, signed as ecos
 // signs it: the 6.23 request a supplier sends (demoworld, the encoder
 // behind `ecos duis new-6.23` and `ecos send`), and the pipeline's
-// acknowledgements, service responses (carrying the meter's response, and
-// today a future-dated alert) and DCC alerts, signed with the DSP key.
+// acknowledgements, service responses (carrying the meter's response),
+// future-dated device alerts (8F66, 8F67) and DCC alerts, signed with the
+// DSP key.
 func documents(tb testing.TB, s *scenario) []docWant {
 	tb.Helper()
 	p := s.w.pki
@@ -69,10 +70,11 @@ func documents(tb testing.TB, s *scenario) []docWant {
 	deviceID := duis.RequestID{Originator: meter, Target: id.Originator, Counter: 1}
 	response("response/service-response", "ResponseMessage/GBCSPayload",
 		duis.NewServiceResponse(id, deviceID, duis.ResponseSuccess, at, s.frames["response/mode7-immediate"]))
-	// TODAY'S SHAPE of a forwarded 0x00CB alert; see
-	// TestDUISPeerFutureDatedDeviceAlertMessage for the DUIS 5.4 one.
-	response("response/service-response-carrying-8F66", "ResponseMessage/GBCSPayload",
-		duis.NewServiceResponse(id, deviceID, duis.ResponseSuccess, at, s.frames["alert/8F66"]))
+	// A future-dated command's 0x00CB alert, as the pipeline forwards it.
+	response("response/future-dated-alert-8F66", "ResponseMessage/FutureDatedDeviceAlertMessage",
+		duis.NewFutureDatedDeviceAlert(id, deviceID, at, duis.FutureDatedSuccess, s.frames["alert/8F66"]))
+	response("response/future-dated-alert-8F67", "ResponseMessage/FutureDatedDeviceAlertMessage",
+		duis.NewFutureDatedDeviceAlert(id, deviceID, at, duis.FutureDatedFailure, s.frames["alert/8F67"]))
 	for _, b := range []duis.Breach{duis.UserThresholdBreach, duis.DCCThresholdBreach, duis.AttributeLimitsBreach} {
 		response("alert/QuarantinedRequest-"+string(b), "DCCAlertMessage",
 			duis.NewDCCAlert("AD1", at, &duis.QuarantinedRequest{Breach: b, RequestID: id, QuarantineEventRef: 18446744073709551615}))
@@ -91,7 +93,8 @@ func documents(tb testing.TB, s *scenario) []docWant {
 // TestDUISPeerParses: @smartdcc/duis-parser parses every DUIS document
 // type ecos emits, signed as it emits them; its own type guards recognise
 // each shape (a request; a ResponseMessage with only a service reference,
-// or with a GBCSPayload; a DCCAlertMessage), and every header and body
+// with a GBCSPayload or with a FutureDatedDeviceAlertMessage; a
+// DCCAlertMessage), and every header and body
 // field it reads equals ours: RequestIDs and ResponseIDs, response codes,
 // date-times (as instants), service references, command variants,
 // certificates, MPxNs, floors, payloads, alert codes and alert bodies.
@@ -129,15 +132,6 @@ func TestDUISPeerParses(t *testing.T) {
 		}
 		c.response(resp)
 	}
-}
-
-// TestDUISPeerFutureDatedDeviceAlertMessage is the case for issue 11 item
-// 8: a future-dated device alert (0x00CB, 8F66/8F67) forwarded as DUIS
-// ResponseMessage/FutureDatedDeviceAlertMessage, which duis-parser's type
-// guard must recognise with its FutureDatedAlertCode, GBCSPayload,
-// InstructionNumber and TotalCommandInstructions.
-func TestDUISPeerFutureDatedDeviceAlertMessage(t *testing.T) {
-	t.Skip("FUTURE-DATED ALERT DOCUMENT: enable once duis encodes ResponseMessage/FutureDatedDeviceAlertMessage (issue 11 item 8)")
 }
 
 // TestDUISPeerBuildsWhatWeRead: a document duis-parser builds (its

@@ -29,6 +29,7 @@ type boolLeaf bool
 type idLeaf duis.RequestID
 type euiLeaf eui.EUI
 type bigLeaf struct{ n *big.Int }
+type hexLeaf uint16 // xs:hexBinary, compared by value
 
 func (w textLeaf) match(s string) error {
 	if s != string(w) {
@@ -84,6 +85,14 @@ func (w euiLeaf) match(s string) error {
 	e, err := eui.Parse(s)
 	if err != nil || e != eui.EUI(w) {
 		return fmt.Errorf("duis-parser reads %q, we read %s", s, eui.EUI(w))
+	}
+	return nil
+}
+
+func (w hexLeaf) match(s string) error {
+	n, err := strconv.ParseUint(s, 16, 16)
+	if err != nil || len(s) != 4 || n != uint64(w) {
+		return fmt.Errorf("duis-parser reads %q, we read %04X", s, uint16(w))
 	}
 	return nil
 }
@@ -299,6 +308,13 @@ func (c *docCheck) response(r *duis.Response) {
 		want["ResponseMessage/ServiceReferenceVariant"] = textLeaf(m.ServiceReferenceVariant)
 		if m.GBCSPayload != nil {
 			want["ResponseMessage/GBCSPayload"] = bytesLeaf(m.GBCSPayload)
+		}
+		if a := m.FutureDatedDeviceAlert; a != nil {
+			q := "ResponseMessage/FutureDatedDeviceAlertMessage/"
+			want[q+"FutureDatedAlertCode"] = hexLeaf(a.AlertCode)
+			want[q+"GBCSPayload"] = bytesLeaf(a.GBCSPayload)
+			want[q+"InstructionNumber"] = uintLeaf(a.InstructionNumber)
+			want[q+"TotalCommandInstructions"] = uintLeaf(a.TotalCommandInstructions)
 		}
 	case r.DCCAlertMessage != nil:
 		want["DCCAlertMessage/DCCAlertCode"] = textLeaf(r.DCCAlertMessage.DCCAlertCode)
