@@ -13,6 +13,7 @@ import (
 
 	"github.com/ecos-cos/ecos/duis"
 	"github.com/ecos-cos/ecos/eui"
+	"github.com/ecos-cos/ecos/gbcs"
 )
 
 // A leaf is what one of our values must look like in duis-parser's
@@ -308,8 +309,14 @@ func (c *docCheck) response(r *duis.Response) {
 		want["ResponseMessage/ServiceReferenceVariant"] = textLeaf(m.ServiceReferenceVariant)
 		if m.GBCSPayload != nil {
 			want["ResponseMessage/GBCSPayload"] = bytesLeaf(m.GBCSPayload)
+			if code, ok := futureDatedAlert(m.GBCSPayload); ok {
+				c.tb.Errorf("%s: a device's future-dated alert (%04X) travels as a plain GBCSPayload; DUIS and duis-parser want FutureDatedDeviceAlertMessage", c.name, uint16(code))
+			}
 		}
 		if a := m.FutureDatedDeviceAlert; a != nil {
+			if code, ok := futureDatedAlert(a.GBCSPayload); !ok || code != gbcs.AlertCode(a.AlertCode) {
+				c.tb.Errorf("%s: FutureDatedAlertCode %04X, but the GBCS payload's alert code is %04X (a 0x00CB alert: %v)", c.name, uint16(a.AlertCode), uint16(code), ok)
+			}
 			q := "ResponseMessage/FutureDatedDeviceAlertMessage/"
 			want[q+"FutureDatedAlertCode"] = hexLeaf(a.AlertCode)
 			want[q+"GBCSPayload"] = bytesLeaf(a.GBCSPayload)
@@ -321,6 +328,20 @@ func (c *docCheck) response(r *duis.Response) {
 		dccAlert(c.tb, want, "DCCAlertMessage/DCCAlert/", r.DCCAlertMessage.Alert)
 	}
 	c.body(want)
+}
+
+// futureDatedAlert reports whether frame is a device's 0x00CB alert, and
+// its alert code.
+func futureDatedAlert(frame []byte) (gbcs.AlertCode, bool) {
+	m, err := gbcs.ParseMessage(frame)
+	if err != nil || m.CRA != gbcs.CRAAlert || m.Code != gbcs.CodeFutureDatedAlert {
+		return 0, false
+	}
+	a, err := gbcs.ParseUpdateSecurityCredentialsAlert(m.Content)
+	if err != nil {
+		return 0, false
+	}
+	return a.AlertCode, true
 }
 
 // dccAlert adds the fields of each DCC alert ecos raises.
