@@ -38,6 +38,7 @@ type fixture struct {
 	// cfg and keys build the pipeline again on the same store (restart).
 	cfg        pipeline.Config
 	tcos, ecos *signer.Key
+	stopRun    func(*testing.T)
 
 	mu  sync.Mutex
 	now time.Time
@@ -169,19 +170,26 @@ func (f *fixture) restart(t *testing.T) *pipeline.Pipeline {
 	return p
 }
 
-// run starts the workers until the test ends.
+// run starts the workers until the test ends or stop.
 func (f *fixture) run(t *testing.T) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- f.p.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
+	var once sync.Once
+	f.stopRun = func(t *testing.T) {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		})
+	}
+	t.Cleanup(func() { f.stopRun(t) })
 }
+
+// stop ends Run and waits for the work in hand.
+func (f *fixture) stop(t *testing.T) { f.stopRun(t) }
 
 func (f *fixture) clock() time.Time {
 	f.mu.Lock()

@@ -198,16 +198,11 @@ func New(cfg Config) (*Pipeline, error) {
 	}, nil
 }
 
-// Run recovers the requests a previous run left unfinished, then signs and
-// sends approved requests until ctx ends. Submit may be called before Run;
-// its work waits in the queue.
+// Run signs and sends approved requests until ctx ends. It does not
+// recover: the caller runs Recover once, before Run and before Submit is
+// reachable, since a request submitted meanwhile would look unfinished to
+// it and be processed twice. Work submitted before Run waits in the queue.
 func (p *Pipeline) Run(ctx context.Context) error {
-	if err := p.Recover(ctx); err != nil {
-		if ctx.Err() != nil {
-			return nil // stopped while recovering: the next start carries on
-		}
-		return err
-	}
 	var wg sync.WaitGroup
 	for range p.cfg.Workers {
 		wg.Go(func() {

@@ -244,9 +244,13 @@ func (s *Service) Counter() *anomaly.Counter { return s.counter }
 // mutual TLS, or plain HTTP where the configuration asks for it) and the
 // operator API and /metrics on operator (either may be nil) and works until ctx ends,
 // and shuts down gracefully: requests in hand are finished, the listeners
-// drain for up to ten seconds.
+// drain for up to ten seconds. Recovery is the one place unfinished
+// requests are taken over, so nothing is served until it has ended.
 func (s *Service) Run(ctx context.Context, ln, operator net.Listener) error {
 	if err := s.pipeline.Recover(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while recovering: the next start carries on
+		}
 		return fmt.Errorf("recovery: %w", err)
 	}
 	ctx, cancel := context.WithCancel(ctx)
