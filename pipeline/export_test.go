@@ -25,3 +25,10 @@ func (p *Pipeline) Drain(ctx context.Context) int {
 // Reauthorise takes r through the checks and, approved, to the signer,
 // as recovery and a quarantine release do.
 func (p *Pipeline) Reauthorise(ctx context.Context, r store.Request) { p.reauthorise(ctx, r) }
+
+// Waiting is how many requests have a WaitFinal caller registered.
+func (p *Pipeline) Waiting() int {
+	p.waiters.mu.Lock()
+	defer p.waiters.mu.Unlock()
+	return len(p.waiters.m)
+}

@@ -193,7 +193,7 @@ func New(cfg Config) (*Pipeline, error) {
 		codes:   codes,
 		metrics: m,
 		work:    make(chan job, cfg.Workers*16),
-		waiters: waiters{m: map[store.RequestID]chan struct{}{}},
+		waiters: waiters{m: map[store.RequestID]*waiter{}},
 		srvCoS:  srvCoS,
 	}, nil
 }

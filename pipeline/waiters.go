@@ -10,30 +10,60 @@ import (
 
 // waiters wakes the callers of WaitFinal when this process finishes a
 // request. Another process sharing the store cannot wake them, so
-// WaitFinal also looks at the store now and then.
+// WaitFinal also looks at the store now and then. An entry lives only
+// while someone waits: the last waiter to leave removes it, so waits on
+// unknown or abandoned requests leave nothing behind.
 type waiters struct {
 	mu sync.Mutex
-	m  map[store.RequestID]chan struct{}
+	m  map[store.RequestID]*waiter
 }
 
-func (w *waiters) channel(id store.RequestID) chan struct{} {
+type waiter struct {
+	ch chan struct{} // closed by finish
+	n  int           // callers waiting on ch
+}
+
+// add registers a caller waiting for id; it must call leave with the
+// channel it got.
+func (w *waiters) add(id store.RequestID) chan struct{} {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	ch, ok := w.m[id]
+	e, ok := w.m[id]
 	if !ok {
-		ch = make(chan struct{})
-		w.m[id] = ch
+		e = &waiter{ch: make(chan struct{})}
+		w.m[id] = e
 	}
-	return ch
+	e.n++
+	return e.ch
+}
+
+// leave unregisters a caller that waited on ch.
+func (w *waiters) leave(id store.RequestID, ch chan struct{}) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	e, ok := w.m[id]
+	if !ok || e.ch != ch {
+		return // finished meanwhile: finish removed the entry
+	}
+	if e.n--; e.n == 0 {
+		delete(w.m, id)
+	}
 }
 
 func (w *waiters) finish(id store.RequestID) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if ch, ok := w.m[id]; ok {
-		close(ch)
+	if e, ok := w.m[id]; ok {
+		close(e.ch)
 		delete(w.m, id)
 	}
+}
+
+// len is how many requests have someone waiting.
+func (w *waiters) len() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.m)
 }
 
 // storePoll bounds how long a waiter may miss a request finished by
@@ -49,22 +79,34 @@ func IsFinal(s store.RequestState) bool {
 // WaitFinal returns the request once it is in a final state, or ctx's
 // error. store.ErrNotFound (wrapped) for an unknown request.
 func (p *Pipeline) WaitFinal(ctx context.Context, id store.RequestID) (store.Request, error) {
+	t := time.NewTimer(storePoll)
+	defer t.Stop()
 	for {
-		ch := p.waiters.channel(id)
-		req, err := p.cfg.Store.Request(ctx, id)
-		if err != nil || IsFinal(req.State) {
+		req, done, err := p.waitOnce(ctx, id, t)
+		if done || err != nil {
 			return req, err
 		}
-		t := time.NewTimer(storePoll)
-		select {
-		case <-ch:
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return req, ctx.Err()
-		}
-		t.Stop()
+		t.Reset(storePoll)
 	}
+}
+
+// waitOnce registers, reads the request and, unless it is final, waits
+// for finish, the poll timer t or ctx; it always unregisters.
+func (p *Pipeline) waitOnce(ctx context.Context, id store.RequestID, t *time.Timer) (store.Request, bool, error) {
+	// Registered before the read, so a finish between the two is not missed.
+	ch := p.waiters.add(id)
+	defer p.waiters.leave(id, ch)
+	req, err := p.cfg.Store.Request(ctx, id)
+	if err != nil || IsFinal(req.State) {
+		return req, true, err
+	}
+	select {
+	case <-ch:
+	case <-t.C:
+	case <-ctx.Done():
+		return req, true, ctx.Err()
+	}
+	return req, false, nil
 }
 
 // Status returns a request and the documents sent to its User about it,
