@@ -2,7 +2,9 @@ package pipeline
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/ecos-cos/ecos/duis"
@@ -11,12 +13,30 @@ import (
 	"github.com/ecos-cos/ecos/store"
 )
 
-// alertPoll is how often the gateway is asked for device alerts.
-const alertPoll = time.Second
+// alertPoll is how often the gateway is asked for device alerts;
+// alertBackoffMax is the longest it is left alone while it fails.
+const (
+	alertPoll       = time.Second
+	alertBackoffMax = time.Minute
+)
 
-// collectAlerts forwards future-dated execution alerts until ctx ends.
+// collectAlerts forwards future-dated execution alerts until ctx ends. A
+// gateway that is down is asked less and less often, not every second.
 func (p *Pipeline) collectAlerts(ctx context.Context) {
-	every.Run(ctx, alertPoll, p.PollAlerts, func(err error) { p.cfg.Log.Error("collecting device alerts", "err", err) })
+	every.RunBackoff(ctx, alertPoll, every.Backoff{Max: alertBackoffMax, Jitter: p.jitter}, p.PollAlerts,
+		func(err error, retryIn time.Duration) {
+			p.cfg.Log.Error("collecting device alerts", "err", err, "retry_in", retryIn.Round(time.Millisecond).String())
+		})
+}
+
+// jitter is a number in [0, 1) from the configured randomness; 0 if it
+// cannot be read.
+func (p *Pipeline) jitter() float64 {
+	var b [8]byte
+	if _, err := io.ReadFull(p.cfg.Rand, b[:]); err != nil {
+		return 0
+	}
+	return float64(binary.BigEndian.Uint64(b[:])>>11) / (1 << 53)
 }
 
 // PollAlerts collects the gateway's device alerts once and forwards each

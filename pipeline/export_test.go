@@ -32,3 +32,6 @@ func (p *Pipeline) Waiting() int {
 	defer p.waiters.mu.Unlock()
 	return len(p.waiters.m)
 }
+
+// CollectAlerts runs the alert poller until ctx ends.
+func (p *Pipeline) CollectAlerts(ctx context.Context) { p.collectAlerts(ctx) }
