@@ -9,6 +9,10 @@
 //	                           204: the device sent nothing; Device-Outcome
 //	                                says why ("rejected; reason=replay",
 //	                                "drop-command", "drop-response")
+//	                           4xx, 503: the frame went to no device (a
+//	                                gateway reports the command not sent);
+//	                                any other status: the device may have
+//	                                had it (reported as unreadable)
 //	GET  /v1/alerts            the alerts devices sent since the last call,
 //	                           as JSON {"alerts": ["<hex>", …]}, then drained
 //	GET  /v1/devices/{eui}     a device's state: trust anchors, counters,

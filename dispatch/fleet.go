@@ -3,6 +3,7 @@ package dispatch
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -33,7 +34,8 @@ func (g *Fleet) Send(ctx context.Context, frame []byte) (*Reply, error) {
 		if rej, ok := errors.AsType[*device.RejectError](err); ok {
 			return &Reply{NoResponseReason: "rejected; reason=" + rej.Reason.String()}, nil
 		}
-		return nil, err
+		// The device had the frame when it failed.
+		return nil, fmt.Errorf("%w: %w", ErrUnreadable, err)
 	}
 	if res.Delay > 0 {
 		t := time.NewTimer(res.Delay)

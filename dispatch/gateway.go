@@ -30,6 +30,17 @@ type Gateway interface {
 	Alerts(ctx context.Context) ([][]byte, error)
 }
 
-// ErrUnreachable means the frame could not be handed to the device
-// network at all (as opposed to a device that did not answer).
-var ErrUnreachable = errors.New("dispatch: device network unreachable")
+// What a Send error says about the command. A Gateway wraps one of these
+// whenever it knows; any other error (a deadline) is a command that was
+// handed on and not answered in time.
+var (
+	// ErrUnreachable: the frame never reached the device network (no
+	// connection, or the device service refused it). The device never saw
+	// its counter: the command was not sent.
+	ErrUnreachable = errors.New("dispatch: device network unreachable")
+	// ErrUnreadable: the frame was handed on, but what came back cannot
+	// be read (the connection broke, the reply is cut short, empty or too
+	// large, or the device service failed after taking the frame). The
+	// device may have carried the command out.
+	ErrUnreadable = errors.New("dispatch: the command was handed on but its reply cannot be read")
+)

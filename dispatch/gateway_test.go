@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -205,5 +206,64 @@ func TestHTTPUnreachable(t *testing.T) {
 	}
 	if _, err := NewHTTP(url, nil).Alerts(context.Background()); !errors.Is(err, ErrUnreachable) {
 		t.Errorf("alerts from closed server: %v", err)
+	}
+}
+
+// TestHTTPDelivery: the gateway says "not sent" only when the frame
+// certainly went no further, and "unreadable" whenever the device service
+// may have passed it on.
+func TestHTTPDelivery(t *testing.T) {
+	cases := []struct {
+		name    string
+		handler http.HandlerFunc
+		want    error
+	}{
+		{"refused as too large", func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "too large", http.StatusRequestEntityTooLarge)
+		}, ErrUnreachable},
+		{"no device network", func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+		}, ErrUnreachable},
+		{"device failure", func(w http.ResponseWriter, r *http.Request) {
+			io.Copy(io.Discard, r.Body)
+			http.Error(w, "device failure", http.StatusInternalServerError)
+		}, ErrUnreadable},
+		{"connection dropped after the frame", func(w http.ResponseWriter, r *http.Request) {
+			io.Copy(io.Discard, r.Body)
+			conn, _, err := http.NewResponseController(w).Hijack()
+			if err == nil {
+				conn.Close()
+			}
+		}, ErrUnreadable},
+		{"reply cut short", func(w http.ResponseWriter, r *http.Request) {
+			io.Copy(io.Discard, r.Body)
+			w.Header().Set("Content-Length", "100")
+			w.Write([]byte{0xDF, 0x09})
+			conn, buf, err := http.NewResponseController(w).Hijack()
+			if err == nil {
+				buf.Flush()
+				conn.Close()
+			}
+		}, ErrUnreadable},
+		{"empty reply", func(w http.ResponseWriter, r *http.Request) {
+			io.Copy(io.Discard, r.Body)
+		}, ErrUnreadable},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ts := httptest.NewServer(c.handler)
+			defer ts.Close()
+			_, err := NewHTTP(ts.URL, nil).Send(context.Background(), []byte{0xDF, 0x01})
+			if !errors.Is(err, c.want) {
+				t.Fatalf("Send: %v, want %v", err, c.want)
+			}
+			other := ErrUnreadable
+			if c.want == ErrUnreadable {
+				other = ErrUnreachable
+			}
+			if errors.Is(err, other) {
+				t.Errorf("Send: %v is also %v", err, other)
+			}
+		})
 	}
 }

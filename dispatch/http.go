@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"strings"
+	"sync/atomic"
 )
 
 // maxReply bounds what is read back from the network for one command.
@@ -31,37 +33,60 @@ func NewHTTP(base string, client *http.Client) *HTTP {
 	return &HTTP{base: strings.TrimRight(base, "/"), client: client}
 }
 
-// Send posts the frame. A transport failure is ErrUnreachable; a 204 is a
-// device that sent nothing.
+// Send posts the frame. What fails before the frame is written, and a
+// 4xx or 503 (the device service did not pass it on), is ErrUnreachable;
+// what fails after, ErrUnreadable; a 204 is a device that sent nothing.
 func (g *HTTP) Send(ctx context.Context, frame []byte) (*Reply, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, g.base+"/v1/frames", bytes.NewReader(frame))
+	var written atomic.Bool
+	trace := &httptrace.ClientTrace{WroteRequest: func(i httptrace.WroteRequestInfo) { written.Store(i.Err == nil) }}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodPost, g.base+"/v1/frames", bytes.NewReader(frame))
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/octet-stream")
 	resp, err := g.client.Do(req)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, fmt.Errorf("%w: %v", ErrUnreachable, err)
+	switch {
+	case err != nil && !written.Load():
+		return nil, fmt.Errorf("%w: %w", ErrUnreachable, err)
+	case err != nil && ctx.Err() != nil:
+		return nil, ctx.Err() // handed on, not answered in time
+	case err != nil:
+		return nil, fmt.Errorf("%w: %w", ErrUnreadable, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxReply+1))
-	if err != nil {
-		return nil, fmt.Errorf("%w: reading reply: %v", ErrUnreachable, err)
-	}
 	switch {
+	case notPassedOn(resp.StatusCode):
+		return nil, fmt.Errorf("%w: device service answered %s: %s", ErrUnreachable, resp.Status, clip(body))
+	case err != nil && ctx.Err() != nil:
+		return nil, ctx.Err()
+	case err != nil:
+		return nil, fmt.Errorf("%w: reading the reply: %w", ErrUnreadable, err)
 	case resp.StatusCode == http.StatusNoContent:
 		return &Reply{NoResponseReason: resp.Header.Get("Device-Outcome")}, nil
 	case resp.StatusCode != http.StatusOK:
-		return nil, fmt.Errorf("%w: device service answered %s: %s", ErrUnreachable, resp.Status, strings.TrimSpace(string(body)))
+		return nil, fmt.Errorf("%w: device service answered %s: %s", ErrUnreadable, resp.Status, clip(body))
 	case len(body) > maxReply:
-		return nil, fmt.Errorf("dispatch: reply larger than %d bytes", maxReply)
+		return nil, fmt.Errorf("%w: reply larger than %d bytes", ErrUnreadable, maxReply)
 	case len(body) == 0:
-		return nil, fmt.Errorf("dispatch: empty reply with status 200")
+		return nil, fmt.Errorf("%w: empty reply with status 200", ErrUnreadable)
 	}
 	return &Reply{Response: body}, nil
+}
+
+// notPassedOn: statuses by which the device service says the frame went
+// no further (it refused it, or has no device network to hand it to).
+func notPassedOn(status int) bool {
+	return status >= 400 && status < 500 || status == http.StatusServiceUnavailable
+}
+
+// clip keeps an error body short and on one line.
+func clip(b []byte) string {
+	s := strings.Join(strings.Fields(string(b)), " ")
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
 }
 
 // Alerts drains the service's alert queue.

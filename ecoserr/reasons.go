@@ -39,6 +39,7 @@ const (
 	QuarantineExpired
 	DeviceUnreachable
 	NoResponse
+	ResponseUnverifiable
 	Internal
 	numReasons
 )
@@ -84,8 +85,9 @@ var table = [numReasons]Entry{
 	Quarantined:               {Quarantined, "quarantined", 9, "I99", "the request is held by anomaly detection", false},
 	QuarantineDeleted:         {QuarantineDeleted, "quarantine-deleted", 9, "E062301", "the request was held by anomaly detection and deleted at the User's or the operator's instruction", true},
 	QuarantineExpired:         {QuarantineExpired, "quarantine-expired", 9, "E062301", "the request was held by anomaly detection and deleted when its hold expired", true},
-	DeviceUnreachable:         {DeviceUnreachable, "device-unreachable", 11, "E20", "the device cannot be reached", false},
-	NoResponse:                {NoResponse, "no-response", 12, "E21", "the device did not respond", false},
+	DeviceUnreachable:         {DeviceUnreachable, "device-unreachable", 11, "E20", "the device cannot be reached: the command was not sent", false},
+	NoResponse:                {NoResponse, "no-response", 12, "E21", "the device did not respond: it may have carried out the command", false},
+	ResponseUnverifiable:      {ResponseUnverifiable, "response-unverifiable", 12, "E21", "the device's response could not be read or verified: it may have carried out the command", false},
 	Internal:                  {Internal, "internal", 0, "E062301", "the service could not process the request", true},
 }
 

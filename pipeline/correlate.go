@@ -20,10 +20,10 @@ func (p *Pipeline) correlate(ctx context.Context, req store.Request, c store.Com
 	m, res, err := p.checkResponse(c, frame)
 	p.metrics.stage("correlate", t)
 	if err != nil {
-		// Not an answer we can trust: as far as the User is concerned the
-		// device did not respond.
+		// Not an answer we can trust, but the frame reached the device,
+		// which may have carried it out: the User is told so.
 		p.cfg.Log.Warn("device response refused", "request_id", req.ID.String(), "device", c.Device.String(), "counter", c.Counter, "err", err)
-		p.commandFailed(ctx, req, c, "response refused: "+err.Error(), ecoserr.New(ecoserr.NoResponse, err, ""))
+		p.commandFailed(ctx, req, c, "response refused: "+err.Error(), ecoserr.New(ecoserr.ResponseUnverifiable, err, ""))
 		return
 	}
 	now := p.cfg.Now().UTC()

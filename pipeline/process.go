@@ -70,7 +70,10 @@ func (p *Pipeline) send(ctx context.Context, req store.Request, c store.Command)
 	p.metrics.stage("dispatch", t)
 	switch {
 	case errors.Is(err, dispatch.ErrUnreachable):
-		p.commandFailed(ctx, req, c, "device network unreachable", ecoserr.New(ecoserr.DeviceUnreachable, err, ""))
+		// The device never saw the counter: the command was not sent.
+		p.commandFailed(ctx, req, c, "not sent: "+err.Error(), ecoserr.New(ecoserr.DeviceUnreachable, err, ""))
+	case errors.Is(err, dispatch.ErrUnreadable):
+		p.commandFailed(ctx, req, c, "sent, reply unreadable: "+err.Error(), ecoserr.New(ecoserr.ResponseUnverifiable, err, ""))
 	case err != nil:
 		p.commandFailed(ctx, req, c, "no answer: "+err.Error(), ecoserr.New(ecoserr.NoResponse, err, ""))
 	case reply.Response == nil:
@@ -86,8 +89,12 @@ func (p *Pipeline) commandFailed(ctx context.Context, req store.Request, c store
 		p.cfg.Log.Error("recording command failure", "request_id", req.ID.String(), "command_id", int64(c.ID), "err", err)
 		return
 	}
-	p.cfg.Audit.Info("cs02b not answered", "request_id", req.ID.String(), "originator", req.ID.Originator.String(),
-		"target", c.Device.String(), "counter", c.Counter, "key_id", c.KeyID, "command_id", int64(c.ID), "outcome", "failed", "why", why)
+	msg, outcome := "cs02b not answered", "failed"
+	if ecoserr.ReasonOf(cause) == ecoserr.DeviceUnreachable {
+		msg, outcome = "cs02b not sent", "not-sent"
+	}
+	p.cfg.Audit.Info(msg, "request_id", req.ID.String(), "originator", req.ID.Originator.String(),
+		"target", c.Device.String(), "counter", c.Counter, "key_id", c.KeyID, "command_id", int64(c.ID), "outcome", outcome, "why", why)
 	p.fail(ctx, req, cause)
 }
 
