@@ -11,6 +11,7 @@ import (
 	"github.com/ecos-cos/ecos/api"
 	"github.com/ecos-cos/ecos/demoworld"
 	"github.com/ecos-cos/ecos/duis"
+	"github.com/ecos-cos/ecos/ecoserr"
 	"github.com/ecos-cos/ecos/eui"
 	"github.com/ecos-cos/ecos/gbcs"
 	"github.com/ecos-cos/ecos/hsm"
@@ -154,7 +155,7 @@ func submitAndWait(ctx context.Context, say func(string, ...any), c *api.Client,
 	if !accepted {
 		st, err := c.Status(ctx, id)
 		if err == nil && st.Reason != "" {
-			return invalid(fmt.Errorf("refused: %s (%s)", st.Reason, ack.Header.ResponseCode))
+			return invalid(fmt.Errorf("refused: %s (%s)%s", st.Reason, ack.Header.ResponseCode, reasonMessage(st.Reason)))
 		}
 		return invalid(fmt.Errorf("refused with %s", ack.Header.ResponseCode))
 	}
@@ -181,7 +182,7 @@ func submitAndWait(ctx context.Context, say func(string, ...any), c *api.Client,
 		say("← response %s (signature verified)", r.Header.ResponseCode)
 		if r.Header.ResponseCode != duis.ResponseSuccess || r.ResponseMessage == nil || r.ResponseMessage.GBCSPayload == nil {
 			st, _ := c.Status(ctx, id)
-			return invalid(fmt.Errorf("the request ended %s: %s", st.State, st.Reason))
+			return invalid(fmt.Errorf("the request ended %s: %s (%s)%s", st.State, st.Reason, r.Header.ResponseCode, reasonMessage(st.Reason)))
 		}
 		return reportPayload(say, r.ResponseMessage.GBCSPayload)
 	}
@@ -273,4 +274,13 @@ func reportHeld(ctx context.Context, say func(string, ...any), c *api.Client, id
 		}
 	}
 	return invalid(errors.New("not sent: held by anomaly detection"))
+}
+
+// reasonMessage is ": " and a reason's public message, which says, for
+// one, whether the command reached the device.
+func reasonMessage(name string) string {
+	if r, ok := ecoserr.ByName(name); ok {
+		return ": " + r.Message()
+	}
+	return ""
 }
