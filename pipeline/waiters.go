@@ -59,13 +59,6 @@ func (w *waiters) finish(id store.RequestID) {
 	}
 }
 
-// len is how many requests have someone waiting.
-func (w *waiters) len() int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return len(w.m)
-}
-
 // storePoll bounds how long a waiter may miss a request finished by
 // another process.
 const storePoll = time.Second

@@ -19,11 +19,11 @@ func adtCommand() *command {
 }
 
 func runADTValidate(_ context.Context, std stdio, args []string) error {
-	fs := newFlags(std, "ecos adt validate", "[--certs DIR|keystore.json|PEM[,PEM]]... [--iki IKI-CA.pem] [--at RFC3339] [--legacy] FILE|-")
+	fs := newFlags(std, "ecos adt validate", "FILE|-")
 	var certsSpec pathList
-	fs.Var(&certsSpec, "certs", "where the signing certificate is found by issuer and serial (repeatable; with --iki)")
-	ikiPath := fs.String("iki", "", "the IKI File Signing CA certificate the signer must be issued by (with --certs)")
-	atFlag := fs.String("at", "", "check the signer's validity at this time, RFC 3339 (default: now)")
+	fs.Var(&certsSpec, "certs", "where the signing certificate is found by issuer and serial: `DIR|keystore.json|PEM[,PEM]` (repeatable; with --iki)")
+	ikiPath := fs.String("iki", "", "the IKI File Signing CA certificate (`PEM`) the signer must be issued by (with --certs)")
+	atFlag := fs.String("at", "", "check the signer's validity at this time, `RFC3339` (default: now)")
 	legacy := fs.Bool("legacy", false, "accept an ADT header without a sequence number, as settings carried over from before June 2023 have")
 	name, err := parseOne(fs, args, "FILE")
 	if err != nil {

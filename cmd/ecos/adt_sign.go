@@ -11,10 +11,10 @@ import (
 )
 
 func runADTSign(_ context.Context, std stdio, args []string) error {
-	fs := newFlags(std, "ecos adt sign", "--key KEY.pem --cert CERT.pem [--out FILE] [--resign] FILE|-")
-	keyPath := fs.String("key", "", "the File Signing private key: P-256, PKCS#8 or SEC 1, PEM or DER")
-	certPath := fs.String("cert", "", "its File Signing certificate, PEM or DER: the signature line names it by issuer and serial")
-	outPath := fs.String("out", "", "write the signed file here instead of standard output")
+	fs := newFlags(std, "ecos adt sign", "FILE|-")
+	keyPath := fs.String("key", "", "the File Signing private key `KEY.pem`: P-256, PKCS#8 or SEC 1, PEM or DER")
+	certPath := fs.String("cert", "", "its File Signing certificate `CERT.pem`, PEM or DER: the signature line names it by issuer and serial")
+	outPath := fs.String("out", "", "write the signed file to `FILE` instead of standard output")
 	resign := fs.Bool("resign", false, "replace the signature line FILE already ends with")
 	name, err := parseOne(fs, args, "FILE")
 	if err != nil {

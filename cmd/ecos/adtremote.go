@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 	"text/tabwriter"
 
 	"github.com/ecos-cos/ecos/adt"
 	"github.com/ecos-cos/ecos/api"
 	"github.com/ecos-cos/ecos/eui"
+	"github.com/ecos-cos/ecos/store"
 	"github.com/ecos-cos/ecos/thresholds"
 )
 
@@ -30,17 +32,17 @@ func adtShowCommand() *command {
 
 func quarantineCommand() *command {
 	return &command{name: "quarantine", summary: "list, release and delete requests held by anomaly detection (operator API)", subs: []*command{
-		{name: "list", summary: "list held (or formerly held) requests; the per-User quarantine report as a table, CSV or JSON", run: runQuarantineList},
+		{name: "list", summary: "list held (or formerly held) requests; the per-User quarantine report as text, CSV or JSON", run: runQuarantineList},
 		{name: "release", summary: "release held requests by QuarantineEventRef: they go on to be signed and sent", run: runQuarantineDecide(true)},
 		{name: "delete", summary: "delete held requests by QuarantineEventRef: their Users are told", run: runQuarantineDecide(false)},
 	}}
 }
 
 func runADTSubmit(ctx context.Context, std stdio, args []string) error {
-	fs := newFlags(std, "ecos adt submit", userFlagsSynopsis+" [--demo DIR] [--operator URL --legacy] FILE")
+	fs := newFlags(std, "ecos adt submit", "FILE")
 	uf := addUserFlags(fs)
-	demoDir := fs.String("demo", "", "a demo directory from `ecos serve --demo`: its URL, and the TLS client certificate of the User the file is about")
-	operator := fs.String("operator", "", "send through the operator API at this URL instead (needed for --legacy)")
+	demoDir := fs.String("demo", "", "a demo `DIR` from \"ecos serve --demo\": its URL, and the TLS client certificate of the User the file is about")
+	operator := fs.String("operator", "", "send through the operator API at this `URL` instead (needed for --legacy)")
 	legacy := fs.Bool("legacy", false, "with --operator: carry over a legacy file (no sequence number) from before June 2023")
 	name, err := parseOne(fs, args, "FILE")
 	if err != nil {
@@ -107,9 +109,9 @@ func refused(name string, err error) error {
 }
 
 func runADTShow(ctx context.Context, std stdio, args []string) error {
-	fs := newFlags(std, "ecos adt show", "[--operator URL] [--json] [--all] USER|dcc")
-	operator := fs.String("operator", defaultOperatorURL, "the operator API's base URL")
-	asJSON := fs.Bool("json", false, "print the JSON the server sent")
+	fs := newFlags(std, "ecos adt show", "USER|dcc")
+	operator := fs.String("operator", defaultOperatorURL, "the operator API's base `URL`")
+	format := formatFlag(fs, "text", "json")
 	all := fs.Bool("all", false, "also list the zero thresholds given to critical SRVs the file has no row for")
 	user, err := parseOne(fs, args, "USER")
 	if err != nil {
@@ -117,13 +119,13 @@ func runADTShow(ctx context.Context, std stdio, args []string) error {
 	}
 	c := &api.Client{BaseURL: *operator}
 	if user == "dcc" {
-		return showDCC(ctx, std, c, *asJSON)
+		return showDCC(ctx, std, c, format.value == "json")
 	}
 	v, err := c.ShowADT(ctx, user)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if format.value == "json" {
 		return printJSON(std, v)
 	}
 	fmt.Fprintf(std.out, "User %s: %d request(s) held\n", v.User, v.Held)
@@ -194,26 +196,22 @@ func printThresholds(std stdio, th []api.ThresholdRow, all bool) error {
 }
 
 func runQuarantineList(ctx context.Context, std stdio, args []string) error {
-	fs := newFlags(std, "ecos quarantine list", "[--operator URL] [--user EUI] [--state held|released|deleted|expired] [--format table|csv|json]")
-	operator := fs.String("operator", defaultOperatorURL, "the operator API's base URL")
-	user := fs.String("user", "", "only this User's requests: the per-User quarantine report")
-	state := fs.String("state", "", "only requests in this state")
-	format := fs.String("format", "table", "table, csv or json")
+	fs := newFlags(std, "ecos quarantine list", "")
+	operator := fs.String("operator", defaultOperatorURL, "the operator API's base `URL`")
+	user := fs.String("user", "", "only this User's requests (`EUI`): the per-User quarantine report")
+	state := fs.String("state", "", "only requests in this state: `held|released|deleted|expired`")
+	format := formatFlag(fs, "text", "csv", "json")
 	if err := parseNone(fs, args); err != nil {
 		return err
 	}
 	c := &api.Client{BaseURL: *operator}
-	switch *format {
-	case "csv", "json":
-		b, err := c.Quarantine(ctx, *user, *state, *format)
+	if format.value != "text" {
+		b, err := c.Quarantine(ctx, *user, *state, format.value)
 		if err != nil {
 			return err
 		}
 		_, err = std.out.Write(b)
 		return err
-	case "table":
-	default:
-		return usagef("--format %q: want table, csv or json", *format)
 	}
 	b, err := c.Quarantine(ctx, *user, *state, "json")
 	if err != nil {
@@ -243,9 +241,9 @@ func runQuarantineDecide(release bool) func(context.Context, stdio, []string) er
 		verb = "release"
 	}
 	return func(ctx context.Context, std stdio, args []string) error {
-		fs := newFlags(std, "ecos quarantine "+verb, "[--operator URL] [--as NAME] REF...")
-		operator := fs.String("operator", defaultOperatorURL, "the operator API's base URL")
-		as := fs.String("as", "", "the operator's name, for the audit record")
+		fs := newFlags(std, "ecos quarantine "+verb, "REF...")
+		operator := fs.String("operator", defaultOperatorURL, "the operator API's base `URL`")
+		as := fs.String("as", "", "the operator's `NAME`, for the audit record")
 		refs, err := parseArgs(fs, args)
 		if err != nil {
 			return err
@@ -261,10 +259,18 @@ func runQuarantineDecide(release bool) func(context.Context, stdio, []string) er
 		}
 		c := &api.Client{BaseURL: *operator}
 		var done []thresholds.ReportRow
+		var already []string
 		var failed []error
 		for _, n := range nums {
 			row, err := c.DecideHold(ctx, n, release, *as)
 			if err != nil {
+				// Refused because it was decided already: if that decision is
+				// the one asked for, the command did what it was asked.
+				if prior, ok := decidedAs(ctx, c, err, n, release); ok {
+					done = append(done, prior)
+					already = append(already, fmt.Sprintf("%d was already %s (by %s)", n, prior.State, prior.DecidedBy))
+					continue
+				}
 				failed = append(failed, fmt.Errorf("%d: %w", n, err))
 				continue
 			}
@@ -275,9 +281,39 @@ func runQuarantineDecide(release bool) func(context.Context, stdio, []string) er
 				return err
 			}
 		}
+		for _, a := range already {
+			fmt.Fprintln(std.out, a)
+		}
 		if len(failed) > 0 {
 			return invalid(fmt.Errorf("%d of %d not %sd:\n%w", len(failed), len(nums), verb, errors.Join(failed...)))
 		}
 		return nil
 	}
+}
+
+// decidedAs reports the hold n when err is the server refusing a decision
+// on it because it was already decided the way asked: released for a
+// release; deleted or expired for a deletion.
+func decidedAs(ctx context.Context, c *api.Client, err error, n uint64, release bool) (thresholds.ReportRow, bool) {
+	if re, ok := errors.AsType[*api.RefusedError](err); !ok || re.Status != http.StatusConflict {
+		return thresholds.ReportRow{}, false
+	}
+	b, err := c.Quarantine(ctx, "", "", "json")
+	if err != nil {
+		return thresholds.ReportRow{}, false
+	}
+	var l api.HoldList
+	if json.Unmarshal(b, &l) != nil {
+		return thresholds.ReportRow{}, false
+	}
+	for _, r := range l.Holds {
+		if r.QuarantineEventRef != n {
+			continue
+		}
+		if release {
+			return r, r.State == string(store.HoldReleased)
+		}
+		return r, r.State == string(store.HoldDeleted) || r.State == string(store.HoldExpired)
+	}
+	return thresholds.ReportRow{}, false
 }

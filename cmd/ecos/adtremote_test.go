@@ -188,9 +188,15 @@ func TestADTRemoteEndToEnd(t *testing.T) {
 	if code != 0 || !regexp.MustCompile(`(?m)^`+ref+`\s+deleted\s.*operator:alice\s*$`).MatchString(out) {
 		t.Fatalf("delete: exit %d\n%s%s", code, out, errs)
 	}
-	code, out, errs = ecos(t, "", "quarantine", "delete", "--operator", opURL, "--as", "alice", ref)
-	if code != 1 || !strings.Contains(errs, "1 of 1 not deleted") || strings.Contains(out, "operator:alice") {
+	// Again: it is deleted, as asked, so exit 0, saying by whom.
+	code, out, errs = ecos(t, "", "quarantine", "delete", "--operator", opURL, "--as", "bob", ref)
+	if code != 0 || errs != "" || !strings.Contains(out, ref+" was already deleted (by operator:alice)") {
 		t.Errorf("second delete: exit %d\nstdout %s\nstderr %s", code, out, errs)
+	}
+	// A deleted request cannot be released.
+	code, out, errs = ecos(t, "", "quarantine", "release", "--operator", opURL, ref)
+	if code != 1 || !strings.Contains(errs, "1 of 1 not released") || strings.Count(errs, "error:") != 1 {
+		t.Errorf("release after delete: exit %d\nstdout %s\nstderr %s", code, out, errs)
 	}
 	code, out, errs = ecos(t, "", "quarantine", "list", "--operator", opURL, "--state", "held", "--format", "csv")
 	if code != 0 || strings.Count(out, "\n") != 1 {

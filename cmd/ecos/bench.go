@@ -16,15 +16,15 @@ func benchCommand() *command {
 }
 
 func runBenchCoS(ctx context.Context, std stdio, args []string) error {
-	fs := newFlags(std, "ecos bench cos", "[--n N] [--concurrency C] [--devices D] [--workers W] [--json] [--cpuprofile FILE] [--db sqlite|postgres://…]")
+	fs := newFlags(std, "ecos bench cos", "")
 	n := fs.Int("n", 1000, "timed requests")
 	conc := fs.Int("concurrency", 64, "concurrent submitters, each waiting for its request's final response; at most --devices")
 	devices := fs.Int("devices", 1000, "simulated meters the requests are spread over, round robin")
 	workers := fs.Int("workers", 0, "pipeline sign-and-send workers (0: the configuration's default)")
 	adtUsers := fs.Int("adt-users", 10_000, "made-up Users whose thresholds (50 SRVs each) are loaded beside the demo's, so the threshold check runs at size; 0: none")
-	asJSON := fs.Bool("json", false, "print one JSON object")
-	cpuprofile := fs.String("cpuprofile", "", "write a pprof CPU profile of the timed section to FILE")
-	db := fs.String("db", "sqlite", `the store: "sqlite" (a fresh durable SQLite database in a temporary directory), or a postgres:// URL of a server whose user may create databases (the run gets a fresh database there, dropped afterwards)`)
+	format := formatFlag(fs, "text", "json")
+	cpuprofile := fs.String("cpuprofile", "", "write a pprof CPU profile of the timed section to `FILE`")
+	db := fs.String("db", "sqlite", "the store, `sqlite|postgres://…`: "+`"sqlite" (a fresh durable SQLite database in a temporary directory), or a postgres:// URL of a server whose user may create databases (the run gets a fresh database there, dropped afterwards)`)
 	if err := parseNone(fs, args); err != nil {
 		return err
 	}
@@ -62,7 +62,7 @@ func runBenchCoS(ctx context.Context, std stdio, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if format.value == "json" {
 		if err := printJSON(std, res); err != nil {
 			return err
 		}

@@ -10,7 +10,7 @@ import (
 	"github.com/ecos-cos/ecos/internal/testkit"
 )
 
-// TestBenchCoSJSON runs `ecos bench cos --n 200 --json`, on SQLite and on
+// TestBenchCoSJSON runs `ecos bench cos --n 200 --format json`, on SQLite and on
 // PostgreSQL, and checks the object carries the figures the issue asks
 // for, with no failures. Throughput is not asserted: it depends on the
 // machine.
@@ -22,7 +22,7 @@ func TestBenchCoSJSON(t *testing.T) {
 				db = testkit.PostgresServer(t)
 			}
 			var out, errb bytes.Buffer
-			code := run(context.Background(), []string{"bench", "cos", "--n", "200", "--devices", "100", "--concurrency", "16", "--json", "--db", db},
+			code := run(context.Background(), []string{"bench", "cos", "--n", "200", "--devices", "100", "--concurrency", "16", "--format", "json", "--db", db},
 				stdio{in: strings.NewReader(""), out: &out, err: &errb})
 			if code != 0 {
 				t.Fatalf("exit %d\n%s%s", code, out.String(), errb.String())

@@ -38,8 +38,8 @@ type dbFlags struct {
 
 func newDBFlags(fs *flag.FlagSet) dbFlags {
 	return dbFlags{
-		config: fs.String("config", "", "open the database the configuration file names, as `ecos serve --config` does"),
-		dsn:    fs.String("db", "", "the database: a SQLite file, or a postgres:// URL (default ecos.db, without --config)"),
+		config: fs.String("config", "", "open the database the configuration `FILE` names, as \"ecos serve --config\" does"),
+		dsn:    fs.String("db", "", "the database, `DSN`: a SQLite file, or a postgres:// URL (default ecos.db, without --config)"),
 	}
 }
 
@@ -95,7 +95,7 @@ func (f dbFlags) migrateCommand() string {
 }
 
 func runDBMigrate(ctx context.Context, std stdio, args []string) error {
-	fs := newFlags(std, "ecos db migrate", "[--config FILE | --db DSN]")
+	fs := newFlags(std, "ecos db migrate", "")
 	f := newDBFlags(fs)
 	if err := parseNone(fs, args); err != nil {
 		return err
@@ -129,7 +129,7 @@ func runDBMigrate(ctx context.Context, std stdio, args []string) error {
 
 func runImport(kind string) func(context.Context, stdio, []string) error {
 	return func(ctx context.Context, std stdio, args []string) error {
-		fs := newFlags(std, "ecos import "+kind, "[--config FILE | --db DSN] FILE.csv")
+		fs := newFlags(std, "ecos import "+kind, "FILE.csv")
 		f := newDBFlags(fs)
 		name, err := parseOne(fs, args, "FILE")
 		if err != nil {
@@ -216,9 +216,9 @@ type dbStatus struct {
 }
 
 func runDBStatus(ctx context.Context, std stdio, args []string) error {
-	fs := newFlags(std, "ecos db status", "[--config FILE | --db DSN] [--json]")
+	fs := newFlags(std, "ecos db status", "")
 	f := newDBFlags(fs)
-	asJSON := fs.Bool("json", false, "print the status as JSON")
+	format := formatFlag(fs, "text", "json")
 	if err := parseNone(fs, args); err != nil {
 		return err
 	}
@@ -250,7 +250,7 @@ func runDBStatus(ctx context.Context, std stdio, args []string) error {
 		}
 		st.Counts = &n
 	}
-	if *asJSON {
+	if format.value == "json" {
 		return printJSON(std, st)
 	}
 	w := std.out

@@ -35,8 +35,8 @@ type demo struct {
 }
 
 func runDemo(_ context.Context, std stdio, args []string) error {
-	fs := newFlags(std, "ecos demo", "[--devices N] [--seed S]")
-	devices := fs.Int("devices", 3, "simulated meters (1..9999)")
+	fs := newFlags(std, "ecos demo", "")
+	devices := fs.Int("devices", 3, "simulated meters (2..9999)")
 	seed := fs.String("seed", "", "derive the test PKI from this seed (reproducible)")
 	err := parseNone(fs, args)
 	if err != nil {

@@ -21,9 +21,9 @@ func devicesimCommand() *command {
 }
 
 func runDevicesim(ctx context.Context, std stdio, args []string) error {
-	fs := newFlags(std, "ecos devicesim", "--listen ADDR [--pki DIR] [--devices N] [--supplier N]")
-	listen := fs.String("listen", "127.0.0.1:8090", "address to serve on")
-	pkiDir := fs.String("pki", "", "a test PKI from `ecos pki init` (default: generate one in memory)")
+	fs := newFlags(std, "ecos devicesim", "")
+	listen := fs.String("listen", "127.0.0.1:8090", "the `ADDR` to serve on")
+	pkiDir := fs.String("pki", "", "a test PKI `DIR` from \"ecos pki init\" (default: generate one in memory)")
 	devices := fs.Int("devices", 1000, "simulated meters (the PKI's devices first, then derived ones)")
 	supplier := fs.Int("supplier", 1, "the supplier every meter starts out trusting")
 	tick := fs.Duration("tick", time.Second, "how often held future-dated commands are run")

@@ -36,10 +36,10 @@ func loadStore(spec string) (*smki.Pool, error) {
 }
 
 func runDUISVerify(_ context.Context, std stdio, args []string) error {
-	fs := newFlags(std, "ecos duis verify", "--certs DIR|keystore.json|PEM[,PEM] [--ca PEM[,PEM]] [--at RFC3339] FILE|-")
-	certsSpec := fs.String("certs", "", "where signer certificates are found by issuer and serial")
-	caSpec := fs.String("ca", "", "Organisation CA certificate(s): requests' signers must chain to one")
-	atFlag := fs.String("at", "", "check the signer's validity at this time, RFC 3339 (default: now)")
+	fs := newFlags(std, "ecos duis verify", "FILE|-")
+	certsSpec := fs.String("certs", "", "where signer certificates are found by issuer and serial: `DIR|keystore.json|PEM[,PEM]`")
+	caSpec := fs.String("ca", "", "Organisation CA certificate(s), `PEM[,PEM]`: requests' signers must chain to one")
+	atFlag := fs.String("at", "", "check the signer's validity at this time, `RFC3339` (default: now)")
 	name, err := parseOne(fs, args, "FILE")
 	if err != nil {
 		return err
@@ -199,9 +199,9 @@ func setOnce(dst *string, v string) {
 }
 
 func runDUISSign(_ context.Context, std stdio, args []string) error {
-	fs := newFlags(std, "ecos duis sign", "--key KEY.pem --cert CERT.pem [--keep-whitespace] FILE|-")
-	keyPath := fs.String("key", "", "the XML-signing private key (PEM or DER PKCS#8)")
-	certPath := fs.String("cert", "", "its certificate: named in KeyInfo by issuer and serial")
+	fs := newFlags(std, "ecos duis sign", "FILE|-")
+	keyPath := fs.String("key", "", "the XML-signing private key `KEY.pem` (PEM or DER PKCS#8)")
+	certPath := fs.String("cert", "", "its certificate `CERT.pem`: named in KeyInfo by issuer and serial")
 	keep := fs.Bool("keep-whitespace", false, "sign the bytes as given, indentation included (the DCC's validator then refuses an indented document)")
 	name, err := parseOne(fs, args, "FILE")
 	if err != nil {
@@ -244,14 +244,14 @@ func runDUISSign(_ context.Context, std stdio, args []string) error {
 }
 
 func runNew623(_ context.Context, std stdio, args []string) error {
-	fs := newFlags(std, "ecos duis new-6.23", "--from EUI --device EUI --counter N --mpxn MPXN --certs DS.pem[,KA.pem,KATOPUP.pem] --path CA.pem [--execute-at T|--cancel]")
-	from := fs.String("from", "", "the requesting User's EUI-64 (the RequestID originator)")
-	dev := fs.String("device", "", "the device's EUI-64 (the RequestID target)")
-	counter := fs.String("counter", "", "the User's RequestID counter")
+	fs := newFlags(std, "ecos duis new-6.23", "")
+	from := fs.String("from", "", "the requesting User's `EUI`-64 (the RequestID originator)")
+	dev := fs.String("device", "", "the device's `EUI`-64 (the RequestID target)")
+	counter := fs.String("counter", "", "the User's RequestID counter, `N`")
 	mpxn := fs.String("mpxn", "", "ImportMPxN: the MPAN or MPRN the device serves")
-	certs := fs.String("certs", "", "replacement certificates: DS[,KA[,KA top-up]] PEM files")
-	path := fs.String("path", "", "certification path: 1 to 3 CA PEM files, comma-separated")
-	executeAt := fs.String("execute-at", "", "future-dated execution time, RFC 3339")
+	certs := fs.String("certs", "", "replacement certificates, `DS.pem[,KA.pem[,KATOPUP.pem]]`")
+	path := fs.String("path", "", "certification path: 1 to 3 CA PEM files, comma-separated, `CA.pem[,CA.pem]`")
+	executeAt := fs.String("execute-at", "", "future-dated execution time, `RFC3339`")
 	cancel := fs.Bool("cancel", false, "cancel a future-dated request (ExecutionDateTime 3000-12-31)")
 	floor := fs.Uint64("floor", 0, "SupplierFloorSeqNumber")
 	topUpFloor := fs.Int64("topup-floor", 0, "SupplierPrepaymentTopUpFloorSeqNumber; negative leaves it out")

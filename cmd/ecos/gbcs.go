@@ -48,8 +48,8 @@ func readFrame(std stdio, name string) ([]byte, error) {
 }
 
 func runGBCSDecode(_ context.Context, std stdio, args []string) error {
-	fs := newFlags(std, "ecos gbcs decode", "[--json] FILE|-")
-	asJSON := fs.Bool("json", false, "print JSON instead of a tree")
+	fs := newFlags(std, "ecos gbcs decode", "FILE|-")
+	format := formatFlag(fs, "text", "json")
 	name, err := parseOne(fs, args, "FILE")
 	if err != nil {
 		return err
@@ -62,15 +62,15 @@ func runGBCSDecode(_ context.Context, std stdio, args []string) error {
 	if err != nil {
 		return malformed(err)
 	}
-	if *asJSON {
+	if format.value == "json" {
 		return printJSON(std, d)
 	}
 	return gbcs.WriteText(std.out, d)
 }
 
 func runGBCSVerify(_ context.Context, std stdio, args []string) error {
-	fs := newFlags(std, "ecos gbcs verify", "--cert PEM FILE|-")
-	certPath := fs.String("cert", "", "the signer's certificate (PEM): the CoS party's for commands, the device's for responses")
+	fs := newFlags(std, "ecos gbcs verify", "FILE|-")
+	certPath := fs.String("cert", "", "the signer's certificate, `PEM`: the CoS party's for commands, the device's for responses")
 	name, err := parseOne(fs, args, "FILE")
 	if err != nil {
 		return err
@@ -177,13 +177,13 @@ func addSigningFlags(fs interface {
 	String(name, value, usage string) *string
 }) signingFlags {
 	return signingFlags{
-		originator: fs.String("originator", "", "the CoS party's EUI-64 (the signer's entity ID)"),
-		counter:    fs.String("counter", "", "the CoS party's originator counter for this command"),
-		key:        fs.String("key", "", "the signing key (PEM or DER PKCS#8)"),
-		cert:       fs.String("cert", "", "the key's certificate: checked to match the key and the originator"),
-		out:        fs.String("out", "", "write the hex here instead of standard output"),
-		acbKey:     fs.String("acb-key", "", "wrap in General Ciphering with the ACB GMAC made with this KA key (needs --device-ka)"),
-		deviceKA:   fs.String("device-ka", "", "the device's KA certificate, for --acb-key"),
+		originator: fs.String("originator", "", "the CoS party's `EUI`-64 (the signer's entity ID)"),
+		counter:    fs.String("counter", "", "the CoS party's originator counter for this command, `N`"),
+		key:        fs.String("key", "", "the signing key `KEY.pem` (PEM or DER PKCS#8)"),
+		cert:       fs.String("cert", "", "the key's certificate `CERT.pem`: checked to match the key and the originator"),
+		out:        fs.String("out", "", "write the hex to `FILE` instead of standard output"),
+		acbKey:     fs.String("acb-key", "", "wrap in General Ciphering with the ACB GMAC made with this KA key, `KEY.pem` (needs --device-ka)"),
+		deviceKA:   fs.String("device-ka", "", "the device's KA certificate, `PEM`, for --acb-key"),
 	}
 }
 
@@ -276,8 +276,8 @@ func macKeys(acbKeyPath, deviceKAPath string) (*gbcs.MACKeys, error) {
 }
 
 func runBuildCoS(_ context.Context, std stdio, args []string) error {
-	fs := newFlags(std, "ecos gbcs build-cos", "--request DUIS.xml --originator EUI --counter N --key KEY.pem [--cert CERT.pem] [--out FILE]")
-	request := fs.String("request", "", "the DUIS 6.23 request (its RequestID names the device)")
+	fs := newFlags(std, "ecos gbcs build-cos", "")
+	request := fs.String("request", "", "the DUIS 6.23 request `DUIS.xml` (its RequestID names the device)")
 	sf := addSigningFlags(fs)
 	err := parseNone(fs, args)
 	if err != nil {
@@ -310,10 +310,10 @@ func runBuildCoS(_ context.Context, std stdio, args []string) error {
 }
 
 func runBuildMigration(_ context.Context, std stdio, args []string) error {
-	fs := newFlags(std, "ecos gbcs build-migration", "--target EUI --new-cert ECOS.pem --path CA.pem --originator EUI --counter N --key TCOS.pem [--apply-time-cpv]")
-	target := fs.String("target", "", "the device's EUI-64")
-	newCert := fs.String("new-cert", "", "the incoming transitionalCoS certificate (the ECoS one)")
-	path := fs.String("path", "", "its certification path: PEM or DER file(s), comma-separated, issuing CA first")
+	fs := newFlags(std, "ecos gbcs build-migration", "")
+	target := fs.String("target", "", "the device's `EUI`-64")
+	newCert := fs.String("new-cert", "", "the incoming transitionalCoS certificate `ECOS.pem` (the ECoS one)")
+	path := fs.String("path", "", "its certification path `CA.pem[,CA.pem]`: PEM or DER file(s), comma-separated, issuing CA first")
 	applyCPV := fs.Bool("apply-time-cpv", false, "let the device apply time-based path checks (RTDS disapplies them)")
 	sf := addSigningFlags(fs)
 	err := parseNone(fs, args)

@@ -144,7 +144,7 @@ func TestVerifyExitCodes(t *testing.T) {
 func TestDecodeEveryVector(t *testing.T) {
 	for _, path := range testkit.Glob(t, "gbcs/*.HEX") {
 		t.Run(filepath.Base(path), func(t *testing.T) {
-			code, out, errs := ecos(t, "", "gbcs", "decode", "--json", path)
+			code, out, errs := ecos(t, "", "gbcs", "decode", "--format", "json", path)
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, errs)
 			}

@@ -20,12 +20,12 @@ func pkiCommand() *command {
 }
 
 func runPKIInit(_ context.Context, std stdio, args []string) error {
-	fs := newFlags(std, "ecos pki init", "[flags] DIR")
+	fs := newFlags(std, "ecos pki init", "DIR")
 	suppliers := fs.Int("suppliers", 2, "number of suppliers (1..255)")
 	devices := fs.Int("devices", 4, "number of devices (1..9999)")
 	force := fs.Bool("force", false, "replace DIR if it already holds a test PKI")
-	seed := fs.String("seed", "", "derive every key and serial from this seed; with --at the output is byte-identical on every run (TEST ONLY)")
-	at := fs.String("at", "", "validity start, RFC 3339 (default: now)")
+	seed := fs.String("seed", "", "derive every key and serial from this `SEED`; with --at the output is byte-identical on every run (TEST ONLY)")
+	at := fs.String("at", "", "validity start, `RFC3339` (default: now)")
 	dir, err := parseOne(fs, args, "DIR")
 	if err != nil {
 		return err

@@ -27,16 +27,16 @@ func sendCommand() *command {
 }
 
 func runSend623(ctx context.Context, std stdio, args []string) error {
-	fs := newFlags(std, "ecos send 6.23", userFlagsSynopsis+" (--demo DIR [--supplier N] [--device N|EUI] [--counter N] [--execute-at T] | [--key K --cert C] --dsp-cert PEM REQUEST.xml) [--wait D]")
+	fs := newFlags(std, "ecos send 6.23", "[REQUEST.xml]")
 	uf := addUserFlags(fs)
-	demoDir := fs.String("demo", "", "a demo directory from `ecos serve --demo`: build and sign the request with its supplier keys")
+	demoDir := fs.String("demo", "", "a demo `DIR` from \"ecos serve --demo\": build and sign the request with its supplier keys")
 	supplier := fs.Int("supplier", 2, "with --demo: the sending supplier (1-based)")
-	deviceSpec := fs.String("device", "1", "with --demo: the meter, by number or EUI-64")
+	deviceSpec := fs.String("device", "1", "with --demo: the meter, by number or EUI-64, `N|EUI`")
 	counter := fs.Uint64("counter", 0, "with --demo: the RequestID counter (default: milliseconds since 1970, as DCC Boxed does)")
-	executeAt := fs.String("execute-at", "", "with --demo: future-dated execution, RFC 3339")
-	keyPath := fs.String("key", "", "sign REQUEST.xml with this XML-signing key (with --cert)")
-	certPath := fs.String("cert", "", "the XML-signing certificate for --key")
-	dspCert := fs.String("dsp-cert", "", "the ECoS Party's response-signing certificate: every answer is verified with it")
+	executeAt := fs.String("execute-at", "", "with --demo: future-dated execution, `RFC3339`")
+	keyPath := fs.String("key", "", "sign REQUEST.xml with this XML-signing key `KEY.pem` (with --cert)")
+	certPath := fs.String("cert", "", "the XML-signing certificate `CERT.pem` for --key")
+	dspCert := fs.String("dsp-cert", "", "the ECoS Party's response-signing certificate `PEM`: every answer is verified with it")
 	wait := fs.Duration("wait", 60*time.Second, "how long to wait for the device's answer")
 	pos, err := parseArgs(fs, args)
 	if err != nil {

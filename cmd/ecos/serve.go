@@ -23,13 +23,13 @@ func serveCommand() *command {
 }
 
 func runServe(ctx context.Context, std stdio, args []string) error {
-	fs := newFlags(std, "ecos serve", "--config FILE | --demo [--dir DIR] [--devices N]  [--listen ADDR]")
-	cfgPath := fs.String("config", "", "the configuration file (docs/config.md)")
+	fs := newFlags(std, "ecos serve", "")
+	cfgPath := fs.String("config", "", "the configuration `FILE` (docs/config.md)")
 	demo := fs.Bool("demo", false, "serve a demo world: a test PKI, parties, registrations and simulated meters, kept in --dir")
 	dir := fs.String("dir", "ecos-demo", "with --demo: where the demo's PKI, database and configuration live (reused when present)")
 	devices := fs.Int("devices", 1000, "with --demo: simulated meters, when the demo directory is first made")
-	listen := fs.String("listen", "", "address to serve on (overrides the configuration)")
-	operatorListen := fs.String("operator-listen", "", "address of the operator API (overrides the configuration; \"off\" turns it off)")
+	listen := fs.String("listen", "", "the `ADDR` to serve on (overrides the configuration)")
+	operatorListen := fs.String("operator-listen", "", "the operator API's address, `ADDR|off` (overrides the configuration; off turns it off)")
 	selfCheck := fs.Bool("self-check", true, "with --demo: send one 6.23 through the running service at start and show what happened")
 	initOnly := fs.Bool("init-only", false, "with --demo: write the demo directory, then exit")
 	if err := parseNone(fs, args); err != nil {

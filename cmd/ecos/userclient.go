@@ -18,15 +18,12 @@ type userFlags struct {
 	url, cert, key, ca *string
 }
 
-// userFlagsSynopsis is what userFlags add to a usage line.
-const userFlagsSynopsis = "[--url URL] [--tls-cert PEM --tls-key PEM] [--tls-ca PEM]"
-
 func addUserFlags(fs *flag.FlagSet) *userFlags {
 	return &userFlags{
 		url:  fs.String("url", "", "the ECoS Party's base URL (default "+defaultURL+", or the demo's with --demo)"),
-		cert: fs.String("tls-cert", "", "the TLS client certificate registered for the User (default with --demo: the supplier's)"),
-		key:  fs.String("tls-key", "", "its private key"),
-		ca:   fs.String("tls-ca", "", "the CA certificates the server's certificate chains to (default: the system's; with --demo: the demo's)"),
+		cert: fs.String("tls-cert", "", "the TLS client certificate `PEM` registered for the User (default with --demo: the supplier's)"),
+		key:  fs.String("tls-key", "", "its private key, `PEM`"),
+		ca:   fs.String("tls-ca", "", "the CA certificates (`PEM`) the server's certificate chains to (default: the system's; with --demo: the demo's)"),
 	}
 }
 

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/ecos-cos/ecos/service"
+)
+
+// TestQuarantineRelease: `quarantine release` exits 0 when the request
+// ends released, whether by this command or already; 1 when it cannot be.
+func TestQuarantineRelease(t *testing.T) {
+	dir := t.TempDir()
+	apiURL, opURL := demoServer(t, dir)
+	w, err := service.LoadDemo(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	user := w.PKI.Suppliers[1].EUI.String()
+	pki := func(name string) string { return filepath.Join(dir, service.DemoPKI, name) }
+	cred := w.PKI.Suppliers[1].FileSigning.Name
+	body := writeTemp(t, "body.csv", []byte(user+",2\n6.23,1,1,1440\n"))
+	signed := filepath.Join(t.TempDir(), "signed.csv")
+	if code, out, errs := ecos(t, "", "adt", "sign", "--key", pki(cred+".key"), "--cert", pki(cred+".pem"), "--out", signed, body); code != 0 {
+		t.Fatalf("sign: exit %d\n%s%s", code, out, errs)
+	}
+	if code, out, errs := ecos(t, "", "adt", "submit", "--demo", dir, "--url", apiURL, signed); code != 0 {
+		t.Fatalf("submit: exit %d\n%s%s", code, out, errs)
+	}
+	if code, out, errs := ecos(t, "", "send", "6.23", "--demo", dir, "--url", apiURL, "--device", "1", "--wait", "10s"); code != 0 {
+		t.Fatalf("first send: exit %d\n%s%s", code, out, errs)
+	}
+	_, out, errs := ecos(t, "", "send", "6.23", "--demo", dir, "--url", apiURL, "--device", "2", "--wait", "10s")
+	held := regexp.MustCompile(`QuarantineEventRef (\d+)`).FindStringSubmatch(out)
+	if held == nil {
+		t.Fatalf("second send not held:\n%s%s", out, errs)
+	}
+	code, out, errs := ecos(t, "", "quarantine", "release", "--operator", opURL, "--as", "alice", held[1])
+	if code != 0 || errs != "" || !regexp.MustCompile(`(?m)^`+held[1]+`\s+released\s.*operator:alice\s*$`).MatchString(out) {
+		t.Fatalf("release: exit %d\nstdout %s\nstderr %s", code, out, errs)
+	}
+	// Again: released it is, as asked.
+	code, out, errs = ecos(t, "", "quarantine", "release", "--operator", opURL, held[1])
+	if code != 0 || errs != "" || !strings.Contains(out, held[1]+" was already released (by operator:alice)") {
+		t.Errorf("second release: exit %d\nstdout %s\nstderr %s", code, out, errs)
+	}
+	// A released request cannot be deleted, nor an unknown one released.
+	for _, args := range [][]string{{"delete", held[1]}, {"release", "999"}} {
+		code, out, errs = ecos(t, "", "quarantine", args[0], "--operator", opURL, args[1])
+		if code != 1 || strings.Count(errs, "error:") != 1 || !strings.Contains(errs, "1 of 1 not "+args[0]+"d") {
+			t.Errorf("%v: exit %d\nstdout %s\nstderr %s", args, code, out, errs)
+		}
+	}
+}
