@@ -250,7 +250,7 @@ func isZeroDefault(f *flag.Flag) bool {
 }
 
 // parseArgs lets flags and positional arguments come in any order, as
-// users type them ("decode FILE --json" and "decode --json FILE").
+// users type them ("decode FILE --format json" and "decode --format json FILE").
 func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
