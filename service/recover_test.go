@@ -61,7 +61,8 @@ func TestNothingServedBeforeRecovery(t *testing.T) {
 		t.Fatal(err)
 	}
 	health := "http://" + ln.Addr().String() + "/healthz"
-	// The meter, given the recovered command, asks the listener first.
+	// The meter, given the recovered command, asks the listener first: any
+	// HTTP answer (a 400 from a TLS listener included) means it serves.
 	duringRecovery := make(chan error, 1)
 	svc.Fleet().SetFaults(device.Faults{Choose: func(*gbcs.Message) device.Fault {
 		c := &http.Client{Timeout: 300 * time.Millisecond}
@@ -94,12 +95,10 @@ func TestNothingServedBeforeRecovery(t *testing.T) {
 	if err := <-duringRecovery; err == nil {
 		t.Error("the listener answered while recovery was under way")
 	}
+	// Any answer will do (the listener may want TLS): it answers now.
 	resp, err := http.Get(health)
 	if err != nil {
 		t.Fatalf("after recovery: %v", err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Errorf("after recovery: %s", resp.Status)
-	}
 }
