@@ -21,6 +21,7 @@ func leaves(c *command, path []string, leaf, group func(path []string)) {
 }
 
 var flagInUsage = regexp.MustCompile(`\[--([a-z0-9-]+)[ \]]`)
+var flagSpan = regexp.MustCompile(`\[--[a-z0-9-]+( [^\]]+)?\]`)
 var flagListed = regexp.MustCompile(`(?m)^  --([a-z0-9-]+)`)
 
 // TestEveryCommand: for every command, `ecos help CMD` is `ecos CMD
@@ -44,7 +45,13 @@ func TestEveryCommand(t *testing.T) {
 			usage, flags, _ := strings.Cut(help, "\n\n")
 			inUsage := map[string]bool{}
 			for _, m := range flagInUsage.FindAllStringSubmatch(usage, -1) {
+				if inUsage[m[1]] {
+					t.Errorf("--%s twice in the usage line:\n%s", m[1], usage)
+				}
 				inUsage[m[1]] = true
+			}
+			if rest := flagSpan.ReplaceAllString(usage, ""); strings.Contains(rest, "--") {
+				t.Errorf("a flag written by hand in the usage line (%q):\n%s", rest, usage)
 			}
 			listed := map[string]bool{}
 			for _, m := range flagListed.FindAllStringSubmatch(flags, -1) {
