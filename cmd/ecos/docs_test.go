@@ -67,6 +67,9 @@ func codeBlocks(doc string) []string {
 func checkDocCommand(line string) string {
 	words := strings.Fields(strings.TrimPrefix(line, "ecos "))
 	cmd := root()
+	if len(words) > 0 && words[0] == "help" {
+		words = words[1:] // `ecos help CMD…` names CMD
+	}
 	for _, w := range words {
 		if cmd.run != nil {
 			return "" // a leaf: the rest are its arguments
