@@ -109,11 +109,29 @@ func run(ctx context.Context, args []string, io stdio) int {
 		code = ee.code
 	}
 	// The one place an error is printed: commands return theirs.
-	fmt.Fprintf(io.err, "%s: error: %v\n", path, err)
+	fmt.Fprintf(io.err, "%s: error: %s\n", path, onceEach(err.Error()))
 	if _, ok := errors.AsType[*flagError](err); ok {
 		fmt.Fprintf(io.err, "run `%s --help` for its flags\n", path)
 	}
 	return code
+}
+
+// onceEach drops a line an error message already has: a library that
+// lists its attempts (pgx tries with TLS, then without) repeats the same
+// cause.
+func onceEach(msg string) string {
+	lines := strings.Split(msg, "\n")
+	seen := make(map[string]bool, len(lines))
+	out := lines[:0]
+	for _, l := range lines {
+		k := strings.TrimSpace(l)
+		if k != "" && seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, l)
+	}
+	return strings.Join(out, "\n")
 }
 
 func (c *command) find(name string) *command {
