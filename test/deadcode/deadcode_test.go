@@ -1,6 +1,4 @@
-// Package deadcode holds a repository test: production code is code
-// production uses.
-package deadcode
+package deadcode_test
 
 import (
 	"go/ast"
