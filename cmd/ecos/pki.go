@@ -8,14 +8,17 @@ import (
 	"fmt"
 	"io"
 	mrand "math/rand/v2"
+	"strings"
 	"time"
 
+	"github.com/ecos-cos/ecos/eui"
 	"github.com/ecos-cos/ecos/testpki"
 )
 
 func pkiCommand() *command {
 	return &command{name: "pki", summary: "generate and inspect the SMKI-profile test PKI", subs: []*command{
 		{name: "init", summary: "write a complete test PKI (CAs, parties, TCoS/ECoS, devices) to DIR", run: runPKIInit},
+		{name: "tls", summary: "write a test TLS PKI for the Users' listener to DIR: a CA, a server certificate and a client certificate per User", run: runPKITLS},
 	}}
 }
 
@@ -59,6 +62,49 @@ func runPKIInit(_ context.Context, std stdio, args []string) error {
 	creds := p.Credentials()
 	fmt.Fprintf(std.out, "wrote %d credentials to %s (manifest.json lists them)\n", len(creds), dir)
 	fmt.Fprintf(std.out, "trust anchor: %s/root-ca.pem; TCoS %s, ECoS %s\n", dir, p.TCoS.EUI, p.ECoS.EUI)
+	fmt.Fprintln(std.out, "these keys are for tests and demos only")
+	return nil
+}
+
+func runPKITLS(_ context.Context, std stdio, args []string) error {
+	fs := newFlags(std, "ecos pki tls", "DIR")
+	users := fs.String("users", "", "comma-separated `EUI-64`s of the Users to give a client certificate (required)")
+	hosts := fs.String("hosts", "localhost,127.0.0.1,::1", "comma-separated DNS names and IP addresses the server certificate is valid for")
+	dir, err := parseOne(fs, args, "DIR")
+	if err != nil {
+		return err
+	}
+	if *users == "" {
+		return usagef("--users: name at least one User's EUI-64")
+	}
+	o := testpki.TLSOptions{Now: time.Now().UTC().Add(-time.Hour)}
+	for _, u := range strings.Split(*users, ",") {
+		id, err := eui.Parse(strings.TrimSpace(u))
+		if err != nil {
+			return usagef("--users: %v", err)
+		}
+		o.Users = append(o.Users, id)
+	}
+	for _, h := range strings.Split(*hosts, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			o.Hosts = append(o.Hosts, h)
+		}
+	}
+	if len(o.Hosts) == 0 {
+		return usagef("--hosts: name at least one host")
+	}
+	t, err := testpki.GenerateTLS(o)
+	if err != nil {
+		return err
+	}
+	if err := t.WriteDir(dir); err != nil {
+		return err
+	}
+	fmt.Fprintf(std.out, "wrote the TLS CA (%s/%s.pem), the server certificate (%s/%s.pem) and %d client certificates to %s\n",
+		dir, t.CA.Name, dir, t.Server.Name, len(t.Clients), dir)
+	for _, c := range t.Clients {
+		fmt.Fprintf(std.out, "  %s: %s/%s.pem\n", c.EUI, dir, c.Name)
+	}
 	fmt.Fprintln(std.out, "these keys are for tests and demos only")
 	return nil
 }

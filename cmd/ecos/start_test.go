@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,8 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ecos-cos/ecos/eui"
-	"github.com/ecos-cos/ecos/testpki"
+	"github.com/ecos-cos/ecos/smki"
 )
 
 // smallestConfig is the block docs/config.md calls the smallest file that
@@ -39,6 +37,32 @@ func smallestConfig(t *testing.T) []byte {
 		t.Fatal("docs/config.md: unterminated block")
 	}
 	return []byte(block)
+}
+
+// smallestCommands are the ecos commands of the block after the smallest
+// file in docs/config.md, in order, comments dropped.
+func smallestCommands(t *testing.T) [][]string {
+	t.Helper()
+	doc, err := os.ReadFile("../../docs/config.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, _ := strings.Cut(string(doc), "The smallest file that starts")
+	_, rest, ok := strings.Cut(rest, "\n```sh\n")
+	if !ok {
+		t.Fatal("docs/config.md: no ```sh block after the smallest file that starts")
+	}
+	block, _, _ := strings.Cut(rest, "\n```\n")
+	var cmds [][]string
+	for line := range strings.Lines(block) {
+		line, _, _ = strings.Cut(line, "#")
+		f := strings.Fields(line)
+		if len(f) < 2 || f[0] != "ecos" {
+			t.Fatalf("docs/config.md: %q is not an ecos command", line)
+		}
+		cmds = append(cmds, f[1:])
+	}
+	return cmds
 }
 
 // watched is an output the test reads while the command still writes it,
@@ -74,28 +98,29 @@ func (w *watched) String() string {
 // warning the file earns; a second instance on the same database is
 // refused naming the first; stopping logs a line.
 func TestSmallestConfigStarts(t *testing.T) {
+	file, commands := smallestConfig(t), smallestCommands(t)
 	dir := t.TempDir()
-	p, err := testpki.Generate(testpki.Options{Now: time.Now(), Rand: rand.Reader})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.WriteDir(filepath.Join(dir, "pki")); err != nil {
-		t.Fatal(err)
-	}
-	tp, err := testpki.GenerateTLS(testpki.TLSOptions{Now: time.Now().Add(-time.Hour), Rand: rand.Reader, Users: []eui.EUI{testpki.SupplierEUI(1)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := tp.WriteDir(filepath.Join(dir, "tls")); err != nil {
+	t.Chdir(dir) // the doc's commands name paths relative to where they run
+	if err := os.WriteFile("ecos.json", file, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cfg := filepath.Join(dir, "ecos.json")
-	if err := os.WriteFile(cfg, smallestConfig(t), 0o600); err != nil {
+	for _, args := range commands {
+		if args[0] == "serve" {
+			continue
+		}
+		var out, errs bytes.Buffer
+		if code := run(t.Context(), args, stdio{out: &out, err: &errs}); code != 0 {
+			t.Fatalf("ecos %s: exit %d: %s", strings.Join(args, " "), code, errs.String())
+		}
+	}
+	tcos, err := os.ReadFile(filepath.Join(dir, "pki", "tcos-ds.pem"))
+	if err != nil {
 		t.Fatal(err)
 	}
-	var out, errs bytes.Buffer
-	if code := run(t.Context(), []string{"db", "migrate", "--config", cfg}, stdio{out: &out, err: &errs}); code != 0 {
-		t.Fatalf("db migrate: exit %d: %s", code, errs.String())
+	certs, err := smki.ParsePEM(tcos)
+	if err != nil || len(certs) != 1 {
+		t.Fatalf("pki/tcos-ds.pem: %v", err)
 	}
 
 	ctx, stop := context.WithCancel(t.Context())
@@ -140,7 +165,7 @@ func TestSmallestConfigStarts(t *testing.T) {
 			t.Errorf("the log lacks %s:\n%s", want, log)
 		}
 	}
-	if ski := fmt.Sprintf(`"keys.tcos.ski":"%X"`, p.TCoS.SKI); !strings.Contains(log, ski) {
+	if ski := fmt.Sprintf(`"keys.tcos.ski":"%X"`, certs[0].SubjectKeyID); !strings.Contains(log, ski) {
 		t.Errorf("the log does not name the TCoS key's SKI: want %s", ski)
 	}
 }
