@@ -10,6 +10,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"maps"
 	"math/big"
 	"slices"
 
@@ -44,8 +45,15 @@ var keystoreUsages = map[string]KeyUsage{
 // cross-checked: the map keys must agree with the certificate (EUI, key
 // usage, serial), the role with its OU, and the private key with its
 // public key, so a mislabelled entry fails here instead of later signing
-// as the wrong party. Entries come back sorted by EUI, usage and serial.
+// as the wrong party. A name twice in one object, or one certificate
+// under two spellings of its keys ("90b3…" and "90-B3-…", "5" and "05"),
+// is refused naming both: JSON decoding would keep the last silently.
+// Entries come back sorted by EUI, usage and serial; the first problem
+// reported is the same whatever the order of the file.
 func ParseKeystore(data []byte) ([]KeystoreEntry, error) {
+	if err := uniqueNames(data); err != nil {
+		return nil, errorf("keystore: %w", err)
+	}
 	var doc map[string]map[string]map[string]keystoreJSONEntry
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -56,21 +64,30 @@ func ParseKeystore(data []byte) ([]KeystoreEntry, error) {
 		return nil, errorf("keystore: trailing data after JSON object")
 	}
 	var out []KeystoreEntry
-	for euiKey, usages := range doc {
+	seen := map[string]string{} // EUI/usage/serial → the keys it was first found under
+	for _, euiKey := range slices.Sorted(maps.Keys(doc)) {
 		id, err := eui.Parse(euiKey)
 		if err != nil {
 			return nil, errorf("keystore: %v", err)
 		}
-		for usageKey, serials := range usages {
+		usages := doc[euiKey]
+		for _, usageKey := range slices.Sorted(maps.Keys(usages)) {
 			usage, ok := keystoreUsages[usageKey]
 			if !ok {
 				return nil, errorf("keystore %s: unknown usage %q", euiKey, usageKey)
 			}
-			for serialKey, j := range serials {
-				e, err := keystoreEntry(id, usage, serialKey, j)
+			serials := usages[usageKey]
+			for _, serialKey := range slices.Sorted(maps.Keys(serials)) {
+				at := euiKey + "/" + usageKey + "/" + serialKey
+				e, err := keystoreEntry(id, usage, serialKey, serials[serialKey])
 				if err != nil {
-					return nil, errorf("keystore %s/%s/%s: %w", euiKey, usageKey, serialKey, err)
+					return nil, errorf("keystore %s: %w", at, err)
 				}
+				canonical := fmt.Sprintf("%s/%s/%s", id.Hex(), usageKey, e.Certificate.SerialNumber)
+				if first, dup := seen[canonical]; dup {
+					return nil, errorf("keystore %s: the same certificate as %s", at, first)
+				}
+				seen[canonical] = at
 				out = append(out, e)
 			}
 		}
@@ -80,6 +97,53 @@ func ParseKeystore(data []byte) ([]KeystoreEntry, error) {
 			a.Certificate.SerialNumber.Cmp(b.Certificate.SerialNumber))
 	})
 	return out, nil
+}
+
+// uniqueNames refuses a JSON document in which an object holds one name
+// twice, naming it and where it is. Malformed JSON passes: the decoder
+// that follows says what is wrong with it.
+func uniqueNames(data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	type object struct {
+		names map[string]int64 // name → the offset just after it
+		key   bool             // the next token is a name
+	}
+	var stack []*object
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		var top *object
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		isName := top != nil && top.key
+		if top != nil && top.names != nil {
+			top.key = !top.key
+		}
+		switch tok := tok.(type) {
+		case json.Delim:
+			switch tok {
+			case '{':
+				stack = append(stack, &object{names: map[string]int64{}, key: true})
+			case '[':
+				stack = append(stack, &object{})
+			default:
+				stack = stack[:len(stack)-1]
+				if len(stack) > 0 && stack[len(stack)-1].names != nil {
+					stack[len(stack)-1].key = true
+				}
+			}
+		case string:
+			if isName {
+				if first, dup := top.names[tok]; dup {
+					return fmt.Errorf("name %q at byte %d is already in this object at byte %d", tok, dec.InputOffset(), first)
+				}
+				top.names[tok] = dec.InputOffset()
+			}
+		}
+	}
 }
 
 func keystoreEntry(id eui.EUI, usage KeyUsage, serialKey string, j keystoreJSONEntry) (KeystoreEntry, error) {

@@ -72,7 +72,7 @@ type ksFixture struct {
 	entry              map[string]any
 }
 
-func (f ksFixture) json(t *testing.T) []byte {
+func (f ksFixture) json(t testing.TB) []byte {
 	b, err := json.Marshal(map[string]any{f.eui: map[string]any{f.usage: map[string]any{f.serial: f.entry}}})
 	if err != nil {
 		t.Fatal(err)
@@ -80,7 +80,7 @@ func (f ksFixture) json(t *testing.T) []byte {
 	return b
 }
 
-func newKSFixture(t *testing.T) (ksFixture, *ecdsa.PrivateKey) {
+func newKSFixture(t testing.TB) (ksFixture, *ecdsa.PrivateKey) {
 	p := newTestPKI(t)
 	e := eui.MustParse("90B3D51F30000004")
 	k := newKey(t)
@@ -166,6 +166,37 @@ func TestParseKeystore(t *testing.T) {
 			}
 			if strings.Count(err.Error(), "smki:") != 1 {
 				t.Errorf("error %q repeats its prefix", err)
+			}
+		})
+	}
+}
+
+// TestParseKeystoreDuplicates: JSON keeps the last of two equal names
+// silently, and two spellings of one EUI or serial are two names; either
+// way one certificate would hide another, so both are refused by name.
+func TestParseKeystoreDuplicates(t *testing.T) {
+	f, _ := newKSFixture(t)
+	entry, err := json.Marshal(f.entry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := string(entry)
+	for _, tc := range []struct{ name, doc, want string }{
+		{"name twice", `{"` + f.eui + `":{"digitalSignature":{"` + f.serial + `":` + e + `,"` + f.serial + `":` + e + `}}}`,
+			`name "` + f.serial + `" at byte`},
+		{"EUI twice", `{"` + f.eui + `":{},"` + f.eui + `":{}}`, `name "` + f.eui + `" at byte`},
+		{"EUI spelled twice", `{"` + f.eui + `":{"digitalSignature":{"` + f.serial + `":` + e + `}},"90-B3-D5-1F-30-00-00-04":{"digitalSignature":{"` + f.serial + `":` + e + `}}}`,
+			"keystore 90b3d51f30000004/digitalSignature/" + f.serial + ": the same certificate as 90-B3-D5-1F-30-00-00-04/digitalSignature/" + f.serial},
+		{"serial spelled twice", `{"` + f.eui + `":{"digitalSignature":{"` + f.serial + `":` + e + `,"0` + f.serial + `":` + e + `}}}`,
+			"keystore 90b3d51f30000004/digitalSignature/" + f.serial + ": the same certificate as 90b3d51f30000004/digitalSignature/0" + f.serial},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			entries, err := ParseKeystore([]byte(tc.doc))
+			if err == nil || entries != nil {
+				t.Fatalf("got %d entries, %v; want nil, error", len(entries), err)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q does not contain %q", err, tc.want)
 			}
 		})
 	}

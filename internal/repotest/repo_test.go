@@ -13,6 +13,9 @@ type pkg struct {
 	Name       string
 	Deps       []string
 	Standard   bool
+
+	Dir                                string
+	GoFiles, TestGoFiles, XTestGoFiles []string
 }
 
 func listPackages(t *testing.T) []pkg {
