@@ -356,6 +356,9 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		"bad serial":   func(c *Config) { c.MPID.BySerial = map[string]string{"xyz": "SUPB"} },
 		"empty mpid":   func(c *Config) { c.MPID.BySerial = map[string]string{"0a": ""} },
 		"bad horizon":  func(c *Config) { c.Horizon = -time.Hour },
+		"serial twice": func(c *Config) { c.MPID.BySerial = map[string]string{"0A": "SUPB", "a": "SUPC"} },
+		"zero serial":  func(c *Config) { c.MPID.BySerial = map[string]string{"00": "SUPB"} },
+		"signed":       func(c *Config) { c.MPID.BySerial = map[string]string{"-a": "SUPB"} },
 	} {
 		cfg := w.cfg
 		mutate(&cfg)

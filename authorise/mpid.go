@@ -3,7 +3,9 @@ package authorise
 import (
 	"encoding/asn1"
 	"fmt"
+	"maps"
 	"math/big"
+	"slices"
 	"strings"
 
 	"github.com/ecos-cos/ecos/ecoserr"
@@ -56,11 +58,18 @@ func (c *MPIDConfig) validate() error {
 		c.Attribute = oidOrganization
 	}
 	normalised := make(map[string]string, len(c.BySerial))
-	for serial, mpid := range c.BySerial {
+	spelled := make(map[string]string, len(c.BySerial))
+	for _, serial := range slices.Sorted(maps.Keys(c.BySerial)) {
+		mpid := c.BySerial[serial]
 		n, ok := new(big.Int).SetString(strings.TrimPrefix(strings.ToLower(serial), "0x"), 16)
-		if !ok || mpid == "" {
+		if !ok || n.Sign() <= 0 || mpid == "" {
 			return fmt.Errorf("authorise: MPID table entry %q → %q is not a hex serial and an MPID", serial, mpid)
 		}
+		// Two spellings of one serial would leave the MPID to map order.
+		if first, dup := spelled[n.Text(16)]; dup {
+			return fmt.Errorf("authorise: MPID table serials %q and %q are one certificate serial", first, serial)
+		}
+		spelled[n.Text(16)] = serial
 		normalised[n.Text(16)] = mpid
 	}
 	c.BySerial = normalised

@@ -1,6 +1,6 @@
 // Package refdata reads the reference data operators load into ecos, as
-// CSV: parties (with their DCC User IDs and MPIDs), devices and
-// registrations. Parsing is all or nothing: every problem in a file is
+// CSV: parties (with their DCC User IDs and MPIDs), devices,
+// registrations, and the certificate serial → MPID table. Parsing is all or nothing: every problem in a file is
 // reported with its line number, and nothing is returned unless the whole
 // file is good. docs/import.md describes the formats.
 //

@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"crypto/ecdsa"
-	"encoding/csv"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -27,6 +26,7 @@ import (
 	"github.com/ecos-cos/ecos/hsm"
 	"github.com/ecos-cos/ecos/intake"
 	"github.com/ecos-cos/ecos/pipeline"
+	"github.com/ecos-cos/ecos/refdata"
 	"github.com/ecos-cos/ecos/signer"
 	"github.com/ecos-cos/ecos/smki"
 	"github.com/ecos-cos/ecos/store"
@@ -263,31 +263,14 @@ func mpidConfig(p config.Policy) (authorise.MPIDConfig, error) {
 	return m, nil
 }
 
-// readMPIDTable reads "serial,mpid" lines; a first line naming the
-// columns is skipped.
+// readMPIDTable reads the operator's serial → MPID table (refdata.MPIDBySerial).
 func readMPIDTable(path string) (map[string]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	r := csv.NewReader(f)
-	r.FieldsPerRecord = 2
-	rows, err := r.ReadAll()
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]string{}
-	for i, row := range rows {
-		if i == 0 && strings.EqualFold(row[0], "serial") {
-			continue
-		}
-		if _, dup := out[row[0]]; dup {
-			return nil, fmt.Errorf("line %d: serial %s listed twice", i+1, row[0])
-		}
-		out[strings.TrimSpace(row[0])] = strings.TrimSpace(row[1])
-	}
-	return out, nil
+	return refdata.MPIDBySerial(path, f)
 }
 
 // heldCredentials are the CoS credentials the configuration gives a key
