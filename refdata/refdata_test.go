@@ -123,14 +123,58 @@ func FuzzParsers(f *testing.F) {
 	f.Add("party_id,name,state,user_eui,role,mpids\nA,B,active,EEC05E0001000001,import-supplier,X\n")
 	f.Add("mpxn,effective_from,effective_to,supplier_party_id,mpid,device_eui\n1200023305967,2026-01-01,,S,M,\n")
 	f.Fuzz(func(t *testing.T, in string) {
-		if ds, _, err := Devices("f", strings.NewReader(in)); (err == nil) == (ds == nil) {
+		ds, dl, err := Devices("f", strings.NewReader(in))
+		if (err == nil) == (ds == nil) {
 			t.Fatal("devices: both or neither of value and error")
 		}
-		if ps, _, err := Parties("f", strings.NewReader(in)); (err == nil) == (ps == nil) {
+		lineOrder(t, "devices", len(ds), dl)
+		seen := map[eui.EUI]bool{}
+		for _, d := range ds {
+			if seen[d.EUI] {
+				t.Fatalf("device %s twice", d.EUI)
+			}
+			seen[d.EUI] = true
+		}
+		ps, pl, err := Parties("f", strings.NewReader(in))
+		if (err == nil) == (ps == nil) {
 			t.Fatal("parties: both or neither of value and error")
 		}
-		if rs, _, err := Registrations("f", strings.NewReader(in)); (err == nil) == (rs == nil) {
+		lineOrder(t, "parties", len(ps), pl)
+		ids := map[string]bool{}
+		for _, p := range ps {
+			if ids[p.ID] || p.ID == "" {
+				t.Fatalf("party %q twice or empty", p.ID)
+			}
+			ids[p.ID] = true
+		}
+		rs, rl, err := Registrations("f", strings.NewReader(in))
+		if (err == nil) == (rs == nil) {
 			t.Fatal("registrations: both or neither of value and error")
 		}
+		lineOrder(t, "registrations", len(rs), rl)
+		for _, r := range rs {
+			if !r.To.IsZero() && !r.To.After(r.From) || r.Supplier == "" || r.MPID == "" {
+				t.Fatalf("registration %+v accepted", r)
+			}
+		}
+		if err != nil {
+			if _, ok := errors.AsType[*Error](err); !ok {
+				t.Fatalf("error %T is not *Error", err)
+			}
+		}
 	})
+}
+
+// lineOrder: a parser gives one line per record, each after the header
+// and after the one before.
+func lineOrder(t *testing.T, what string, n int, lines []int) {
+	t.Helper()
+	if len(lines) != n {
+		t.Fatalf("%s: %d records, %d lines", what, n, len(lines))
+	}
+	for i, l := range lines {
+		if l < 2 || i > 0 && l <= lines[i-1] {
+			t.Fatalf("%s: lines %v out of order", what, lines)
+		}
+	}
 }
