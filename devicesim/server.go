@@ -1,6 +1,8 @@
 // Package devicesim serves a simulated device fleet over HTTP, so ecos (or
 // any other CoS Party under test) can send GBCS commands to meters that
 // behave like GBCS devices without hardware: `ecos devicesim --listen`.
+// InProcess is the same fleet as a gateway in the same process, for
+// tests, benchmarks and the demo.
 //
 // The protocol is small on purpose:
 //

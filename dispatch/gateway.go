@@ -1,16 +1,15 @@
 // Package dispatch carries signed GBCS commands to devices and brings back
-// what they answer. Gateway is the seam: in process to a simulated fleet
-// for tests and benchmarks, over HTTP to `ecos devicesim` or a real
-// device-facing service.
+// what they answer: HTTP sends them to `ecos devicesim` or a real
+// device-facing service. The pipeline declares the gateway it uses
+// (pipeline.Gateway); tests, benchmarks and the demo plug in a simulated
+// fleet in process instead (devicesim.InProcess), which this package does
+// not know.
 //
 // Trust level: moves bytes; every frame it returns is untrusted until the
 // caller verifies the device's signature.
 package dispatch
 
-import (
-	"context"
-	"errors"
-)
+import "errors"
 
 // Reply is what came back for one command. Response is nil when the device
 // sent nothing: it refused the command, or the command or its response was
@@ -19,15 +18,6 @@ import (
 type Reply struct {
 	Response         []byte
 	NoResponseReason string
-}
-
-// Gateway sends one command frame and waits for the immediate reply. Send
-// honours ctx: its deadline is how long the caller waits for a device.
-type Gateway interface {
-	Send(ctx context.Context, frame []byte) (*Reply, error)
-	// Alerts collects device alerts (future-dated execution results) that
-	// arrived since the last call.
-	Alerts(ctx context.Context) ([][]byte, error)
 }
 
 // What a Send error says about the command. A Gateway wraps one of these

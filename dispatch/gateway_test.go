@@ -1,4 +1,4 @@
-package dispatch
+package dispatch_test
 
 import (
 	"context"
@@ -15,10 +15,17 @@ import (
 	"github.com/ecos-cos/ecos/cosbuild"
 	"github.com/ecos-cos/ecos/device"
 	"github.com/ecos-cos/ecos/devicesim"
+	"github.com/ecos-cos/ecos/dispatch"
 	"github.com/ecos-cos/ecos/duis"
 	"github.com/ecos-cos/ecos/gbcs"
 	"github.com/ecos-cos/ecos/testpki"
 )
+
+// gateway is what the pipeline asks of one (pipeline.Gateway).
+type gateway interface {
+	Send(ctx context.Context, frame []byte) (*dispatch.Reply, error)
+	Alerts(ctx context.Context) ([][]byte, error)
+}
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
@@ -26,7 +33,7 @@ var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 type world struct {
 	pki   *testpki.PKI
 	fleet *device.Fleet
-	gw    Gateway
+	gw    gateway
 	tick  func(time.Time) error
 	mu    sync.Mutex
 	now   time.Time
@@ -46,14 +53,14 @@ func newWorld(t *testing.T, overHTTP bool) *world {
 		t.Fatal(err)
 	}
 	if !overHTTP {
-		g := NewFleet(w.fleet)
+		g := devicesim.NewInProcess(w.fleet)
 		w.gw, w.tick = g, g.Tick
 		return w
 	}
 	srv := devicesim.New(w.fleet, w.clock, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
-	w.gw, w.tick = NewHTTP(ts.URL, nil), srv.Tick
+	w.gw, w.tick = dispatch.NewHTTP(ts.URL, nil), srv.Tick
 	return w
 }
 
@@ -200,11 +207,11 @@ func TestHTTPUnreachable(t *testing.T) {
 	ts := httptest.NewServer(nil)
 	url := ts.URL
 	ts.Close()
-	_, err := NewHTTP(url, nil).Send(context.Background(), []byte{0xDF})
-	if !errors.Is(err, ErrUnreachable) {
+	_, err := dispatch.NewHTTP(url, nil).Send(context.Background(), []byte{0xDF})
+	if !errors.Is(err, dispatch.ErrUnreachable) {
 		t.Errorf("closed server: %v", err)
 	}
-	if _, err := NewHTTP(url, nil).Alerts(context.Background()); !errors.Is(err, ErrUnreachable) {
+	if _, err := dispatch.NewHTTP(url, nil).Alerts(context.Background()); !errors.Is(err, dispatch.ErrUnreachable) {
 		t.Errorf("alerts from closed server: %v", err)
 	}
 }
@@ -220,21 +227,21 @@ func TestHTTPDelivery(t *testing.T) {
 	}{
 		{"refused as too large", func(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "too large", http.StatusRequestEntityTooLarge)
-		}, ErrUnreachable},
+		}, dispatch.ErrUnreachable},
 		{"no device network", func(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "down", http.StatusServiceUnavailable)
-		}, ErrUnreachable},
+		}, dispatch.ErrUnreachable},
 		{"device failure", func(w http.ResponseWriter, r *http.Request) {
 			io.Copy(io.Discard, r.Body)
 			http.Error(w, "device failure", http.StatusInternalServerError)
-		}, ErrUnreadable},
+		}, dispatch.ErrUnreadable},
 		{"connection dropped after the frame", func(w http.ResponseWriter, r *http.Request) {
 			io.Copy(io.Discard, r.Body)
 			conn, _, err := http.NewResponseController(w).Hijack()
 			if err == nil {
 				conn.Close()
 			}
-		}, ErrUnreadable},
+		}, dispatch.ErrUnreadable},
 		{"reply cut short", func(w http.ResponseWriter, r *http.Request) {
 			io.Copy(io.Discard, r.Body)
 			w.Header().Set("Content-Length", "100")
@@ -244,22 +251,22 @@ func TestHTTPDelivery(t *testing.T) {
 				buf.Flush()
 				conn.Close()
 			}
-		}, ErrUnreadable},
+		}, dispatch.ErrUnreadable},
 		{"empty reply", func(w http.ResponseWriter, r *http.Request) {
 			io.Copy(io.Discard, r.Body)
-		}, ErrUnreadable},
+		}, dispatch.ErrUnreadable},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			ts := httptest.NewServer(c.handler)
 			defer ts.Close()
-			_, err := NewHTTP(ts.URL, nil).Send(context.Background(), []byte{0xDF, 0x01})
+			_, err := dispatch.NewHTTP(ts.URL, nil).Send(context.Background(), []byte{0xDF, 0x01})
 			if !errors.Is(err, c.want) {
 				t.Fatalf("Send: %v, want %v", err, c.want)
 			}
-			other := ErrUnreadable
-			if c.want == ErrUnreadable {
-				other = ErrUnreachable
+			other := dispatch.ErrUnreadable
+			if c.want == dispatch.ErrUnreadable {
+				other = dispatch.ErrUnreachable
 			}
 			if errors.Is(err, other) {
 				t.Errorf("Send: %v is also %v", err, other)

@@ -16,13 +16,11 @@ import (
 // maxReply bounds what is read back from the network for one command.
 const maxReply = 64 << 10
 
-// HTTP is a Gateway to a device service speaking the devicesim protocol.
+// HTTP is a device gateway to a service speaking the devicesim protocol.
 type HTTP struct {
 	base   string
 	client *http.Client
 }
-
-var _ Gateway = (*HTTP)(nil)
 
 // NewHTTP sends to the service at base (e.g. "http://127.0.0.1:8090").
 // client may be nil for http.DefaultClient; deadlines come from ctx.

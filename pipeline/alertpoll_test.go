@@ -14,7 +14,7 @@ import (
 // downGateway fails its first fails alert collections, and records when
 // each was asked.
 type downGateway struct {
-	dispatch.Gateway
+	pipeline.Gateway
 	mu    sync.Mutex
 	fails int
 	start time.Time
@@ -50,7 +50,7 @@ func (halves) Read(b []byte) (int, error) {
 func TestAlertPollerBacksOff(t *testing.T) {
 	gw := &downGateway{fails: 5}
 	f := newFixture(t, options{
-		gateway:  func(g dispatch.Gateway) dispatch.Gateway { gw.Gateway = g; return gw },
+		gateway:  func(g pipeline.Gateway) pipeline.Gateway { gw.Gateway = g; return gw },
 		pipeline: func(c *pipeline.Config) { c.Rand = halves{} },
 	})
 	synctest.Test(t, func(t *testing.T) {

@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/ecos-cos/ecos/demoworld"
-	"github.com/ecos-cos/ecos/dispatch"
 	"github.com/ecos-cos/ecos/duis"
 	"github.com/ecos-cos/ecos/gbcs"
+	"github.com/ecos-cos/ecos/pipeline"
 	"github.com/ecos-cos/ecos/store"
 )
 
@@ -21,7 +21,7 @@ import (
 // it twice and even when the request already has another alert.
 func TestFutureDatedAlertDocument(t *testing.T) {
 	q := &alertQueue{}
-	f := newFixture(t, options{gateway: func(g dispatch.Gateway) dispatch.Gateway { q.Gateway = g; return q }})
+	f := newFixture(t, options{gateway: func(g pipeline.Gateway) pipeline.Gateway { q.Gateway = g; return q }})
 	f.run(t)
 	ctx := context.Background()
 	d := demoworld.Device(2)
@@ -94,7 +94,7 @@ func TestFutureDatedAlertDocument(t *testing.T) {
 // test makes (their context says so), and none to the pipeline's own
 // poller, so what is forwarded does not depend on timing.
 type alertQueue struct {
-	dispatch.Gateway
+	pipeline.Gateway
 	mu     sync.Mutex
 	frames [][]byte
 }

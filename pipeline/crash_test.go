@@ -14,6 +14,7 @@ import (
 	"github.com/ecos-cos/ecos/eui"
 	"github.com/ecos-cos/ecos/gbcs"
 	"github.com/ecos-cos/ecos/internal/testkit"
+	"github.com/ecos-cos/ecos/pipeline"
 	"github.com/ecos-cos/ecos/store"
 )
 
@@ -76,7 +77,7 @@ func testRecoverEachCommit(t *testing.T, database func(*testing.T) store.Config)
 			f := newFixture(t, options{
 				database: database(t),
 				store:    func(db *store.DB) durable { crash.DB = db; return crash },
-				gateway: func(g dispatch.Gateway) dispatch.Gateway {
+				gateway: func(g pipeline.Gateway) pipeline.Gateway {
 					return crashGateway{Gateway: meter.wrap(g), crash: crash}
 				},
 			})
@@ -172,7 +173,7 @@ func testRecoverEachCommit(t *testing.T, database func(*testing.T) store.Config)
 // and the User's answer stands alone.
 func TestSecondSignatureRefused(t *testing.T) {
 	meter := &meterLog{}
-	f := newFixture(t, options{gateway: func(g dispatch.Gateway) dispatch.Gateway { return meter.wrap(g) }})
+	f := newFixture(t, options{gateway: func(g pipeline.Gateway) pipeline.Gateway { return meter.wrap(g) }})
 	ctx := context.Background()
 	d := demoworld.Device(2)
 	ack, err := f.p.Submit(ctx, f.sign(t, demoworld.Request{Supplier: 2, Device: d, Counter: 5}))
@@ -335,7 +336,7 @@ func (c *crashAfter) DecideHolds(ctx context.Context, user *eui.EUI, ds []store.
 
 // crashGateway is the network as a dead service sees it: nothing leaves.
 type crashGateway struct {
-	dispatch.Gateway
+	pipeline.Gateway
 	crash *crashAfter
 }
 
@@ -362,7 +363,7 @@ type frameKey struct {
 	counter uint64
 }
 
-func (m *meterLog) wrap(g dispatch.Gateway) dispatch.Gateway { return loggedGateway{g, m} }
+func (m *meterLog) wrap(g pipeline.Gateway) pipeline.Gateway { return loggedGateway{g, m} }
 
 func (m *meterLog) total() int {
 	m.mu.Lock()
@@ -387,7 +388,7 @@ func (m *meterLog) duplicates() []frameKey {
 }
 
 type loggedGateway struct {
-	dispatch.Gateway
+	pipeline.Gateway
 	log *meterLog
 }
 

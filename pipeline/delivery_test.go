@@ -9,13 +9,14 @@ import (
 	"github.com/ecos-cos/ecos/demoworld"
 	"github.com/ecos-cos/ecos/dispatch"
 	"github.com/ecos-cos/ecos/ecoserr"
+	"github.com/ecos-cos/ecos/pipeline"
 	"github.com/ecos-cos/ecos/store"
 )
 
 // sendFunc is a Gateway whose Send the test writes.
 type sendFunc struct {
-	dispatch.Gateway
-	send func(ctx context.Context, next dispatch.Gateway, frame []byte) (*dispatch.Reply, error)
+	pipeline.Gateway
+	send func(ctx context.Context, next pipeline.Gateway, frame []byte) (*dispatch.Reply, error)
 }
 
 func (g sendFunc) Send(ctx context.Context, frame []byte) (*dispatch.Reply, error) {
@@ -28,21 +29,21 @@ func (g sendFunc) Send(ctx context.Context, frame []byte) (*dispatch.Reply, erro
 func TestDeliveryOutcomes(t *testing.T) {
 	cases := []struct {
 		name     string
-		send     func(ctx context.Context, next dispatch.Gateway, frame []byte) (*dispatch.Reply, error)
+		send     func(ctx context.Context, next pipeline.Gateway, frame []byte) (*dispatch.Reply, error)
 		reason   ecoserr.Reason
 		code     string
 		executed bool // the meter now trusts supplier 2
 	}{
-		{"not delivered", func(context.Context, dispatch.Gateway, []byte) (*dispatch.Reply, error) {
+		{"not delivered", func(context.Context, pipeline.Gateway, []byte) (*dispatch.Reply, error) {
 			return nil, fmt.Errorf("%w: connection refused", dispatch.ErrUnreachable)
 		}, ecoserr.DeviceUnreachable, "E20", false},
-		{"delivered, connection lost on the way back", func(ctx context.Context, next dispatch.Gateway, frame []byte) (*dispatch.Reply, error) {
+		{"delivered, connection lost on the way back", func(ctx context.Context, next pipeline.Gateway, frame []byte) (*dispatch.Reply, error) {
 			if _, err := next.Send(ctx, frame); err != nil {
 				return nil, err
 			}
 			return nil, fmt.Errorf("%w: connection reset", dispatch.ErrUnreadable)
 		}, ecoserr.ResponseUnverifiable, "E21", true},
-		{"delivered, answer corrupted", func(ctx context.Context, next dispatch.Gateway, frame []byte) (*dispatch.Reply, error) {
+		{"delivered, answer corrupted", func(ctx context.Context, next pipeline.Gateway, frame []byte) (*dispatch.Reply, error) {
 			r, err := next.Send(ctx, frame)
 			if err != nil || r.Response == nil {
 				return r, err
@@ -50,7 +51,7 @@ func TestDeliveryOutcomes(t *testing.T) {
 			r.Response[len(r.Response)-1] ^= 1 // the device's signature no longer verifies
 			return r, nil
 		}, ecoserr.ResponseUnverifiable, "E21", true},
-		{"delivered, answer cut short", func(ctx context.Context, next dispatch.Gateway, frame []byte) (*dispatch.Reply, error) {
+		{"delivered, answer cut short", func(ctx context.Context, next pipeline.Gateway, frame []byte) (*dispatch.Reply, error) {
 			r, err := next.Send(ctx, frame)
 			if err != nil || r.Response == nil {
 				return r, err
@@ -58,7 +59,7 @@ func TestDeliveryOutcomes(t *testing.T) {
 			r.Response = r.Response[:len(r.Response)/2]
 			return r, nil
 		}, ecoserr.ResponseUnverifiable, "E21", true},
-		{"delivered, no answer", func(ctx context.Context, next dispatch.Gateway, frame []byte) (*dispatch.Reply, error) {
+		{"delivered, no answer", func(ctx context.Context, next pipeline.Gateway, frame []byte) (*dispatch.Reply, error) {
 			if _, err := next.Send(ctx, frame); err != nil {
 				return nil, err
 			}
@@ -67,7 +68,7 @@ func TestDeliveryOutcomes(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			f := newFixture(t, options{gateway: func(g dispatch.Gateway) dispatch.Gateway { return sendFunc{g, c.send} }})
+			f := newFixture(t, options{gateway: func(g pipeline.Gateway) pipeline.Gateway { return sendFunc{g, c.send} }})
 			f.run(t)
 			ctx := context.Background()
 			ack, err := f.p.Submit(ctx, f.sign(t, demoworld.Request{Supplier: 2, Device: demoworld.Device(1), Counter: 100}))

@@ -14,7 +14,7 @@ import (
 	"github.com/ecos-cos/ecos/authorise"
 	"github.com/ecos-cos/ecos/demoworld"
 	"github.com/ecos-cos/ecos/device"
-	"github.com/ecos-cos/ecos/dispatch"
+	"github.com/ecos-cos/ecos/devicesim"
 	"github.com/ecos-cos/ecos/intake"
 	"github.com/ecos-cos/ecos/pipeline"
 	"github.com/ecos-cos/ecos/signer"
@@ -30,7 +30,7 @@ type fixture struct {
 	world   *demoworld.World
 	db      *store.DB
 	fleet   *device.Fleet
-	gateway dispatch.Gateway
+	gateway pipeline.Gateway
 	p       *pipeline.Pipeline
 	dsp     *smki.Pool
 	audit   *syncBuffer
@@ -48,7 +48,7 @@ type options struct {
 	authorise func(*authorise.Config)
 	pipeline  func(*pipeline.Config)
 	database  store.Config // zero: a SQLite file in t.TempDir()
-	gateway   func(dispatch.Gateway) dispatch.Gateway
+	gateway   func(pipeline.Gateway) pipeline.Gateway
 	// store, if set, is the seam the pipeline and its signer write
 	// through instead of the database itself.
 	store func(*store.DB) durable
@@ -93,7 +93,7 @@ func newFixture(t *testing.T, o options) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.gateway = dispatch.NewFleet(f.fleet)
+	f.gateway = devicesim.NewInProcess(f.fleet)
 	if o.gateway != nil {
 		f.gateway = o.gateway(f.gateway)
 	}

@@ -71,6 +71,16 @@ type DeviceKeys interface {
 	DeviceKey(device eui.EUI) (*ecdsa.PublicKey, error)
 }
 
+// Gateway carries one signed command frame to its device and waits for
+// the immediate reply; Send honours ctx, whose deadline is how long a
+// device is waited for. Alerts collects the device alerts (future-dated
+// execution results) that arrived since the last call. dispatch.HTTP is
+// one; tests and the demo plug in a simulated fleet.
+type Gateway interface {
+	Send(ctx context.Context, frame []byte) (*dispatch.Reply, error)
+	Alerts(ctx context.Context) ([][]byte, error)
+}
+
 // ResponseKey is the DSP XML-signing credential the pipeline signs the
 // documents it sends Users with.
 type ResponseKey struct {
@@ -83,7 +93,7 @@ type Config struct {
 	Store      Store
 	Authoriser Authoriser
 	Signer     Signer
-	Gateway    dispatch.Gateway
+	Gateway    Gateway
 	Anomaly    AnomalyCheck // nil admits everything
 	// HoldFor is how long a quarantined request waits for a release
 	// before it is deleted; 0: DefaultHoldFor.

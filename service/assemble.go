@@ -20,6 +20,7 @@ import (
 	"github.com/ecos-cos/ecos/config"
 	"github.com/ecos-cos/ecos/demoworld"
 	"github.com/ecos-cos/ecos/device"
+	"github.com/ecos-cos/ecos/devicesim"
 	"github.com/ecos-cos/ecos/dispatch"
 	"github.com/ecos-cos/ecos/ecoserr"
 	"github.com/ecos-cos/ecos/eui"
@@ -154,7 +155,7 @@ func (s *Service) fileThresholds(c *config.Config, counter *anomaly.Counter, p *
 
 // gateway is the device side: an in-process fleet, or `ecos devicesim`
 // over HTTP, and where device keys come from.
-func (s *Service) gateway(d config.Devices) (dispatch.Gateway, pipeline.DeviceKeys, error) {
+func (s *Service) gateway(d config.Devices) (pipeline.Gateway, pipeline.DeviceKeys, error) {
 	var keys pipeline.DeviceKeys
 	var p *testpki.PKI
 	if d.PKI != "" {
@@ -186,7 +187,7 @@ func (s *Service) gateway(d config.Devices) (dispatch.Gateway, pipeline.DeviceKe
 		if err != nil {
 			return nil, nil, err
 		}
-		s.fleet = dispatch.NewFleet(f)
+		s.fleet = devicesim.NewInProcess(f)
 		return s.fleet, keys, nil
 	}
 }

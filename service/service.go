@@ -25,7 +25,7 @@ import (
 	"github.com/ecos-cos/ecos/api"
 	"github.com/ecos-cos/ecos/config"
 	"github.com/ecos-cos/ecos/device"
-	"github.com/ecos-cos/ecos/dispatch"
+	"github.com/ecos-cos/ecos/devicesim"
 	"github.com/ecos-cos/ecos/internal/every"
 	"github.com/ecos-cos/ecos/obs"
 	"github.com/ecos-cos/ecos/pipeline"
@@ -63,7 +63,7 @@ type Service struct {
 	usersTLS   *tls.Config // nil: the Users' listener is plain HTTP
 	operator   http.Handler
 	pusher     *api.Pusher
-	fleet      *dispatch.Fleet // the in-process fleet, when the gateway is "sim"
+	fleet      *devicesim.InProcess // the in-process fleet, when the gateway is "sim"
 	now        func() time.Time
 	wake       chan struct{} // tells the pusher a document is waiting
 	closers    []func() error

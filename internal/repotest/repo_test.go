@@ -93,3 +93,31 @@ func TestCodecDependencies(t *testing.T) {
 		}
 	}
 }
+
+// TestProductionGraph keeps test, demo and benchmark code out of what a
+// production `ecos serve --config` runs: the 6.23 roles reach a device
+// through the gateway the pipeline declares, plugged in at wiring, and
+// never import the simulated meters, the test PKI or the demo world.
+func TestProductionGraph(t *testing.T) {
+	const mod = "github.com/ecos-cos/ecos/"
+	production := []string{"pipeline", "authorise", "signer", "store", "intake", "api", "dispatch", "anomaly", "thresholds", "obs", "config", "refdata", "cosbuild", "hsm"}
+	testOnly := []string{"testpki", "device", "devicesim", "demoworld", "internal/testkit", "store/storetest", "bench"}
+	deps := map[string][]string{}
+	for _, p := range listPackages(t) {
+		deps[strings.TrimPrefix(p.ImportPath, mod)] = p.Deps
+	}
+	for _, name := range production {
+		d, ok := deps[name]
+		if !ok {
+			t.Errorf("package %s is gone: update this list", name)
+			continue
+		}
+		for _, dep := range d {
+			for _, banned := range testOnly {
+				if dep == mod+banned {
+					t.Errorf("%s depends on %s: test, demo or benchmark code in the production graph", name, banned)
+				}
+			}
+		}
+	}
+}

@@ -1,4 +1,4 @@
-package dispatch
+package devicesim
 
 import (
 	"context"
@@ -8,34 +8,36 @@ import (
 	"time"
 
 	"github.com/ecos-cos/ecos/device"
+	"github.com/ecos-cos/ecos/dispatch"
 )
 
-// Fleet is a Gateway to an in-process simulated fleet.
-type Fleet struct {
+// InProcess is a device gateway to a simulated fleet in this process: the
+// pipeline sends to it as it sends to dispatch.HTTP. It is plugged in
+// where the service is wired, so no production package imports the
+// simulated meters.
+type InProcess struct {
 	fleet *device.Fleet
 
 	mu     sync.Mutex
 	alerts [][]byte
 }
 
-var _ Gateway = (*Fleet)(nil)
-
-// NewFleet sends to f.
-func NewFleet(f *device.Fleet) *Fleet { return &Fleet{fleet: f} }
+// NewInProcess sends to f.
+func NewInProcess(f *device.Fleet) *InProcess { return &InProcess{fleet: f} }
 
 // Send hands the frame to the simulated device and honours an injected
 // delay against ctx, as a slow network would.
-func (g *Fleet) Send(ctx context.Context, frame []byte) (*Reply, error) {
+func (g *InProcess) Send(ctx context.Context, frame []byte) (*dispatch.Reply, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	res, err := g.fleet.Handle(frame)
 	if err != nil {
 		if rej, ok := errors.AsType[*device.RejectError](err); ok {
-			return &Reply{NoResponseReason: "rejected; reason=" + rej.Reason.String()}, nil
+			return &dispatch.Reply{NoResponseReason: "rejected; reason=" + rej.Reason.String()}, nil
 		}
 		// The device had the frame when it failed.
-		return nil, fmt.Errorf("%w: %w", ErrUnreadable, err)
+		return nil, fmt.Errorf("%w: %w", dispatch.ErrUnreadable, err)
 	}
 	if res.Delay > 0 {
 		t := time.NewTimer(res.Delay)
@@ -47,14 +49,14 @@ func (g *Fleet) Send(ctx context.Context, frame []byte) (*Reply, error) {
 		}
 	}
 	if res.Response == nil {
-		return &Reply{NoResponseReason: res.Fault.Kind.String()}, nil
+		return &dispatch.Reply{NoResponseReason: res.Fault.Kind.String()}, nil
 	}
-	return &Reply{Response: res.Response}, nil
+	return &dispatch.Reply{Response: res.Response}, nil
 }
 
 // Tick runs the fleet's due future-dated commands at now and keeps their
 // alerts for Alerts.
-func (g *Fleet) Tick(now time.Time) error {
+func (g *InProcess) Tick(now time.Time) error {
 	alerts, err := g.fleet.Tick(now)
 	g.mu.Lock()
 	for _, a := range alerts {
@@ -65,7 +67,7 @@ func (g *Fleet) Tick(now time.Time) error {
 }
 
 // Alerts returns and forgets the alerts collected so far.
-func (g *Fleet) Alerts(context.Context) ([][]byte, error) {
+func (g *InProcess) Alerts(context.Context) ([][]byte, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	out := g.alerts
@@ -74,4 +76,4 @@ func (g *Fleet) Alerts(context.Context) ([][]byte, error) {
 }
 
 // Devices is the fleet behind the gateway.
-func (g *Fleet) Devices() *device.Fleet { return g.fleet }
+func (g *InProcess) Devices() *device.Fleet { return g.fleet }
