@@ -6,7 +6,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/ecos-cos/ecos/service"
+	"github.com/ecos-cos/ecos/bench"
 )
 
 func benchCommand() *command {
@@ -43,7 +43,7 @@ func runBenchCoS(ctx context.Context, std stdio, args []string) error {
 	if *adtUsers < 0 {
 		return usagef("--adt-users %d: want 0 or more", *adtUsers)
 	}
-	o := service.BenchOptions{N: *n, Concurrency: *conc, Devices: *devices, Workers: *workers, ADTUsers: *adtUsers}
+	o := bench.Options{N: *n, Concurrency: *conc, Devices: *devices, Workers: *workers, ADTUsers: *adtUsers}
 	if *adtUsers == 0 {
 		o.ADTUsers = -1
 	}
@@ -58,7 +58,7 @@ func runBenchCoS(ctx context.Context, std stdio, args []string) error {
 		defer f.Close()
 		o.CPUProfile = f
 	}
-	res, err := service.Bench(ctx, o)
+	res, err := bench.Run(ctx, o)
 	if err != nil {
 		return err
 	}
@@ -75,7 +75,7 @@ func runBenchCoS(ctx context.Context, std stdio, args []string) error {
 	return nil
 }
 
-func printBench(std stdio, r *service.BenchResult) {
+func printBench(std stdio, r *bench.Result) {
 	w := std.out
 	fmt.Fprintf(w, "ecos bench cos: %d SR 6.23 over %d simulated meters, %s store, %d submitters, %d workers, GOMAXPROCS %d\n",
 		r.N, r.Devices, r.Store, r.Concurrency, r.Workers, r.GOMAXPROCS)

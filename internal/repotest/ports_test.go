@@ -190,13 +190,15 @@ func checkGoTest(t *testing.T, path, rel string, allowAddrs bool) {
 				args = append(args, "?")
 			}
 		}
+		// The command is the first non-empty literal: ecos(t, stdin, "send",
+		// …) or exec.Command(bin, "serve", …), not a word in a list.
 		for i := range args {
-			if i > 0 && args[i-1] == "help" {
-				break
+			if args[i] == "" || args[i] == "?" {
+				continue
 			}
 			if name, _ := command(args[i:], defaultAddrFlags); name == "" {
 				if name, _ := command(args[i:], defaultDirFlags); name == "" {
-					continue
+					break
 				}
 			}
 			for _, rules := range []map[string][][]string{defaultAddrFlags, defaultDirFlags} {

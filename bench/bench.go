@@ -1,4 +1,11 @@
-package service
+// Package bench measures the ECoS Party end to end (`ecos bench cos`): a
+// fresh demo installation with the in-process fleet, pre-signed SR 6.23s
+// driven through the pipeline, and the bare crypto they cost as a floor.
+// It is kept out of package service so that no benchmark code is in the
+// graph of a production `ecos serve`.
+//
+// Trust level: test infrastructure; makes its own PKI and database.
+package bench
 
 import (
 	"context"
@@ -26,11 +33,12 @@ import (
 	"github.com/ecos-cos/ecos/duis"
 	"github.com/ecos-cos/ecos/eui"
 	"github.com/ecos-cos/ecos/obs"
+	"github.com/ecos-cos/ecos/service"
 	"github.com/ecos-cos/ecos/store"
 )
 
-// BenchOptions size an end-to-end 6.23 benchmark (`ecos bench cos`).
-type BenchOptions struct {
+// Options size an end-to-end 6.23 benchmark (`ecos bench cos`).
+type Options struct {
 	N           int // timed requests; 0: 1,000
 	Concurrency int // concurrent submitters; 0: 64
 	Devices     int // simulated meters the requests are spread over; 0: 1,000
@@ -51,8 +59,8 @@ type BenchOptions struct {
 	ADTUsers int
 }
 
-// benchADTSRVs is how many SRVs each extra User's thresholds cover.
-const benchADTSRVs = 50
+// adtSRVs is how many SRVs each extra User's thresholds cover.
+const adtSRVs = 50
 
 // CryptoStep is one place a 6.23 costs an ECDSA P-256 operation.
 type CryptoStep struct {
@@ -98,8 +106,8 @@ func CryptoCounts() (signs, verifies int) {
 	return signs, verifies
 }
 
-// BenchResult is what a benchmark measured.
-type BenchResult struct {
+// Result is what a benchmark measured.
+type Result struct {
 	Store              string       `json:"store"`
 	N                  int          `json:"n"`
 	Concurrency        int          `json:"concurrency"`
@@ -134,13 +142,13 @@ type BenchResult struct {
 // Devices two commands for one meter may race and one be refused.
 const warmup = 32
 
-// Bench runs an end-to-end SR 6.23 benchmark: a fresh demo installation
+// Run runs an end-to-end SR 6.23 benchmark: a fresh demo installation
 // on SQLite (or a fresh PostgreSQL database) with the in-process fleet, o.N pre-signed requests submitted
 // by o.Concurrency callers that each wait for the final response, then the
 // crypto floor: the bare P-256 signs and verifies those requests cost,
 // timed on all cores. A request that does not end responded with I0 is a
-// failure; the result says how many, and Bench does not fail for them.
-func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
+// failure; the result says how many, and Run does not fail for them.
+func Run(ctx context.Context, o Options) (*Result, error) {
 	if o.N == 0 {
 		o.N = 1000
 	}
@@ -161,7 +169,7 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 		}
 		defer os.RemoveAll(dir)
 	}
-	demo := DemoOptions{Devices: o.Devices}
+	demo := service.DemoOptions{Devices: o.Devices}
 	if o.Postgres != "" {
 		dbCfg, drop, err := store.CreatePostgresDatabase(ctx, o.Postgres, "ecos_bench_"+strings.ToLower(rand.Text()[:12]))
 		if err != nil {
@@ -170,7 +178,7 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 		defer drop(context.WithoutCancel(ctx))
 		demo.Database = dbCfg
 	}
-	cfgPath, err := WriteDemo(ctx, dir, demo)
+	cfgPath, err := service.WriteDemo(ctx, dir, demo)
 	if err != nil {
 		return nil, err
 	}
@@ -183,13 +191,13 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 	}
 	// The audit stream goes to the demo's audit.log: it is part of the
 	// real cost. The operational log is dropped.
-	svc, err := New(ctx, Options{Config: cfg, Log: obs.Discard()})
+	svc, err := service.New(ctx, service.Options{Config: cfg, Log: obs.Discard()})
 	if err != nil {
 		return nil, err
 	}
 	defer svc.Close()
 
-	users, rows := loadBenchThresholds(svc.Counter(), o.ADTUsers)
+	users, rows := loadThresholds(svc.Counter(), o.ADTUsers)
 
 	// Warm-up requests go to distinct devices, one round of the fleet at
 	// most, so none waits on another.
@@ -207,7 +215,7 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 		<-done
 	}()
 
-	res := &BenchResult{Store: cfg.Database.Driver, N: o.N, Concurrency: o.Concurrency, Workers: cfg.Workers,
+	res := &Result{Store: cfg.Database.Driver, N: o.N, Concurrency: o.Concurrency, Workers: cfg.Workers,
 		Devices: o.Devices, GOMAXPROCS: runtime.GOMAXPROCS(0), Crypto: CryptoPerRequest, ADTUsers: users, ADTRows: rows}
 	res.SignsPerRequest, res.VerifiesPerRequest = CryptoCounts()
 
@@ -258,7 +266,7 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 // devices, the counter rising with each round: request i goes to device
 // i mod devices + 1, so requests to one device are devices apart.
 func presign(dir string, devices, n int) ([][]byte, []store.RequestID, error) {
-	w, err := LoadDemo(dir)
+	w, err := service.LoadDemo(dir)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -292,7 +300,7 @@ func presign(dir string, devices, n int) ([][]byte, []store.RequestID, error) {
 // drive submits docs from c callers, each waiting for the final state
 // before its next, and returns each request's latency (submit to final),
 // the number that did not end responded with I0, and the first such.
-func drive(ctx context.Context, svc *Service, docs [][]byte, ids []store.RequestID, c int) ([]time.Duration, int, string) {
+func drive(ctx context.Context, svc *service.Service, docs [][]byte, ids []store.RequestID, c int) ([]time.Duration, int, string) {
 	p := svc.Pipeline()
 	lat := make([]time.Duration, len(docs))
 	var next atomic.Int64
@@ -389,17 +397,17 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-// loadBenchThresholds gives n made-up Users thresholds for 50 SRVs each
+// loadThresholds gives n made-up Users thresholds for 50 SRVs each
 // (0: 10,000 Users), and returns how many Users and rows it loaded.
-func loadBenchThresholds(c *anomaly.Counter, n int) (users, rows int) {
+func loadThresholds(c *anomaly.Counter, n int) (users, rows int) {
 	if n == 0 {
 		n = 10_000
 	}
 	if n < 0 {
 		return 0, 0
 	}
-	th := make([]adt.Threshold, 0, benchADTSRVs)
-	for i := 0; i < adt.NumSRVs && len(th) < benchADTSRVs; i++ {
+	th := make([]adt.Threshold, 0, adtSRVs)
+	for i := 0; i < adt.NumSRVs && len(th) < adtSRVs; i++ {
 		th = append(th, adt.Threshold{SRV: adt.SRVName(i), Warning: 1000, Quarantine: 2000, Interval: 1440})
 	}
 	for i := range n {

@@ -1,25 +1,25 @@
-package service_test
+package bench_test
 
 import (
 	"context"
 	"testing"
 	"time"
 
-	"github.com/ecos-cos/ecos/service"
+	"github.com/ecos-cos/ecos/bench"
 )
 
 // TestBench runs a small end-to-end benchmark: every request must end
 // responded with I0 and the figures must be filled in. Throughput is not
 // asserted: it depends on the machine.
 func TestBench(t *testing.T) {
-	r, err := service.Bench(context.Background(), service.BenchOptions{N: 40, Devices: 20, Concurrency: 8})
+	r, err := bench.Run(context.Background(), bench.Options{N: 40, Devices: 20, Concurrency: 8})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if r.Failures != 0 {
 		t.Fatalf("%d failures; first: %s", r.Failures, r.FirstFailure)
 	}
-	signs, verifies := service.CryptoCounts()
+	signs, verifies := bench.CryptoCounts()
 	switch {
 	case r.Store != "sqlite" || r.N != 40 || r.Concurrency != 8 || r.GOMAXPROCS < 1:
 		t.Errorf("result %+v", r)
@@ -37,7 +37,7 @@ func TestBench(t *testing.T) {
 // section's wall time per request (setup excluded); req/s, the latencies
 // and the ratio to the crypto floor are reported alongside.
 func BenchmarkSubmit623(b *testing.B) {
-	r, err := service.Bench(b.Context(), service.BenchOptions{N: b.N})
+	r, err := bench.Run(b.Context(), bench.Options{N: b.N})
 	if err != nil {
 		b.Fatal(err)
 	}
