@@ -63,18 +63,18 @@ func (p *Pipeline) alert(ctx context.Context, frame []byte) error {
 	if err != nil {
 		return err
 	}
-	c, err := p.cfg.Store.CommandByCounter(ctx, m.Originator, a.Outcome.SeqNumber)
+	c, err := p.cfg.Commands.CommandByCounter(ctx, m.Originator, a.Outcome.SeqNumber)
 	if err != nil {
 		return fmt.Errorf("alert from %s for counter %d: %w", m.Originator, a.Outcome.SeqNumber, err)
 	}
 	if c.RequestID.IsZero() {
 		return nil // one of the party's own commands (migration): not a User's business
 	}
-	req, err := p.cfg.Store.Request(ctx, c.RequestID)
+	req, err := p.cfg.Requests.Request(ctx, c.RequestID)
 	if err != nil {
 		return err
 	}
-	prior, err := p.cfg.Store.Responses(ctx, req.ID)
+	prior, err := p.cfg.Requests.Responses(ctx, req.ID)
 	if err != nil {
 		return err
 	}
@@ -91,7 +91,7 @@ func (p *Pipeline) alert(ctx context.Context, frame []byte) error {
 	if err != nil {
 		return err
 	}
-	if _, err := p.cfg.Store.AddResponse(ctx, store.Response{RequestID: req.ID, Kind: store.ResponseAlert, Code: code.String(), Document: doc, CreatedAt: now}); err != nil {
+	if _, err := p.cfg.Requests.AddResponse(ctx, store.Response{RequestID: req.ID, Kind: store.ResponseAlert, Code: code.String(), Document: doc, CreatedAt: now}); err != nil {
 		return err
 	}
 	outcome := outcomeSummary(&a.Outcome)
@@ -99,7 +99,7 @@ func (p *Pipeline) alert(ctx context.Context, frame []byte) error {
 		"target", c.Device.String(), "counter", c.Counter, "key_id", c.KeyID, "command_id", int64(c.ID),
 		"outcome", outcome, "alert_code", a.AlertCode.String())
 	if a.AlertCode == gbcs.AlertFutureDatedSuccess && allSucceeded(&a.Outcome) && req.Party != "" {
-		if err := p.cfg.Store.NoteSupplier(ctx, c.Device, req.Party, a.ExecutionDateTime); err != nil {
+		if err := p.cfg.Commands.NoteSupplier(ctx, c.Device, req.Party, a.ExecutionDateTime); err != nil {
 			return err
 		}
 	}

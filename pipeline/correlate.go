@@ -34,7 +34,7 @@ func (p *Pipeline) correlate(ctx context.Context, req store.Request, c store.Com
 	}
 	// The answer, the User's response, the request's move and the
 	// device's new supplier are one commit.
-	_, err = p.cfg.Store.RecordAnswer(ctx, store.Answer{Device: c.Device, Counter: c.Counter, Frame: frame, Outcome: summarise(res), At: now,
+	_, err = p.cfg.Commands.RecordAnswer(ctx, store.Answer{Device: c.Device, Counter: c.Counter, Frame: frame, Outcome: summarise(res), At: now,
 		Request: answeredUpdate(doc, now), Supplier: newSupplier(req, res)})
 	if err != nil {
 		p.cfg.Log.Error("recording device response", "request_id", req.ID.String(), "command_id", int64(c.ID), "err", err)
@@ -53,12 +53,12 @@ func (p *Pipeline) respond(ctx context.Context, req store.Request, c store.Comma
 		p.cfg.Log.Error("signing service response", "request_id", req.ID.String(), "err", err)
 		return
 	}
-	if err := p.cfg.Store.UpdateRequest(ctx, req.ID, *answeredUpdate(doc, now)); err != nil {
+	if err := p.cfg.Requests.UpdateRequest(ctx, req.ID, *answeredUpdate(doc, now)); err != nil {
 		p.cfg.Log.Error("recording request answered", "request_id", req.ID.String(), "err", err)
 		return
 	}
 	if party := newSupplier(req, res); party != "" {
-		if err := p.cfg.Store.NoteSupplier(ctx, c.Device, party, now); err != nil {
+		if err := p.cfg.Commands.NoteSupplier(ctx, c.Device, party, now); err != nil {
 			p.cfg.Log.Error("noting new supplier", "request_id", req.ID.String(), "device", c.Device.String(), "err", err)
 		}
 	}

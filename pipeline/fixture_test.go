@@ -56,7 +56,9 @@ type options struct {
 
 // durable is everything the pipeline and its signer keep.
 type durable interface {
-	pipeline.Store
+	pipeline.Requests
+	pipeline.Commands
+	pipeline.Holds
 	signer.CommandLog
 }
 
@@ -134,7 +136,7 @@ func newFixture(t *testing.T, o options) *fixture {
 	dspCert := mustParse(t, w.PKI.DSPXMLSign.Cert)
 	f.dsp = smki.NewPool(dspCert)
 	cfg := pipeline.Config{
-		Store: seam, Authoriser: auth, Signer: sig, Gateway: f.gateway, DeviceKeys: w.DeviceKeys(nil),
+		Requests: seam, Commands: seam, Holds: seam, Authoriser: auth, Signer: sig, Gateway: f.gateway, DeviceKeys: w.DeviceKeys(nil),
 		UserCertificates: users,
 		SignerPolicy:     intake.SignerPolicy{OrganisationCAs: smki.NewPool(root), Intermediates: smki.NewPool(orgCA)},
 		ResponseKey:      pipeline.ResponseKey{Signer: w.PKI.DSPXMLSign.Key, Cert: dspCert},
@@ -162,7 +164,8 @@ func (f *fixture) restart(t *testing.T) *pipeline.Pipeline {
 		t.Fatal(err)
 	}
 	cfg := f.cfg
-	cfg.Store, cfg.Signer, cfg.Audit, cfg.Metrics = f.db, sig, audit, prometheus.NewRegistry()
+	cfg.Requests, cfg.Commands, cfg.Holds = f.db, f.db, f.db
+	cfg.Signer, cfg.Audit, cfg.Metrics = sig, audit, prometheus.NewRegistry()
 	p, err := pipeline.New(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -27,26 +27,6 @@ import (
 	"github.com/ecos-cos/ecos/xmldsig"
 )
 
-// Store is what the pipeline keeps durably; *store.DB satisfies it.
-type Store interface {
-	RecordRequest(ctx context.Context, r store.Received) error
-	UpdateRequest(ctx context.Context, id store.RequestID, u store.RequestUpdate) error
-	Request(ctx context.Context, id store.RequestID) (store.Request, error)
-	UnfinishedRequests(ctx context.Context, limit int) ([]store.Request, error)
-	AddResponse(ctx context.Context, r store.Response) (store.ResponseID, error)
-	Responses(ctx context.Context, id store.RequestID) ([]store.Response, error)
-	CommandsForRequest(ctx context.Context, id store.RequestID) ([]store.Command, error)
-	CommandByCounter(ctx context.Context, device eui.EUI, counter uint64) (store.Command, error)
-	MarkSent(ctx context.Context, id store.CommandID, at time.Time) error
-	MarkFailed(ctx context.Context, id store.CommandID, reason string, at time.Time) error
-	RecordAnswer(ctx context.Context, a store.Answer) (store.Command, error)
-	NoteSupplier(ctx context.Context, device eui.EUI, party string, at time.Time) error
-	ReserveCounter(ctx context.Context, key string) (uint64, error)
-	Hold(ctx context.Context, ref uint64) (store.Held, error)
-	DecideHolds(ctx context.Context, user *eui.EUI, ds []store.HoldDecision, at time.Time, by string) ([]store.Held, error)
-	ExpiredHolds(ctx context.Context, now time.Time, limit int) ([]store.Held, error)
-}
-
 // Authoriser is step 4 to 8; *authorise.Authoriser satisfies it.
 type Authoriser interface {
 	Authorise(ctx context.Context, v authorise.Verified) (*authorise.Approved, *authorise.MPIDResult, error)
@@ -90,7 +70,10 @@ type ResponseKey struct {
 
 // Config is fixed for the life of a Pipeline.
 type Config struct {
-	Store      Store
+	// The store, by role (store.go); *store.DB plays all three.
+	Requests   Requests
+	Commands   Commands
+	Holds      Holds
 	Authoriser Authoriser
 	Signer     Signer
 	Gateway    Gateway
@@ -149,8 +132,8 @@ type job struct {
 // New checks cfg.
 func New(cfg Config) (*Pipeline, error) {
 	switch {
-	case cfg.Store == nil:
-		return nil, errors.New("pipeline: no store")
+	case cfg.Requests == nil || cfg.Commands == nil || cfg.Holds == nil:
+		return nil, errors.New("pipeline: no store for requests, commands or holds")
 	case cfg.Authoriser == nil:
 		return nil, errors.New("pipeline: no authoriser")
 	case cfg.Signer == nil:

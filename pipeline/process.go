@@ -57,7 +57,7 @@ func (p *Pipeline) process(ctx context.Context, j job) {
 func (p *Pipeline) send(ctx context.Context, req store.Request, c store.Command) {
 	now := p.cfg.Now().UTC()
 	// MarkSent moves the request to sent with its command.
-	if err := p.cfg.Store.MarkSent(ctx, c.ID, now); err != nil {
+	if err := p.cfg.Commands.MarkSent(ctx, c.ID, now); err != nil {
 		p.cfg.Log.Error("recording command sent", "request_id", req.ID.String(), "command_id", int64(c.ID), "err", err)
 		return
 	}
@@ -85,7 +85,7 @@ func (p *Pipeline) send(ctx context.Context, req store.Request, c store.Command)
 
 // commandFailed abandons c (its counter stays spent) and fails req.
 func (p *Pipeline) commandFailed(ctx context.Context, req store.Request, c store.Command, why string, cause error) {
-	if err := p.cfg.Store.MarkFailed(ctx, c.ID, why, p.cfg.Now().UTC()); err != nil && !errors.Is(err, store.ErrTransition) {
+	if err := p.cfg.Commands.MarkFailed(ctx, c.ID, why, p.cfg.Now().UTC()); err != nil && !errors.Is(err, store.ErrTransition) {
 		p.cfg.Log.Error("recording command failure", "request_id", req.ID.String(), "command_id", int64(c.ID), "err", err)
 		return
 	}
@@ -109,7 +109,7 @@ func (p *Pipeline) fail(ctx context.Context, req store.Request, cause error) {
 		p.cfg.Log.Error("signing failure response", "request_id", req.ID.String(), "err", err)
 		return
 	}
-	err = p.cfg.Store.UpdateRequest(ctx, req.ID, store.RequestUpdate{To: store.RequestFailed, Reason: r.Name(), ResponseCode: code, At: now,
+	err = p.cfg.Requests.UpdateRequest(ctx, req.ID, store.RequestUpdate{To: store.RequestFailed, Reason: r.Name(), ResponseCode: code, At: now,
 		Response: &store.Response{Kind: store.ResponseService, Code: code, Document: doc, CreatedAt: now}})
 	if err != nil {
 		p.cfg.Log.Error("recording request failure", "request_id", req.ID.String(), "err", err)

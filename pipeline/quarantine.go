@@ -58,7 +58,7 @@ func (p *Pipeline) uncount(d anomaly.Decision, counted bool) {
 // durably first so that it can go into the signed alert stored with the
 // request, and that alert.
 func (p *Pipeline) hold(ctx context.Context, rec *store.Received, d anomaly.Decision) error {
-	ref, err := p.cfg.Store.ReserveCounter(ctx, store.QuarantineRefCounter)
+	ref, err := p.cfg.Holds.ReserveCounter(ctx, store.QuarantineRefCounter)
 	if err != nil {
 		return fmt.Errorf("pipeline: reserving a QuarantineEventRef for %s: %w", rec.ID, err)
 	}
@@ -129,7 +129,7 @@ func (p *Pipeline) DecideHolds(ctx context.Context, user *eui.EUI, actions []Hol
 			ds = append(ds, store.HoldDecision{Ref: a.Ref, To: store.HoldReleased})
 			continue
 		}
-		h, err := p.cfg.Store.Hold(ctx, a.Ref)
+		h, err := p.cfg.Holds.Hold(ctx, a.Ref)
 		if errors.Is(err, store.ErrNotFound) {
 			// No response to sign: the store refuses the ref, naming it
 			// with every other bad one.
@@ -145,7 +145,7 @@ func (p *Pipeline) DecideHolds(ctx context.Context, user *eui.EUI, actions []Hol
 		}
 		ds = append(ds, d)
 	}
-	held, err := p.cfg.Store.DecideHolds(ctx, user, ds, now, by)
+	held, err := p.cfg.Holds.DecideHolds(ctx, user, ds, now, by)
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +196,7 @@ func (p *Pipeline) settle(ctx context.Context, held []store.Held, by string) {
 	ctx = context.WithoutCancel(ctx)
 	p.released.Go(func() {
 		for _, h := range released {
-			r, err := p.cfg.Store.Request(ctx, h.Request)
+			r, err := p.cfg.Requests.Request(ctx, h.Request)
 			if err != nil {
 				p.cfg.Log.Error("released request", "request_id", h.Request.String(), "err", err)
 				continue
@@ -221,7 +221,7 @@ func (p *Pipeline) ExpireHolds(ctx context.Context) (int, error) {
 	n := 0
 	for {
 		now := p.cfg.Now().UTC()
-		due, err := p.cfg.Store.ExpiredHolds(ctx, now, 256)
+		due, err := p.cfg.Holds.ExpiredHolds(ctx, now, 256)
 		if err != nil || len(due) == 0 {
 			return n, err
 		}
@@ -231,7 +231,7 @@ func (p *Pipeline) ExpireHolds(ctx context.Context) (int, error) {
 			if err != nil {
 				return n, err
 			}
-			held, err := p.cfg.Store.DecideHolds(ctx, nil, []store.HoldDecision{d}, now, "expiry")
+			held, err := p.cfg.Holds.DecideHolds(ctx, nil, []store.HoldDecision{d}, now, "expiry")
 			if errors.Is(err, store.ErrTransition) || errors.Is(err, store.ErrNotFound) {
 				continue // decided meanwhile
 			}

@@ -36,7 +36,7 @@ func (p *Pipeline) Recover(ctx context.Context) error {
 	seen := map[store.RequestID]bool{}
 	total := 0
 	for {
-		reqs, err := p.cfg.Store.UnfinishedRequests(ctx, recoverPage)
+		reqs, err := p.cfg.Requests.UnfinishedRequests(ctx, recoverPage)
 		if err != nil {
 			return err
 		}
@@ -71,7 +71,7 @@ func (p *Pipeline) Recover(ctx context.Context) error {
 
 func (p *Pipeline) recoverOne(ctx context.Context, r store.Request) {
 	p.cfg.Log.Info("recovering request", "request_id", r.ID.String(), "state", string(r.State))
-	cmds, err := p.cfg.Store.CommandsForRequest(ctx, r.ID)
+	cmds, err := p.cfg.Commands.CommandsForRequest(ctx, r.ID)
 	if err != nil {
 		p.cfg.Log.Error("recovery: reading commands", "request_id", r.ID.String(), "err", err)
 		return
@@ -93,7 +93,7 @@ func (p *Pipeline) recoverOne(ctx context.Context, r store.Request) {
 		unlock := p.lockDevice(r.ID.Target)
 		defer unlock()
 		if r.State == store.RequestAuthorised {
-			if err := p.cfg.Store.UpdateRequest(ctx, r.ID, store.RequestUpdate{To: store.RequestSigned, At: p.cfg.Now().UTC()}); err != nil {
+			if err := p.cfg.Requests.UpdateRequest(ctx, r.ID, store.RequestUpdate{To: store.RequestSigned, At: p.cfg.Now().UTC()}); err != nil {
 				p.cfg.Log.Error("recovery: recording signed request", "request_id", r.ID.String(), "err", err)
 				return
 			}
@@ -101,7 +101,7 @@ func (p *Pipeline) recoverOne(ctx context.Context, r store.Request) {
 		p.send(ctx, r, last)
 		return
 	case last.State == store.CommandIntent:
-		if err := p.cfg.Store.MarkFailed(ctx, last.ID, "never sent: the service stopped while signing", p.cfg.Now().UTC()); err != nil {
+		if err := p.cfg.Commands.MarkFailed(ctx, last.ID, "never sent: the service stopped while signing", p.cfg.Now().UTC()); err != nil {
 			p.cfg.Log.Error("recovery: abandoning intent", "request_id", r.ID.String(), "err", err)
 			return
 		}
@@ -137,7 +137,7 @@ func (p *Pipeline) reauthorise(ctx context.Context, r store.Request) {
 		return
 	}
 	if r.State == store.RequestReceived {
-		if err := p.cfg.Store.UpdateRequest(ctx, r.ID, store.RequestUpdate{To: store.RequestAuthorised, At: p.cfg.Now().UTC()}); err != nil {
+		if err := p.cfg.Requests.UpdateRequest(ctx, r.ID, store.RequestUpdate{To: store.RequestAuthorised, At: p.cfg.Now().UTC()}); err != nil {
 			p.cfg.Log.Error("recovery: recording authorised request", "request_id", r.ID.String(), "err", err)
 			return
 		}

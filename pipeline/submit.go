@@ -108,7 +108,7 @@ func (p *Pipeline) submit(ctx context.Context, raw []byte, from *eui.EUI) (*Ack,
 		return nil, err
 	}
 	rec.Response = &store.Response{Kind: store.ResponseAcknowledgement, Code: string(code), Document: doc, CreatedAt: at, PushedAt: at}
-	err = p.cfg.Store.RecordRequest(ctx, rec)
+	err = p.cfg.Requests.RecordRequest(ctx, rec)
 	if err != nil {
 		// Not recorded, so not counted: a replayed request must not use
 		// up its sender's threshold.

@@ -89,7 +89,7 @@ func (p *Pipeline) waitOnce(ctx context.Context, id store.RequestID, t *time.Tim
 	// Registered before the read, so a finish between the two is not missed.
 	ch := p.waiters.add(id)
 	defer p.waiters.leave(id, ch)
-	req, err := p.cfg.Store.Request(ctx, id)
+	req, err := p.cfg.Requests.Request(ctx, id)
 	if err != nil || IsFinal(req.State) {
 		return req, true, err
 	}
@@ -105,10 +105,10 @@ func (p *Pipeline) waitOnce(ctx context.Context, id store.RequestID, t *time.Tim
 // Status returns a request and the documents sent to its User about it,
 // oldest first.
 func (p *Pipeline) Status(ctx context.Context, id store.RequestID) (store.Request, []store.Response, error) {
-	req, err := p.cfg.Store.Request(ctx, id)
+	req, err := p.cfg.Requests.Request(ctx, id)
 	if err != nil {
 		return store.Request{}, nil, err
 	}
-	rs, err := p.cfg.Store.Responses(ctx, id)
+	rs, err := p.cfg.Requests.Responses(ctx, id)
 	return req, rs, err
 }

@@ -95,7 +95,7 @@ func (s *Service) assemble(ctx context.Context, audit *slog.Logger, reg promethe
 	}
 	s.counter = counter
 	p, err := pipeline.New(pipeline.Config{
-		Store: s.db, Authoriser: auth, Signer: sig, Gateway: gw, DeviceKeys: keys,
+		Requests: s.db, Commands: s.db, Holds: s.db, Authoriser: auth, Signer: sig, Gateway: gw, DeviceKeys: keys,
 		Anomaly: counter, HoldFor: time.Duration(c.Anomaly.HoldFor),
 		UserCertificates: users,
 		SignerPolicy:     intake.SignerPolicy{OrganisationCAs: orgCAs, Intermediates: intermediates, Links: links},

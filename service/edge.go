@@ -83,7 +83,14 @@ func document(r store.Response) api.Document {
 }
 
 // outbox is the store's unpushed responses as the pusher sees them.
-type outbox struct{ db *store.DB }
+type outbox struct{ db pushLog }
+
+// pushLog is the part of the store that records what was pushed.
+type pushLog interface {
+	UnpushedResponses(ctx context.Context, after store.ResponseID, limit int) ([]store.Response, error)
+	MarkPushed(ctx context.Context, id store.ResponseID, at time.Time) error
+	NotePushFailure(ctx context.Context, id store.ResponseID, msg string, at time.Time) error
+}
 
 var _ api.Outbox = outbox{}
 
