@@ -156,3 +156,44 @@ func TestParsersFuzzed(t *testing.T) {
 		t.Fatalf("only %d parsers found; the scan is broken", found)
 	}
 }
+
+// TestParserRules: what counts as a parser, and what a Fuzz target
+// exercises.
+func TestParserRules(t *testing.T) {
+	src := `package p
+func ParseThing(b []byte) {}
+func ParseName(s string) {}
+func DecodeRows(r io.Reader) {}
+func Rows(name string, r io.Reader) {}
+func Sign(b []byte, rnd io.Reader) {}
+func LoadFile(path string) {}
+func Build(b []byte) {}
+func parseQuiet(b []byte) {}
+func (x T) ParseMethod(b []byte) {}
+func FuzzA(f *testing.F) { seed := Seeds(); f.Add(seed); f.Fuzz(func(t *testing.T, b []byte) { ParseThing(b) }) }
+func FuzzB(f *testing.F) { fuzzDecoder(f, DecodeRows) }
+`
+	f, err := parser.ParseFile(token.NewFileSet(), "p.go", src, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parsers []string
+	fuzzed := map[string]bool{}
+	for _, d := range f.Decls {
+		fn := d.(*ast.FuncDecl)
+		if isParser(fn) {
+			parsers = append(parsers, fn.Name.Name)
+		}
+		if strings.HasPrefix(fn.Name.Name, "Fuzz") {
+			fuzzTargets(fn.Body, fuzzed)
+		}
+	}
+	if got := strings.Join(parsers, " "); got != "ParseThing ParseName DecodeRows Rows" {
+		t.Errorf("parsers %q", got)
+	}
+	for name, want := range map[string]bool{"ParseThing": true, "DecodeRows": true, "Seeds": false, "ParseName": false} {
+		if fuzzed[name] != want {
+			t.Errorf("fuzzed[%s] = %v, want %v", name, fuzzed[name], want)
+		}
+	}
+}

@@ -261,3 +261,44 @@ func moduleRoot(t *testing.T) string {
 	}
 	return filepath.Dir(strings.TrimSpace(string(out)))
 }
+
+// TestFixedPortRules: the checks above find what they are for and pass
+// what they are not.
+func TestFixedPortRules(t *testing.T) {
+	for in, want := range map[string]string{
+		"127.0.0.1:8079":            "127.0.0.1:8079",
+		"http://localhost:8078/x":   "localhost:8078",
+		":8079":                     ":8079",
+		"[::1]:9000":                "[::1]:9000",
+		"0.0.0.0:8443":              "0.0.0.0:8443",
+		"127.0.0.1:0":               "",
+		"http://127.0.0.1:1":        "",
+		"127.0.0.1:$PORT":           "",
+		"90-B3-D5-1F-30-01-00-00:7": "",
+		"db.example:5432":           "",
+		"10:30":                     "",
+	} {
+		if got := strings.Join(fixedAddrs(in), " "); got != want {
+			t.Errorf("fixedAddrs(%q) = %q, want %q", in, got, want)
+		}
+	}
+	for in, want := range map[string]string{
+		"serve --demo --dir d --listen a --operator-listen b": "",
+		"serve --demo --dir d --init-only":                    "",
+		"serve --config c":                                    "",
+		"serve --demo --dir d --listen a":                     "--operator-listen or --config or --init-only",
+		"send 6.23 --demo d":                                  "--url",
+		"send 6.23 --help":                                    "",
+		"quarantine list --state held":                        "--operator",
+		"adt submit f.csv":                                    "--url or --operator",
+		"adt sign --key k":                                    "",
+		"devicesim --pki p":                                   "--listen",
+	} {
+		if got := missingFlags(strings.Fields(in), defaultAddrFlags); got != want {
+			t.Errorf("missingFlags(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := missingFlags(strings.Fields("serve --demo"), defaultDirFlags); got != "--dir or --config" {
+		t.Errorf("serve --demo in a Go test: %q, want --dir or --config", got)
+	}
+}
