@@ -275,7 +275,7 @@ func unregisteredCert(t *testing.T, dir string) tls.Certificate {
 // had TLS is refused with what to do, not with a configuration error.
 func TestOldDemoWithoutTLS(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, service.DemoConfig), []byte(`{"listen": "127.0.0.1:8079"}`), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, service.DemoConfig), []byte(`{"listen": "127.0.0.1:0"}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	_, err := service.WriteDemo(context.Background(), dir, service.DemoOptions{})

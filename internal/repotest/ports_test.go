@@ -28,9 +28,10 @@ var (
 // fixedPortAllowed names the files that may hold a fixed address because
 // they only parse or print it, with the reason. Keep it narrow.
 var fixedPortAllowed = map[string]string{
-	"config/config_test.go": "asserts the default and parsed listen addresses; config never binds",
-	"config/testdata/":      "configuration files that config's tests parse and never serve",
-	"obs/obs_test.go":       "an address as a log attribute, never bound",
+	"config/config_test.go":           "asserts the default and parsed listen addresses; config never binds",
+	"config/testdata/":                "configuration files that config's tests parse and never serve",
+	"obs/obs_test.go":                 "an address as a log attribute, never bound",
+	"internal/repotest/ports_test.go": "the rules' own table: addresses the check must find",
 }
 
 // fixedAddrs is every address in s with a port a server could hold: not
@@ -47,8 +48,12 @@ func fixedAddrs(s string) []string {
 			out = append(out, m[1])
 		}
 	}
-	if m := barePort.FindStringSubmatch(strings.TrimSpace(s)); m != nil && fixed(m[1]) {
-		out = append(out, m[0])
+	// A literal that is only ":NNNN" is an address when NNNN is a port
+	// an unprivileged server takes; ":777" is more likely a counter.
+	if m := barePort.FindStringSubmatch(strings.TrimSpace(s)); m != nil {
+		if n, _ := strconv.Atoi(m[1]); n >= 1024 {
+			out = append(out, m[0])
+		}
 	}
 	return out
 }
@@ -58,9 +63,9 @@ func fixedAddrs(s string) []string {
 // inner list is alternatives: one of them is enough.
 var defaultAddrFlags = map[string][][]string{
 	"serve":              {{"--listen", "--config", "--init-only"}, {"--operator-listen", "--config", "--init-only"}}, // a demo's configuration holds 8079 and 8078
-	"send 6.23":          {{"--url"}},
+	"send 6.23":          {{"--url", "--demo"}},                                                                       // a demo directory's configuration names its port
 	"devicesim":          {{"--listen"}},
-	"adt submit":         {{"--url", "--operator"}},
+	"adt submit":         {{"--url", "--operator", "--demo"}},
 	"adt show":           {{"--operator"}},
 	"quarantine list":    {{"--operator"}},
 	"quarantine release": {{"--operator"}},
@@ -221,26 +226,59 @@ func checkScript(t *testing.T, path, rel string, allowAddrs bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A demo directory keeps the addresses it was made with: a later
+	// `serve --demo --dir D` uses them.
+	made := map[string][]string{}
 	for i, line := range strings.Split(string(b), "\n") {
 		if !allowAddrs {
 			for _, a := range fixedAddrs(line) {
 				t.Errorf("%s:%d: fixed address %s in a test: use a port the test chose ($PORT)", rel, i+1, a)
 			}
 			for _, tok := range strings.Fields(line) {
-				if barePort.MatchString(tok) {
+				if barePort.MatchString(tok) && len(fixedAddrs(tok)) > 0 {
 					t.Errorf("%s:%d: fixed port %s in a test", rel, i+1, tok)
 				}
 			}
 		}
 		fields := strings.Fields(line)
 		for j, f := range fields {
-			if f == "ecos" && j > 0 && fields[j-1] == "exec" {
-				if miss := missingFlags(fields[j+1:], defaultAddrFlags); miss != "" {
-					t.Errorf("%s:%d: `%s` without %s uses a default a running demo holds", rel, i+1, strings.Join(fields[j:], " "), miss)
+			if f != "ecos" || j == 0 || fields[j-1] != "exec" {
+				continue
+			}
+			args := fields[j+1:]
+			if dir := flagValue(args, "--dir"); len(args) > 0 && args[0] == "serve" && dir != "" {
+				if flagValue(args, "--init-only") == "" {
+					args = append(args[:len(args):len(args)], made[dir]...)
+				} else {
+					for _, fl := range []string{"--listen", "--operator-listen"} {
+						if flagValue(args, fl) != "" {
+							made[dir] = append(made[dir], fl)
+						}
+					}
 				}
+			}
+			if miss := missingFlags(args, defaultAddrFlags); miss != "" {
+				t.Errorf("%s:%d: `%s` without %s uses a default a running demo holds", rel, i+1, strings.Join(fields[j:], " "), miss)
 			}
 		}
 	}
+}
+
+// flagValue is what follows flag in args ("true" for a flag given alone
+// or last), or "" when args do not hold it.
+func flagValue(args []string, flag string) string {
+	for i, a := range args {
+		if v, ok := strings.CutPrefix(a, flag+"="); ok {
+			return v
+		}
+		if a == flag {
+			if i+1 < len(args) && !strings.HasPrefix(args[i+1], "-") {
+				return args[i+1]
+			}
+			return "true"
+		}
+	}
+	return ""
 }
 
 func stringLit(e ast.Expr) (string, bool) {
@@ -269,6 +307,7 @@ func TestFixedPortRules(t *testing.T) {
 		"127.0.0.1:8079":            "127.0.0.1:8079",
 		"http://localhost:8078/x":   "localhost:8078",
 		":8079":                     ":8079",
+		":777":                      "",
 		"[::1]:9000":                "[::1]:9000",
 		"0.0.0.0:8443":              "0.0.0.0:8443",
 		"127.0.0.1:0":               "",
@@ -287,10 +326,11 @@ func TestFixedPortRules(t *testing.T) {
 		"serve --demo --dir d --init-only":                    "",
 		"serve --config c":                                    "",
 		"serve --demo --dir d --listen a":                     "--operator-listen or --config or --init-only",
-		"send 6.23 --demo d":                                  "--url",
+		"send 6.23 --demo d":                                  "",
+		"send 6.23 --supplier 2":                              "--url or --demo",
 		"send 6.23 --help":                                    "",
 		"quarantine list --state held":                        "--operator",
-		"adt submit f.csv":                                    "--url or --operator",
+		"adt submit f.csv":                                    "--url or --operator or --demo",
 		"adt sign --key k":                                    "",
 		"devicesim --pki p":                                   "--listen",
 	} {
