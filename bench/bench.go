@@ -30,6 +30,7 @@ import (
 	"github.com/ecos-cos/ecos/anomaly"
 	"github.com/ecos-cos/ecos/config"
 	"github.com/ecos-cos/ecos/demoworld"
+	"github.com/ecos-cos/ecos/devicesim"
 	"github.com/ecos-cos/ecos/duis"
 	"github.com/ecos-cos/ecos/eui"
 	"github.com/ecos-cos/ecos/obs"
@@ -169,7 +170,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 		defer os.RemoveAll(dir)
 	}
-	demo := service.DemoOptions{Devices: o.Devices}
+	demo := demoworld.InstallOptions{Devices: o.Devices}
 	if o.Postgres != "" {
 		dbCfg, drop, err := store.CreatePostgresDatabase(ctx, o.Postgres, "ecos_bench_"+strings.ToLower(rand.Text()[:12]))
 		if err != nil {
@@ -178,7 +179,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		defer drop(context.WithoutCancel(ctx))
 		demo.Database = dbCfg
 	}
-	cfgPath, err := service.WriteDemo(ctx, dir, demo)
+	cfgPath, err := demoworld.Install(ctx, dir, demo)
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +192,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	// The audit stream goes to the demo's audit.log: it is part of the
 	// real cost. The operational log is dropped.
-	svc, err := service.New(ctx, service.Options{Config: cfg, Log: obs.Discard()})
+	sim, err := devicesim.ForConfig(cfg.Devices, nil)
+	if err != nil {
+		return nil, err
+	}
+	svc, err := service.New(ctx, service.Options{Config: cfg, Log: obs.Discard(), Simulator: sim})
 	if err != nil {
 		return nil, err
 	}
@@ -266,7 +271,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 // devices, the counter rising with each round: request i goes to device
 // i mod devices + 1, so requests to one device are devices apart.
 func presign(dir string, devices, n int) ([][]byte, []store.RequestID, error) {
-	w, err := service.LoadDemo(dir)
+	w, err := demoworld.Load(dir)
 	if err != nil {
 		return nil, nil, err
 	}

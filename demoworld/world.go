@@ -1,7 +1,9 @@
 // Package demoworld builds the world `ecos serve --demo`, `ecos bench cos`
 // and the end-to-end tests run in: a test PKI, SEC parties for its
 // suppliers, devices and their registrations, ready to import into a
-// store, and signed SR 6.23 requests as a supplier would send them.
+// store, and signed SR 6.23 requests as a supplier would send them; and
+// the demo installation on disk (Install, Load): PKI, database, TLS
+// files and the configuration that ties them together.
 //
 // Trust level: demonstration and tests only. Every key in it is generated
 // on the spot (or derived from a public seed) and must never be trusted.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,9 +17,6 @@ import (
 	"github.com/ecos-cos/ecos/anomaly"
 	"github.com/ecos-cos/ecos/authorise"
 	"github.com/ecos-cos/ecos/config"
-	"github.com/ecos-cos/ecos/demoworld"
-	"github.com/ecos-cos/ecos/device"
-	"github.com/ecos-cos/ecos/devicesim"
 	"github.com/ecos-cos/ecos/dispatch"
 	"github.com/ecos-cos/ecos/ecoserr"
 	"github.com/ecos-cos/ecos/eui"
@@ -31,7 +27,6 @@ import (
 	"github.com/ecos-cos/ecos/signer"
 	"github.com/ecos-cos/ecos/smki"
 	"github.com/ecos-cos/ecos/store"
-	"github.com/ecos-cos/ecos/testpki"
 	"github.com/ecos-cos/ecos/thresholds"
 )
 
@@ -153,21 +148,13 @@ func (s *Service) fileThresholds(c *config.Config, counter *anomaly.Counter, p *
 		Now: s.now, Log: s.log, Audit: audit})
 }
 
-// gateway is the device side: an in-process fleet, or `ecos devicesim`
-// over HTTP, and where device keys come from.
+// gateway is the device side: `ecos devicesim` or a device-facing
+// service over HTTP, or the simulated fleet plugged in as
+// Options.Simulator; and where device keys come from.
 func (s *Service) gateway(d config.Devices) (pipeline.Gateway, pipeline.DeviceKeys, error) {
 	var keys pipeline.DeviceKeys
-	var p *testpki.PKI
-	if d.PKI != "" {
-		var err error
-		if p, err = testpki.LoadDir(d.PKI); err != nil {
-			return nil, nil, fmt.Errorf("devices.pki: %w", err)
-		}
-		w, err := demoworld.New(demoworld.Options{PKI: p, Devices: 1})
-		if err != nil {
-			return nil, nil, err
-		}
-		keys = w.DeviceKeys(nil)
+	if d.PKI != "" { // New made sure a simulator is plugged in
+		keys = s.sim
 	}
 	if len(s.cfg.Trust.DeviceCertificates) > 0 {
 		certs, err := pool("trust.device_certificates", s.cfg.Trust.DeviceCertificates)
@@ -176,20 +163,11 @@ func (s *Service) gateway(d config.Devices) (pipeline.Gateway, pipeline.DeviceKe
 		}
 		keys = firstKey{pipeline.DeviceCertificates{Pool: certs}, keys}
 	}
-	switch d.Gateway {
-	case config.GatewayHTTP:
+	if d.Gateway == config.GatewayHTTP {
 		return dispatch.NewHTTP(d.URL, nil), keys, nil
-	default:
-		if p == nil {
-			return nil, nil, errors.New("devices.pki: the simulated fleet needs a test PKI (`ecos pki init DIR`)")
-		}
-		f, err := device.NewFleet(device.FleetConfig{PKI: p, Devices: d.Simulated, Now: s.now})
-		if err != nil {
-			return nil, nil, err
-		}
-		s.fleet = devicesim.NewInProcess(f)
-		return s.fleet, keys, nil
 	}
+	s.ticks = true
+	return s.sim, keys, nil
 }
 
 // firstKey asks a, then b.

@@ -42,7 +42,7 @@ import (
 func TestUsersListenerMutualTLS(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	if _, err := service.WriteDemo(ctx, dir, service.DemoOptions{Devices: 5}); err != nil {
+	if _, err := demoworld.Install(ctx, dir, demoworld.InstallOptions{Devices: 5}); err != nil {
 		t.Fatal(err)
 	}
 	s := serveDir(t, dir)
@@ -124,11 +124,11 @@ func TestUsersListenerMutualTLS(t *testing.T) {
 func TestPlainHTTPWarns(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	cfgPath, err := service.WriteDemo(ctx, dir, service.DemoOptions{Devices: 2, PlainHTTP: true})
+	cfgPath, err := demoworld.Install(ctx, dir, demoworld.InstallOptions{Devices: 2, PlainHTTP: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, service.DemoTLS)); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(dir, demoworld.TLSDir)); !os.IsNotExist(err) {
 		t.Errorf("a plain-HTTP demo has TLS files: %v", err)
 	}
 	cfg, err := config.Load(cfgPath)
@@ -136,7 +136,7 @@ func TestPlainHTTPWarns(t *testing.T) {
 		t.Fatal(err)
 	}
 	var logs lockedBuffer
-	svc, err := service.New(ctx, service.Options{Config: cfg, Log: slog.New(slog.NewTextHandler(&logs, nil)), Audit: obs.Discard()})
+	svc, err := service.New(ctx, service.Options{Config: cfg, Log: slog.New(slog.NewTextHandler(&logs, nil)), Audit: obs.Discard(), Simulator: simulator(t, cfg)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +185,7 @@ func (l *lockedBuffer) String() string {
 
 func demoClientAt(t *testing.T, dir string, w *demoworld.World, n int, base string) *api.Client {
 	t.Helper()
-	c, err := service.DemoClient(dir, w.PKI.Suppliers[n-1].EUI, base)
+	c, err := demoworld.Client(dir, w.PKI.Suppliers[n-1].EUI, base)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +232,7 @@ func get(t *testing.T, c *api.Client, url string) (int, []byte) {
 
 func caPool(t *testing.T, dir string) *x509.CertPool {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, service.DemoTLS, "tls-ca.pem"))
+	b, err := os.ReadFile(filepath.Join(dir, demoworld.TLSDir, "tls-ca.pem"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,7 +247,7 @@ func caPool(t *testing.T, dir string) *x509.CertPool {
 // no User registered.
 func unregisteredCert(t *testing.T, dir string) tls.Certificate {
 	t.Helper()
-	ca, err := tls.LoadX509KeyPair(filepath.Join(dir, service.DemoTLS, "tls-ca.pem"), filepath.Join(dir, service.DemoTLS, "tls-ca.key"))
+	ca, err := tls.LoadX509KeyPair(filepath.Join(dir, demoworld.TLSDir, "tls-ca.pem"), filepath.Join(dir, demoworld.TLSDir, "tls-ca.key"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,10 +275,10 @@ func unregisteredCert(t *testing.T, dir string) tls.Certificate {
 // had TLS is refused with what to do, not with a configuration error.
 func TestOldDemoWithoutTLS(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, service.DemoConfig), []byte(`{"listen": "127.0.0.1:0"}`), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, demoworld.ConfigFile), []byte(`{"listen": "127.0.0.1:0"}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err := service.WriteDemo(context.Background(), dir, service.DemoOptions{})
+	_, err := demoworld.Install(context.Background(), dir, demoworld.InstallOptions{})
 	if err == nil || !strings.Contains(err.Error(), "made by an older ecos, without TLS for the Users' listener: remove it, or give --dir a new directory") {
 		t.Fatalf("WriteDemo on an old demo: %v", err)
 	}

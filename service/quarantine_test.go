@@ -34,11 +34,12 @@ type serving struct {
 func serveDir(t *testing.T, dir string) *serving {
 	t.Helper()
 	ctx := context.Background()
-	cfg, err := config.Load(filepath.Join(dir, service.DemoConfig))
+	cfg, err := config.Load(filepath.Join(dir, demoworld.ConfigFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := service.New(ctx, service.Options{Config: cfg, Log: obs.Discard(), Audit: obs.Discard()})
+	sim := simulator(t, cfg)
+	svc, err := service.New(ctx, service.Options{Config: cfg, Log: obs.Discard(), Audit: obs.Discard(), Simulator: sim})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,12 +67,12 @@ func serveDir(t *testing.T, dir string) *serving {
 		svc.Close()
 	}
 	t.Cleanup(stop)
-	w, err := service.LoadDemo(dir)
+	w, err := demoworld.Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return &serving{
-		running:  &running{dir: dir, svc: svc, client: demoClient(t, dir, w, 2, ln.Addr()), world: w},
+		running:  &running{dir: dir, svc: svc, sim: sim, client: demoClient(t, dir, w, 2, ln.Addr()), world: w},
 		operator: &api.Client{BaseURL: "http://" + opLn.Addr().String()},
 		stop:     stop,
 	}
@@ -91,7 +92,7 @@ func TestQuarantineEndToEnd(t *testing.T) {
 func testQuarantine(t *testing.T, db store.Config) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	if _, err := service.WriteDemo(ctx, dir, service.DemoOptions{Devices: 6, Database: db}); err != nil {
+	if _, err := demoworld.Install(ctx, dir, demoworld.InstallOptions{Devices: 6, Database: db}); err != nil {
 		t.Fatal(err)
 	}
 	s := serveDir(t, dir)
@@ -259,14 +260,14 @@ func checkHeld(t *testing.T, r *running, id store.RequestID, dsp *smki.Pool) uin
 	if m == nil || m.DCCAlertCode != "AD1" || !ok || q.Breach != duis.UserThresholdBreach || store.RequestID(q.RequestID) != id || q.QuarantineEventRef == 0 {
 		t.Fatalf("alert %+v", m)
 	}
-	javaValidate(t, docs[1].Document, filepath.Join(r.dir, service.DemoPKI, r.world.PKI.DSPXMLSign.Name+".pem"))
+	javaValidate(t, docs[1].Document, filepath.Join(r.dir, demoworld.PKIDir, r.world.PKI.DSPXMLSign.Name+".pem"))
 	return q.QuarantineEventRef
 }
 
 // trusts asserts which supplier meter n's supplier cell holds.
 func trusts(t *testing.T, r *running, n, supplier int) {
 	t.Helper()
-	dev, ok := r.svc.Fleet().Device(demoworld.Device(n))
+	dev, ok := r.sim.Fleet().Device(demoworld.Device(n))
 	if !ok {
 		t.Fatalf("no meter %d", n)
 	}

@@ -23,7 +23,7 @@ import (
 func TestNothingServedBeforeRecovery(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	cfgPath, err := service.WriteDemo(ctx, dir, service.DemoOptions{Devices: 2})
+	cfgPath, err := demoworld.Install(ctx, dir, demoworld.InstallOptions{Devices: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +31,7 @@ func TestNothingServedBeforeRecovery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := service.LoadDemo(dir)
+	w, err := demoworld.Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func TestNothingServedBeforeRecovery(t *testing.T) {
 	}
 
 	// A run that accepts the request and stops before working on it.
-	first, err := service.New(ctx, service.Options{Config: cfg, Log: obs.Discard(), Audit: obs.Discard()})
+	first, err := service.New(ctx, service.Options{Config: cfg, Log: obs.Discard(), Audit: obs.Discard(), Simulator: simulator(t, cfg)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,8 @@ func TestNothingServedBeforeRecovery(t *testing.T) {
 	}
 	first.Close()
 
-	svc, err := service.New(ctx, service.Options{Config: cfg, Log: obs.Discard(), Audit: obs.Discard()})
+	sim := simulator(t, cfg)
+	svc, err := service.New(ctx, service.Options{Config: cfg, Log: obs.Discard(), Audit: obs.Discard(), Simulator: sim})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +65,7 @@ func TestNothingServedBeforeRecovery(t *testing.T) {
 	// The meter, given the recovered command, asks the listener first: any
 	// HTTP answer (a 400 from a TLS listener included) means it serves.
 	duringRecovery := make(chan error, 1)
-	svc.Fleet().SetFaults(device.Faults{Choose: func(*gbcs.Message) device.Fault {
+	sim.Fleet().SetFaults(device.Faults{Choose: func(*gbcs.Message) device.Fault {
 		c := &http.Client{Timeout: 300 * time.Millisecond}
 		resp, err := c.Get(health)
 		if err == nil {

@@ -2,6 +2,9 @@
 // the store, the keys, the trust anchors, the authoriser, the signer, the
 // device gateway, the 6.23 pipeline, the HTTP edge and the callback
 // pusher. `ecos serve` and `ecos bench cos` are thin shells around it.
+// It holds no demo, test PKI or simulated meter: those are plugged in by
+// the command that starts a demo (demoworld, devicesim), so none is in the
+// graph of a production start.
 //
 // Trust level: wiring only; it loads keys from the files the operator
 // configured and hands each to the one role that uses it.
@@ -24,8 +27,6 @@ import (
 	"github.com/ecos-cos/ecos/anomaly"
 	"github.com/ecos-cos/ecos/api"
 	"github.com/ecos-cos/ecos/config"
-	"github.com/ecos-cos/ecos/device"
-	"github.com/ecos-cos/ecos/devicesim"
 	"github.com/ecos-cos/ecos/internal/every"
 	"github.com/ecos-cos/ecos/obs"
 	"github.com/ecos-cos/ecos/pipeline"
@@ -49,6 +50,21 @@ type Options struct {
 	// Reopen reopens the audit file (Config.Log.Audit) each time it
 	// delivers, for log rotation: `ecos serve` feeds it SIGHUP.
 	Reopen <-chan os.Signal
+	// Simulator is the simulated meters a demo or test configuration
+	// names (devicesim.ForConfig); nil: such a configuration is refused.
+	Simulator Simulator
+}
+
+// Simulator is simulated meters, plugged in by the command or test that
+// starts a demo or test configuration: the gateway of devices.gateway
+// "sim" and the keys of the test PKI in devices.pki. Package service
+// holds no simulated meter, test PKI or demo itself, so none is in the
+// graph of a production start.
+type Simulator interface {
+	pipeline.Gateway
+	pipeline.DeviceKeys
+	// Tick runs the meters' future-dated commands that are due at now.
+	Tick(now time.Time) error
 }
 
 // Service is an assembled ECoS Party, not yet running.
@@ -63,7 +79,8 @@ type Service struct {
 	usersTLS   *tls.Config // nil: the Users' listener is plain HTTP
 	operator   http.Handler
 	pusher     *api.Pusher
-	fleet      *devicesim.InProcess // the in-process fleet, when the gateway is "sim"
+	sim        Simulator
+	ticks      bool // the gateway is sim: its future-dated commands run here
 	now        func() time.Time
 	wake       chan struct{} // tells the pusher a document is waiting
 	closers    []func() error
@@ -87,7 +104,10 @@ func New(ctx context.Context, o Options) (*Service, error) {
 	if o.Config == nil {
 		return nil, errors.New("service: no configuration")
 	}
-	s := &Service{cfg: o.Config, log: o.Log, now: o.Now, wake: make(chan struct{}, 1), reopen: o.Reopen}
+	if d := o.Config.Devices; (d.PKI != "" || d.Gateway != config.GatewayHTTP) && o.Simulator == nil {
+		return nil, errors.New(`devices: simulated meters (devices.pki, or the "sim" gateway) are for the demo and tests, and this start plugs none in`)
+	}
+	s := &Service{cfg: o.Config, log: o.Log, now: o.Now, sim: o.Simulator, wake: make(chan struct{}, 1), reopen: o.Reopen}
 	s.stopping, s.stop = context.WithCancel(context.Background())
 	if err := s.start(ctx, o); err != nil {
 		s.abort()
@@ -225,14 +245,6 @@ func (s *Service) Pipeline() *pipeline.Pipeline { return s.pipeline }
 // Store is the service's store.
 func (s *Service) Store() *store.DB { return s.db }
 
-// Fleet is the in-process simulated fleet, or nil with an HTTP gateway.
-func (s *Service) Fleet() *device.Fleet {
-	if s.fleet == nil {
-		return nil
-	}
-	return s.fleet.Devices()
-}
-
 // OperatorHandler is the operator API (docs/api.md) and /metrics, for
 // operator_listen.
 func (s *Service) OperatorHandler() http.Handler { return s.operator }
@@ -266,7 +278,7 @@ func (s *Service) Run(ctx context.Context, ln, operator net.Listener) error {
 	if s.pusher != nil {
 		wg.Go(func() { s.pusher.Run(ctx) })
 	}
-	if s.fleet != nil {
+	if s.ticks {
 		wg.Go(func() { s.tickFleet(ctx) })
 	}
 	if s.reopen != nil && s.audit != nil {
@@ -337,7 +349,7 @@ func (s *Service) reopenAudit(ctx context.Context) {
 
 // tickFleet runs the simulated meters' future-dated commands when due.
 func (s *Service) tickFleet(ctx context.Context) {
-	every.Run(ctx, time.Second, func(context.Context) error { return s.fleet.Tick(s.now()) },
+	every.Run(ctx, time.Second, func(context.Context) error { return s.sim.Tick(s.now()) },
 		func(err error) { s.log.Error("simulated fleet", "err", err) })
 }
 

@@ -7,12 +7,14 @@ import (
 	"net"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/ecos-cos/ecos/api"
 	"github.com/ecos-cos/ecos/config"
 	"github.com/ecos-cos/ecos/demoworld"
+	"github.com/ecos-cos/ecos/devicesim"
 	"github.com/ecos-cos/ecos/duis"
 	"github.com/ecos-cos/ecos/gbcs"
 	"github.com/ecos-cos/ecos/internal/testkit"
@@ -27,6 +29,7 @@ import (
 type running struct {
 	dir    string
 	svc    *service.Service
+	sim    *devicesim.Sim // the meters the service sends to
 	client *api.Client
 	world  *demoworld.World
 }
@@ -36,7 +39,7 @@ func start(t *testing.T, db store.Config) *running {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	cfgPath, err := service.WriteDemo(ctx, dir, service.DemoOptions{Devices: 5, Database: db})
+	cfgPath, err := demoworld.Install(ctx, dir, demoworld.InstallOptions{Devices: 5, Database: db})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +47,8 @@ func start(t *testing.T, db store.Config) *running {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := service.New(ctx, service.Options{Config: cfg, Log: obs.Discard(), Audit: obs.Discard()})
+	sim := simulator(t, cfg)
+	svc, err := service.New(ctx, service.Options{Config: cfg, Log: obs.Discard(), Audit: obs.Discard(), Simulator: sim})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,18 +66,28 @@ func start(t *testing.T, db store.Config) *running {
 			t.Errorf("Run: %v", err)
 		}
 	})
-	w, err := service.LoadDemo(dir)
+	w, err := demoworld.Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &running{dir: dir, svc: svc, client: demoClient(t, dir, w, 2, ln.Addr()), world: w}
+	return &running{dir: dir, svc: svc, sim: sim, client: demoClient(t, dir, w, 2, ln.Addr()), world: w}
+}
+
+// simulator is the simulated meters cfg names, as ecos serve plugs them in.
+func simulator(t *testing.T, cfg *config.Config) *devicesim.Sim {
+	t.Helper()
+	sim, err := devicesim.ForConfig(cfg.Devices, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sim
 }
 
 // demoClient acts as the demo's supplier n on the Users' listener at addr,
 // over mutual TLS with the supplier's certificate.
 func demoClient(t *testing.T, dir string, w *demoworld.World, n int, addr net.Addr) *api.Client {
 	t.Helper()
-	c, err := service.DemoClient(dir, w.PKI.Suppliers[n-1].EUI, "https://"+addr.String())
+	c, err := demoworld.Client(dir, w.PKI.Suppliers[n-1].EUI, "https://"+addr.String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,9 +136,9 @@ func testDemoOverHTTP(t *testing.T, r *running) {
 		if got.Header.ResponseCode != want {
 			t.Errorf("%s code %s, want %s", name, got.Header.ResponseCode, want)
 		}
-		javaValidate(t, b, filepath.Join(r.dir, service.DemoPKI, r.world.PKI.DSPXMLSign.Name+".pem"))
+		javaValidate(t, b, filepath.Join(r.dir, demoworld.PKIDir, r.world.PKI.DSPXMLSign.Name+".pem"))
 	}
-	dev, ok := r.svc.Fleet().Device(d)
+	dev, ok := r.sim.Fleet().Device(d)
 	if !ok {
 		t.Fatal("no meter")
 	}
@@ -183,4 +197,27 @@ func mustParse(t *testing.T, der []byte) *smki.Certificate {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// TestNoSimulatorNoSimulatedMeters: package service holds no simulated
+// meter; a configuration that names them starts only when the command
+// that starts it plugs them in.
+func TestNoSimulatorNoSimulatedMeters(t *testing.T) {
+	ctx := context.Background()
+	cfgPath, err := demoworld.Install(ctx, t.TempDir(), demoworld.InstallOptions{Devices: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := service.New(ctx, service.Options{Config: cfg, Log: obs.Discard(), Audit: obs.Discard()})
+	if err == nil {
+		svc.Close()
+		t.Fatal("a demo configuration started without its simulated meters")
+	}
+	if !strings.Contains(err.Error(), `simulated meters (devices.pki, or the "sim" gateway) are for the demo and tests`) {
+		t.Errorf("error %q does not say what is missing", err)
+	}
 }

@@ -57,7 +57,7 @@ func (s *signalled) expect(msg string) <-chan struct{} {
 func TestAuditReopenOnSignal(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	cfgPath, err := service.WriteDemo(ctx, dir, service.DemoOptions{Devices: 5})
+	cfgPath, err := demoworld.Install(ctx, dir, demoworld.InstallOptions{Devices: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func TestAuditReopenOnSignal(t *testing.T) {
 	}
 	logs := &signalled{}
 	hup := make(chan os.Signal, 1)
-	svc, err := service.New(ctx, service.Options{Config: cfg, Log: slog.New(slog.NewJSONHandler(logs, nil)), Reopen: hup})
+	svc, err := service.New(ctx, service.Options{Config: cfg, Log: slog.New(slog.NewJSONHandler(logs, nil)), Reopen: hup, Simulator: simulator(t, cfg)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestAuditReopenOnSignal(t *testing.T) {
 			t.Errorf("Run: %v", err)
 		}
 	}()
-	w, err := service.LoadDemo(dir)
+	w, err := demoworld.Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +145,7 @@ func TestOneInstancePerDatabase(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			ctx := t.Context()
-			cfgPath, err := service.WriteDemo(ctx, t.TempDir(), service.DemoOptions{Devices: 2, Database: db(t)})
+			cfgPath, err := demoworld.Install(ctx, t.TempDir(), demoworld.InstallOptions{Devices: 2, Database: db(t)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -154,7 +154,7 @@ func TestOneInstancePerDatabase(t *testing.T) {
 				t.Fatal(err)
 			}
 			open := func() (*service.Service, error) {
-				return service.New(ctx, service.Options{Config: cfg, Log: obs.Discard(), Audit: obs.Discard()})
+				return service.New(ctx, service.Options{Config: cfg, Log: obs.Discard(), Audit: obs.Discard(), Simulator: simulator(t, cfg)})
 			}
 			first, err := open()
 			if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/ecos-cos/ecos/api"
 	"github.com/ecos-cos/ecos/config"
 	"github.com/ecos-cos/ecos/demoworld"
+	"github.com/ecos-cos/ecos/devicesim"
 	"github.com/ecos-cos/ecos/obs"
 	"github.com/ecos-cos/ecos/service"
 )
@@ -23,14 +24,18 @@ import (
 func demoServer(t *testing.T, dir string) (apiURL, opURL string) {
 	t.Helper()
 	ctx := context.Background()
-	if _, err := service.WriteDemo(ctx, dir, service.DemoOptions{Devices: 4}); err != nil {
+	if _, err := demoworld.Install(ctx, dir, demoworld.InstallOptions{Devices: 4}); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.Load(filepath.Join(dir, service.DemoConfig))
+	cfg, err := config.Load(filepath.Join(dir, demoworld.ConfigFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := service.New(ctx, service.Options{Config: cfg, Log: obs.Discard(), Audit: obs.Discard()})
+	sim, err := devicesim.ForConfig(cfg.Devices, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := service.New(ctx, service.Options{Config: cfg, Log: obs.Discard(), Audit: obs.Discard(), Simulator: sim})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,12 +71,12 @@ func demoServer(t *testing.T, dir string) (apiURL, opURL string) {
 func TestADTRemoteEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	apiURL, opURL := demoServer(t, dir)
-	w, err := service.LoadDemo(dir)
+	w, err := demoworld.Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	user := w.PKI.Suppliers[1].EUI.String()
-	pki := func(name string) string { return filepath.Join(dir, service.DemoPKI, name) }
+	pki := func(name string) string { return filepath.Join(dir, demoworld.PKIDir, name) }
 	cred := w.PKI.Suppliers[1].FileSigning.Name
 
 	// Sign, check offline, submit; the same file again is a replay.
@@ -87,7 +92,7 @@ func TestADTRemoteEndToEnd(t *testing.T) {
 	// Over mutual TLS, as the User the file is about: supplier 1's
 	// certificate cannot send supplier 2's file.
 	tlsAs := func(n int) []string {
-		cert, key, ca := service.DemoTLSFiles(dir, w.PKI.Suppliers[n-1].EUI)
+		cert, key, ca := demoworld.TLSFiles(dir, w.PKI.Suppliers[n-1].EUI)
 		return []string{"--tls-cert", cert, "--tls-key", key, "--tls-ca", ca}
 	}
 	code, out, errs = ecos(t, "", append(append([]string{"adt", "submit", "--url", apiURL}, tlsAs(1)...), signed)...)

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ecos-cos/ecos/service"
+	"github.com/ecos-cos/ecos/demoworld"
 )
 
 // TestQuarantineRelease: `quarantine release` exits 0 when the request
@@ -14,12 +14,12 @@ import (
 func TestQuarantineRelease(t *testing.T) {
 	dir := t.TempDir()
 	apiURL, opURL := demoServer(t, dir)
-	w, err := service.LoadDemo(dir)
+	w, err := demoworld.Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	user := w.PKI.Suppliers[1].EUI.String()
-	pki := func(name string) string { return filepath.Join(dir, service.DemoPKI, name) }
+	pki := func(name string) string { return filepath.Join(dir, demoworld.PKIDir, name) }
 	cred := w.PKI.Suppliers[1].FileSigning.Name
 	body := writeTemp(t, "body.csv", []byte(user+",2\n6.23,1,1,1440\n"))
 	signed := filepath.Join(t.TempDir(), "signed.csv")

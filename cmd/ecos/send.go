@@ -15,7 +15,6 @@ import (
 	"github.com/ecos-cos/ecos/eui"
 	"github.com/ecos-cos/ecos/gbcs"
 	"github.com/ecos-cos/ecos/hsm"
-	"github.com/ecos-cos/ecos/service"
 	"github.com/ecos-cos/ecos/smki"
 	"github.com/ecos-cos/ecos/xmldsig"
 )
@@ -47,7 +46,7 @@ func runSend623(ctx context.Context, std stdio, args []string) error {
 		if len(pos) != 0 {
 			return usagef("--demo builds the request: no REQUEST argument")
 		}
-		w, err := service.LoadDemo(*demoDir)
+		w, err := demoworld.Load(*demoDir)
 		if err != nil {
 			return malformed(err)
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/ecos-cos/ecos/api"
 	"github.com/ecos-cos/ecos/config"
 	"github.com/ecos-cos/ecos/demoworld"
+	"github.com/ecos-cos/ecos/devicesim"
 	"github.com/ecos-cos/ecos/duis"
 	"github.com/ecos-cos/ecos/obs"
 	"github.com/ecos-cos/ecos/service"
@@ -45,7 +46,7 @@ func runServe(ctx context.Context, std stdio, args []string) error {
 	}
 	if *demo {
 		var err error
-		if *cfgPath, err = service.WriteDemo(ctx, *dir, service.DemoOptions{Devices: *devices, Listen: *listen, OperatorListen: demoOperatorListen(*operatorListen)}); err != nil {
+		if *cfgPath, err = demoworld.Install(ctx, *dir, demoworld.InstallOptions{Devices: *devices, Listen: *listen, OperatorListen: demoOperatorListen(*operatorListen)}); err != nil {
 			return err
 		}
 		if *initOnly {
@@ -77,7 +78,13 @@ func runServe(ctx context.Context, std stdio, args []string) error {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	svc, err := service.New(ctx, service.Options{Config: cfg, Log: log, Migrate: *demo, Reopen: hup})
+	// A demo or test configuration names simulated meters; the service
+	// holds none of its own, so they are plugged in here.
+	sim, err := devicesim.ForConfig(cfg.Devices, nil)
+	if err != nil {
+		return err
+	}
+	svc, err := service.New(ctx, service.Options{Config: cfg, Log: log, Migrate: *demo, Reopen: hup, Simulator: sim})
 	if err != nil {
 		return err
 	}
@@ -135,10 +142,10 @@ func demoOperatorListen(flag string) string {
 // a supplier would over HTTP, and prints what came back.
 func demoSelfCheck(ctx context.Context, std stdio, dir, base string) {
 	say := func(format string, a ...any) { fmt.Fprintf(std.out, "self-check: "+format+"\n", a...) }
-	w, err := service.LoadDemo(dir)
+	w, err := demoworld.Load(dir)
 	var c *api.Client
 	if err == nil {
-		c, err = service.DemoClient(dir, w.PKI.Suppliers[1].EUI, base)
+		c, err = demoworld.Client(dir, w.PKI.Suppliers[1].EUI, base)
 	}
 	if err == nil {
 		err = sendAndReport(ctx, say, c, w, demoworld.Request{Supplier: 2, Device: demoworld.Device(1), Counter: uint64(time.Now().UnixMilli())})

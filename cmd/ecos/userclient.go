@@ -8,8 +8,8 @@ import (
 
 	"github.com/ecos-cos/ecos/api"
 	"github.com/ecos-cos/ecos/config"
+	"github.com/ecos-cos/ecos/demoworld"
 	"github.com/ecos-cos/ecos/eui"
-	"github.com/ecos-cos/ecos/service"
 )
 
 // userFlags are how a command reaches the Users' listener as a User: the
@@ -39,7 +39,7 @@ func (f *userFlags) client(demoDir string, user eui.EUI) (*api.Client, error) {
 				return nil, malformed(err)
 			}
 		}
-		dc, dk, dca := service.DemoTLSFiles(demoDir, user)
+		dc, dk, dca := demoworld.TLSFiles(demoDir, user)
 		cert, key, ca = or(cert, dc), or(key, dk), or(ca, dca)
 	}
 	url = or(url, defaultURL)
@@ -59,7 +59,7 @@ func (f *userFlags) client(demoDir string, user eui.EUI) (*api.Client, error) {
 
 // demoURL is where the demo in dir serves its Users, by its configuration.
 func demoURL(dir string) (string, error) {
-	cfg, err := config.Load(filepath.Join(dir, service.DemoConfig))
+	cfg, err := config.Load(filepath.Join(dir, demoworld.ConfigFile))
 	if err != nil {
 		return "", err
 	}

@@ -25,7 +25,6 @@ import (
 	"github.com/ecos-cos/ecos/devicesim"
 	"github.com/ecos-cos/ecos/duis"
 	"github.com/ecos-cos/ecos/eui"
-	"github.com/ecos-cos/ecos/service"
 	"github.com/ecos-cos/ecos/store"
 )
 
@@ -56,7 +55,7 @@ func kill9UnderLoad(t *testing.T, bin string, database store.Config) {
 	ctx := t.Context()
 	tmp := t.TempDir()
 	dir := filepath.Join(tmp, "demo")
-	cfgPath, err := service.WriteDemo(ctx, dir, service.DemoOptions{Devices: devices, Database: database, PlainHTTP: true}) // crash safety, not authentication
+	cfgPath, err := demoworld.Install(ctx, dir, demoworld.InstallOptions{Devices: devices, Database: database, PlainHTTP: true}) // crash safety, not authentication
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,14 +63,14 @@ func kill9UnderLoad(t *testing.T, bin string, database store.Config) {
 	serveAddr, simAddr := freeAddr(t), freeAddr(t)
 	rewriteConfig(t, cfgPath, serveAddr, freeAddr(t), "http://"+simAddr)
 
-	world, err := service.LoadDemo(dir)
+	world, err := demoworld.Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	supplier := world.PKI.Suppliers[1].EUI // supplier 2: every MPAN is registered to it
 
 	sim := start(t, filepath.Join(tmp, "devicesim.log"), bin, "devicesim",
-		"--listen", simAddr, "--pki", filepath.Join(dir, service.DemoPKI), "--devices", fmt.Sprint(devices))
+		"--listen", simAddr, "--pki", filepath.Join(dir, demoworld.PKIDir), "--devices", fmt.Sprint(devices))
 	t.Cleanup(func() { sim.stop(t) })
 	waitHealthy(t, sim, "http://"+simAddr+"/healthz")
 
@@ -568,7 +567,7 @@ func rewriteConfig(t *testing.T, path, listen, operator, gateway string) {
 	}
 	cfg["listen"] = listen
 	cfg["operator_listen"] = operator
-	cfg["devices"] = map[string]any{"gateway": "http", "url": gateway, "pki": service.DemoPKI, "timeout": "5s"}
+	cfg["devices"] = map[string]any{"gateway": "http", "url": gateway, "pki": demoworld.PKIDir, "timeout": "5s"}
 	if b, err = json.MarshalIndent(cfg, "", "  "); err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,6 @@ import (
 	"github.com/ecos-cos/ecos/api"
 	"github.com/ecos-cos/ecos/demoworld"
 	"github.com/ecos-cos/ecos/devicesim"
-	"github.com/ecos-cos/ecos/service"
 	"github.com/ecos-cos/ecos/store"
 )
 
@@ -36,18 +35,18 @@ func kill9Quarantine(t *testing.T, bin string, database store.Config) {
 	ctx := t.Context()
 	tmp := t.TempDir()
 	dir := filepath.Join(tmp, "demo")
-	cfgPath, err := service.WriteDemo(ctx, dir, service.DemoOptions{Devices: devices, ADTRows: []string{"6.23,0,0,1440"}, Database: database, PlainHTTP: true})
+	cfgPath, err := demoworld.Install(ctx, dir, demoworld.InstallOptions{Devices: devices, ADTRows: []string{"6.23,0,0,1440"}, Database: database, PlainHTTP: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	serveAddr, opAddr, simAddr := freeAddr(t), freeAddr(t), freeAddr(t)
 	rewriteConfig(t, cfgPath, serveAddr, opAddr, "http://"+simAddr)
-	world, err := service.LoadDemo(dir)
+	world, err := demoworld.Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	sim := start(t, filepath.Join(tmp, "devicesim.log"), bin, "devicesim",
-		"--listen", simAddr, "--pki", filepath.Join(dir, service.DemoPKI), "--devices", fmt.Sprint(devices))
+		"--listen", simAddr, "--pki", filepath.Join(dir, demoworld.PKIDir), "--devices", fmt.Sprint(devices))
 	t.Cleanup(func() { sim.stop(t) })
 	waitHealthy(t, sim, "http://"+simAddr+"/healthz")
 

@@ -10,6 +10,7 @@ import (
 	"github.com/ecos-cos/ecos/config"
 	"github.com/ecos-cos/ecos/demoworld"
 	"github.com/ecos-cos/ecos/device"
+	"github.com/ecos-cos/ecos/devicesim"
 	"github.com/ecos-cos/ecos/duis"
 	"github.com/ecos-cos/ecos/gbcs"
 	"github.com/ecos-cos/ecos/obs"
@@ -27,7 +28,7 @@ func TestPeersReadTheService(t *testing.T) {
 	peersAvailable(t)
 	ctx := context.Background()
 	dir := t.TempDir()
-	cfgPath, err := service.WriteDemo(ctx, dir, service.DemoOptions{Devices: 3})
+	cfgPath, err := demoworld.Install(ctx, dir, demoworld.InstallOptions{Devices: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,12 +36,16 @@ func TestPeersReadTheService(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := service.New(ctx, service.Options{Config: cfg, Log: obs.Discard(), Audit: obs.Discard()})
+	sim, err := devicesim.ForConfig(cfg.Devices, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := service.New(ctx, service.Options{Config: cfg, Log: obs.Discard(), Audit: obs.Discard(), Simulator: sim})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { svc.Close() })
-	w, err := service.LoadDemo(dir)
+	w, err := demoworld.Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +53,7 @@ func TestPeersReadTheService(t *testing.T) {
 	// The meters see every command the service sends.
 	var mu sync.Mutex
 	var commands [][]byte
-	svc.Fleet().SetFaults(device.Faults{Choose: func(m *gbcs.Message) device.Fault {
+	sim.Fleet().SetFaults(device.Faults{Choose: func(m *gbcs.Message) device.Fault {
 		b, err := m.Bytes()
 		mu.Lock()
 		defer mu.Unlock()

@@ -1,4 +1,4 @@
-package service
+package demoworld
 
 import (
 	"context"
@@ -13,14 +13,13 @@ import (
 	"time"
 
 	"github.com/ecos-cos/ecos/api"
-	"github.com/ecos-cos/ecos/demoworld"
 	"github.com/ecos-cos/ecos/eui"
 	"github.com/ecos-cos/ecos/store"
 	"github.com/ecos-cos/ecos/testpki"
 )
 
-// DemoOptions size a demo directory.
-type DemoOptions struct {
+// InstallOptions size a demo directory.
+type InstallOptions struct {
 	Devices int       // simulated meters; 0: 1,000
 	Listen  string    // "": config.DefaultListen
 	Now     time.Time // zero: time.Now
@@ -30,51 +29,51 @@ type DemoOptions struct {
 	// password is written to a file beside the configuration, not into it.
 	Database store.Config
 	// ADTRows are the SR 6.23 thresholds every demo supplier's first ADT
-	// file sets; nil: demoworld.DefaultADTRows.
+	// file sets; nil: DefaultADTRows.
 	ADTRows []string
 	// OperatorListen is the operator API's address; "": the default.
 	OperatorListen string
 	// PlainHTTP serves the demo's Users over plain HTTP; otherwise over
-	// mutual TLS with the certificates in DemoTLS.
+	// mutual TLS with the certificates in TLSDir.
 	PlainHTTP bool
 }
 
 // Demo file names inside a demo directory.
 const (
-	DemoConfig = "ecos.json"
-	DemoPKI    = "pki"
-	// DemoTLS holds the Users' listener's test TLS PKI: tls-ca.pem,
-	// tls-server.pem and a client certificate per supplier (DemoTLSFiles).
-	DemoTLS = "tls"
+	ConfigFile = "ecos.json"
+	PKIDir     = "pki"
+	// TLSDir holds the Users' listener's test TLS PKI: tls-ca.pem,
+	// tls-server.pem and a client certificate per supplier (TLSFiles).
+	TLSDir = "tls"
 )
 
-// WriteDemo makes dir a complete demo installation: a test PKI, a SQLite
+// Install makes dir a complete demo installation: a test PKI, a SQLite
 // database holding the demo world's parties, meters and registrations,
 // an MPID table and the configuration that ties them together. It returns
 // the configuration's path. A directory that already holds a demo is
 // reused as it is, so a restarted demo keeps its requests and counters;
 // any other non-empty directory is refused.
-func WriteDemo(ctx context.Context, dir string, o DemoOptions) (string, error) {
-	cfgPath := filepath.Join(dir, DemoConfig)
+func Install(ctx context.Context, dir string, o InstallOptions) (string, error) {
+	cfgPath := filepath.Join(dir, ConfigFile)
 	if _, err := os.Stat(cfgPath); err == nil {
 		return cfgPath, checkDemoTLS(dir, cfgPath)
 	}
 	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
-		return "", fmt.Errorf("%s is not empty and holds no %s: refusing to write a demo into it", dir, DemoConfig)
+		return "", fmt.Errorf("%s is not empty and holds no %s: refusing to write a demo into it", dir, ConfigFile)
 	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return "", err
 	}
 	if o.Now.IsZero() {
 		o.Now = time.Now()
 	}
-	w, err := demoworld.New(demoworld.Options{Now: o.Now.UTC().Truncate(time.Second), Devices: o.Devices})
+	w, err := New(Options{Now: o.Now.UTC().Truncate(time.Second), Devices: o.Devices})
 	if err != nil {
 		return "", err
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", err
 	}
-	if err := w.PKI.WriteDir(filepath.Join(dir, DemoPKI)); err != nil {
+	if err := w.PKI.WriteDir(filepath.Join(dir, PKIDir)); err != nil {
 		return "", err
 	}
 	var tp *testpki.TLS
@@ -128,24 +127,24 @@ func WriteDemo(ctx context.Context, dir string, o DemoOptions) (string, error) {
 	return cfgPath, nil
 }
 
-// LoadDemo is the world of the demo in dir: its PKI, with which requests
+// Load is the world of the demo in dir: its PKI, with which requests
 // are signed as the demo's suppliers would sign them.
-func LoadDemo(dir string) (*demoworld.World, error) {
-	p, err := testpki.LoadDir(filepath.Join(dir, DemoPKI))
+func Load(dir string) (*World, error) {
+	p, err := testpki.LoadDir(filepath.Join(dir, PKIDir))
 	if err != nil {
 		return nil, err
 	}
-	return demoworld.New(demoworld.Options{PKI: p, Devices: 1})
+	return New(Options{PKI: p, Devices: 1})
 }
 
-func demoConfig(p *testpki.PKI, tp *testpki.TLS, o DemoOptions, database map[string]string) map[string]any {
+func demoConfig(p *testpki.PKI, tp *testpki.TLS, o InstallOptions, database map[string]string) map[string]any {
 	pair := func(c *testpki.Credential) map[string]string {
-		return map[string]string{"key": filepath.Join(DemoPKI, c.Name+".key"), "cert": filepath.Join(DemoPKI, c.Name+".pem")}
+		return map[string]string{"key": filepath.Join(PKIDir, c.Name+".key"), "cert": filepath.Join(PKIDir, c.Name+".pem")}
 	}
 	var users, fileSigners []string
 	for _, s := range p.Suppliers {
-		users = append(users, filepath.Join(DemoPKI, s.XMLSign.Name+".pem"))
-		fileSigners = append(fileSigners, filepath.Join(DemoPKI, s.FileSigning.Name+".pem"))
+		users = append(users, filepath.Join(PKIDir, s.XMLSign.Name+".pem"))
+		fileSigners = append(fileSigners, filepath.Join(PKIDir, s.FileSigning.Name+".pem"))
 	}
 	listen := o.Listen
 	if listen == "" {
@@ -160,14 +159,14 @@ func demoConfig(p *testpki.PKI, tp *testpki.TLS, o DemoOptions, database map[str
 		"database": database,
 		"keys":     map[string]any{"tcos": pair(p.TCoS), "ecos": pair(p.ECoS), "dsp_xml_sign": pair(p.DSPXMLSign)},
 		"trust": map[string]any{
-			"organisation_cas":  []string{filepath.Join(DemoPKI, p.Root.Name+".pem")},
-			"intermediates":     []string{filepath.Join(DemoPKI, p.OrgCA.Name+".pem")},
+			"organisation_cas":  []string{filepath.Join(PKIDir, p.Root.Name+".pem")},
+			"intermediates":     []string{filepath.Join(PKIDir, p.OrgCA.Name+".pem")},
 			"user_certificates": users,
 		},
-		"devices": map[string]any{"gateway": "sim", "pki": DemoPKI, "simulated": devices},
+		"devices": map[string]any{"gateway": "sim", "pki": PKIDir, "simulated": devices},
 		"policy":  map[string]any{"mpid": "enforce", "mpid_by_serial_file": "mpid-by-serial.csv"},
 		"anomaly": map[string]any{
-			"file_signing_cas":          []string{filepath.Join(DemoPKI, p.FileSigningCA.Name+".pem")},
+			"file_signing_cas":          []string{filepath.Join(PKIDir, p.FileSigningCA.Name+".pem")},
 			"file_signing_certificates": fileSigners,
 			"dcc_thresholds":            []string{"6.23,1000000,10000000,1440"},
 		},
@@ -177,12 +176,12 @@ func demoConfig(p *testpki.PKI, tp *testpki.TLS, o DemoOptions, database map[str
 	if tp != nil {
 		var users []map[string]any
 		for _, c := range tp.Clients {
-			users = append(users, map[string]any{"user": c.EUI.String(), "certificates": []string{filepath.Join(DemoTLS, c.Name+".pem")}})
+			users = append(users, map[string]any{"user": c.EUI.String(), "certificates": []string{filepath.Join(TLSDir, c.Name+".pem")}})
 		}
 		cfg["tls"] = map[string]any{
-			"cert":       filepath.Join(DemoTLS, tp.Server.Name+".pem"),
-			"key":        filepath.Join(DemoTLS, tp.Server.Name+".key"),
-			"client_cas": []string{filepath.Join(DemoTLS, tp.CA.Name+".pem")},
+			"cert":       filepath.Join(TLSDir, tp.Server.Name+".pem"),
+			"key":        filepath.Join(TLSDir, tp.Server.Name+".key"),
+			"client_cas": []string{filepath.Join(TLSDir, tp.CA.Name+".pem")},
 			"users":      users,
 		}
 	}
@@ -204,7 +203,7 @@ func writeDemoTLS(dir string, p *testpki.PKI, now time.Time) (*testpki.TLS, erro
 	if err != nil {
 		return nil, err
 	}
-	return tp, tp.WriteDir(filepath.Join(dir, DemoTLS))
+	return tp, tp.WriteDir(filepath.Join(dir, TLSDir))
 }
 
 // checkDemoTLS refuses, with what to do, a demo directory made before the
@@ -223,22 +222,22 @@ func checkDemoTLS(dir, cfgPath string) error {
 	return nil
 }
 
-// DemoTLSFiles are the files the demo supplier user of the demo in dir
+// TLSFiles are the files the demo supplier user of the demo in dir
 // presents and trusts on the Users' listener: its TLS client certificate
 // and key, and the CA of the demo's server certificate.
-func DemoTLSFiles(dir string, user eui.EUI) (cert, key, ca string) {
-	d := filepath.Join(dir, DemoTLS)
+func TLSFiles(dir string, user eui.EUI) (cert, key, ca string) {
+	d := filepath.Join(dir, TLSDir)
 	name := testpki.TLSClientName(user)
 	return filepath.Join(d, name+".pem"), filepath.Join(d, name+".key"), filepath.Join(d, "tls-ca.pem")
 }
 
-// DemoClient is an API client at baseURL acting as the demo's supplier
+// Client is an API client at baseURL acting as the demo's supplier
 // user: over https:// it presents the supplier's TLS client certificate.
-func DemoClient(dir string, user eui.EUI, baseURL string) (*api.Client, error) {
+func Client(dir string, user eui.EUI, baseURL string) (*api.Client, error) {
 	c := &api.Client{BaseURL: baseURL}
 	if strings.HasPrefix(baseURL, "https://") {
 		var err error
-		if c.HTTP, err = api.LoadTLSClient(DemoTLSFiles(dir, user)); err != nil {
+		if c.HTTP, err = api.LoadTLSClient(TLSFiles(dir, user)); err != nil {
 			return nil, err
 		}
 	}
@@ -247,10 +246,10 @@ func DemoClient(dir string, user eui.EUI, baseURL string) (*api.Client, error) {
 
 // writeDemoADT gives every demo supplier its first ADT file, as if it
 // had sent it: in force in the store, and in adt/ for reading.
-func writeDemoADT(ctx context.Context, db *store.DB, w *demoworld.World, dir string, o DemoOptions) error {
+func writeDemoADT(ctx context.Context, db *store.DB, w *World, dir string, o InstallOptions) error {
 	rows := o.ADTRows
 	if rows == nil {
-		rows = demoworld.DefaultADTRows
+		rows = DefaultADTRows
 	}
 	if err := os.MkdirAll(filepath.Join(dir, "adt"), 0o700); err != nil {
 		return err
