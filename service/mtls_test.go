@@ -280,6 +280,6 @@ func TestOldDemoWithoutTLS(t *testing.T) {
 	}
 	_, err := demoworld.Install(context.Background(), dir, demoworld.InstallOptions{})
 	if err == nil || !strings.Contains(err.Error(), "made by an older ecos, without TLS for the Users' listener: remove it, or give --dir a new directory") {
-		t.Fatalf("WriteDemo on an old demo: %v", err)
+		t.Fatalf("Install on an old demo: %v", err)
 	}
 }
