@@ -2,7 +2,10 @@ package repotest
 
 import (
 	"encoding/json"
+	"go/parser"
+	"go/token"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -43,7 +46,19 @@ func listPackages(t *testing.T) []pkg {
 // place; style.md asks each to state its role and trust level.
 func TestPackageDocs(t *testing.T) {
 	for _, p := range listPackages(t) {
-		if strings.TrimSpace(p.Doc) == "" {
+		doc := p.Doc
+		if len(p.GoFiles) == 0 { // a package of tests only says what it is in a test file
+			for _, name := range append(p.TestGoFiles, p.XTestGoFiles...) {
+				f, err := parser.ParseFile(token.NewFileSet(), filepath.Join(p.Dir, name), nil, parser.PackageClauseOnly|parser.ParseComments)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if f.Doc != nil {
+					doc += f.Doc.Text()
+				}
+			}
+		}
+		if strings.TrimSpace(doc) == "" {
 			t.Errorf("%s has no package doc comment", p.ImportPath)
 		}
 	}
