@@ -2,7 +2,6 @@ package refdata
 
 import (
 	"encoding/csv"
-	"errors"
 	"io"
 	"strings"
 )
@@ -24,55 +23,41 @@ func MPIDBySerial(name string, r io.Reader) (map[string]string, error) {
 	cr.FieldsPerRecord = -1
 	out := map[string]string{}
 	lines := map[string]int{}
-	for first := true; ; first = false {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			line := 0
-			if pe, ok := errors.AsType[*csv.ParseError](err); ok {
-				line = pe.StartLine
-			}
-			t.addf(line, "%v", err)
-			if len(t.problems) >= maxProblems {
-				break
-			}
-			continue
-		}
-		line, _ := cr.FieldPos(0)
+	first := true
+	t.eachRecord(cr, func(line int, rec []string) {
 		if first {
+			first = false
 			rec[0] = strings.TrimPrefix(rec[0], "\ufeff")
 			if strings.EqualFold(blankTrim(rec[0]), "serial") {
 				if len(rec) != 2 || !strings.EqualFold(blankTrim(rec[1]), "mpid") {
 					t.addf(line, "header %q: want serial,mpid", strings.Join(rec, ","))
 				}
-				continue
+				return
 			}
 		}
 		if len(rec) != 2 {
 			t.addf(line, "%d fields, want 2 (serial,mpid)", len(rec))
-			continue
+			return
 		}
 		serial, ok := canonicalSerial(rec[0])
 		if !ok {
 			t.addf(line, "serial %q is not a certificate serial in hex (1 to %d digits, not zero)", rec[0], maxSerialDigits)
-			continue
+			return
 		}
 		mpid := blankTrim(rec[1])
 		if mpid == "" || strings.ContainsFunc(mpid, func(r rune) bool {
 			return !('0' <= r && r <= '9' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z')
 		}) {
 			t.addf(line, "MPID %q: want letters and digits", rec[1])
-			continue
+			return
 		}
 		if prev, dup := lines[serial]; dup {
 			t.addf(line, "serial %s is already on line %d", serial, prev)
-			continue
+			return
 		}
 		lines[serial] = line
 		out[serial] = mpid
-	}
+	})
 	if len(out) == 0 && len(t.problems) == 0 {
 		t.addf(0, "no rows: want serial,mpid lines")
 	}

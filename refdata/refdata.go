@@ -115,10 +115,33 @@ func (t *table) read(r io.Reader, want []string) []row {
 		return nil
 	}
 	var rows []row
+	t.eachRecord(cr, func(line int, rec []string) {
+		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
+			return
+		}
+		if len(rec) != len(header) {
+			t.addf(line, "%d fields, want %d", len(rec), len(header))
+			return
+		}
+		f := make(map[string]string, len(want))
+		for _, w := range want {
+			f[w] = strings.TrimSpace(rec[index[w]])
+		}
+		rows = append(rows, row{line: line, fields: f})
+	})
+	if len(rows) == 0 && len(t.problems) == 0 {
+		t.addf(0, "no rows after the header")
+	}
+	return rows
+}
+
+// eachRecord hands fn every record of cr with its line, and notes each
+// record csv cannot read as a problem of t, until t has maxProblems.
+func (t *table) eachRecord(cr *csv.Reader, fn func(line int, rec []string)) {
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
-			break
+			return
 		}
 		if err != nil {
 			// FieldPos is undefined after an error; the error has the line.
@@ -128,28 +151,13 @@ func (t *table) read(r io.Reader, want []string) []row {
 			}
 			t.addf(line, "%v", err)
 			if len(t.problems) >= maxProblems {
-				break
+				return
 			}
 			continue
 		}
 		line, _ := cr.FieldPos(0)
-		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
-			continue
-		}
-		if len(rec) != len(header) {
-			t.addf(line, "%d fields, want %d", len(rec), len(header))
-			continue
-		}
-		f := make(map[string]string, len(want))
-		for _, w := range want {
-			f[w] = strings.TrimSpace(rec[index[w]])
-		}
-		rows = append(rows, row{line: line, fields: f})
+		fn(line, rec)
 	}
-	if len(rows) == 0 && len(t.problems) == 0 {
-		t.addf(0, "no rows after the header")
-	}
-	return rows
 }
 
 func contains(list []string, s string) bool {

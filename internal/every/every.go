@@ -13,16 +13,5 @@ import (
 // and the loop carries on: a background job that failed once must try
 // again next time, not stop for good.
 func Run(ctx context.Context, interval time.Duration, fn func(context.Context) error, onErr func(error)) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := fn(ctx); err != nil && ctx.Err() == nil {
-				onErr(err)
-			}
-		}
-	}
+	RunBackoff(ctx, interval, Backoff{}, fn, func(err error, _ time.Duration) { onErr(err) })
 }
