@@ -5,10 +5,12 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ecos-cos/ecos/demoworld"
 	"github.com/ecos-cos/ecos/duis"
 	"github.com/ecos-cos/ecos/ecoserr"
+	"github.com/ecos-cos/ecos/pipeline"
 	"github.com/ecos-cos/ecos/store"
 	"github.com/ecos-cos/ecos/xmldsig"
 )
@@ -159,4 +161,75 @@ func equalCounts(a, b map[store.RequestState]int) bool {
 		}
 	}
 	return true
+}
+
+// TestReleasedHoldStaysPending: a future-dated request that anomaly
+// detection held and then released is on the meter like any other once
+// sent. The quarantine's DCC alert (AD1) stored with it is not the
+// meter's execution alert (8F66/8F67): it must not make the request look
+// executed, or its owner could no longer cancel it while another
+// supplier, whose own change is pending too, could cancel both.
+func TestReleasedHoldStaysPending(t *testing.T) {
+	o, c := withCounter()
+	f := newFixture(t, o)
+	ctx := context.Background()
+	dev := demoworld.Device(3)
+	gain3 := t0.Add(30 * 24 * time.Hour)
+	if err := f.db.ImportRegistrations(ctx, []store.Registration{
+		{MPxN: demoworld.MPANOf(dev), From: gain3, Supplier: demoworld.PartyID(3), MPID: demoworld.MPID(3), Device: dev},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	f.run(t)
+	submit := func(r demoworld.Request) *pipeline.Ack {
+		t.Helper()
+		ack, err := f.p.Submit(ctx, f.sign(t, r))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ack
+	}
+	final := func(ack *pipeline.Ack) store.Request {
+		t.Helper()
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		req, err := f.p.WaitFinal(wctx, store.RequestID(*ack.RequestID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return req
+	}
+
+	// Supplier 2's future-dated change is held, then released, and sent.
+	f.limit(c, 0, 0)
+	exec2 := t0.Add(48 * time.Hour)
+	held := submit(demoworld.Request{Supplier: 2, Device: dev, Counter: 1, ExecuteAt: &exec2})
+	if !held.Accepted || held.QuarantineRef == 0 {
+		t.Fatalf("not held: %+v", held)
+	}
+	f.limit(c, 100, 100)
+	if _, err := f.p.DecideHolds(ctx, nil, []pipeline.HoldAction{{Ref: held.QuarantineRef, Release: true}}, "operator"); err != nil {
+		t.Fatal(err)
+	}
+	if req := final(held); req.State != store.RequestResponded {
+		t.Fatalf("released request %s %s", req.State, req.Reason)
+	}
+	// Supplier 3's own future-dated change, after it gains the MPAN.
+	exec3 := gain3.Add(time.Hour)
+	if ack := submit(demoworld.Request{Supplier: 3, Device: dev, Counter: 1, ExecuteAt: &exec3}); !ack.Accepted {
+		t.Fatalf("supplier 3's future-dated change refused: %s %v", ack.Code, ack.Err)
+	} else if req := final(ack); req.State != store.RequestResponded {
+		t.Fatalf("supplier 3's change %s %s", req.State, req.Reason)
+	}
+	// Supplier 3 may not cancel: supplier 2's change is pending too.
+	ack := submit(demoworld.Request{Supplier: 3, Device: dev, Counter: 2, ExecuteAt: &duis.Cancellation})
+	if ack.Accepted || ecoserr.ReasonOf(ack.Err) != ecoserr.CancelNotOwner || ack.Code != "E4" {
+		t.Fatalf("supplier 3 cancelled supplier 2's released change: accepted=%v %s (%v)", ack.Accepted, ack.Code, ack.Err)
+	}
+	// Nor may supplier 2, for the same reason, but it is told so: its
+	// change is pending, not forgotten.
+	ack = submit(demoworld.Request{Supplier: 2, Device: dev, Counter: 2, ExecuteAt: &duis.Cancellation})
+	if ack.Accepted || ecoserr.ReasonOf(ack.Err) != ecoserr.CancelNotOwner || !strings.Contains(ack.Err.Error(), "another party") {
+		t.Fatalf("supplier 2's cancellation: accepted=%v %s (%v), want cancel-not-owner naming another party's pending change", ack.Accepted, ack.Code, ack.Err)
+	}
 }

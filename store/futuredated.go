@@ -14,9 +14,11 @@ import (
 // nothing is pending. Pending means it may still execute: it is due after
 // now, it is not a cancellation, it went on past authorisation (authorised,
 // signed, sent or responded: a rejected, failed or held request is not on
-// the device), the device has not reported executing it (no alert was
-// recorded for it), and no cancellation for the device has been authorised
-// since it was received (the device drops every pending command when it
+// the device), the device has not reported executing it (no execution
+// alert, 8F66 or 8F67, was recorded for it: a quarantine's AD1 alert,
+// stored with a request that was later released, says nothing about the
+// device), and no cancellation for the device has been authorised since
+// it was received (the device drops every pending command when it
 // executes a cancellation). Not "the newest future-dated request": an
 // executed, cancelled, failed or rejected one owns nothing.
 //
@@ -29,13 +31,13 @@ func (db *DB) PendingFutureDated(ctx context.Context, device eui.EUI, asker Requ
 		  AND r.state IN ('authorised', 'signed', 'sent', 'responded')
 		  AND NOT EXISTS (SELECT 1 FROM responses a
 			WHERE a.originator_eui = r.originator_eui AND a.target_eui = r.target_eui AND a.counter = r.counter
-			  AND a.kind = 'alert')
+			  AND a.kind = 'alert' AND a.response_code IN (?, ?))
 		  AND NOT EXISTS (SELECT 1 FROM requests c
 			WHERE c.target_eui = r.target_eui AND c.is_cancel = 1 AND c.received_at_us >= r.received_at_us
 			  AND c.state IN ('authorised', 'signed', 'sent', 'responded')
 			  AND NOT (c.originator_eui = ? AND c.target_eui = ? AND c.counter = ?))
 		ORDER BY r.party_id`
-	rows, err := db.r.QueryContext(ctx, db.q(q), euiArg(device), timeArg(now), euiArg(asker.Originator), euiArg(asker.Target), u64Arg(asker.Counter))
+	rows, err := db.r.QueryContext(ctx, db.q(q), euiArg(device), timeArg(now), AlertFutureDatedActioned, AlertFutureDatedNotActioned, euiArg(asker.Originator), euiArg(asker.Target), u64Arg(asker.Counter))
 	if err != nil {
 		return nil, fmt.Errorf("store: pending future-dated requests for %s: %w", device, err)
 	}

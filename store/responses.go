@@ -18,6 +18,15 @@ const (
 	ResponseAlert           ResponseKind = "alert"           // a DCC alert about the request
 )
 
+// The codes of the device's future-dated execution alerts (GBCS 8F66
+// actioned, 8F67 not actioned) as a ResponseAlert stores them: the only
+// alerts that end a future-dated request's life on the device. A
+// quarantine's DCC alert (AD1) is a ResponseAlert too and ends nothing.
+const (
+	AlertFutureDatedActioned    = "8F66"
+	AlertFutureDatedNotActioned = "8F67"
+)
+
 // ResponseID identifies a stored response. IDs only grow and are never
 // reused, so a pusher can walk the unpushed ones from where it stopped.
 type ResponseID int64

@@ -73,8 +73,19 @@ func testPendingFutureDated(t *testing.T, open Opener) {
 		must(t, db.UpdateRequest(ctx, second, store.RequestUpdate{To: s, At: t0.Add(3 * hour)}))
 		want(t0.Add(3*hour), "SUP1", "SUP2")
 	}
-	// Once the device reports it executed, it is no longer pending.
-	_, err := db.AddResponse(ctx, store.Response{RequestID: second, Kind: store.ResponseAlert, Code: "I0", Document: []byte("<alert/>"), CreatedAt: t0.Add(4 * hour)})
+	// A quarantine's DCC alert, stored with a request held and then
+	// released, says nothing about the device: still pending.
+	_, err := db.AddResponse(ctx, store.Response{RequestID: second, Kind: store.ResponseAlert, Code: "AD1", Document: []byte("<alert/>"), CreatedAt: t0.Add(3 * hour)})
+	must(t, err)
+	want(t0.Add(3*hour), "SUP1", "SUP2")
+	// Once the device reports it executed (or did not), it is no longer
+	// pending.
+	_, err = db.AddResponse(ctx, store.Response{RequestID: second, Kind: store.ResponseAlert, Code: store.AlertFutureDatedActioned, Document: []byte("<alert/>"), CreatedAt: t0.Add(4 * hour)})
+	must(t, err)
+	want(t0.Add(4*hour), "SUP1")
+	notActioned := record(dev, "SUP4", t0.Add(4*hour), exec2, false, authorised)
+	want(t0.Add(4*hour), "SUP1", "SUP4")
+	_, err = db.AddResponse(ctx, store.Response{RequestID: notActioned, Kind: store.ResponseAlert, Code: store.AlertFutureDatedNotActioned, Document: []byte("<alert/>"), CreatedAt: t0.Add(4 * hour)})
 	must(t, err)
 	want(t0.Add(4*hour), "SUP1")
 
