@@ -233,3 +233,71 @@ func TestReleasedHoldStaysPending(t *testing.T) {
 		t.Fatalf("supplier 2's cancellation: accepted=%v %s (%v), want cancel-not-owner naming another party's pending change", ack.Accepted, ack.Code, ack.Err)
 	}
 }
+
+// TestReleasedHoldOutlivesEarlierCancellation: a cancellation drops what
+// the meter holds when it executes it, so a future-dated change that was
+// held while a cancellation went out, and released after it, reaches the
+// meter after the cancellation and stays pending: its receipt time is
+// not when it went to the meter.
+func TestReleasedHoldOutlivesEarlierCancellation(t *testing.T) {
+	o, c := withCounter()
+	f := newFixture(t, o)
+	ctx := context.Background()
+	dev := demoworld.Device(3)
+	gain3 := t0.Add(30 * 24 * time.Hour)
+	if err := f.db.ImportRegistrations(ctx, []store.Registration{
+		{MPxN: demoworld.MPANOf(dev), From: gain3, Supplier: demoworld.PartyID(3), MPID: demoworld.MPID(3), Device: dev},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	f.run(t)
+	later := func() {
+		f.mu.Lock()
+		f.now = f.now.Add(time.Minute)
+		f.mu.Unlock()
+	}
+	submit := func(name string, r demoworld.Request, wantAccepted bool) *pipeline.Ack {
+		t.Helper()
+		later()
+		ack, err := f.p.Submit(ctx, f.sign(t, r))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ack.Accepted != wantAccepted {
+			t.Fatalf("%s: accepted=%v %s (%v), want accepted=%v", name, ack.Accepted, ack.Code, ack.Err, wantAccepted)
+		}
+		if ack.Accepted && ack.QuarantineRef == 0 {
+			wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			if req, err := f.p.WaitFinal(wctx, store.RequestID(*ack.RequestID)); err != nil || req.State != store.RequestResponded {
+				t.Fatalf("%s: %+v %v", name, req, err)
+			}
+		}
+		return ack
+	}
+	exec3 := gain3.Add(time.Hour)
+	exec2 := t0.Add(48 * time.Hour)
+	submit("supplier 3's future-dated change", demoworld.Request{Supplier: 3, Device: dev, Counter: 1, ExecuteAt: &exec3}, true)
+	f.limit(c, 0, 0)
+	held := submit("supplier 2's future-dated change, held", demoworld.Request{Supplier: 2, Device: dev, Counter: 1, ExecuteAt: &exec2}, true)
+	if held.QuarantineRef == 0 {
+		t.Fatal("not held")
+	}
+	submit("supplier 3 cancels its own", demoworld.Request{Supplier: 3, Device: dev, Counter: 2, ExecuteAt: &duis.Cancellation}, true)
+	f.limit(c, 100, 100)
+	later()
+	if _, err := f.p.DecideHolds(ctx, nil, []pipeline.HoldAction{{Ref: held.QuarantineRef, Release: true}}, "operator"); err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if req, err := f.p.WaitFinal(wctx, store.RequestID(*held.RequestID)); err != nil || req.State != store.RequestResponded {
+		t.Fatalf("released: %+v %v", req, err)
+	}
+	// Supplier 2's change is on the meter now, after the cancellation.
+	submit("supplier 3's second future-dated change", demoworld.Request{Supplier: 3, Device: dev, Counter: 3, ExecuteAt: &exec3}, true)
+	ack := submit("supplier 3 cancels again", demoworld.Request{Supplier: 3, Device: dev, Counter: 4, ExecuteAt: &duis.Cancellation}, false)
+	if ecoserr.ReasonOf(ack.Err) != ecoserr.CancelNotOwner || ack.Code != "E4" {
+		t.Fatalf("supplier 3's cancellation: %s (%v), want cancel-not-owner E4", ack.Code, ack.Err)
+	}
+}

@@ -9,6 +9,25 @@ import (
 	"github.com/ecos-cos/ecos/eui"
 )
 
+// A request goes on towards the device when it is received, or, if it
+// was held, when its hold is released: that, not its receipt, orders
+// it against a cancellation.
+const onward = `COALESCE((SELECT h.decided_at_us FROM quarantine h
+			WHERE h.originator_eui = %[1]s.originator_eui AND h.target_eui = %[1]s.target_eui AND h.counter = %[1]s.counter
+			  AND h.state = 'released'), %[1]s.received_at_us)`
+
+var pendingFutureDatedSQL = `SELECT DISTINCT r.party_id FROM requests r
+		WHERE r.target_eui = ? AND r.execute_at_us > ? AND r.is_cancel = 0
+		  AND r.state IN ('authorised', 'signed', 'sent', 'responded')
+		  AND NOT EXISTS (SELECT 1 FROM responses a
+			WHERE a.originator_eui = r.originator_eui AND a.target_eui = r.target_eui AND a.counter = r.counter
+			  AND a.kind = 'alert' AND a.response_code IN (?, ?))
+		  AND NOT EXISTS (SELECT 1 FROM requests c
+			WHERE c.target_eui = r.target_eui AND c.is_cancel = 1 AND ` + fmt.Sprintf(onward, "c") + ` >= ` + fmt.Sprintf(onward, "r") + `
+			  AND c.state IN ('authorised', 'signed', 'sent', 'responded')
+			  AND NOT (c.originator_eui = ? AND c.target_eui = ? AND c.counter = ?))
+		ORDER BY r.party_id`
+
 // PendingFutureDated returns the parties whose future-dated 6.23 requests
 // are pending on device at now, each once, in name order; none when
 // nothing is pending. Pending means it may still execute: it is due after
@@ -19,25 +38,15 @@ import (
 // stored with a request that was later released, says nothing about the
 // device), and no cancellation for the device has been authorised since
 // it was received (the device drops every pending command when it
-// executes a cancellation). Not "the newest future-dated request": an
+// executes a cancellation; a held request counts from its release).
+// Not "the newest future-dated request": an
 // executed, cancelled, failed or rejected one owns nothing.
 //
 // asker is the cancellation asking, which does not count as cancelling
 // what it is checked against: recovery re-authorises a cancellation that
 // was already recorded.
 func (db *DB) PendingFutureDated(ctx context.Context, device eui.EUI, asker RequestID, now time.Time) ([]string, error) {
-	const q = `SELECT DISTINCT r.party_id FROM requests r
-		WHERE r.target_eui = ? AND r.execute_at_us > ? AND r.is_cancel = 0
-		  AND r.state IN ('authorised', 'signed', 'sent', 'responded')
-		  AND NOT EXISTS (SELECT 1 FROM responses a
-			WHERE a.originator_eui = r.originator_eui AND a.target_eui = r.target_eui AND a.counter = r.counter
-			  AND a.kind = 'alert' AND a.response_code IN (?, ?))
-		  AND NOT EXISTS (SELECT 1 FROM requests c
-			WHERE c.target_eui = r.target_eui AND c.is_cancel = 1 AND c.received_at_us >= r.received_at_us
-			  AND c.state IN ('authorised', 'signed', 'sent', 'responded')
-			  AND NOT (c.originator_eui = ? AND c.target_eui = ? AND c.counter = ?))
-		ORDER BY r.party_id`
-	rows, err := db.r.QueryContext(ctx, db.q(q), euiArg(device), timeArg(now), AlertFutureDatedActioned, AlertFutureDatedNotActioned, euiArg(asker.Originator), euiArg(asker.Target), u64Arg(asker.Counter))
+	rows, err := db.r.QueryContext(ctx, db.q(pendingFutureDatedSQL), euiArg(device), timeArg(now), AlertFutureDatedActioned, AlertFutureDatedNotActioned, euiArg(asker.Originator), euiArg(asker.Target), u64Arg(asker.Counter))
 	if err != nil {
 		return nil, fmt.Errorf("store: pending future-dated requests for %s: %w", device, err)
 	}

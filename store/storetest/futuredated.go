@@ -96,4 +96,19 @@ func testPendingFutureDated(t *testing.T, open Opener) {
 	want(t0.Add(5 * hour))
 	record(dev, "SUP3", t0.Add(6*hour), exec1, false, authorised)
 	want(t0.Add(6*hour), "SUP3")
+
+	// A request held while a cancellation is authorised, and released
+	// after it, goes to the device after the cancellation: it counts from
+	// its release, not its receipt.
+	ref, err := db.ReserveCounter(ctx, store.QuarantineRefCounter)
+	must(t, err)
+	held := store.RequestID{Originator: eu(0x90, 5), Target: dev, Counter: 1}
+	must(t, db.RecordRequest(ctx, store.Received{ID: held, At: t0.Add(7 * hour), Party: "SUP5", ExecuteAt: exec1,
+		State: store.RequestQuarantined, ResponseCode: "I0", Response: ack("I0", t0.Add(7*hour)), Hold: holdFor(ref, exec1)}))
+	want(t0.Add(7*hour), "SUP3")
+	record(dev, "SUP3", t0.Add(8*hour), time.Time{}, true, authorised)
+	want(t0.Add(8 * hour))
+	_, err = db.DecideHolds(ctx, nil, []store.HoldDecision{{Ref: ref, To: store.HoldReleased}}, t0.Add(9*hour), "operator")
+	must(t, err)
+	want(t0.Add(9*hour), "SUP5")
 }
