@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/ecos-cos/ecos/demoworld"
+	"github.com/ecos-cos/ecos/dispatch"
 	"github.com/ecos-cos/ecos/duis"
 	"github.com/ecos-cos/ecos/ecoserr"
 	"github.com/ecos-cos/ecos/pipeline"
@@ -299,5 +301,64 @@ func TestReleasedHoldOutlivesEarlierCancellation(t *testing.T) {
 	ack := submit("supplier 3 cancels again", demoworld.Request{Supplier: 3, Device: dev, Counter: 4, ExecuteAt: &duis.Cancellation}, false)
 	if ecoserr.ReasonOf(ack.Err) != ecoserr.CancelNotOwner || ack.Code != "E4" {
 		t.Fatalf("supplier 3's cancellation: %s (%v), want cancel-not-owner E4", ack.Code, ack.Err)
+	}
+}
+
+// TestUnansweredFutureDatedStaysPending: a future-dated command that
+// reached the meter but whose answer was lost (E21: the device may have
+// carried it out) may be held by the meter. It stays pending for the
+// cancellation rules: another supplier, whose own change is pending too,
+// may not cancel it with its own.
+func TestUnansweredFutureDatedStaysPending(t *testing.T) {
+	var first atomic.Bool
+	first.Store(true)
+	lose := func(ctx context.Context, next pipeline.Gateway, frame []byte) (*dispatch.Reply, error) {
+		r, err := next.Send(ctx, frame)
+		if err != nil || !first.Swap(false) {
+			return r, err
+		}
+		return &dispatch.Reply{NoResponseReason: "drop-response"}, nil
+	}
+	f := newFixture(t, options{gateway: func(g pipeline.Gateway) pipeline.Gateway { return sendFunc{g, lose} }})
+	ctx := context.Background()
+	dev := demoworld.Device(3)
+	gain3 := t0.Add(30 * 24 * time.Hour)
+	if err := f.db.ImportRegistrations(ctx, []store.Registration{
+		{MPxN: demoworld.MPANOf(dev), From: gain3, Supplier: demoworld.PartyID(3), MPID: demoworld.MPID(3), Device: dev},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	f.run(t)
+	submit := func(r demoworld.Request) (*pipeline.Ack, store.Request) {
+		t.Helper()
+		ack, err := f.p.Submit(ctx, f.sign(t, r))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ack.Accepted {
+			return ack, store.Request{}
+		}
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		req, err := f.p.WaitFinal(wctx, store.RequestID(*ack.RequestID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ack, req
+	}
+	exec2, exec3 := t0.Add(48*time.Hour), gain3.Add(time.Hour)
+	if _, req := submit(demoworld.Request{Supplier: 2, Device: dev, Counter: 1, ExecuteAt: &exec2}); req.State != store.RequestFailed || req.ResponseCode != "E21" {
+		t.Fatalf("supplier 2's change: %s %s %s, want failed E21", req.State, req.Reason, req.ResponseCode)
+	}
+	if _, req := submit(demoworld.Request{Supplier: 3, Device: dev, Counter: 1, ExecuteAt: &exec3}); req.State != store.RequestResponded {
+		t.Fatalf("supplier 3's change: %s %s", req.State, req.Reason)
+	}
+	meter, _ := f.fleet.Device(dev)
+	if n := meter.Pending(); n != 2 {
+		t.Fatalf("test premise: the meter holds %d future-dated commands, want both", n)
+	}
+	ack, _ := submit(demoworld.Request{Supplier: 3, Device: dev, Counter: 2, ExecuteAt: &duis.Cancellation})
+	if ack.Accepted || ecoserr.ReasonOf(ack.Err) != ecoserr.CancelNotOwner || ack.Code != "E4" {
+		t.Fatalf("supplier 3 cancelled supplier 2's unanswered change: accepted=%v %s (%v)", ack.Accepted, ack.Code, ack.Err)
 	}
 }

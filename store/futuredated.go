@@ -9,6 +9,12 @@ import (
 	"github.com/ecos-cos/ecos/eui"
 )
 
+// A future-dated request that failed after its command was handed on
+// (ecoserr's no-response and response-unverifiable: E21, the device may
+// have carried it out) may be held by the device, so it stays pending; one
+// that never left (device-unreachable, E20) or failed before signing is
+// not.
+//
 // A request goes on towards the device when it is received, or, if it
 // was held, when its hold is released: that, not its receipt, orders
 // it against a cancellation.
@@ -18,7 +24,8 @@ const onward = `COALESCE((SELECT h.decided_at_us FROM quarantine h
 
 var pendingFutureDatedSQL = `SELECT DISTINCT r.party_id FROM requests r
 		WHERE r.target_eui = ? AND r.execute_at_us > ? AND r.is_cancel = 0
-		  AND r.state IN ('authorised', 'signed', 'sent', 'responded')
+		  AND (r.state IN ('authorised', 'signed', 'sent', 'responded')
+		    OR (r.state = 'failed' AND r.reason IN ('no-response', 'response-unverifiable')))
 		  AND NOT EXISTS (SELECT 1 FROM responses a
 			WHERE a.originator_eui = r.originator_eui AND a.target_eui = r.target_eui AND a.counter = r.counter
 			  AND a.kind = 'alert' AND a.response_code IN (?, ?))
@@ -32,15 +39,15 @@ var pendingFutureDatedSQL = `SELECT DISTINCT r.party_id FROM requests r
 // are pending on device at now, each once, in name order; none when
 // nothing is pending. Pending means it may still execute: it is due after
 // now, it is not a cancellation, it went on past authorisation (authorised,
-// signed, sent or responded: a rejected, failed or held request is not on
-// the device), the device has not reported executing it (no execution
-// alert, 8F66 or 8F67, was recorded for it: a quarantine's AD1 alert,
-// stored with a request that was later released, says nothing about the
-// device), and no cancellation for the device has been authorised since
-// it was received (the device drops every pending command when it
-// executes a cancellation; a held request counts from its release).
-// Not "the newest future-dated request": an
-// executed, cancelled, failed or rejected one owns nothing.
+// signed, sent or responded, or failed once its command was handed on: a
+// rejected, held or never sent request is not on the device), the device
+// has not reported executing it (no execution alert, 8F66 or 8F67, was
+// recorded for it: a quarantine's AD1 alert, stored with a request that
+// was later released, says nothing about the device), and no cancellation
+// for the device has been authorised since it went on (the device drops
+// every pending command when it executes a cancellation; a held request
+// goes on at its release). Not "the newest future-dated request": an
+// executed, cancelled, never sent or rejected one owns nothing.
 //
 // asker is the cancellation asking, which does not count as cancelling
 // what it is checked against: recovery re-authorises a cancellation that

@@ -111,4 +111,12 @@ func testPendingFutureDated(t *testing.T, open Opener) {
 	_, err = db.DecideHolds(ctx, nil, []store.HoldDecision{{Ref: ref, To: store.HoldReleased}}, t0.Add(9*hour), "operator")
 	must(t, err)
 	want(t0.Add(9*hour), "SUP5")
+
+	// One that failed after its command was handed on may be held by the
+	// device: pending. One whose command never left is not.
+	lost := record(dev, "SUP6", t0.Add(10*hour), exec1, false, authorised, store.RequestSigned, store.RequestSent)
+	must(t, db.UpdateRequest(ctx, lost, store.RequestUpdate{To: store.RequestFailed, Reason: "no-response", ResponseCode: "E21", At: t0.Add(10 * hour)}))
+	unsent := record(dev, "SUP7", t0.Add(10*hour), exec1, false, authorised, store.RequestSigned, store.RequestSent)
+	must(t, db.UpdateRequest(ctx, unsent, store.RequestUpdate{To: store.RequestFailed, Reason: "device-unreachable", ResponseCode: "E20", At: t0.Add(10 * hour)}))
+	want(t0.Add(10*hour), "SUP5", "SUP6")
 }
