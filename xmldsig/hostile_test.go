@@ -3,7 +3,9 @@ package xmldsig
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
 	"math/big"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -43,6 +45,38 @@ func moveSignature(place func(t *testing.T, withoutSig, sig string) string) func
 	return func(t *testing.T, s string) string {
 		sig := signatureOf(t, s)
 		return place(t, replace(t, s, sig, ""), sig)
+	}
+}
+
+// attrs is n attributes written from format, numbered from 0.
+func attrs(format string, n int) string {
+	var b strings.Builder
+	for i := range n {
+		b.WriteString(" ")
+		b.WriteString(strings.ReplaceAll(format, "%d", strconv.Itoa(i)))
+	}
+	return b.String()
+}
+
+// TestNamespaceBombRefusedAtOnce: a megabyte of namespace declarations
+// on the root and empty elements under it took about 20 s of CPU before
+// any signature was looked at (each element resolved its prefix among
+// every declaration); it is refused while screening.
+func TestNamespaceBombRefusedAtOnce(t *testing.T) {
+	const size = 1 << 20
+	var b strings.Builder
+	b.WriteString("<r")
+	for i := 0; b.Len() < size/2; i++ {
+		b.WriteString(" xmlns:p" + strconv.Itoa(i) + `="u"`)
+	}
+	b.WriteString(">")
+	for b.Len() < size-10 {
+		b.WriteString("<a/>")
+	}
+	b.WriteString("</r>")
+	_, err := Verify([]byte(b.String()), nil, WithMaxSize(size))
+	if !errors.Is(err, Hostile) {
+		t.Fatalf("got %v, want a hostile document", err)
 	}
 }
 
@@ -92,6 +126,15 @@ func TestVerifyHostile(t *testing.T) {
 		}, Hostile, "limit"},
 		{"deeply nested", edit("<sr:Body>", "<sr:Body>"+strings.Repeat("<a>", 100)+strings.Repeat("</a>", 100)), Hostile, "nested deeper"},
 		{"nesting bomb without end", literal(strings.Repeat("<a>", 100000)), Hostile, "nested deeper"},
+		// Resolving a prefix, and the DOM's attribute and namespace
+		// lookups, cost the declarations in scope and the attributes on an
+		// element: without a bound, a document of declarations and empty
+		// elements costs quadratic time before its signature is looked at.
+		{"namespace declarations bomb", func(t *testing.T, s string) string {
+			s = replace(t, s, bodyOpen, "<sr:Body"+attrs(`xmlns:p%d="urn:x"`, maxAttrs)+">")
+			return replace(t, s, "<sr:UpdateSecurityCredentialsCoS>", "<sr:UpdateSecurityCredentialsCoS"+attrs(`xmlns:q%d="urn:x"`, maxAttrs)+">")
+		}, Hostile, "namespace declarations"},
+		{"attributes bomb", edit(bodyOpen, "<sr:Body"+attrs(`a%d="1"`, maxAttrs+1)+">"), Hostile, "attributes"},
 
 		// Where the signature is and how many there are.
 		{"no signature", moveSignature(func(t *testing.T, s, _ string) string { return s }), NoSignature, "no ds:Signature"},

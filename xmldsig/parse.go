@@ -185,9 +185,15 @@ func screen(b []byte, lim limits, doc *etree.Element) (layout, error) {
 			if len(stack) >= lim.maxDepth {
 				return lay, errorf(Hostile, "elements are nested deeper than %d", lim.maxDepth)
 			}
+			if len(t.Attr) > maxAttrs {
+				return lay, errorf(Hostile, "<%s> has %d attributes; at most %d are accepted", excerpt(qname(t.Name)), len(t.Attr), maxAttrs)
+			}
 			mark := len(bindings)
 			if bindings, err = declare(bindings, t); err != nil {
 				return lay, err
+			}
+			if len(bindings) > maxBindings {
+				return lay, errorf(Hostile, "more than %d namespace declarations are in scope at <%s>", maxBindings, excerpt(qname(t.Name)))
 			}
 			uri, err := elementNamespace(bindings, t.Name)
 			if err != nil {
