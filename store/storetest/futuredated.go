@@ -119,4 +119,38 @@ func testPendingFutureDated(t *testing.T, open Opener) {
 	unsent := record(dev, "SUP7", t0.Add(10*hour), exec1, false, authorised, store.RequestSigned, store.RequestSent)
 	must(t, db.UpdateRequest(ctx, unsent, store.RequestUpdate{To: store.RequestFailed, Reason: "device-unreachable", ResponseCode: "E20", At: t0.Add(10 * hour)}))
 	want(t0.Add(10*hour), "SUP5", "SUP6")
+
+	// The device takes commands in counter order, whatever order their
+	// requests arrived in: a cancellation received after a future-dated
+	// request but signed before it (two workers racing for the device)
+	// does not cancel it; one signed after it, or still to be signed once
+	// it is, does.
+	dev2 := eu(0x00, 3)
+	want2 := func(now time.Time, parties ...string) {
+		t.Helper()
+		got, err := db.PendingFutureDated(ctx, dev2, store.RequestID{Originator: eu(0x90, 9), Target: dev2, Counter: 1}, now)
+		must(t, err)
+		if !slices.Equal(got, parties) {
+			t.Fatalf("at %v: pending future-dated on %s from %q; want %q", now, dev2, got, parties)
+		}
+	}
+	sign := func(id store.RequestID) {
+		t.Helper()
+		_, cid, err := db.ReserveIntent(ctx, "cos", func(c uint64) (store.Intent, error) {
+			return store.Intent{RequestID: id, Device: dev2, Counter: c, KeyID: "tcos", TBS: []byte("tbs"), CreatedAt: t0}, nil
+		})
+		must(t, err)
+		must(t, db.MarkSigned(ctx, cid, []byte("frame"), t0.Add(12*hour)))
+	}
+	fd := record(dev2, "SUP8", t0.Add(11*hour), exec1, false, authorised)
+	early := record(dev2, "SUP9", t0.Add(12*hour), time.Time{}, true, authorised)
+	want2(t0.Add(12 * hour)) // neither signed: the receipt order stands in
+	sign(early)
+	want2(t0.Add(12*hour), "SUP8") // the cancellation is ahead of it
+	sign(fd)
+	want2(t0.Add(12*hour), "SUP8")
+	late := record(dev2, "SUP9", t0.Add(13*hour), time.Time{}, true, authorised)
+	want2(t0.Add(13 * hour)) // to be signed after it
+	sign(late)
+	want2(t0.Add(13 * hour))
 }
