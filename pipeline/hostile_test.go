@@ -362,3 +362,68 @@ func TestUnansweredFutureDatedStaysPending(t *testing.T) {
 		t.Fatalf("supplier 3 cancelled supplier 2's unanswered change: accepted=%v %s (%v)", ack.Accepted, ack.Code, ack.Err)
 	}
 }
+
+// TestHostileSpellings: every spelling of a cancellation the device would
+// execute as one goes through the cancellation rules (nothing is pending
+// on the meter, so each is refused cancel-not-owner), near misses are
+// ordinary dates (beyond the horizon), times XML Schema or GBCS cannot
+// hold are refused at intake, and MPxNs in other scripts' digits are not
+// MPxNs.
+func TestHostileSpellings(t *testing.T) {
+	f := newFixture(t, options{})
+	f.run(t)
+	ctx := context.Background()
+	dev := demoworld.Device(3)
+	mpan := demoworld.MPANOf(dev)
+	var counter uint64
+	edited := func(from, to string) func(t *testing.T) []byte {
+		return func(t *testing.T) []byte {
+			counter++
+			return f.signEdited(t, demoworld.Request{Supplier: 2, Device: dev, Counter: counter}, from, to)
+		}
+	}
+	dated := func(at string) func(t *testing.T) []byte {
+		return edited("<sr:SupplierFloorSeqNumber>", "<sr:ExecutionDateTime>"+at+"</sr:ExecutionDateTime><sr:SupplierFloorSeqNumber>")
+	}
+	cases := []struct {
+		doc    func(t *testing.T) []byte
+		reason ecoserr.Reason
+		code   duis.ResponseCode
+	}{
+		{dated("3000-12-31T00:00:00.000Z"), ecoserr.CancelNotOwner, "E4"},
+		{dated("3000-12-31T05:30:00+05:30"), ecoserr.CancelNotOwner, "E4"},
+		{dated("3000-12-30T20:00:00-04:00"), ecoserr.CancelNotOwner, "E4"},
+		{dated("3000-12-31T14:00:00+14:00"), ecoserr.CancelNotOwner, "E4"},
+		{dated(" 3000-12-31T00:00:00Z\n"), ecoserr.CancelNotOwner, "E4"},
+		{dated("9999-12-31T23:59:59.000Z"), ecoserr.CancelNotOwner, "E4"},
+		{dated("9999-12-31T23:59:59.0000000000Z"), ecoserr.CancelNotOwner, "E4"},
+		{dated("9999-12-31T23:59:59+00:00"), ecoserr.CancelNotOwner, "E4"},
+		{dated("9999-12-31T23:59:59-00:00"), ecoserr.CancelNotOwner, "E4"},
+		{dated("\t9999-12-31T23:59:59Z "), ecoserr.CancelNotOwner, "E4"},
+		{dated("3000-12-31T00:00:00+14:00"), ecoserr.BeyondHorizon, "E062304"},
+		{dated("3000-12-31T00:00:01Z"), ecoserr.BeyondHorizon, "E062304"},
+		{dated("9999-12-31T23:59:58Z"), ecoserr.BeyondHorizon, "E062304"},
+		{dated("9999-12-31T23:59:60Z"), ecoserr.Malformed, "E062301"}, // no leap seconds in xs:dateTime
+		{dated("2999-12-31T23:59:60Z"), ecoserr.Malformed, "E062301"},
+		{dated("3000-12-30T24:00:00Z"), ecoserr.Malformed, "E062301"},
+		{dated("+3000-12-31T00:00:00Z"), ecoserr.Malformed, "E062301"},
+		{dated("03000-12-31T00:00:00Z"), ecoserr.ExecutionTimeUnsupported, "E062301"},
+		{edited(">"+mpan+"<", ">١٩٠٠٠٠٠٠٠٠٠٣١<"), ecoserr.InvalidMPxN, "E062304"},
+		{edited(">"+mpan+"<", ">１"+mpan[1:]+"<"), ecoserr.InvalidMPxN, "E062304"},
+		{edited(">"+mpan+"<", ">+"+mpan[1:]+"<"), ecoserr.InvalidMPxN, "E062304"},
+		{edited(">"+mpan+"<", ">0"+mpan+"<"), ecoserr.Malformed, "E062301"},
+	}
+	for _, c := range cases {
+		doc := c.doc(t)
+		ack, err := f.p.Submit(ctx, doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ack.Accepted || ecoserr.ReasonOf(ack.Err) != c.reason || ack.Code != c.code {
+			t.Errorf("request %d: accepted=%v %s (%v), want %s %s", counter, ack.Accepted, ack.Code, ack.Err, c.reason.Name(), c.code)
+		}
+	}
+	if n := f.deviceCounters(); n != 0 {
+		t.Errorf("a meter counted %d commands", n)
+	}
+}
