@@ -427,3 +427,31 @@ func TestHostileSpellings(t *testing.T) {
 		t.Errorf("a meter counted %d commands", n)
 	}
 }
+
+// TestReplayOfHeldRequestReservesNothing: a replay is refused and leaves
+// nothing behind, even when its User is over the quarantine threshold:
+// no QuarantineEventRef is reserved for a request that is not held.
+func TestReplayOfHeldRequestReservesNothing(t *testing.T) {
+	o, c := withCounter()
+	f := newFixture(t, o)
+	f.limit(c, 0, 0)
+	ctx := context.Background()
+	doc := f.sign(t, demoworld.Request{Supplier: 2, Device: demoworld.Device(1), Counter: 100})
+	first, err := f.p.Submit(ctx, doc)
+	if err != nil || first.QuarantineRef == 0 {
+		t.Fatalf("first: %+v %v", first, err)
+	}
+	for _, replay := range [][]byte{doc, f.sign(t, demoworld.Request{Supplier: 2, Device: demoworld.Device(1), Counter: 99})} {
+		ack, err := f.p.Submit(ctx, replay)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ack.Accepted || ecoserr.ReasonOf(ack.Err) != ecoserr.Replay || ack.QuarantineRef != 0 {
+			t.Fatalf("replay: accepted=%v %s (%v) ref %d, want a replay refusal", ack.Accepted, ack.Code, ack.Err, ack.QuarantineRef)
+		}
+	}
+	next, _ := f.submitN(t, 1, 101)
+	if next.QuarantineRef != first.QuarantineRef+1 {
+		t.Errorf("the next held request has QuarantineEventRef %d after %d: the replays reserved %d", next.QuarantineRef, first.QuarantineRef, next.QuarantineRef-first.QuarantineRef-1)
+	}
+}

@@ -16,6 +16,7 @@ import (
 // User about it.
 type Requests interface {
 	RecordRequest(ctx context.Context, r store.Received) error
+	LastAcceptedCounter(ctx context.Context, originator, target eui.EUI) (uint64, bool, error)
 	UpdateRequest(ctx context.Context, id store.RequestID, u store.RequestUpdate) error
 	Request(ctx context.Context, id store.RequestID) (store.Request, error)
 	UnfinishedRequests(ctx context.Context, limit int) ([]store.Request, error)

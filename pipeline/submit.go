@@ -98,6 +98,14 @@ func (p *Pipeline) submit(ctx context.Context, raw []byte, from *eui.EUI) (*Ack,
 	verdict, counted := p.screen(id, decision, at)
 	p.screenCost.add(time.Since(t))
 	if verdict.Outcome == anomaly.Quarantine {
+		// A hold reserves a QuarantineEventRef durably: not for a request
+		// the replay guard is about to refuse. (Two racing with one counter
+		// may still both get here; RecordRequest refuses the loser.)
+		if last, seen, err := p.cfg.Requests.LastAcceptedCounter(ctx, id.Originator, id.Target); err != nil {
+			return nil, err
+		} else if seen && id.Counter <= last {
+			return p.refuseUnrecorded(req, ecoserr.New(ecoserr.Replay, fmt.Errorf("%w: %s, last accepted %d", store.ErrReplay, id, last), ""), at)
+		}
 		if err := p.hold(ctx, &rec, verdict); err != nil {
 			return nil, err
 		}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -61,4 +62,25 @@ func (db *DB) accept(ctx context.Context, tx *sql.Tx, id RequestID) error {
 		return fmt.Errorf("%w: %s", ErrReplay, id)
 	}
 	return nil
+}
+
+// LastAcceptedCounter is the last RequestID counter accepted from
+// originator for target; ok is false when none was. A read for callers
+// that must not do something costly (reserve a QuarantineEventRef) for a
+// request the replay guard will refuse; the guard itself is AcceptRequestID
+// and ReceiveRequest.
+func (db *DB) LastAcceptedCounter(ctx context.Context, originator, target eui.EUI) (last uint64, ok bool, err error) {
+	var b []byte
+	err = db.r.QueryRowContext(ctx, db.q(`SELECT last_counter FROM request_counters WHERE originator_eui = ? AND target_eui = ?`),
+		euiArg(originator), euiArg(target)).Scan(&b)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return 0, false, nil
+	case err != nil:
+		return 0, false, fmt.Errorf("store: last counter from %s for %s: %w", originator, target, err)
+	}
+	if last, err = scanU64(b); err != nil {
+		return 0, false, err
+	}
+	return last, true, nil
 }

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/ecos-cos/ecos/eui"
 	"github.com/ecos-cos/ecos/store"
 )
 
@@ -30,6 +31,18 @@ func testReplayOrder(t *testing.T, open Opener) {
 	wantIs(t, db.AcceptRequestID(ctx, user, dev, 1<<62), store.ErrReplay)
 	must(t, db.AcceptRequestID(ctx, user, dev, ^uint64(0)))
 	wantIs(t, db.AcceptRequestID(ctx, user, dev, ^uint64(0)), store.ErrReplay)
+
+	// What the guard holds, read back as it holds it.
+	for _, c := range []struct {
+		originator, target eui.EUI
+		last               uint64
+		ok                 bool
+	}{{user, dev, ^uint64(0), true}, {user, dev2, 5, true}, {eu(0x90, 2), dev, 5, true}, {eu(0x90, 2), dev2, 0, false}} {
+		last, ok, err := db.LastAcceptedCounter(ctx, c.originator, c.target)
+		if err != nil || last != c.last || ok != c.ok {
+			t.Errorf("LastAcceptedCounter(%s, %s) = %d, %v, %v; want %d, %v", c.originator, c.target, last, ok, err, c.last, c.ok)
+		}
+	}
 }
 
 // Racing callers, half of them on a second handle, submit the same
