@@ -180,3 +180,41 @@ func TestMetricsOnOperator(t *testing.T) {
 		t.Fatalf("operator /metrics: %d %q", rec.Code, rec.Body)
 	}
 }
+
+// TestOtherUsersRequestAnySpelling: another User's RequestID is refused
+// before any lookup however it is spelled in the path (case, escaped
+// separators, a counter with leading zeros or a sign); spellings that are
+// not a RequestID are 400s.
+func TestOtherUsersRequestAnySpelling(t *testing.T) {
+	lookups := 0
+	svc := &fakeService{lookup: func(context.Context, string) (Status, error) {
+		lookups++
+		return Status{}, ErrNotFound
+	}, waitFinal: func(context.Context, string) error { return nil }}
+	env := mtlsEnv(t, svc, nil)
+	for _, c := range []struct {
+		id   string
+		code int
+	}{
+		{strings.ToLower(bReqID), http.StatusNotFound},
+		{strings.ReplaceAll(bReqID, ":", "%3A"), http.StatusNotFound},
+		{strings.ReplaceAll(bReqID, ":", "%3a"), http.StatusNotFound},
+		{"90-b3-D5-1f-30-02-00-00:00-DB-12-34-56-78-90-A0:1006", http.StatusNotFound},
+		{"90-B3-D5-1F-30-02-00-00:00-DB-12-34-56-78-90-A0:01006", http.StatusBadRequest},
+		{"90-B3-D5-1F-30-02-00-00:00-DB-12-34-56-78-90-A0:+1006", http.StatusBadRequest},
+		{"90B3D51F30020000:00DB1234567890A0:1006", http.StatusBadRequest},
+		{"90-B3-D5-1F-30-02-00-00:00-DB-12-34-56-78-90-A0:1006:1", http.StatusBadRequest},
+		{"%2090-B3-D5-1F-30-02-00-00:00-DB-12-34-56-78-90-A0:1006", http.StatusBadRequest},
+		{"90-B3-D5-1F-30-02-00-00:00-DB-12-34-56-78-90-A0:%D9%A1", http.StatusBadRequest}, // U+0661
+	} {
+		for _, path := range []string{"/api/v1/requests/%s", "/api/v1/requests/%s/responses/1", "/api/v1/responses/%s?wait=1s"} {
+			target := strings.Replace(path, "%s", c.id, 1)
+			if rec := env.as(certA, "GET", target, ""); rec.Code != c.code {
+				t.Errorf("%s: %d %q, want %d", target, rec.Code, rec.Body, c.code)
+			}
+		}
+	}
+	if lookups != 0 {
+		t.Errorf("another User's request was looked up %d times", lookups)
+	}
+}
