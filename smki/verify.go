@@ -78,7 +78,18 @@ type VerifyOptions struct {
 	// Links, if set, remembers the certificate signatures already checked
 	// so a chain seen before costs no ECDSA verify.
 	Links *Links
+
+	// checks counts the issuer signatures this Verify has tried.
+	checks int
 }
+
+// maxSignatureChecks bounds the issuer signatures one Verify tries, as
+// crypto/x509 bounds its own: the search is depth first over every
+// candidate issuer, so intermediates an attacker supplies (a 6.23's
+// CertificationPathCertificates) that share a name and a key would
+// otherwise make it try every ordering of them, factorially many. A real
+// SMKI chain needs two.
+const maxSignatureChecks = 100
 
 // maxChainLen bounds the search; SMKI chains are at most root, issuing CA,
 // end entity.
@@ -120,11 +131,17 @@ func (o *VerifyOptions) extend(chain []*Certificate) ([]*Certificate, error) {
 	}
 	var first error
 	for _, parent := range candidates {
+		if o.checks++; o.checks > maxSignatureChecks {
+			return nil, &VerifyError{UnknownIssuer, c, fmt.Sprintf("too many candidate issuers: gave up after %d issuer signatures", maxSignatureChecks)}
+		}
 		err := o.checkIssued(chain, parent)
 		if err == nil {
 			var full []*Certificate
 			if full, err = o.extend(append(chain[:len(chain):len(chain)], parent)); err == nil {
 				return full, nil
+			}
+			if o.checks > maxSignatureChecks {
+				return nil, err // the budget ran out below: stop here too
 			}
 		}
 		if first == nil {

@@ -383,3 +383,41 @@ func TestReasonAndVerifyErrorStrings(t *testing.T) {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
 }
+
+// TestVerifyBoundedSearch: intermediates that share a name and a key can
+// each have issued the others, so a depth-first search tries every
+// ordering of them. Nine of them (as a 6.23's CertificationPathCertificates
+// can carry, made with the sender's own key) cost some 19 000 ECDSA
+// verifies; the search gives up after a fixed budget instead.
+func TestVerifyBoundedSearch(t *testing.T) {
+	p := newTestPKI(t)
+	k := newKey(t)
+	evil := nameDER(Attribute{oidAttrOrgUnit, TagPrintableString, []byte("07")}, attrCN("EVIL"))
+	var fakes []*Certificate
+	for range 9 {
+		fakes = append(fakes, certSpec{
+			serial: p.nextSerial(), issuer: evil, subject: evil, notBefore: t2015, notAfter: t2035,
+			pub: &k.PublicKey, signer: k,
+			exts: []ext{
+				extKU(true, KeyUsageCertSign),
+				extBC(true, true, -1),
+				extSKI(false, keyID(&k.PublicKey)),
+				extAKI(false, keyID(&k.PublicKey), false),
+			},
+		}.cert(t))
+	}
+	leafKey := newKey(t)
+	leaf := certSpec{
+		serial: p.nextSerial(), issuer: evil, subject: nameDER(attrOU("02"), attrUID(eui.MustParse("90B3D51F30010000"))),
+		notBefore: t2015, notAfter: t2035, pub: &leafKey.PublicKey, signer: k,
+		exts: []ext{
+			extKU(true, KeyUsageDigitalSignature),
+			extSKI(false, keyID(&leafKey.PublicKey)),
+			extAKI(false, keyID(&k.PublicKey), false),
+		},
+	}.cert(t)
+	chain, err := Verify(leaf, VerifyOptions{Roots: NewPool(p.root), Intermediates: NewPool(fakes...), Now: t2020})
+	if chain != nil || !errors.Is(err, UnknownIssuer) || !strings.Contains(err.Error(), "gave up") {
+		t.Fatalf("got %v, %v; want the search given up", chain, err)
+	}
+}
