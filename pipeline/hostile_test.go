@@ -403,6 +403,8 @@ func TestHostileSpellings(t *testing.T) {
 		{dated("3000-12-31T00:00:00+14:00"), ecoserr.BeyondHorizon, "E062304"},
 		{dated("3000-12-31T00:00:01Z"), ecoserr.BeyondHorizon, "E062304"},
 		{dated("9999-12-31T23:59:58Z"), ecoserr.BeyondHorizon, "E062304"},
+		{dated("2036-02-27T12:00:01Z"), ecoserr.BeyondHorizon, "E062304"}, // the default horizon is ten years (3650 days) from t0
+		{dated("2036-02-27T13:00:01+01:00"), ecoserr.BeyondHorizon, "E062304"},
 		{dated("9999-12-31T23:59:60Z"), ecoserr.Malformed, "E062301"}, // no leap seconds in xs:dateTime
 		{dated("2999-12-31T23:59:60Z"), ecoserr.Malformed, "E062301"},
 		{dated("3000-12-30T24:00:00Z"), ecoserr.Malformed, "E062301"},
