@@ -46,6 +46,9 @@ type MPIDConfig struct {
 
 var oidOrganization = asn1.ObjectIdentifier{2, 5, 4, 10}
 
+// xmlSpace is XML's white space: the only padding a value may carry.
+const xmlSpace = " \t\r\n"
+
 func (c *MPIDConfig) validate() error {
 	switch c.Policy {
 	case PolicyReport, PolicyEnforce:
@@ -90,9 +93,12 @@ func (c *MPIDConfig) presented(signer *smki.Certificate) string {
 	if signer == nil {
 		return ""
 	}
+	// Only XML white space is padding, as in every value a request
+	// carries: a Unicode space is part of the MPID, so "SUPB\u00a0" is
+	// not SUPB.
 	for _, attr := range signer.Subject.Find(c.Attribute) {
-		if s, ok := attr.Text(); ok && strings.TrimSpace(s) != "" {
-			return strings.TrimSpace(s)
+		if s, ok := attr.Text(); ok && strings.Trim(s, xmlSpace) != "" {
+			return strings.Trim(s, xmlSpace)
 		}
 	}
 	if signer.SerialNumber != nil {
