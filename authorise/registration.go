@@ -34,7 +34,7 @@ func (a *Authoriser) registration(ctx context.Context, body *duis.UpdateSecurity
 		if err := a.associated(ctx, id, target, receivedAt); err != nil {
 			return nil, time.Time{}, err
 		}
-		return nil, receivedAt, a.cancellation(ctx, store.RequestID(rid), party)
+		return nil, receivedAt, a.cancellation(ctx, store.RequestID(rid), party.ID)
 	}
 	at := receivedAt
 	if body.ExecutionDateTime != nil && body.ExecutionDateTime.After(receivedAt) {
@@ -73,9 +73,19 @@ func (a *Authoriser) associated(ctx context.Context, id mpxn.ID, target eui.EUI,
 	return nil
 }
 
+// StillOwns asks the cancellation rule again for an authorised
+// cancellation about to be signed. Authorising and recording are not one
+// step: another supplier's future-dated change may have become pending on
+// the device in between, and a cancellation signed now would drop it too.
+// The pipeline asks under the device's lock, so nothing is signed for the
+// device between this answer and the cancellation's own signature.
+func (a *Authoriser) StillOwns(ctx context.Context, rid store.RequestID, partyID string) error {
+	return a.cancellation(ctx, rid, partyID)
+}
+
 // cancellation lets party cancel only if every future-dated request
 // pending on target is its own: the device drops all of them.
-func (a *Authoriser) cancellation(ctx context.Context, rid store.RequestID, party store.Party) error {
+func (a *Authoriser) cancellation(ctx context.Context, rid store.RequestID, partyID string) error {
 	target := rid.Target
 	if a.cfg.Pending == nil {
 		return ecoserr.New(ecoserr.CancelNotOwner, nil, "cancellations are not accepted by this service")
@@ -88,7 +98,7 @@ func (a *Authoriser) cancellation(ctx context.Context, rid store.RequestID, part
 		return ecoserr.New(ecoserr.CancelNotOwner, nil, "device %s has no pending future-dated change of supplier to cancel", target)
 	}
 	for _, s := range senders {
-		if s != party.ID {
+		if s != partyID {
 			return ecoserr.New(ecoserr.CancelNotOwner, nil, "a future-dated change of supplier pending on %s was sent by another party", target)
 		}
 	}

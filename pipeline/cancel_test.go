@@ -126,3 +126,59 @@ func (s ecosOnly) SignCoS(ctx context.Context, a *authorise.Approved) (*signer.S
 	}
 	return s.Signer.SignCoS(ctx, a)
 }
+
+// TestCancellationRecheckedBeforeSigning closes the window between
+// authorising a cancellation and signing it. Supplier 1's cancellation of
+// its own pending change is authorised; before it is signed, supplier 3's
+// future-dated change is accepted and signed first (workers took the
+// jobs in another order). Signed now, supplier 1's cancellation would
+// drop supplier 3's change from the meter: it is asked again under the
+// device's lock, fails cancel-not-owner, and nothing is signed for it.
+func TestCancellationRecheckedBeforeSigning(t *testing.T) {
+	f := newFixture(t, options{})
+	ctx := context.Background()
+	d := demoworld.Device(1)
+	gain1, gain3 := t0.Add(48*time.Hour), t0.Add(30*24*time.Hour)
+	if err := f.db.ImportRegistrations(ctx, []store.Registration{
+		{MPxN: demoworld.MPAN(1), From: gain1, Supplier: demoworld.PartyID(1), MPID: demoworld.MPID(1), Device: d},
+		{MPxN: demoworld.MPAN(1), From: gain3, Supplier: demoworld.PartyID(3), MPID: demoworld.MPID(3), Device: d},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	exec1, exec3 := gain1.Add(time.Hour), gain3.Add(time.Hour)
+	submit := func(r demoworld.Request) store.RequestID {
+		t.Helper()
+		ack, err := f.p.Submit(ctx, f.sign(t, r))
+		if err != nil || !ack.Accepted {
+			t.Fatalf("supplier %d counter %d: %v %s", r.Supplier, r.Counter, err, ack.Code)
+		}
+		return store.RequestID(*ack.RequestID)
+	}
+	submit(demoworld.Request{Supplier: 1, Device: d, Counter: 1, ExecuteAt: &exec1})
+	if n := f.p.Drain(ctx); n != 1 {
+		t.Fatalf("drained %d jobs, want supplier 1's change", n)
+	}
+	cancel := submit(demoworld.Request{Supplier: 1, Device: d, Counter: 2, ExecuteAt: &duis.Cancellation})
+	change3 := submit(demoworld.Request{Supplier: 3, Device: d, Counter: 1, ExecuteAt: &exec3})
+	if n := f.p.DrainNewestFirst(ctx); n != 2 {
+		t.Fatalf("drained %d jobs, want the cancellation and supplier 3's change", n)
+	}
+
+	req, err := f.db.Request(ctx, cancel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.State != store.RequestFailed || req.Reason != ecoserr.CancelNotOwner.Name() || req.ResponseCode != "E4" {
+		t.Errorf("supplier 1's cancellation ended %s %s %s, want failed cancel-not-owner E4", req.State, req.Reason, req.ResponseCode)
+	}
+	if cmds, _ := f.db.CommandsForRequest(ctx, cancel); len(cmds) != 0 {
+		t.Errorf("%d commands signed for the cancellation", len(cmds))
+	}
+	if req, err := f.db.Request(ctx, change3); err != nil || req.State != store.RequestResponded {
+		t.Errorf("supplier 3's change: %+v %v, want responded", req, err)
+	}
+	meter, _ := f.fleet.Device(d)
+	if n := meter.Pending(); n != 2 {
+		t.Errorf("the meter holds %d future-dated changes, want supplier 1's and supplier 3's", n)
+	}
+}

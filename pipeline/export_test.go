@@ -35,3 +35,23 @@ func (p *Pipeline) Waiting() int {
 
 // CollectAlerts runs the alert poller until ctx ends.
 func (p *Pipeline) CollectAlerts(ctx context.Context) { p.collectAlerts(ctx) }
+
+// DrainNewestFirst runs the queued work newest first, as workers that
+// picked the jobs up in another order would: what was authorised first
+// is not always signed first.
+func (p *Pipeline) DrainNewestFirst(ctx context.Context) int {
+	var jobs []job
+	for {
+		select {
+		case j := <-p.work:
+			jobs = append(jobs, j)
+			continue
+		default:
+		}
+		break
+	}
+	for i := len(jobs) - 1; i >= 0; i-- {
+		p.process(ctx, jobs[i])
+	}
+	return len(jobs)
+}

@@ -28,8 +28,11 @@ import (
 )
 
 // Authoriser is step 4 to 8; *authorise.Authoriser satisfies it.
+// StillOwns asks the cancellation rule again just before a cancellation
+// is signed (see process).
 type Authoriser interface {
 	Authorise(ctx context.Context, v authorise.Verified) (*authorise.Approved, *authorise.MPIDResult, error)
+	StillOwns(ctx context.Context, rid store.RequestID, partyID string) error
 }
 
 // Signer is steps 10 and 11's key holder; *signer.Signer satisfies it.

@@ -30,6 +30,15 @@ func (p *Pipeline) process(ctx context.Context, j job) {
 	// one device are signed and sent one at a time, in counter order.
 	unlock := p.lockDevice(j.req.ID.Target)
 	defer unlock()
+	if j.req.Cancel {
+		// Another supplier's change may have become pending on the device
+		// since this cancellation was authorised; signed now, it would
+		// drop that change too.
+		if err := p.cfg.Authoriser.StillOwns(ctx, j.req.ID, j.req.Party); err != nil {
+			p.fail(ctx, j.req, err)
+			return
+		}
+	}
 	t := time.Now()
 	signed, err := p.cfg.Signer.SignCoS(ctx, j.approved)
 	p.metrics.stage("sign", t)

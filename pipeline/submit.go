@@ -146,7 +146,7 @@ func (p *Pipeline) submit(ctx context.Context, raw []byte, from *eui.EUI) (*Ack,
 		return ack, nil
 	}
 	p.metrics.accepted()
-	stored := store.Request{ID: id, State: store.RequestAuthorised, ReceivedAt: at, Party: rec.Party, ExecuteAt: rec.ExecuteAt}
+	stored := store.Request{ID: id, State: store.RequestAuthorised, ReceivedAt: at, Party: rec.Party, ExecuteAt: rec.ExecuteAt, Cancel: rec.Cancel}
 	select {
 	case p.work <- job{req: stored, approved: approved}:
 	case <-ctx.Done():
