@@ -49,7 +49,7 @@ type Inventory struct {
 // NewInventory reads the header of the inventory in r (named name in
 // problems); a bad header ends the file at once, with Err saying why.
 func NewInventory(name string, r io.Reader, opts InventoryOptions) *Inventory {
-	in := &Inventory{t: table{file: name}, cr: newCSV(r), opts: opts}
+	in := &Inventory{t: table{file: name}, cr: newCSV(&lineGuard{r: r}), opts: opts}
 	in.cr.ReuseRecord = true
 	header, index := in.t.header(in.cr, InventoryColumns)
 	in.index, in.width, in.done = index, len(header), index == nil
@@ -63,6 +63,11 @@ func (in *Inventory) Next() (line int, d store.InventoryDevice, ok bool) {
 	for !in.done {
 		rec, err := in.cr.Read()
 		if errors.Is(err, io.EOF) {
+			in.done = true
+			break
+		}
+		if long, ok := errors.AsType[*longLineError](err); ok {
+			in.t.addf(long.line, "longer than %d bytes: not an inventory line", maxLine)
 			in.done = true
 			break
 		}
@@ -187,4 +192,40 @@ func (in *Inventory) credential(s string) (store.Credential, []byte, string) {
 		return store.CredentialECoS, ski, ""
 	}
 	return "", nil, fmt.Sprintf("SKI %X is neither the TCoS certificate's (%X) nor the ECoS certificate's (%X)", ski, in.opts.TCoSSKI, in.opts.ECoSSKI)
+}
+
+// maxLine bounds one physical line of an inventory (a good one is about
+// 100 bytes): the CSV reader holds a whole record, so without a bound one
+// endless line would hold the whole file.
+const maxLine = 64 << 10
+
+// lineGuard fails a read that would make a line longer than maxLine.
+type lineGuard struct {
+	r    io.Reader
+	run  int // bytes since the last newline
+	line int // newlines so far
+}
+
+type longLineError struct{ line int }
+
+func (e *longLineError) Error() string { return fmt.Sprintf("line %d is longer than %d bytes", e.line, maxLine) }
+
+func (g *lineGuard) Read(p []byte) (int, error) {
+	n, err := g.r.Read(p)
+	for rest := p[:n]; ; {
+		i := bytes.IndexByte(rest, '\n')
+		if i < 0 {
+			g.run += len(rest)
+			break
+		}
+		if g.run+i > maxLine {
+			g.run += i
+			break
+		}
+		g.run, g.line, rest = 0, g.line+1, rest[i+1:]
+	}
+	if g.run > maxLine {
+		return 0, &longLineError{line: g.line + 1}
+	}
+	return n, err
 }

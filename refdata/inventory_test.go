@@ -130,6 +130,8 @@ func TestInventoryFile(t *testing.T) {
 		{"unknown column", strings.TrimSuffix(invHeader, "\n") + ",colour\n", `unknown column "colour"`},
 		{"column twice", strings.Replace(invHeader, "model", "type", 1), `column "type" appears twice`},
 		{"bad quoting", invHeader + "\"EEC0,\n", "line 2"},
+		{"endless line", invHeader + strings.Repeat("x", 100<<10) + "\n", "line 2: longer than 65536 bytes"},
+		{"endless quoted field", invHeader + "\"" + strings.Repeat("y", 70<<10), "line 2: longer than 65536 bytes"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -86,8 +87,8 @@ WHERE devices.device_type <> excluded.device_type OR devices.smi_status <> exclu
 // ImportInventory writes every device src yields, in one transaction: all
 // of them or, if any line is refused (by src, or here: a device twice, a
 // responsible supplier that is not a stored party), none. Refusals come
-// back as *ImportErrors whose Row is the line src named, up to 1,000; src's
-// own error is returned as it is. progress, if not nil, is called with
+// back as *ImportErrors whose Row is the line src named, up to 1,000,
+// joined (errors.Join) with src's own error when src refused lines too. progress, if not nil, is called with
 // the number of devices read so far after each batch.
 //
 // Memory does not grow with the file: devices are written a batch at a
@@ -144,10 +145,8 @@ func (db *DB) ImportInventory(ctx context.Context, src InventorySource, progress
 		if err := flush(); err != nil {
 			return err
 		}
-		if err := src.Err(); err != nil {
-			return err
-		}
-		if err := refused.err(); err != nil {
+		// Both lists: every bad line is named, whichever found it.
+		if err := errors.Join(src.Err(), refused.err()); err != nil {
 			return err
 		}
 		if db.d.name != DriverPostgres {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -91,14 +92,18 @@ func inventoryOptions(f dbFlags, goLive string) (refdata.InventoryOptions, error
 	return opts, nil
 }
 
-// inventoryRefusal turns the reader's and the store's refusals into one
-// list of lines.
+// inventoryRefusal merges the reader's and the store's refusals into one
+// list of lines, in line order.
 func inventoryRefusal(name string, err error) error {
-	if _, ok := errors.AsType[*refdata.Error](err); ok {
-		return invalid(fmt.Errorf("%w\nnothing was imported", err))
+	rerr, fromReader := errors.AsType[*refdata.Error](err)
+	ie, fromStore := errors.AsType[*store.ImportErrors](err)
+	if !fromReader && !fromStore {
+		return err
 	}
-	if ie, ok := errors.AsType[*store.ImportErrors](err); ok {
-		rerr := &refdata.Error{File: name}
+	if !fromReader {
+		rerr = &refdata.Error{File: name}
+	}
+	if fromStore {
 		for _, e := range ie.Rows {
 			msg := e.Err.Error()
 			for _, sentinel := range []error{store.ErrInvalid, store.ErrDuplicate} {
@@ -106,9 +111,9 @@ func inventoryRefusal(name string, err error) error {
 			}
 			rerr.Problems = append(rerr.Problems, refdata.Problem{Line: e.Row, Msg: msg})
 		}
-		return invalid(fmt.Errorf("%w\nnothing was imported", rerr))
+		slices.SortStableFunc(rerr.Problems, func(a, b refdata.Problem) int { return a.Line - b.Line })
 	}
-	return err
+	return invalid(fmt.Errorf("%w\nnothing was imported", rerr))
 }
 
 // countingReader counts the bytes read through it, for the progress bar.

@@ -147,6 +147,14 @@ func testInventoryAllOrNothing(t *testing.T, open Opener) {
 	if c, _ := db.Count(ctx); c.Devices != 0 {
 		t.Fatalf("%d devices after the source refused", c.Devices)
 	}
+	// Both the source's refusal and the store's come back.
+	twice := invDevices(3)
+	twice[2].EUI = twice[0].EUI
+	_, err = db.ImportInventory(ctx, &lines{ds: twice, err: errSource}, nil)
+	wantIs(t, err, errSource)
+	if ie, ok := errors.AsType[*store.ImportErrors](err); !ok || len(ie.Rows) != 1 || ie.Rows[0].Row != 4 {
+		t.Fatalf("source and store refusing: %v", err)
+	}
 	// And the import works afterwards (no temporary table left behind).
 	_, err = importInventory(t, db, invDevices(10))
 	must(t, err)
