@@ -208,7 +208,9 @@ type lineGuard struct {
 
 type longLineError struct{ line int }
 
-func (e *longLineError) Error() string { return fmt.Sprintf("line %d is longer than %d bytes", e.line, maxLine) }
+func (e *longLineError) Error() string {
+	return fmt.Sprintf("line %d is longer than %d bytes", e.line, maxLine)
+}
 
 func (g *lineGuard) Read(p []byte) (int, error) {
 	n, err := g.r.Read(p)
