@@ -107,18 +107,88 @@ const maxCause = 1024
 // starts a new round at attempt 0. The returned status is the device's
 // after the move.
 func (db *DB) MoveDevice(ctx context.Context, m Move) (MigrationStatus, error) {
+	if err := m.check(); err != nil {
+		return MigrationStatus{}, err
+	}
+	var st MigrationStatus
+	err := db.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var err error
+		st, err = db.move(ctx, tx, m)
+		return err
+	})
+	if err != nil {
+		return MigrationStatus{}, err
+	}
+	return st, nil
+}
+
+// MoveResult is the outcome of one move of MoveDevices.
+type MoveResult struct {
+	Status MigrationStatus // after the move, when Err is nil
+	Err    error           // the move's refusal, as MoveDevice would return it
+}
+
+// maxMoveBatch bounds one MoveDevices call.
+const maxMoveBatch = 1000
+
+// MoveDevices makes many moves in one transaction, each as MoveDevice
+// would, in order: a move refused (a lost compare-and-set, an edge the
+// graph lacks, an unknown device, a bad argument) is reported in its
+// result and the others are made. One commit for the lot is what lets a
+// wave move thousands of devices a second on SQLite, where every commit
+// is an fsync. The error is for the whole: non-nil, and no move was made.
+// Workers sharing devices should give their batches in EUI-64 order: on
+// PostgreSQL two batches locking the same rows in opposite orders would
+// deadlock, and one would fail whole.
+func (db *DB) MoveDevices(ctx context.Context, moves []Move) ([]MoveResult, error) {
+	if len(moves) > maxMoveBatch {
+		return nil, invalidf("%d moves in one batch (at most %d)", len(moves), maxMoveBatch)
+	}
+	var out []MoveResult
+	err := db.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		out = make([]MoveResult, len(moves))
+		for i, m := range moves {
+			if out[i].Err = m.check(); out[i].Err != nil {
+				continue
+			}
+			st, err := db.move(ctx, tx, m)
+			if _, refused := errors.AsType[*TransitionError](err); refused || errors.Is(err, ErrNotFound) {
+				out[i].Err = err
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			out[i].Status = st
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// check refuses a move that is wrong whatever the device's state.
+func (m *Move) check() error {
 	switch {
 	case !MigrationAllowed(m.From, m.To):
-		return MigrationStatus{}, &TransitionError{Entity: "device", Key: m.Device.String(), From: string(m.From), To: string(m.To)}
+		return &TransitionError{Entity: "device", Key: m.Device.String(), From: string(m.From), To: string(m.To)}
 	case m.At.IsZero():
-		return MigrationStatus{}, invalidf("device %s: move without a time", m.Device)
+		return invalidf("device %s: move without a time", m.Device)
 	case m.Cause == "" || len(m.Cause) > maxCause:
-		return MigrationStatus{}, invalidf("device %s: a move needs a cause of 1 to %d bytes", m.Device, maxCause)
+		return invalidf("device %s: a move needs a cause of 1 to %d bytes", m.Device, maxCause)
 	case m.Counter > 1<<63-1:
-		return MigrationStatus{}, invalidf("device %s: counter %d out of range", m.Device, m.Counter)
+		return invalidf("device %s: counter %d out of range", m.Device, m.Counter)
 	case len(m.SKI) > maxSKI:
-		return MigrationStatus{}, invalidf("device %s: SKI of %d bytes", m.Device, len(m.SKI))
+		return invalidf("device %s: SKI of %d bytes", m.Device, len(m.SKI))
 	}
+	return nil
+}
+
+// move makes one checked move inside tx. A refusal (*TransitionError,
+// ErrNotFound) has written nothing.
+func (db *DB) move(ctx context.Context, tx *sql.Tx, m Move) (MigrationStatus, error) {
 	attempt := "migration_attempt"
 	switch {
 	case m.To == MigrationSent:
@@ -128,55 +198,45 @@ func (db *DB) MoveDevice(ctx context.Context, m Move) (MigrationStatus, error) {
 	}
 	// Resting states are credentials: the one place the 6.23 pipeline
 	// reads which key the device trusts moves with the state.
-	credential := "cos_credential"
-	ski := "cos_ski"
+	credential, ski := "cos_credential", "cos_ski"
+	args := []any{string(m.To), timeArg(m.At)}
 	switch m.To {
 	case MigrationTCoS, MigrationECoS, MigrationUnknown:
 		credential = "'" + string(m.To) + "'"
 		if m.SKI != nil && m.To != MigrationUnknown {
 			ski = "?"
-		}
-	}
-	var st MigrationStatus
-	err := db.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		args := []any{string(m.To), timeArg(m.At)}
-		if ski == "?" {
 			args = append(args, m.SKI)
 		}
-		args = append(args, euiArg(m.Device), string(m.From))
-		err := tx.QueryRowContext(ctx, db.q(`UPDATE devices SET migration_state = ?, migration_seq = migration_seq + 1,
-			migration_attempt = `+attempt+`, migration_since_us = ?, cos_credential = `+credential+`, cos_ski = `+ski+`
-			WHERE device_eui = ? AND migration_state = ?
-			RETURNING migration_seq, migration_attempt`), args...).Scan(&st.Seq, &st.Attempt)
-		if errors.Is(err, sql.ErrNoRows) {
-			var now MigrationState
-			err = tx.QueryRowContext(ctx, db.q(`SELECT migration_state FROM devices WHERE device_eui = ?`), euiArg(m.Device)).Scan(&now)
-			if errors.Is(err, sql.ErrNoRows) {
-				return fmt.Errorf("%w: device %s", ErrNotFound, m.Device)
-			}
-			if err == nil {
-				return &TransitionError{Entity: "device", Key: m.Device.String(), From: string(now), To: string(m.To)}
-			}
-		}
-		if err != nil {
-			return fmt.Errorf("store: move device %s: %w", m.Device, err)
-		}
-		var counter any
-		if m.Counter != 0 {
-			counter = int64(m.Counter)
-		}
-		_, err = tx.ExecContext(ctx, db.q(`INSERT INTO migration_history
-			(device_eui, seq, at_us, from_state, to_state, cause, attempt, counter) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-			euiArg(m.Device), st.Seq, timeArg(m.At), string(m.From), string(m.To), m.Cause, st.Attempt, counter)
-		if err != nil {
-			return fmt.Errorf("store: move device %s: history: %w", m.Device, db.d.constraint(err))
-		}
-		return nil
-	})
-	if err != nil {
-		return MigrationStatus{}, err
 	}
-	st.State, st.Since = m.To, m.At.UTC().Truncate(time.Microsecond)
+	args = append(args, euiArg(m.Device), string(m.From))
+	st := MigrationStatus{State: m.To, Since: m.At.UTC().Truncate(time.Microsecond)}
+	err := tx.QueryRowContext(ctx, db.q(`UPDATE devices SET migration_state = ?, migration_seq = migration_seq + 1,
+		migration_attempt = `+attempt+`, migration_since_us = ?, cos_credential = `+credential+`, cos_ski = `+ski+`
+		WHERE device_eui = ? AND migration_state = ?
+		RETURNING migration_seq, migration_attempt`), args...).Scan(&st.Seq, &st.Attempt)
+	if errors.Is(err, sql.ErrNoRows) {
+		var now MigrationState
+		err = tx.QueryRowContext(ctx, db.q(`SELECT migration_state FROM devices WHERE device_eui = ?`), euiArg(m.Device)).Scan(&now)
+		if errors.Is(err, sql.ErrNoRows) {
+			return MigrationStatus{}, fmt.Errorf("%w: device %s", ErrNotFound, m.Device)
+		}
+		if err == nil {
+			return MigrationStatus{}, &TransitionError{Entity: "device", Key: m.Device.String(), From: string(now), To: string(m.To)}
+		}
+	}
+	if err != nil {
+		return MigrationStatus{}, fmt.Errorf("store: move device %s: %w", m.Device, err)
+	}
+	var counter any
+	if m.Counter != 0 {
+		counter = int64(m.Counter)
+	}
+	_, err = tx.ExecContext(ctx, db.q(`INSERT INTO migration_history
+		(device_eui, seq, at_us, from_state, to_state, cause, attempt, counter) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+		euiArg(m.Device), st.Seq, timeArg(m.At), string(m.From), string(m.To), m.Cause, st.Attempt, counter)
+	if err != nil {
+		return MigrationStatus{}, fmt.Errorf("store: move device %s: history: %w", m.Device, db.d.constraint(err))
+	}
 	return st, nil
 }
 

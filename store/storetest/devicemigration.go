@@ -287,3 +287,97 @@ func testMigrationNextDevices(t *testing.T, open Opener) {
 	_, err = db.NextDevices(ctx, store.WaveFilter{State: store.MigrationTCoS}, 0)
 	wantIs(t, err, store.ErrInvalid)
 }
+
+// A batch of moves: each is made or refused on its own, in order, in one
+// transaction.
+func testMigrationBatch(t *testing.T, open Opener) {
+	db := open(t)
+	ctx := ctxOf(t)
+	must(t, db.ImportDevices(ctx, devices(4)))
+	mv := func(n uint32, from, to store.MigrationState, cause string) store.Move {
+		return store.Move{Device: eu(0x00, n), From: from, To: to, At: t0, Cause: cause}
+	}
+	res, err := db.MoveDevices(ctx, []store.Move{
+		mv(1, store.MigrationTCoS, store.MigrationQueued, "wave 1"),
+		mv(1, store.MigrationQueued, store.MigrationSent, "wave 1"), // sees the move before it
+		mv(2, store.MigrationQueued, store.MigrationSent, "stale"),
+		mv(3, store.MigrationTCoS, store.MigrationECoS, "no edge"),
+		mv(9, store.MigrationTCoS, store.MigrationQueued, "no device"),
+		mv(4, store.MigrationTCoS, store.MigrationQueued, ""),
+		mv(2, store.MigrationTCoS, store.MigrationExcluded, "operator"),
+	})
+	must(t, err)
+	want := []struct {
+		state store.MigrationState
+		err   error
+	}{{store.MigrationQueued, nil}, {store.MigrationSent, nil}, {"", store.ErrTransition}, {"", store.ErrTransition},
+		{"", store.ErrNotFound}, {"", store.ErrInvalid}, {store.MigrationExcluded, nil}}
+	if len(res) != len(want) {
+		t.Fatalf("%d results for %d moves", len(res), len(want))
+	}
+	for i, w := range want {
+		if res[i].Status.State != w.state || (w.err == nil) != (res[i].Err == nil) || (w.err != nil && !errors.Is(res[i].Err, w.err)) {
+			t.Errorf("move %d: %+v, want state %q error %v", i, res[i], w.state, w.err)
+		}
+	}
+	if te, ok := errors.AsType[*store.TransitionError](res[2].Err); !ok || te.From != string(store.MigrationTCoS) {
+		t.Errorf("stale move: %v, want one naming tcos", res[2].Err)
+	}
+	for n, st := range map[uint32]store.MigrationState{1: store.MigrationSent, 2: store.MigrationExcluded, 3: store.MigrationTCoS, 4: store.MigrationTCoS} {
+		got, err := db.MigrationStatusOf(ctx, eu(0x00, n))
+		must(t, err)
+		if got.State != st {
+			t.Errorf("device %d in %s, want %s", n, got.State, st)
+		}
+	}
+	if h, _ := db.MigrationHistory(ctx, eu(0x00, 1)); len(h) != 2 || h[1].Attempt != 1 {
+		t.Errorf("device 1 history %+v", h)
+	}
+	_, err = db.MoveDevices(ctx, make([]store.Move, 1001))
+	wantIs(t, err, store.ErrInvalid)
+
+	// Two workers queue the same devices in batches at once: every device
+	// is queued once, by one of them.
+	const n = 200
+	ds := make([]store.Device, n)
+	for i := range ds {
+		ds[i] = device(uint32(100 + i))
+	}
+	must(t, db.ImportDevices(ctx, ds))
+	var moved [2]int
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for w, h := range []*store.DB{db, reopen(t, db)} {
+		wg.Go(func() {
+			<-start
+			for lo := 0; lo < n; lo += 50 {
+				batch := make([]store.Move, 0, 50)
+				for i := lo; i < lo+50; i++ {
+					batch = append(batch, mv(uint32(100+i), store.MigrationTCoS, store.MigrationQueued, fmt.Sprintf("worker %d", w)))
+				}
+				res, err := h.MoveDevices(ctx, batch)
+				if err != nil {
+					t.Errorf("worker %d: %v", w, err)
+					return
+				}
+				for _, r := range res {
+					if r.Err == nil {
+						moved[w]++
+					} else if !errors.Is(r.Err, store.ErrTransition) {
+						t.Errorf("worker %d: %v", w, r.Err)
+					}
+				}
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	if moved[0]+moved[1] != n {
+		t.Fatalf("workers moved %d and %d devices, want %d in all", moved[0], moved[1], n)
+	}
+	c, err := db.MigrationCounts(ctx)
+	must(t, err)
+	if c[store.MigrationQueued] != n {
+		t.Fatalf("%d queued, want %d", c[store.MigrationQueued], n)
+	}
+}

@@ -81,6 +81,7 @@ func Run(t *testing.T, open Opener) {
 		{"migration/property", testMigrationProperty},
 		{"migration/concurrent", testMigrationConcurrent},
 		{"migration/next-devices", testMigrationNextDevices},
+		{"migration/batch", testMigrationBatch},
 		{"reopen/survives", testReopen},
 	}
 	for _, tc := range tests {
