@@ -39,6 +39,8 @@ type Config struct {
 	Anomaly  Anomaly  `json:"anomaly"`
 	Workers  int      `json:"workers"`
 	Log      Log      `json:"log"`
+	// Migration configures the TCoS → ECoS migration (product.md §5).
+	Migration Migration `json:"migration"`
 
 	// file is where Load read the configuration, for error messages.
 	file string
@@ -187,6 +189,21 @@ type Log struct {
 	// Audit is the file the audit stream is appended to; AuditStderr
 	// sends it to standard error.
 	Audit string `json:"audit"`
+}
+
+// Migration configures the TCoS → ECoS migration.
+type Migration struct {
+	// GoLive is the ECoS Party's go-live day, YYYY-MM-DD: a device the
+	// inventory says was installed on or after it must declare which CoS
+	// credential it holds. "": no such rule.
+	GoLive string `json:"go_live"`
+}
+
+// GoLiveDate is Migration.GoLive as a time (midnight UTC); zero when
+// unset. Validate has checked its form.
+func (m Migration) GoLiveDate() time.Time {
+	t, _ := time.Parse(time.DateOnly, m.GoLive)
+	return t
 }
 
 // AuditStderr as Log.Audit sends the audit stream to standard error.

@@ -136,6 +136,7 @@ var badFiles = map[string][]string{
 		"anomaly.dcc_thresholds[2]: row has 3 fields",
 	},
 	"listen_named_port.json": {`listen: port "http" is not a number`},
+	"bad_migration.json":     {`migration.go_live: "2023-6-1": want a day, YYYY-MM-DD`},
 	"missing_required.json": {
 		"keys.tcos.cert: required",
 		"keys.dsp_xml_sign.key: required",

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ecos-cos/ecos/adt"
 	"github.com/ecos-cos/ecos/ecoserr"
@@ -50,6 +51,9 @@ func (c *Config) Validate() error {
 	v.anomaly(&c.Anomaly)
 	v.intRange("workers", c.Workers, MinWorkers, MaxWorkers)
 	v.log(&c.Log)
+	if _, err := time.Parse(time.DateOnly, c.Migration.GoLive); c.Migration.GoLive != "" && err != nil {
+		v.add("migration.go_live", "%q: want a day, YYYY-MM-DD", c.Migration.GoLive)
+	}
 	if len(v.problems) == 0 {
 		return nil
 	}

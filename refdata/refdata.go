@@ -1,5 +1,6 @@
 // Package refdata reads the reference data operators load into ecos, as
-// CSV: parties (with their DCC User IDs and MPIDs), devices,
+// CSV: parties (with their DCC User IDs and MPIDs), devices, the migration
+// inventory (read one line at a time: NewInventory),
 // registrations, and the certificate serial → MPID table. Parsing is all or nothing: every problem in a file is
 // reported with its line number, and nothing is returned unless the whole
 // file is good. docs/import.md describes the formats.
@@ -81,37 +82,9 @@ type row struct {
 // read parses the CSV with exactly the columns want (in any order; extra
 // or missing columns are problems), skipping blank lines.
 func (t *table) read(r io.Reader, want []string) []row {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	cr.TrimLeadingSpace = true
-	header, err := cr.Read()
-	if err != nil {
-		if errors.Is(err, io.EOF) {
-			t.addf(0, "empty file: want a header line %s", strings.Join(want, ","))
-		} else {
-			t.addf(1, "%v", err)
-		}
-		return nil
-	}
-	index := map[string]int{}
-	for i, h := range header {
-		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
-		if _, dup := index[h]; dup {
-			t.addf(1, "column %q appears twice", h)
-		}
-		index[h] = i
-	}
-	for _, w := range want {
-		if _, ok := index[w]; !ok {
-			t.addf(1, "missing column %q (want %s)", w, strings.Join(want, ","))
-		}
-	}
-	for h := range index {
-		if !contains(want, h) {
-			t.addf(1, "unknown column %q (want %s)", h, strings.Join(want, ","))
-		}
-	}
-	if len(t.problems) > 0 {
+	cr := newCSV(r)
+	header, index := t.header(cr, want)
+	if index == nil {
 		return nil
 	}
 	var rows []row
@@ -167,4 +140,48 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+func newCSV(r io.Reader) *csv.Reader {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	cr.TrimLeadingSpace = true
+	return cr
+}
+
+// header reads the header line: exactly the columns want, in any order.
+// It returns the header and each column's index, or a nil index after
+// adding the problems.
+func (t *table) header(cr *csv.Reader, want []string) ([]string, map[string]int) {
+	header, err := cr.Read()
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			t.addf(0, "empty file: want a header line %s", strings.Join(want, ","))
+		} else {
+			t.addf(1, "%v", err)
+		}
+		return nil, nil
+	}
+	index := map[string]int{}
+	for i, h := range header {
+		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+		if _, dup := index[h]; dup {
+			t.addf(1, "column %q appears twice", h)
+		}
+		index[h] = i
+	}
+	for _, w := range want {
+		if _, ok := index[w]; !ok {
+			t.addf(1, "missing column %q (want %s)", w, strings.Join(want, ","))
+		}
+	}
+	for h := range index {
+		if !contains(want, h) {
+			t.addf(1, "unknown column %q (want %s)", h, strings.Join(want, ","))
+		}
+	}
+	if len(t.problems) > 0 {
+		return nil, nil
+	}
+	return header, index
 }

@@ -151,3 +151,84 @@ func BenchmarkImportDevices(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkMigrationMoves: one device's migration, tcos → queued → sent →
+// ecos, three compare-and-set moves each with its history row, per op;
+// 8 goroutines, each on its own devices, as orchestrator workers would be.
+// Reported as devices/s: the store's share of the migration's budget.
+func BenchmarkMigrationMoves(b *testing.B) {
+	for _, be := range backends() {
+		b.Run(be.name+"/parallel", func(b *testing.B) {
+			db := be.open(b)
+			const n = 200_000
+			ds := make([]store.Device, n)
+			for i := range ds {
+				ds[i] = store.Device{EUI: eui.EUI{0, 0xDB, 0, 0, byte(i >> 24), byte(i >> 16), byte(i >> 8), byte(i)},
+					Type: store.ESME, SMIStatus: store.SMICommissioned, Credential: store.CredentialTCoS}
+			}
+			if err := db.ImportDevices(b.Context(), ds); err != nil {
+				b.Fatal(err)
+			}
+			path := []store.MigrationState{store.MigrationTCoS, store.MigrationQueued, store.MigrationSent, store.MigrationECoS}
+			at := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+			var next atomic.Int64
+			b.SetParallelism(*benchParallelism)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					i := next.Add(1) - 1
+					if i >= n {
+						b.Error("more ops than devices: raise n")
+						return
+					}
+					for s := 1; s < len(path); s++ {
+						if _, err := db.MoveDevice(b.Context(), store.Move{Device: ds[i].EUI, From: path[s-1], To: path[s], At: at,
+							Cause: "bench", Counter: uint64(i + 1)}); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "devices/s")
+		})
+		// The same in batches of 100 devices (MoveDevices): one transaction
+		// per step of a batch, as a wave worker would move its page.
+		b.Run(be.name+"/batch100", func(b *testing.B) {
+			db := be.open(b)
+			const batch = 100
+			n := b.N * batch
+			ds := make([]store.Device, n)
+			for i := range ds {
+				ds[i] = store.Device{EUI: eui.EUI{0, 0xDB, 0, 0, byte(i >> 24), byte(i >> 16), byte(i >> 8), byte(i)},
+					Type: store.ESME, SMIStatus: store.SMICommissioned, Credential: store.CredentialTCoS}
+			}
+			for lo := 0; lo < n; lo += 100_000 {
+				if err := db.ImportDevices(b.Context(), ds[lo:min(n, lo+100_000)]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			path := []store.MigrationState{store.MigrationTCoS, store.MigrationQueued, store.MigrationSent, store.MigrationECoS}
+			at := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+			moves := make([]store.Move, batch)
+			b.ResetTimer()
+			for op := 0; op < b.N; op++ {
+				for s := 1; s < len(path); s++ {
+					for i := range moves {
+						moves[i] = store.Move{Device: ds[op*batch+i].EUI, From: path[s-1], To: path[s], At: at, Cause: "bench", Counter: uint64(i + 1)}
+					}
+					res, err := db.MoveDevices(b.Context(), moves)
+					if err != nil {
+						b.Fatal(err)
+					}
+					for _, r := range res {
+						if r.Err != nil {
+							b.Fatal(r.Err)
+						}
+					}
+				}
+			}
+			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "devices/s")
+		})
+	}
+}

@@ -91,7 +91,8 @@ func (d *Device) validate() error {
 
 // ImportDevices writes devices in one transaction: all of them or, on any
 // error, none. A device already present is replaced, but for its noted
-// supplier, which inventory data does not know about. A failure is an
+// supplier, which inventory data does not know about, and its credential
+// once its migration has recorded a transition (the state machine's then). A failure is an
 // *ImportError naming the index in devices of the offending row.
 func (db *DB) ImportDevices(ctx context.Context, devices []Device) error {
 	const name = "devices"
@@ -109,13 +110,17 @@ func (db *DB) ImportDevices(ctx context.Context, devices []Device) error {
 	return db.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		return db.insert(ctx, tx, bulk{
 			table: "devices",
-			cols:  []string{"device_eui", "device_type", "smi_status", "cos_credential", "cos_ski"},
-			suffix: "ON CONFLICT (device_eui) DO UPDATE SET device_type = excluded.device_type, " +
-				"smi_status = excluded.smi_status, cos_credential = excluded.cos_credential, cos_ski = excluded.cos_ski",
+			cols:  []string{"device_eui", "device_type", "smi_status", "cos_credential", "cos_ski", "migration_state"},
+			// As an inventory import: once the migration state machine
+			// moved a device, it owns its credential (inventory.go).
+			suffix: "ON CONFLICT (device_eui) DO UPDATE SET device_type = excluded.device_type, smi_status = excluded.smi_status, " +
+				"cos_credential = CASE WHEN devices.migration_seq = 0 THEN excluded.cos_credential ELSE devices.cos_credential END, " +
+				"cos_ski = CASE WHEN devices.migration_seq = 0 THEN excluded.cos_ski ELSE devices.cos_ski END, " +
+				"migration_state = CASE WHEN devices.migration_seq = 0 THEN excluded.migration_state ELSE devices.migration_state END",
 			name: name,
 		}, len(devices), func(i int) (int, []any) {
 			d := &devices[i]
-			return i, []any{euiArg(d.EUI), string(d.Type), string(d.SMIStatus), string(d.Credential), nullBytesArg(d.CredentialSKI)}
+			return i, []any{euiArg(d.EUI), string(d.Type), string(d.SMIStatus), string(d.Credential), nullBytesArg(d.CredentialSKI), string(d.Credential)}
 		})
 	})
 }

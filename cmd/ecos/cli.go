@@ -60,6 +60,7 @@ func root() *command {
 		quarantineCommand(),
 		gbcsCommand(),
 		importCommand(),
+		migrateCommand(),
 		sendCommand(),
 		serveCommand(),
 		versionCommand(),

@@ -26,6 +26,7 @@ func importCommand() *command {
 		{name: "parties", summary: "parties, their DCC User IDs and MPIDs", run: runImport("parties")},
 		{name: "devices", summary: "devices and the CoS credential each trusts", run: runImport("devices")},
 		{name: "registrations", summary: "MPxN registrations: supplier, MPID, device, effective period", run: runImport("registrations")},
+		{name: "inventory", summary: "the migration inventory: devices, makes, suppliers, the CoS credential each trusts", run: runImportInventory},
 	}}
 }
 
@@ -81,6 +82,23 @@ func (f dbFlags) storeConfig() (store.Config, error) {
 		driver = store.DriverPostgres
 	}
 	return store.Config{Driver: driver, DSN: dsn}, nil
+}
+
+// openCurrent opens an existing database whose schema is this ecos's.
+func (f dbFlags) openCurrent(ctx context.Context) (*store.DB, error) {
+	db, err := f.open(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	current, latest, err := db.SchemaVersion(ctx)
+	if err == nil && current != latest {
+		err = fmt.Errorf("database schema is at version %d, this ecos needs %d: run %s first", current, latest, f.migrateCommand())
+	}
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
 }
 
 // migrateCommand is the migration that goes with these flags, for advice.
@@ -140,18 +158,11 @@ func runImport(kind string) func(context.Context, stdio, []string) error {
 			return malformed(err)
 		}
 		defer file.Close()
-		db, err := f.open(ctx, false)
+		db, err := f.openCurrent(ctx)
 		if err != nil {
 			return err
 		}
 		defer db.Close()
-		current, latest, err := db.SchemaVersion(ctx)
-		if err != nil {
-			return err
-		}
-		if current != latest {
-			return fmt.Errorf("database schema is at version %d, this ecos needs %d: run %s first", current, latest, f.migrateCommand())
-		}
 		var n int
 		var lines []int
 		switch kind {

@@ -73,6 +73,15 @@ func Run(t *testing.T, open Opener) {
 		{"adt/sequence", testADTSequence},
 		{"adt/current", testADTCurrent},
 		{"adt/concurrent", testADTConcurrent},
+		{"inventory/roundtrip", testInventoryRoundTrip},
+		{"inventory/all-or-nothing", testInventoryAllOrNothing},
+		{"inventory/after-transition", testInventoryAfterTransition},
+		{"migration/lifecycle", testMigrationLifecycle},
+		{"migration/refusals", testMigrationRefusals},
+		{"migration/property", testMigrationProperty},
+		{"migration/concurrent", testMigrationConcurrent},
+		{"migration/next-devices", testMigrationNextDevices},
+		{"migration/batch", testMigrationBatch},
 		{"reopen/survives", testReopen},
 	}
 	for _, tc := range tests {
