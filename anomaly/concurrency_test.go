@@ -43,8 +43,29 @@ func TestConcurrentChecksNeverExceedQuarantine(t *testing.T) {
 		stop     = make(chan struct{})
 	)
 	at := t0.Add(time.Hour)
+	// Reloads that keep every window must not disturb the counting: they
+	// go on for as long as any checker runs, however slow the machine.
+	var reloader sync.WaitGroup
+	reloading := make(chan struct{}) // closed once the first reload is done
+	reloader.Go(func() {
+		for first := true; ; first = false {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			c.SetUser(ids[3], rows)
+			c.SetDCC(dcc)
+			_ = c.Counts(ids[5], at)
+			_ = c.DCCCounts(at)
+			if first {
+				close(reloading)
+			}
+		}
+	})
 	for g := range goroutines {
 		wg.Go(func() {
+			<-reloading
 			for i := range attempts {
 				// Clocks read just before the lock may arrive out of order.
 				when := at.Add(time.Duration((g*attempts+i)%17) * time.Millisecond)
@@ -74,25 +95,9 @@ func TestConcurrentChecksNeverExceedQuarantine(t *testing.T) {
 			}
 		})
 	}
-	// Reloads that keep every window must not disturb the counting.
-	wg.Go(func() {
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			c.SetUser(ids[3], rows)
-			c.SetDCC(dcc)
-			_ = c.Counts(ids[5], at)
-			_ = c.DCCCounts(at)
-		}
-	})
-	go func() {
-		time.Sleep(50 * time.Millisecond)
-		close(stop)
-	}()
 	wg.Wait()
+	close(stop)
+	reloader.Wait()
 
 	var total int64
 	for u := range users {

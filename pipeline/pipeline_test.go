@@ -87,19 +87,23 @@ func TestAcceptedChangeOfSupplier(t *testing.T) {
 
 // TestRefusals: each failure of product.md §2 gives its documented code,
 // and nothing reaches the device.
+//
+// No workers run: Drain does the queued work in the test's goroutine, so
+// "nothing was queued" is known the moment Submit returns, not guessed
+// after a pause.
 func TestRefusals(t *testing.T) {
 	f := newFixture(t, options{})
-	f.run(t)
 	ctx := context.Background()
 	replayed := f.sign(t, demoworld.Request{Supplier: 2, Device: demoworld.Device(2), Counter: 7})
 	ack, err := f.p.Submit(ctx, replayed)
 	if err != nil || !ack.Accepted {
 		t.Fatalf("first submission: %v %v", ack, err)
 	}
-	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if _, err := f.p.WaitFinal(wctx, store.RequestID(*ack.RequestID)); err != nil {
-		t.Fatal(err)
+	if n := f.p.Drain(ctx); n != 1 {
+		t.Fatalf("first submission queued %d jobs, want 1", n)
+	}
+	if req, err := f.db.Request(ctx, store.RequestID(*ack.RequestID)); err != nil || req.State != store.RequestResponded {
+		t.Fatalf("first submission: %+v %v; want responded", req, err)
 	}
 
 	tampered := f.sign(t, demoworld.Request{Supplier: 2, Device: demoworld.Device(3), Counter: 1})
@@ -150,8 +154,10 @@ func TestRefusals(t *testing.T) {
 					t.Errorf("%d commands signed", len(cmds))
 				}
 			}
-			// Give a wrongly admitted request time to reach the meters.
-			time.Sleep(20 * time.Millisecond)
+			// A wrongly admitted request would be queued now: run it.
+			if n := f.p.Drain(ctx); n != 0 {
+				t.Errorf("%d jobs queued for a refused request", n)
+			}
 			if after := f.deviceCounters(); after != before {
 				t.Errorf("a meter counted a command: %v → %v", before, after)
 			}

@@ -17,6 +17,7 @@ import (
 	"github.com/ecos-cos/ecos/gbcs"
 	"github.com/ecos-cos/ecos/internal/testkit"
 	"github.com/ecos-cos/ecos/obs"
+	"github.com/ecos-cos/ecos/pipeline"
 	"github.com/ecos-cos/ecos/service"
 	"github.com/ecos-cos/ecos/smki"
 	"github.com/ecos-cos/ecos/store"
@@ -225,17 +226,22 @@ func submit(t *testing.T, r *running, device int) store.RequestID {
 
 func waitState(t *testing.T, r *running, id store.RequestID, want store.RequestState) store.Request {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		got, err := r.svc.Store().Request(context.Background(), id)
-		if err == nil && got.State == want {
-			return got
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("request %s: %+v %v; want state %s", id, got, err, want)
-		}
-		time.Sleep(20 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	var got store.Request
+	var err error
+	if pipeline.IsFinal(want) {
+		// Woken by the pipeline when it finishes the request.
+		got, err = r.svc.Pipeline().WaitFinal(ctx, id)
+	} else {
+		// A hold, like every state short of final, is recorded before the
+		// request is acknowledged: it is there already or never.
+		got, err = r.svc.Store().Request(ctx, id)
 	}
+	if err != nil || got.State != want {
+		t.Fatalf("request %s: %+v %v; want state %s", id, got, err, want)
+	}
+	return got
 }
 
 // checkHeld asserts that id is held and that its User has the signed
