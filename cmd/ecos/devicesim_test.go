@@ -3,9 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
-	"net"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,19 +28,30 @@ func TestDevicesimServes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-
 	ctx, cancel := context.WithCancel(context.Background())
-	var out, errb bytes.Buffer
+	defer cancel()
+	out := newReadyWriter("devicesim: ")
+	var errb syncBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"devicesim", "--listen", addr, "--pki", dir, "--devices", "10"}, stdio{in: strings.NewReader(""), out: &out, err: &errb})
+		done <- run(ctx, []string{"devicesim", "--listen", "127.0.0.1:0", "--pki", dir, "--devices", "10"}, stdio{in: strings.NewReader(""), out: out, err: &errb})
 	}()
+	// The line is printed once the socket listens: a dial queues from then.
+	var addr string
+	select {
+	case line := <-out.ready:
+		var ok bool
+		if _, rest, found := strings.Cut(line, " on http://"); found {
+			addr, _, ok = strings.Cut(rest, " ")
+		}
+		if !ok || !strings.HasPrefix(line, "devicesim: 10 meters on http://") {
+			t.Fatalf("readiness line %q", line)
+		}
+	case code := <-done:
+		t.Fatalf("devicesim exited %d before listening: %s", code, errb.String())
+	case <-time.After(20 * time.Second):
+		t.Fatalf("devicesim did not say it listens within 20s: %s", errb.String())
+	}
 
 	s := p.Suppliers[1]
 	payload, err := cosbuild.SupplierByTransCoS(&duis.UpdateSecurityCredentialsCoS{
@@ -55,16 +66,9 @@ func TestDevicesimServes(t *testing.T) {
 	}
 	frame, _ := m.Bytes()
 	gw := dispatch.NewHTTP("http://"+addr, nil)
-	var reply *dispatch.Reply
-	for i := 0; i < 50; i++ { // the server needs a moment to listen
-		sendCtx, c := context.WithTimeout(context.Background(), 2*time.Second)
-		reply, err = gw.Send(sendCtx, frame)
-		c()
-		if err == nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	sendCtx, c := context.WithTimeout(ctx, 10*time.Second)
+	reply, err := gw.Send(sendCtx, frame)
+	c()
 	if err != nil || reply.Response == nil {
 		t.Fatalf("Send: %+v, %v (stderr %s)", reply, err, errb.String())
 	}
@@ -75,10 +79,61 @@ func TestDevicesimServes(t *testing.T) {
 	cancel()
 	select {
 	case code := <-done:
-		if code != 0 || !strings.Contains(out.String(), "devicesim: 10 meters on http://"+addr) {
-			t.Errorf("exit %d, stdout %q, stderr %q", code, out.String(), errb.String())
+		if code != 0 {
+			t.Errorf("exit %d, stderr %q", code, errb.String())
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("devicesim did not stop")
 	}
+}
+
+// readyWriter is a command's stdout that hands on, once, the first line
+// starting with prefix: a test waits for a server's own "listening" line
+// instead of dialling until it answers.
+type readyWriter struct {
+	prefix string
+	ready  chan string // gets the line, once
+	mu     sync.Mutex
+	buf    []byte
+	sent   bool
+}
+
+func newReadyWriter(prefix string) *readyWriter {
+	return &readyWriter{prefix: prefix, ready: make(chan string, 1)}
+}
+
+func (w *readyWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf = append(w.buf, p...)
+	for !w.sent {
+		line, rest, ok := bytes.Cut(w.buf, []byte("\n"))
+		if !ok {
+			break
+		}
+		w.buf = rest
+		if strings.HasPrefix(string(line), w.prefix) {
+			w.ready <- string(line)
+			w.sent = true
+		}
+	}
+	return len(p), nil
+}
+
+// syncBuffer is a bytes.Buffer a command may write while the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
