@@ -37,7 +37,8 @@ func (c *Config) Validate() error {
 	v := &validator{}
 	v.listen("listen", c.Listen, true)
 	v.listen("operator_listen", c.OperatorListen, false)
-	if c.OperatorListen != "" && c.OperatorListen == c.Listen {
+	// Port 0 twice is two ports: the kernel picks one for each listener.
+	if _, port, _ := net.SplitHostPort(c.Listen); c.OperatorListen != "" && c.OperatorListen == c.Listen && port != "0" {
 		v.add("operator_listen", "is the same address as listen: the operator API must not be reachable where Users are")
 	}
 	v.tls(&c.TLS)

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -60,8 +59,6 @@ func kill9UnderLoad(t *testing.T, bin string, database store.Config) {
 		t.Fatal(err)
 	}
 	dbCfg := demoStore(dir, database)
-	serveAddr, simAddr := freeAddr(t), freeAddr(t)
-	rewriteConfig(t, cfgPath, serveAddr, freeAddr(t), "http://"+simAddr)
 
 	world, err := demoworld.Load(dir)
 	if err != nil {
@@ -69,29 +66,28 @@ func kill9UnderLoad(t *testing.T, bin string, database store.Config) {
 	}
 	supplier := world.PKI.Suppliers[1].EUI // supplier 2: every MPAN is registered to it
 
-	sim := start(t, filepath.Join(tmp, "devicesim.log"), bin, "devicesim",
-		"--listen", simAddr, "--pki", filepath.Join(dir, demoworld.PKIDir), "--devices", fmt.Sprint(devices))
+	sim := start(t, filepath.Join(tmp, "devicesim.log"), bin, devicesimReady,
+		"devicesim", "--listen", "127.0.0.1:0", "--pki", filepath.Join(dir, demoworld.PKIDir), "--devices", fmt.Sprint(devices))
 	t.Cleanup(func() { sim.stop(t) })
-	waitHealthy(t, sim, "http://"+simAddr+"/healthz")
+	simURL := "http://" + waitReady(t, sim).listen
+	rewriteConfig(t, cfgPath, simURL)
 
-	client := &api.Client{BaseURL: "http://" + serveAddr, HTTP: &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}}
-	ld := &load{world: world, supplier: supplier, client: client, counters: make([]uint64, devices+1),
-		acked: map[store.RequestID]bool{}, tried: map[store.RequestID]bool{}, refused: map[string]int{}}
+	ld := &load{world: world, supplier: supplier, counters: make([]uint64, devices+1),
+		acked: map[store.RequestID]bool{}, tried: map[store.RequestID]bool{}, refused: map[string]int{}, ackedMore: make(chan struct{})}
 	rng := rand.New(rand.NewPCG(62, 623))
 	var inFlight []map[string]int // per kill: unfinished requests by state, read from the store
 	for k := range kills {
-		srv := start(t, filepath.Join(tmp, fmt.Sprintf("serve-%d.log", k)), bin, "serve", "--config", cfgPath)
-		waitHealthy(t, srv, "http://"+serveAddr+"/healthz")
+		srv := start(t, filepath.Join(tmp, fmt.Sprintf("serve-%d.log", k)), bin, serveReady, "serve", "--config", cfgPath)
+		ld.client = usersClient(waitReady(t, srv)) // no load runs: set before it starts
 		loadCtx, stopLoad := context.WithCancel(ctx)
 		before := ld.ackedCount()
 		began := time.Now()
 		done := ld.run(loadCtx)
+		// sleep-ok: chooses when to kill; nothing is waited for
 		time.Sleep(minKillAfter + time.Duration(rng.Int64N(int64(maxKillAfter-minKillAfter))))
 		// On a slow or busy machine, wait for some work to be acknowledged
 		// so that every kill interrupts something.
-		for ld.ackedCount() < before+minAckedPerRun && time.Since(began) < 10*time.Second {
-			time.Sleep(10 * time.Millisecond)
-		}
+		ld.waitAcked(before+minAckedPerRun, began.Add(10*time.Second))
 		after := time.Since(began)
 		if err := srv.cmd.Process.Kill(); err != nil { // SIGKILL
 			t.Fatalf("kill %d: %v", k, err)
@@ -105,9 +101,9 @@ func kill9UnderLoad(t *testing.T, bin string, database store.Config) {
 	}
 
 	// The last run: recovery, then every acknowledged request must end.
-	srv := start(t, filepath.Join(tmp, "serve-final.log"), bin, "serve", "--config", cfgPath)
-	waitHealthy(t, srv, "http://"+serveAddr+"/healthz")
-	waitFinal(t, srv, client, ld.ackedIDs())
+	srv := start(t, filepath.Join(tmp, "serve-final.log"), bin, serveReady, "serve", "--config", cfgPath)
+	ld.client = usersClient(waitReady(t, srv))
+	waitFinal(t, srv, ld.client, ld.ackedIDs())
 	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +124,7 @@ func kill9UnderLoad(t *testing.T, bin string, database store.Config) {
 	t.Logf("%d requests tried, %d acknowledged, %d refused %v; %d in flight at a kill and recovered",
 		len(ld.tried), len(ld.acked), ld.refusedCount(), ld.refused, recovered)
 
-	check(t, dbCfg, ld, "http://"+simAddr)
+	check(t, dbCfg, ld, simURL)
 
 	if len(ld.acked) < 50 {
 		t.Errorf("only %d requests were acknowledged: too little load to say anything (want ≥ 50)", len(ld.acked))
@@ -146,10 +142,38 @@ type load struct {
 	client   *api.Client
 	counters []uint64 // per meter (1-based): the last RequestID counter used
 
-	mu      sync.Mutex
-	tried   map[store.RequestID]bool // submitted, whatever came of it
-	acked   map[store.RequestID]bool // answered 200: the server holds it durably
-	refused map[string]int           // 400s by body prefix (none expected)
+	mu        sync.Mutex
+	tried     map[store.RequestID]bool // submitted, whatever came of it
+	acked     map[store.RequestID]bool // answered 200: the server holds it durably
+	ackedMore chan struct{}            // closed (and replaced) at each acknowledgement
+	refused   map[string]int           // 400s by body prefix (none expected)
+}
+
+// ack notes id acknowledged and wakes waitAcked; l.mu is held.
+func (l *load) ack(id store.RequestID) {
+	l.acked[id] = true
+	close(l.ackedMore)
+	l.ackedMore = make(chan struct{})
+}
+
+// waitAcked returns once n requests in all are acknowledged, or at
+// deadline, whichever is first.
+func (l *load) waitAcked(n int, deadline time.Time) {
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	for {
+		l.mu.Lock()
+		got, more := len(l.acked), l.ackedMore
+		l.mu.Unlock()
+		if got >= n {
+			return
+		}
+		select {
+		case <-more:
+		case <-t.C:
+			return
+		}
+	}
 }
 
 func (l *load) run(ctx context.Context) <-chan struct{} {
@@ -188,7 +212,7 @@ func (l *load) meter(ctx context.Context, n int) {
 			continue
 		}
 		l.mu.Lock()
-		l.acked[id] = true
+		l.ack(id)
 		l.mu.Unlock()
 		for ctx.Err() == nil {
 			_, final, err := l.client.Response(ctx, duis.RequestID(id).String(), 5*time.Second)
@@ -226,31 +250,22 @@ func (l *load) ackedIDs() []store.RequestID {
 	return ids
 }
 
-// waitFinal polls the running server until every id is final.
+// waitFinal waits, on the server's own long poll, until every id is
+// final, for at most settle in all.
 func waitFinal(t *testing.T, srv *proc, c *api.Client, ids []store.RequestID) {
 	t.Helper()
-	deadline := time.Now().Add(settle)
-	pending := ids
-	for len(pending) > 0 {
-		var still []store.RequestID
-		var last string
-		for _, id := range pending {
-			st, err := c.Status(t.Context(), duis.RequestID(id).String())
-			switch {
-			case err != nil:
-				still, last = append(still, id), err.Error()
-			case !st.Final:
-				still, last = append(still, id), fmt.Sprintf("%s is %s", id, st.State)
+	ctx, cancel := context.WithTimeout(t.Context(), settle)
+	defer cancel()
+	for i, id := range ids {
+		for {
+			_, final, err := c.Response(ctx, duis.RequestID(id).String(), settle)
+			if err != nil {
+				t.Fatalf("%d acknowledged requests not final %v after the last restart (e.g. %s: %v)\n%s", len(ids)-i, settle, id, err, srv.tail())
+			}
+			if final {
+				break
 			}
 		}
-		pending = still
-		if len(pending) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d acknowledged requests not final %v after the last restart (e.g. %s)\n%s", len(pending), settle, last, srv.tail())
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }
 
@@ -456,23 +471,56 @@ func unfinished(t *testing.T, dbCfg store.Config) map[string]int {
 type proc struct {
 	cmd    *exec.Cmd
 	log    string
+	ready  chan ready // gets what the process said when it was ready, once
 	exited chan struct{}
 	err    error // valid once exited is closed
 }
 
-func start(t *testing.T, logPath, bin string, args ...string) *proc {
+// ready is what a process said once it was ready: where it listens.
+type ready struct{ listen, operator string }
+
+// devicesimReady reads devicesim's line saying it listens.
+func devicesimReady(line string) (ready, bool) {
+	rest, ok := strings.CutPrefix(line, "devicesim: ")
+	if !ok {
+		return ready{}, false
+	}
+	_, rest, ok = strings.Cut(rest, " on http://")
+	addr, _, _ := strings.Cut(rest, " ")
+	return ready{listen: addr}, ok
+}
+
+// serveReady reads serve's log record saying it serves: recovery is
+// over and both listeners accept.
+func serveReady(line string) (ready, bool) {
+	var rec struct {
+		Msg      string `json:"msg"`
+		Listen   string `json:"listen"`
+		Operator string `json:"operator_listen"`
+	}
+	if json.Unmarshal([]byte(line), &rec) != nil || rec.Msg != "ecos serving" {
+		return ready{}, false
+	}
+	return ready{listen: rec.Listen, operator: rec.Operator}, true
+}
+
+// start runs bin with args, its output in logPath; isReady says which
+// line of that output means the process is ready.
+func start(t *testing.T, logPath, bin string, isReady func(string) (ready, bool), args ...string) *proc {
 	t.Helper()
 	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}
+	p := &proc{log: logPath, ready: make(chan ready, 1), exited: make(chan struct{})}
+	out := &watcher{file: f, isReady: isReady, ready: p.ready}
 	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = f, f
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		f.Close()
 		t.Fatal(err)
 	}
-	p := &proc{cmd: cmd, log: logPath, exited: make(chan struct{})}
+	p.cmd = cmd
 	go func() {
 		p.err = cmd.Wait()
 		f.Close()
@@ -487,6 +535,36 @@ func start(t *testing.T, logPath, bin string, args ...string) *proc {
 		}
 	})
 	return p
+}
+
+// watcher copies a process's output to its log file and hands on the
+// first line that says it is ready.
+type watcher struct {
+	file    *os.File
+	isReady func(string) (ready, bool)
+	ready   chan<- ready
+
+	mu   sync.Mutex
+	line []byte
+	said bool
+}
+
+func (w *watcher) Write(b []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for rest := b; !w.said && len(rest) > 0; {
+		chunk, after, whole := bytes.Cut(rest, []byte("\n"))
+		w.line, rest = append(w.line, chunk...), after
+		if !whole {
+			break
+		}
+		if r, ok := w.isReady(string(w.line)); ok {
+			w.ready <- r
+			w.said = true
+		}
+		w.line = w.line[:0]
+	}
+	return w.file.Write(b)
 }
 
 func (p *proc) stop(t *testing.T) {
@@ -514,27 +592,34 @@ func (p *proc) tail() string {
 	return fmt.Sprintf("--- %s %v (tail) ---\n%s", filepath.Base(p.log), p.cmd.Args[1:], b)
 }
 
-func waitHealthy(t *testing.T, p *proc, url string) {
+// waitReady returns what p said once it was ready to serve, and checks
+// that it answers /healthz then.
+func waitReady(t *testing.T, p *proc) ready {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		select {
-		case <-p.exited:
-			t.Fatalf("%s exited before serving: %v\n%s", p.cmd.Path, p.err, p.tail())
-		default:
-		}
-		resp, err := http.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s not healthy within 20s: %v\n%s", url, err, p.tail())
-		}
-		time.Sleep(20 * time.Millisecond)
+	var r ready
+	select {
+	case r = <-p.ready:
+	case <-p.exited:
+		t.Fatalf("%s exited before serving: %v\n%s", p.cmd.Path, p.err, p.tail())
+	case <-time.After(20 * time.Second):
+		t.Fatalf("%s did not say it serves within 20s\n%s", p.cmd.Path, p.tail())
 	}
+	url := "http://" + r.listen + "/healthz"
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("%s once ready: %v\n%s", url, err, p.tail())
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s once ready: %s\n%s", url, resp.Status, p.tail())
+	}
+	return r
+}
+
+// usersClient is a supplier's client of the server that said r, one
+// connection a request so that a kill cuts nothing it reuses.
+func usersClient(r ready) *api.Client {
+	return &api.Client{BaseURL: "http://" + r.listen, HTTP: &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}}
 }
 
 func getJSON(t *testing.T, url string, v any) {
@@ -553,9 +638,10 @@ func getJSON(t *testing.T, url string, v any) {
 }
 
 // rewriteConfig points the demo configuration at an HTTP device gateway
-// (the out-of-process simulator, which outlives server crashes) and at
-// listen.
-func rewriteConfig(t *testing.T, path, listen, operator, gateway string) {
+// (the out-of-process simulator, which outlives server crashes), has the
+// server listen on ports the kernel picks, and log in JSON, where the
+// test reads which.
+func rewriteConfig(t *testing.T, path, gateway string) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -565,8 +651,14 @@ func rewriteConfig(t *testing.T, path, listen, operator, gateway string) {
 	if err := json.Unmarshal(b, &cfg); err != nil {
 		t.Fatal(err)
 	}
-	cfg["listen"] = listen
-	cfg["operator_listen"] = operator
+	cfg["listen"] = "127.0.0.1:0"
+	cfg["operator_listen"] = "127.0.0.1:0"
+	logCfg, _ := cfg["log"].(map[string]any)
+	if logCfg == nil {
+		logCfg = map[string]any{}
+	}
+	logCfg["format"] = "json"
+	cfg["log"] = logCfg
 	cfg["devices"] = map[string]any{"gateway": "http", "url": gateway, "pki": demoworld.PKIDir, "timeout": "5s"}
 	if b, err = json.MarshalIndent(cfg, "", "  "); err != nil {
 		t.Fatal(err)
@@ -594,17 +686,6 @@ func buildEcos(t *testing.T, dir string) string {
 		t.Fatalf("building ecos: %v\n%s", err, out)
 	}
 	return bin
-}
-
-// freeAddr returns a loopback address with a port nothing listens on now.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // moduleRoot is the directory holding go.mod, found from this file.

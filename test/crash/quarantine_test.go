@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
-	"net/http"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -39,31 +38,33 @@ func kill9Quarantine(t *testing.T, bin string, database store.Config) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	serveAddr, opAddr, simAddr := freeAddr(t), freeAddr(t), freeAddr(t)
-	rewriteConfig(t, cfgPath, serveAddr, opAddr, "http://"+simAddr)
 	world, err := demoworld.Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sim := start(t, filepath.Join(tmp, "devicesim.log"), bin, "devicesim",
-		"--listen", simAddr, "--pki", filepath.Join(dir, demoworld.PKIDir), "--devices", fmt.Sprint(devices))
+	sim := start(t, filepath.Join(tmp, "devicesim.log"), bin, devicesimReady,
+		"devicesim", "--listen", "127.0.0.1:0", "--pki", filepath.Join(dir, demoworld.PKIDir), "--devices", fmt.Sprint(devices))
 	t.Cleanup(func() { sim.stop(t) })
-	waitHealthy(t, sim, "http://"+simAddr+"/healthz")
+	simURL := "http://" + waitReady(t, sim).listen
+	rewriteConfig(t, cfgPath, simURL)
 
-	noKeepAlive := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-	client := &api.Client{BaseURL: "http://" + serveAddr, HTTP: noKeepAlive}
-	operator := &api.Client{BaseURL: "http://" + opAddr, HTTP: noKeepAlive}
-	ld := &load{world: world, supplier: world.PKI.Suppliers[1].EUI, client: client, counters: make([]uint64, devices+1),
-		acked: map[store.RequestID]bool{}, tried: map[store.RequestID]bool{}, refused: map[string]int{}}
+	ld := &load{world: world, supplier: world.PKI.Suppliers[1].EUI, counters: make([]uint64, devices+1),
+		acked: map[store.RequestID]bool{}, tried: map[store.RequestID]bool{}, refused: map[string]int{}, ackedMore: make(chan struct{})}
+	var operator *api.Client
 	rng := rand.New(rand.NewPCG(5, 623))
 	runs := 0
+	// serve starts the server and points the clients at it; nothing uses
+	// them while it runs.
 	serve := func() *proc {
 		runs++
-		srv := start(t, filepath.Join(tmp, fmt.Sprintf("serve-%d.log", runs)), bin, "serve", "--config", cfgPath)
-		waitHealthy(t, srv, "http://"+serveAddr+"/healthz")
+		srv := start(t, filepath.Join(tmp, fmt.Sprintf("serve-%d.log", runs)), bin, serveReady, "serve", "--config", cfgPath)
+		r := waitReady(t, srv)
+		ld.client = usersClient(r)
+		operator = usersClient(ready{listen: r.operator})
 		return srv
 	}
 	kill := func(srv *proc, upTo int) {
+		// sleep-ok: chooses when to kill; nothing is waited for
 		time.Sleep(time.Duration(2+rng.IntN(upTo)) * time.Millisecond)
 		if err := srv.cmd.Process.Kill(); err != nil {
 			t.Fatal(err)
@@ -92,7 +93,7 @@ func kill9Quarantine(t *testing.T, bin string, database store.Config) {
 	dbCfg := demoStore(dir, database)
 	held := checkHeld(t, dbCfg, ld)
 	var stats devicesim.Stats
-	getJSON(t, "http://"+simAddr+"/v1/stats", &stats)
+	getJSON(t, simURL+"/v1/stats", &stats)
 	if stats.Frames != 0 {
 		t.Fatalf("devicesim received %d frames while every request was held", stats.Frames)
 	}
@@ -139,13 +140,13 @@ func kill9Quarantine(t *testing.T, bin string, database store.Config) {
 	for _, id := range held {
 		ids = append(ids, id)
 	}
-	waitFinal(t, srv, client, ids)
+	waitFinal(t, srv, ld.client, ids)
 	t.Logf("phase 2: %d released, %d in flight at a kill and recovered", len(held), recovered)
 	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	<-srv.exited
-	check(t, dbCfg, ld, "http://"+simAddr)
+	check(t, dbCfg, ld, simURL)
 	if len(held) < devices {
 		t.Errorf("only %d requests were held: too little to say anything", len(held))
 	}
@@ -175,7 +176,7 @@ func (l *load) submitOne(ctx context.Context, n int) bool {
 	case !accepted:
 		l.refused[clip(string(ack), 120)]++
 	default:
-		l.acked[id] = true
+		l.ack(id)
 	}
 	return true
 }
