@@ -163,16 +163,6 @@ type zeros struct{}
 
 func (zeros) Read(b []byte) (int, error) { clear(b); return len(b), nil }
 
-func TestGenerateIsFast(t *testing.T) {
-	start := time.Now()
-	generate(t, Options{})
-	d := time.Since(start)
-	t.Logf("default PKI (%d suppliers, %d devices) generated in %v", defaultSuppliers, defaultDevices, d)
-	if d > 2*time.Second { // generous for -race on a loaded CI machine
-		t.Errorf("generation took %v", d)
-	}
-}
-
 func BenchmarkGenerate(b *testing.B) {
 	for b.Loop() {
 		if _, err := Generate(Options{Now: testNow, Rand: seeded(1)}); err != nil {
