@@ -25,12 +25,12 @@ import (
 // sleepOK is the allow comment: the reason is not optional.
 var sleepOK = regexp.MustCompile(`sleep-ok:\s*\S`)
 
-// sleepsToWait returns a message for each time.Sleep call, and each bare
-// `<-time.After(d)` statement, in f that is outside a synctest bubble and
-// carries no sleep-ok reason.
+// sleepsToWait returns a message for each time.Sleep or runtime.Gosched
+// call, and each bare `<-time.After(d)` statement, in f that is outside a
+// synctest bubble and carries no sleep-ok reason.
 func sleepsToWait(fset *token.FileSet, f *ast.File) []string {
-	timePkg, synctestPkg := importName(f, "time"), importName(f, "testing/synctest")
-	if timePkg == "" {
+	timePkg, synctestPkg, runtimePkg := importName(f, "time"), importName(f, "testing/synctest"), importName(f, "runtime")
+	if timePkg == "" && runtimePkg == "" {
 		return nil
 	}
 	allowed := map[int]bool{} // lines a sleep-ok comment covers
@@ -81,6 +81,9 @@ func sleepsToWait(fset *token.FileSet, f *ast.File) []string {
 		case *ast.CallExpr:
 			if isCall(n, timePkg, "Sleep") {
 				what = "time.Sleep"
+			}
+			if isCall(n, runtimePkg, "Gosched") {
+				what = "runtime.Gosched" // a spin: a sleep of no length, in a loop
 			}
 		case *ast.ExprStmt:
 			// A select's case is a deadline beside what it waits for.
@@ -198,14 +201,22 @@ func TestSleepRules(t *testing.T) {
 			}
 		})
 	}
-	// An alias is followed; a file without "time" has nothing to find.
-	src := "package p\n\nimport clock \"time\"\n\nfunc f() { clock.Sleep(1) }\n"
-	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, "x_test.go", src, parser.ParseComments)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := sleepsToWait(fset, f); !slices.Equal(got, []string{"5: time.Sleep"}) {
-		t.Errorf("aliased time: got %q", got)
+	// Files whose imports differ from the header above.
+	for src, want := range map[string]string{
+		// A spin on the scheduler is a poll too.
+		"package p\n\nimport \"runtime\"\n\nfunc f(ok func() bool) {\n\tfor !ok() {\n\t\truntime.Gosched()\n\t}\n}\n": "7: runtime.Gosched",
+		// An alias is followed.
+		"package p\n\nimport clock \"time\"\n\nfunc f() { clock.Sleep(1) }\n": "5: time.Sleep",
+		// A dot import is not looked into.
+		"package p\n\nimport . \"time\"\n\nfunc f() { Sleep(1) }\n": "",
+	} {
+		fset := token.NewFileSet()
+		f, err := parser.ParseFile(fset, "x_test.go", src, parser.ParseComments)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(sleepsToWait(fset, f), " "); got != want {
+			t.Errorf("%q: got %q, want %q", src, got, want)
+		}
 	}
 }
