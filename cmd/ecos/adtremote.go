@@ -74,6 +74,7 @@ func runADTSubmit(ctx context.Context, std stdio, args []string) error {
 				return err
 			}
 			a, err = c.SubmitADT(ctx, b)
+			err = connHint(err, c.BaseURL)
 		}
 		if err != nil {
 			return refused(name, err)
@@ -90,7 +91,7 @@ func runADTSubmit(ctx context.Context, std stdio, args []string) error {
 			return err
 		}
 		held, err := c.SubmitActions(ctx, b)
-		if err != nil {
+		if err = connHint(err, c.BaseURL); err != nil {
 			return refused(name, err)
 		}
 		fmt.Fprintf(std.out, "%s: applied: %d held request(s) decided\n", name, len(held))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -144,7 +145,7 @@ func submitAndWait(ctx context.Context, say func(string, ...any), c *api.Client,
 	pool := smki.NewPool(dsp)
 	ackDoc, accepted, err := submitWhenUp(ctx, c, doc)
 	if err != nil {
-		return err
+		return connHint(err, c.BaseURL)
 	}
 	ack, err := checkAnswer(ackDoc, pool)
 	if err != nil {
@@ -152,11 +153,7 @@ func submitAndWait(ctx context.Context, say func(string, ...any), c *api.Client,
 	}
 	say("→ %s submitted; acknowledgement %s (signature verified)", id, ack.Header.ResponseCode)
 	if !accepted {
-		st, err := c.Status(ctx, id)
-		if err == nil && st.Reason != "" {
-			return invalid(fmt.Errorf("refused: %s (%s)%s", st.Reason, ack.Header.ResponseCode, reasonMessage(st.Reason)))
-		}
-		return invalid(fmt.Errorf("refused with %s", ack.Header.ResponseCode))
+		return invalid(refusal(ctx, c, id, string(ack.Header.ResponseCode)))
 	}
 	if err := reportHeld(ctx, say, c, id, pool); err != nil {
 		return err
@@ -273,6 +270,29 @@ func reportHeld(ctx context.Context, say func(string, ...any), c *api.Client, id
 		}
 	}
 	return invalid(errors.New("not sent: held by anomaly detection"))
+}
+
+// refusal says why a request was refused. The request's status names the
+// reason only when it is this refusal's: a replayed RequestID's status is
+// the first request's (refused for another reason, or accepted), so
+// otherwise the code is read by the default table.
+func refusal(ctx context.Context, c *api.Client, id, code string) error {
+	if st, err := c.Status(ctx, id); err == nil && st.Reason != "" && st.ResponseCode == code {
+		return fmt.Errorf("refused: %s (%s)%s", st.Reason, code, reasonMessage(st.Reason))
+	}
+	var names []string
+	for _, e := range ecoserr.Table() {
+		if e.Code == code {
+			names = append(names, e.Name)
+		}
+	}
+	switch len(names) {
+	case 0:
+		return fmt.Errorf("refused with %s", code)
+	case 1:
+		return fmt.Errorf("refused: %s (%s, by the default codes of docs/response-codes.md)%s", names[0], code, reasonMessage(names[0]))
+	}
+	return fmt.Errorf("refused with %s: one of %s, by the default codes of docs/response-codes.md", code, strings.Join(names, ", "))
 }
 
 // reasonMessage is ": " and a reason's public message, which says, for

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -96,9 +97,18 @@ func runServe(ctx context.Context, std stdio, args []string) error {
 			svc.Abort()
 		}
 	}()
-	ln, err := net.Listen("tcp", cfg.Listen)
+	// Both listeners are bound before anything says the service serves:
+	// an address in use is a start error, not a half-announced service.
+	ln, err := bindListener("listen", "--listen", cfg.Listen)
 	if err != nil {
 		return err
+	}
+	var opLn net.Listener
+	if cfg.OperatorListen != "" {
+		if opLn, err = bindListener("operator_listen", "--operator-listen", cfg.OperatorListen); err != nil {
+			ln.Close()
+			return err
+		}
 	}
 	base, users := "https://"+ln.Addr().String(), "Users authenticate with TLS client certificates (tls.users)"
 	if cfg.TLS.InsecurePlainHTTP {
@@ -109,12 +119,7 @@ func runServe(ctx context.Context, std stdio, args []string) error {
 	fmt.Fprintf(std.out, "  GET  %s/api/v1/responses/{RequestID}?wait=30s   the signed response\n", base)
 	fmt.Fprintf(std.out, "  POST %s/api/v1/adt, %s/api/v1/quarantine/actions   signed ADT and action files\n", base, base)
 	fmt.Fprintf(std.out, "  GET  %s/healthz   (audit log: %s)\n", base, cfg.Log.Audit)
-	var opLn net.Listener
-	if cfg.OperatorListen != "" {
-		if opLn, err = net.Listen("tcp", cfg.OperatorListen); err != nil {
-			ln.Close()
-			return fmt.Errorf("operator_listen: %w", err)
-		}
+	if opLn != nil {
 		fmt.Fprintf(std.out, "ecos: the operator API is on http://%s/operator/v1/ (ADT settings, quarantine), metrics on http://%s/metrics\n", opLn.Addr(), opLn.Addr())
 	}
 	if *demo {
@@ -127,6 +132,20 @@ func runServe(ctx context.Context, std stdio, args []string) error {
 	}
 	started = true
 	return svc.Run(ctx, ln, opLn)
+}
+
+// bindListener binds addr for the configuration key; an address another process
+// holds (often a running demo, on the same default ports) is said so, with
+// the two ways to choose another.
+func bindListener(key, flag, addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, fmt.Errorf("%s: %s is already in use by another process (another ecos serve, or the demo?): choose another address with %s in the configuration or %s", key, addr, key, flag)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", key, err)
+	}
+	return ln, nil
 }
 
 // demoOperatorListen is the operator address a new demo is written with:
