@@ -147,7 +147,7 @@ func TestVersion(t *testing.T) {
 		bi   *debug.BuildInfo
 		want string
 	}{
-		{nil, "ecos (devel) (no VCS revision: not built from a checkout)"},
+		{nil, "ecos (devel) (no VCS revision recorded: `go run`, -buildvcs=false and builds outside a checkout leave it out; `go build ./cmd/ecos` in a checkout records it)"},
 		{&debug.BuildInfo{Main: debug.Module{Version: "v1.4.0"}, Settings: settings("vcs.revision", "0123abcd", "vcs.time", "2026-12-01T22:00:00Z", "vcs.modified", "false")},
 			"ecos v1.4.0 (revision 0123abcd, 2026-12-01T22:00:00Z)"},
 		{&debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: settings("vcs.revision", "0123abcd", "vcs.modified", "true")},

@@ -12,15 +12,29 @@ import (
 // that starts with ecos (after an optional "$ ").
 var (
 	docSpan = regexp.MustCompile("`(ecos [^`]*)`")
-	docLine = regexp.MustCompile(`(?m)^(?:\$ )?(ecos [^\n]*)$`)
-	docWord = regexp.MustCompile(`^[a-z][a-z0-9.-]*$`)
+	docLine = regexp.MustCompile(`(?m)^(?:\$ )?(?:go run \./cmd/)?(ecos [^\n]*)$`)
+	docWord = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*$`)
+	docFlag = regexp.MustCompile(`(?:^|[\s\[|])--([a-z][a-z0-9-]*)`)
 )
 
 // TestDocsNameOnlyCommandsThatExist: every `ecos …` command the README and
-// docs/ show is one the CLI has, so an operator who copies it gets the
-// command, not "unknown command". Alternatives written a|b|c are each
-// checked.
+// docs/ show (`go run ./cmd/ecos …` included, continued lines joined) is
+// one the CLI has, with flags it has, so an operator who copies it gets
+// the command, not "unknown command" or "flag provided but not defined".
+// Alternatives written a|b|c are each checked.
 func TestDocsNameOnlyCommandsThatExist(t *testing.T) {
+	flagsOf := map[string]map[string]bool{} // leaf path → its flags, from --help
+	hasFlag := func(path []string, flag string) bool {
+		key := strings.Join(path, " ")
+		if flagsOf[key] == nil {
+			_, help, _ := ecos(t, "", append(path, "--help")...)
+			flagsOf[key] = map[string]bool{"help": true}
+			for _, m := range flagListed.FindAllStringSubmatch(help, -1) {
+				flagsOf[key][m[1]] = true
+			}
+		}
+		return flagsOf[key][flag]
+	}
 	files, err := filepath.Glob("../../docs/*.md")
 	if err != nil {
 		t.Fatal(err)
@@ -37,13 +51,25 @@ func TestDocsNameOnlyCommandsThatExist(t *testing.T) {
 			cmds = append(cmds, m[1])
 		}
 		for _, block := range codeBlocks(string(b)) {
+			block = strings.ReplaceAll(block, "\\\n", " ")
 			for _, m := range docLine.FindAllStringSubmatch(block, -1) {
 				cmds = append(cmds, m[1])
 			}
 		}
 		for _, c := range cmds {
-			if problem := checkDocCommand(c); problem != "" {
+			path, args, problem := checkDocCommand(c)
+			if problem != "" {
 				t.Errorf("%s: `%s`: %s", filepath.Base(f), c, problem)
+				continue
+			}
+			if path == nil {
+				continue
+			}
+			args, _, _ = strings.Cut(args, "#") // a shell comment
+			for _, m := range docFlag.FindAllStringSubmatch(args, -1) {
+				if !hasFlag(path, m[1]) {
+					t.Errorf("%s: `%s`: ecos %s has no flag --%s", filepath.Base(f), c, strings.Join(path, " "), m[1])
+				}
 			}
 			checked++
 		}
@@ -63,31 +89,41 @@ func codeBlocks(doc string) []string {
 }
 
 // checkDocCommand walks the words after "ecos" down the command tree, up
-// to the first leaf; it says what does not exist, or "".
-func checkDocCommand(line string) string {
+// to the first leaf; it returns the leaf's path and the rest of the line
+// (nil for a group shown with a placeholder), or what does not exist.
+func checkDocCommand(line string) (path []string, rest, problem string) {
 	words := strings.Fields(strings.TrimPrefix(line, "ecos "))
 	cmd := root()
 	if len(words) > 0 && words[0] == "help" {
 		words = words[1:] // `ecos help CMD…` names CMD
 	}
-	for _, w := range words {
+	for i, w := range words {
 		if cmd.run != nil {
-			return "" // a leaf: the rest are its arguments
+			return path, strings.Join(words[i:], " "), "" // a leaf: the rest are its arguments
 		}
 		w = strings.TrimSuffix(w, ":") // "ecos serve: error: …"
 		alts := strings.Split(strings.ReplaceAll(w, `\|`, "|"), "|")
 		if !docWord.MatchString(alts[0]) {
-			return "" // a group shown with a placeholder, e.g. ecos adt …
+			return nil, "", "" // a group shown with a placeholder, e.g. ecos adt …
+		}
+		if len(alts) > 1 {
+			path = nil // several leaves: their flags are not checked
 		}
 		var next *command
 		for _, a := range alts {
 			n := cmd.find(a)
 			if n == nil {
-				return "no command " + a
+				return nil, "", "no command " + a
 			}
 			next = n
 		}
+		if len(alts) == 1 && (path != nil || i == 0) {
+			path = append(path, alts[0])
+		}
 		cmd = next
 	}
-	return ""
+	if cmd.run == nil {
+		return nil, "", ""
+	}
+	return path, "", ""
 }

@@ -21,8 +21,8 @@ func versionCommand() *command {
 }
 
 // versionLine is "ecos VERSION (revision REV[, modified], TIME)", from
-// what the go command stamped into the binary; a binary built outside a
-// checkout says so.
+// what the go command stamped into the binary; one without a revision
+// says how to get one.
 func versionLine(bi *debug.BuildInfo) string {
 	v := "(devel)"
 	if bi != nil && bi.Main.Version != "" {
@@ -43,7 +43,9 @@ func versionLine(bi *debug.BuildInfo) string {
 		}
 	}
 	if rev == "" {
-		return "ecos " + v + " (no VCS revision: not built from a checkout)"
+		// The go command records it in `go build` or `go install` of a
+		// checkout, unless -buildvcs=false: README's `go run` never has it.
+		return "ecos " + v + " (no VCS revision recorded: `go run`, -buildvcs=false and builds outside a checkout leave it out; `go build ./cmd/ecos` in a checkout records it)"
 	}
 	line := "ecos " + v + " (revision " + rev
 	if modified {
