@@ -111,6 +111,11 @@ func Devices(name string, r io.Reader) ([]store.Device, []int, error) {
 // Registrations reads one line per registration period of an MPxN.
 // effective_from is inclusive, effective_to exclusive and may be empty
 // (open-ended); both are RFC 3339 date-times or dates (midnight UTC).
+//
+// A file with problems is refused (*Error), and the registrations come
+// back with it only for what they reference: every line that names a
+// supplier, with its device when that parsed, so the caller can list the
+// lines whose party or device is not stored beside the file's own faults.
 func Registrations(name string, r io.Reader) ([]store.Registration, []int, error) {
 	t := &table{file: name}
 	rows := t.read(r, RegistrationColumns)
@@ -133,10 +138,12 @@ func Registrations(name string, r io.Reader) ([]store.Registration, []int, error
 		if f["device_eui"] != "" {
 			reg.Device = t.euiField(rw, "device_eui")
 		}
-		out, lines = append(out, reg), append(lines, rw.line)
+		if reg.Supplier != "" {
+			out, lines = append(out, reg), append(lines, rw.line)
+		}
 	}
 	if err := t.err(); err != nil {
-		return nil, nil, err
+		return out, lines, err
 	}
 	return out, lines, nil
 }

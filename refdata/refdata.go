@@ -1,9 +1,11 @@
 // Package refdata reads the reference data operators load into ecos, as
 // CSV: parties (with their DCC User IDs and MPIDs), devices, the migration
-// inventory (read one line at a time: NewInventory),
-// registrations, and the certificate serial → MPID table. Parsing is all or nothing: every problem in a file is
-// reported with its line number, and nothing is returned unless the whole
-// file is good. docs/import.md describes the formats.
+// inventory (read one line at a time: NewInventory), registrations, and
+// the certificate serial → MPID table. Parsing is all or nothing: every
+// problem in a file is reported with its line number, and a file with any
+// problem is refused (Registrations then also returns what the lines
+// reference, for the caller to check). docs/import.md describes the
+// formats.
 //
 // Trust level: parses untrusted operator files; writes nothing.
 package refdata

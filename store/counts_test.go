@@ -35,7 +35,8 @@ func TestCountAndPending(t *testing.T) {
 
 // TestImportNamesEveryMissingReference: an import refused for rows that
 // name what is not stored lists every such row, each naming what it
-// lacks, and writes nothing. On both backends.
+// lacks, and writes nothing; MissingReferences names the same rows without
+// importing. On both backends.
 func TestImportNamesEveryMissingReference(t *testing.T) {
 	for name, open := range lockBackends(t) {
 		t.Run(name, func(t *testing.T) {
@@ -53,11 +54,18 @@ func TestImportNamesEveryMissingReference(t *testing.T) {
 				{MPxN: "3938424403", From: from, Supplier: "NOPE", MPID: "SUPX"},
 				{MPxN: "2000000000015", From: from, Supplier: "SUP1", MPID: "SUPA", Device: eui.EUI{0xEE, 0xC0, 0x5E, 0xDE, 0, 0, 0, 0x99}},
 			}
-			err := db.ImportRegistrations(ctx, regs)
-			ie, ok := errors.AsType[*store.ImportErrors](err)
-			if !ok || len(ie.Rows) != 2 || ie.Rows[0].Row != 1 || ie.Rows[1].Row != 2 {
-				t.Fatalf("err %v, want rows 1 and 2", err)
+			// MissingReferences names the same rows and writes nothing.
+			for what, err := range map[string]error{"MissingReferences": db.MissingReferences(ctx, regs), "ImportRegistrations": db.ImportRegistrations(ctx, regs)} {
+				ie, ok := errors.AsType[*store.ImportErrors](err)
+				if !ok || len(ie.Rows) != 2 || ie.Rows[0].Row != 1 || ie.Rows[1].Row != 2 {
+					t.Fatalf("%s: err %v, want rows 1 and 2", what, err)
+				}
 			}
+			if err := db.MissingReferences(ctx, regs[:1]); err != nil {
+				t.Errorf("MissingReferences of a stored party: %v", err)
+			}
+			err := db.ImportRegistrations(ctx, regs)
+			ie, _ := errors.AsType[*store.ImportErrors](err)
 			if !strings.Contains(ie.Rows[0].Error(), "party NOPE") || !strings.Contains(ie.Rows[1].Error(), "device EE-C0-5E-DE-00-00-00-99") {
 				t.Errorf("rows %v, %v", ie.Rows[0], ie.Rows[1])
 			}

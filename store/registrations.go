@@ -88,6 +88,16 @@ func (db *DB) ImportRegistrations(ctx context.Context, regs []Registration) erro
 	})
 }
 
+// MissingReferences names, as ImportRegistrations would, every
+// registration whose supplier party or device is not stored, and writes
+// nothing: an import refused for faults of its own lines lists these too,
+// so the operator fixes the file in one pass.
+func (db *DB) MissingReferences(ctx context.Context, regs []Registration) error {
+	return db.readTx(ctx, func(tx *sql.Tx) error {
+		return db.registrationReferences(ctx, tx, regs)
+	})
+}
+
 // registrationReferences names every row whose supplier or device is not
 // stored, rather than the first one the foreign keys would trip on.
 func (db *DB) registrationReferences(ctx context.Context, tx *sql.Tx, regs []Registration) error {

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -180,6 +182,11 @@ func runImport(kind string) func(context.Context, stdio, []string) error {
 			var rs []store.Registration
 			if rs, lines, err = refdata.Registrations(name, file); err == nil {
 				n, err = len(rs), db.ImportRegistrations(ctx, rs)
+			} else if re, ok := errors.AsType[*refdata.Error](err); ok && len(rs) > 0 {
+				// The lines' own faults and the parties and devices that
+				// are not stored, in one refusal.
+				missing, _ := errors.AsType[*store.ImportErrors](db.MissingReferences(ctx, rs))
+				err = withRows(re, lines, missing)
 			}
 		}
 		if err != nil {
@@ -190,30 +197,51 @@ func runImport(kind string) func(context.Context, stdio, []string) error {
 	}
 }
 
-// importRefusal names every line the parser or the store refused.
+// importRefusal names every line the parser or the store refused, each
+// on its own line (refdata.Error's own text stops at 20).
 func importRefusal(name string, lines []int, err error) error {
-	if _, ok := errors.AsType[*refdata.Error](err); ok {
-		return invalid(fmt.Errorf("%w\nnothing was imported", err))
+	if re, ok := errors.AsType[*refdata.Error](err); ok {
+		return invalid(fmt.Errorf("%s\nnothing was imported", everyProblem(re)))
 	}
 	if ie, ok := errors.AsType[*store.ImportErrors](err); ok {
-		rerr := &refdata.Error{File: name}
-		for _, e := range ie.Rows {
-			line := 0
-			if e.Row >= 0 && e.Row < len(lines) {
-				line = lines[e.Row]
-			}
-			msg := e.Err.Error()
-			for _, sentinel := range []error{store.ErrInvalid, store.ErrDuplicate} {
-				msg = strings.TrimPrefix(msg, sentinel.Error()+": ")
-			}
-			rerr.Problems = append(rerr.Problems, refdata.Problem{Line: line, Msg: msg})
-		}
-		return invalid(fmt.Errorf("%w\nnothing was imported", rerr))
+		return invalid(fmt.Errorf("%s\nnothing was imported", everyProblem(withRows(&refdata.Error{File: name}, lines, ie))))
 	}
 	if ie, ok := errors.AsType[*store.ImportError](err); ok && ie.Row >= 0 && ie.Row < len(lines) {
 		return invalid(fmt.Errorf("%s: line %d: %v\nnothing was imported", name, lines[ie.Row], ie.Err))
 	}
 	return err
+}
+
+// withRows adds the store's refusals of rows (by index into lines) to a
+// file's problems, in line order.
+func withRows(re *refdata.Error, lines []int, ie *store.ImportErrors) *refdata.Error {
+	if ie == nil {
+		return re
+	}
+	out := &refdata.Error{File: re.File, Problems: append([]refdata.Problem(nil), re.Problems...)}
+	for _, e := range ie.Rows {
+		line := 0
+		if e.Row >= 0 && e.Row < len(lines) {
+			line = lines[e.Row]
+		}
+		msg := e.Err.Error()
+		for _, sentinel := range []error{store.ErrInvalid, store.ErrDuplicate} {
+			msg = strings.TrimPrefix(msg, sentinel.Error()+": ")
+		}
+		out.Problems = append(out.Problems, refdata.Problem{Line: line, Msg: msg})
+	}
+	slices.SortStableFunc(out.Problems, func(a, b refdata.Problem) int { return cmp.Compare(a.Line, b.Line) })
+	return out
+}
+
+// everyProblem is "FILE: N problem(s)" and every problem, one a line.
+func everyProblem(re *refdata.Error) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d problem(s)", re.File, len(re.Problems))
+	for _, p := range re.Problems {
+		b.WriteString("\n  " + p.String())
+	}
+	return b.String()
 }
 
 // dbStatus is what `ecos db status` reports.
