@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -55,7 +56,8 @@ func (db *DB) lockPostgres(ctx context.Context, me Holder, wait time.Duration) (
 		if herr != nil {
 			return nil, herr
 		}
-		return nil, &LockedError{Database: db.Describe(ctx), Holder: h, Known: known && h.PID != 0}
+		// LockedError says "database …" itself.
+		return nil, &LockedError{Database: strings.TrimPrefix(db.Describe(ctx), "postgres database "), Holder: h, Known: known && h.PID != 0}
 	}
 	return &InstanceLock{release: func() error {
 		// A fresh context: release runs at shutdown, after ctx ended.

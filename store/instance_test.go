@@ -55,6 +55,9 @@ func TestInstanceLock(t *testing.T) {
 					t.Errorf("%q does not say %q", err, want)
 				}
 			}
+			if strings.Count(err.Error(), "database") != 2 {
+				t.Errorf("%q: the database named once, as a database", err)
+			}
 			if h, held, err := b.InstanceHolder(t.Context()); err != nil || !held || h.PID != 4242 {
 				t.Errorf("InstanceHolder = %+v, %v, %v", h, held, err)
 			}
