@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	mrand "math/rand/v2"
 	"strings"
 	"time"
@@ -92,6 +93,11 @@ func runPKITLS(_ context.Context, std stdio, args []string) error {
 	}
 	if len(o.Hosts) == 0 {
 		return usagef("--hosts: name at least one host")
+	}
+	// Written file by file, so refused before the first one rather than
+	// half way: a TLS PKI is made once, with every User it will serve.
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
+		return usagef("%s is not empty: give a new or empty DIR, with every User in --users (a new CA means new client certificates for all of them)", dir)
 	}
 	t, err := testpki.GenerateTLS(o)
 	if err != nil {
