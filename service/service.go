@@ -125,9 +125,6 @@ func (s *Service) start(ctx context.Context, o Options) (err error) {
 			return err
 		}
 	}
-	for _, w := range o.Config.Warnings() {
-		s.log.Warn(w)
-	}
 	reg := o.Registry
 	if reg == nil {
 		reg = obs.NewRegistry()
@@ -164,6 +161,11 @@ func (s *Service) start(ctx context.Context, o Options) (err error) {
 		if err != nil {
 			return err
 		}
+	}
+	// Once every check has passed: a start error is its one line alone,
+	// and the warnings are about a service that does start.
+	for _, w := range o.Config.Warnings() {
+		s.log.Warn(w)
 	}
 	return s.summary(ctx)
 }
