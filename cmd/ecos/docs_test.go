@@ -1,11 +1,14 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/ecos-cos/ecos/store"
 )
 
 // docCommand finds `ecos …` in a code span and each line of a code block
@@ -126,4 +129,31 @@ func checkDocCommand(line string) (path []string, rest, problem string) {
 		return nil, "", ""
 	}
 	return path, "", ""
+}
+
+// TestAPIDocNamesRequestStates: docs/api.md's examples show states a
+// request can be in, and its list names every one, so a User's script
+// written from the page matches what the service answers.
+func TestAPIDocNamesRequestStates(t *testing.T) {
+	b, err := os.ReadFile("../../docs/api.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	states := map[string]bool{}
+	for _, s := range []store.RequestState{store.RequestReceived, store.RequestRejected, store.RequestAuthorised,
+		store.RequestQuarantined, store.RequestSigned, store.RequestSent, store.RequestResponded, store.RequestFailed} {
+		states[string(s)] = true
+		if !strings.Contains(string(b), fmt.Sprintf("`%s`", s)) {
+			t.Errorf("docs/api.md does not list the state `%s`", s)
+		}
+	}
+	shown := regexp.MustCompile(`"state": "([^"]*)"|X-ECoS-State: ([a-z]+)`).FindAllStringSubmatch(string(b), -1)
+	if len(shown) == 0 {
+		t.Fatal("no state shown in docs/api.md: is the pattern broken?")
+	}
+	for _, m := range shown {
+		if s := m[1] + m[2]; !states[s] {
+			t.Errorf("docs/api.md shows the state %q, which no request has", s)
+		}
+	}
 }

@@ -31,7 +31,7 @@ func runSend623(ctx context.Context, std stdio, args []string) error {
 	uf := addUserFlags(fs)
 	demoDir := fs.String("demo", "", "a demo `DIR` from \"ecos serve --demo\": build and sign the request with its supplier keys")
 	supplier := fs.Int("supplier", 2, "with --demo: the sending supplier (1-based)")
-	deviceSpec := fs.String("device", "1", "with --demo: the meter, by number or EUI-64, `N|EUI`")
+	deviceSpec := fs.String("device", "1", "with --demo: the meter `N|EUI`, by its number in the demo or its EUI-64")
 	counter := fs.Uint64("counter", 0, "with --demo: the RequestID counter (default: milliseconds since 1970, as DCC Boxed does)")
 	executeAt := fs.String("execute-at", "", "with --demo: future-dated execution, `RFC3339`")
 	keyPath := fs.String("key", "", "sign REQUEST.xml with this XML-signing key `KEY.pem` (with --cert)")
@@ -162,7 +162,7 @@ func submitAndWait(ctx context.Context, say func(string, ...any), c *api.Client,
 	for {
 		left := time.Until(deadline)
 		if left <= 0 {
-			return invalid(fmt.Errorf("no final answer within %s; ask again with `curl %s/api/v1/requests/%s`", wait, c.BaseURL, id))
+			return invalid(fmt.Errorf("no final answer within %s; ask again with `curl%s %s/api/v1/responses/%s?wait=30s`", wait, curlTLS(c.BaseURL), c.BaseURL, id))
 		}
 		body, final, err := c.Response(ctx, id, min(left, 30*time.Second))
 		if err != nil {
@@ -293,6 +293,15 @@ func refusal(ctx context.Context, c *api.Client, id, code string) error {
 		return fmt.Errorf("refused: %s (%s, by the default codes of docs/response-codes.md)%s", names[0], code, reasonMessage(names[0]))
 	}
 	return fmt.Errorf("refused with %s: one of %s, by the default codes of docs/response-codes.md", code, strings.Join(names, ", "))
+}
+
+// curlTLS is the TLS part of a curl command line that reaches url as a
+// User: mutual TLS wants the User's certificate.
+func curlTLS(url string) string {
+	if strings.HasPrefix(url, "https://") {
+		return " --cert TLS.pem --key TLS.key --cacert CA.pem"
+	}
+	return ""
 }
 
 // reasonMessage is ": " and a reason's public message, which says, for
