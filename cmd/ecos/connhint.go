@@ -1,10 +1,10 @@
 package main
 
 import (
-	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"syscall"
@@ -19,13 +19,17 @@ func connHint(err error, url string) error {
 	}
 	var unknownCA x509.UnknownAuthorityError
 	var host x509.HostnameError
-	var alert tls.AlertError
+	// A TLS alert from the server arrives as a "remote error" (in TLS 1.3
+	// after the handshake, when the server refused the client's
+	// certificate: the connection is then simply closed or reset).
+	var op *net.OpError
+	remote := errors.As(err, &op) && op.Op == "remote error"
 	switch {
 	case errors.As(err, &unknownCA):
 		return fmt.Errorf("%w\nthe server's TLS certificate is not issued by a CA this command trusts: give --tls-ca with the CA that issued it (tls/tls-ca.pem from `ecos pki tls`)", err)
 	case errors.As(err, &host):
 		return fmt.Errorf("%w\nthe server's TLS certificate does not name the host of %s: use a --url host it names (`ecos pki tls --hosts`)", err, url)
-	case strings.HasPrefix(url, "https://") && (errors.As(err, &alert) || errors.Is(err, net.ErrClosed) || errors.Is(err, syscall.ECONNRESET)):
+	case strings.HasPrefix(url, "https://") && (remote || errors.Is(err, net.ErrClosed) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)):
 		return fmt.Errorf("%w\nthe server ended the TLS connection: it did not accept the TLS client certificate of --tls-cert, which must chain to one of its tls.client_cas and be registered for the User in tls.users", err)
 	case strings.HasPrefix(url, "http://") && errors.Is(err, syscall.ECONNRESET):
 		return fmt.Errorf("%w\nthe server closed a plain HTTP connection: it serves HTTPS unless tls.insecure_plain_http is set; use an https:// --url", err)

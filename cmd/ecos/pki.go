@@ -7,8 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	mrand "math/rand/v2"
+	"os"
 	"strings"
 	"time"
 
