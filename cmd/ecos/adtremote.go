@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"syscall"
 	"text/tabwriter"
 
 	"github.com/ecos-cos/ecos/adt"
@@ -111,20 +112,23 @@ func refused(name string, err error) error {
 
 func runADTShow(ctx context.Context, std stdio, args []string) error {
 	fs := newFlags(std, "ecos adt show", "USER|dcc")
-	operator := fs.String("operator", defaultOperatorURL, "the operator API's base `URL`")
+	of := addOperatorFlags(fs)
 	format := formatFlag(fs, "text", "json")
 	all := fs.Bool("all", false, "also list the zero thresholds given to critical SRVs the file has no row for")
 	user, err := parseOne(fs, args, "USER")
 	if err != nil {
 		return err
 	}
-	c := &api.Client{BaseURL: *operator}
+	c, err := of.client()
+	if err != nil {
+		return err
+	}
 	if user == "dcc" {
-		return showDCC(ctx, std, c, format.value == "json")
+		return operatorHint(showDCC(ctx, std, c, format.value == "json"), c)
 	}
 	v, err := c.ShowADT(ctx, user)
 	if err != nil {
-		return err
+		return operatorHint(err, c)
 	}
 	if format.value == "json" {
 		return printJSON(std, v)
@@ -198,25 +202,28 @@ func printThresholds(std stdio, th []api.ThresholdRow, all bool) error {
 
 func runQuarantineList(ctx context.Context, std stdio, args []string) error {
 	fs := newFlags(std, "ecos quarantine list", "")
-	operator := fs.String("operator", defaultOperatorURL, "the operator API's base `URL`")
+	of := addOperatorFlags(fs)
 	user := fs.String("user", "", "only this User's requests (`EUI`): the per-User quarantine report")
 	state := fs.String("state", "", "only requests in this state: `held|released|deleted|expired`")
 	format := formatFlag(fs, "text", "csv", "json")
 	if err := parseNone(fs, args); err != nil {
 		return err
 	}
-	c := &api.Client{BaseURL: *operator}
+	c, err := of.client()
+	if err != nil {
+		return err
+	}
 	if format.value != "text" {
 		b, err := c.Quarantine(ctx, *user, *state, format.value)
 		if err != nil {
-			return err
+			return operatorHint(err, c)
 		}
 		_, err = std.out.Write(b)
 		return err
 	}
 	b, err := c.Quarantine(ctx, *user, *state, "json")
 	if err != nil {
-		return err
+		return operatorHint(err, c)
 	}
 	var l api.HoldList
 	if err := json.Unmarshal(b, &l); err != nil {
@@ -243,7 +250,7 @@ func runQuarantineDecide(release bool) func(context.Context, stdio, []string) er
 	}
 	return func(ctx context.Context, std stdio, args []string) error {
 		fs := newFlags(std, "ecos quarantine "+verb, "REF...")
-		operator := fs.String("operator", defaultOperatorURL, "the operator API's base `URL`")
+		of := addOperatorFlags(fs)
 		as := fs.String("as", "", "the operator's `NAME`, for the audit record")
 		refs, err := parseArgs(fs, args)
 		if err != nil {
@@ -258,7 +265,10 @@ func runQuarantineDecide(release bool) func(context.Context, stdio, []string) er
 				return usagef("%q is not a QuarantineEventRef (1 to 20 digits)", r)
 			}
 		}
-		c := &api.Client{BaseURL: *operator}
+		c, err := of.client()
+		if err != nil {
+			return err
+		}
 		var done []thresholds.ReportRow
 		var already []string
 		var failed []error
@@ -271,6 +281,9 @@ func runQuarantineDecide(release bool) func(context.Context, stdio, []string) er
 					done = append(done, prior)
 					already = append(already, fmt.Sprintf("%d was already %s (by %s)", n, prior.State, prior.DecidedBy))
 					continue
+				}
+				if errors.Is(err, syscall.ECONNREFUSED) {
+					return operatorHint(err, c)
 				}
 				failed = append(failed, fmt.Errorf("%d: %w", n, err))
 				continue

@@ -66,10 +66,10 @@ var defaultAddrFlags = map[string][][]string{
 	"send 6.23":          {{"--url", "--demo"}},                                                                       // a demo directory's configuration names its port
 	"devicesim":          {{"--listen"}},
 	"adt submit":         {{"--url", "--operator", "--demo"}},
-	"adt show":           {{"--operator"}},
-	"quarantine list":    {{"--operator"}},
-	"quarantine release": {{"--operator"}},
-	"quarantine delete":  {{"--operator"}},
+	"adt show":           {{"--operator", "--config"}}, // a configuration names its operator_listen
+	"quarantine list":    {{"--operator", "--config"}},
+	"quarantine release": {{"--operator", "--config"}},
+	"quarantine delete":  {{"--operator", "--config"}},
 }
 
 // defaultDirFlags: the commands that write a default file or directory in
@@ -329,7 +329,8 @@ func TestFixedPortRules(t *testing.T) {
 		"send 6.23 --demo d":                                  "",
 		"send 6.23 --supplier 2":                              "--url or --demo",
 		"send 6.23 --help":                                    "",
-		"quarantine list --state held":                        "--operator",
+		"quarantine list --state held":                        "--operator or --config",
+		"quarantine list --config ecos.json":                  "",
 		"adt submit f.csv":                                    "--url or --operator or --demo",
 		"adt sign --key k":                                    "",
 		"devicesim --pki p":                                   "--listen",

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"syscall"
+
+	"github.com/ecos-cos/ecos/api"
+	"github.com/ecos-cos/ecos/config"
+)
+
+// operatorFlags are how a command reaches the operator API: its URL, or
+// the configuration of the service whose operator_listen it is (so that
+// beside a running demo, on the default port, an operator does not read
+// the demo's holds by mistake).
+type operatorFlags struct {
+	url, config *string
+}
+
+func addOperatorFlags(fs *flag.FlagSet) operatorFlags {
+	return operatorFlags{
+		url:    fs.String("operator", "", "the operator API's base `URL` (default "+defaultOperatorURL+")"),
+		config: fs.String("config", "", "reach the operator API of the service the configuration `FILE` describes (its operator_listen)"),
+	}
+}
+
+// client is the operator API client the flags name.
+func (f operatorFlags) client() (*api.Client, error) {
+	switch {
+	case *f.url != "" && *f.config != "":
+		return nil, usagef("--operator and --config exclude each other")
+	case *f.url != "":
+		return &api.Client{BaseURL: *f.url}, nil
+	case *f.config == "":
+		return &api.Client{BaseURL: defaultOperatorURL}, nil
+	}
+	cfg, err := config.Load(*f.config)
+	if err != nil {
+		return nil, malformed(err)
+	}
+	if cfg.OperatorListen == "" {
+		return nil, usagef("%s: operator_listen is off, so its service has no operator API", *f.config)
+	}
+	host, port, err := net.SplitHostPort(cfg.OperatorListen)
+	if err != nil {
+		return nil, malformed(fmt.Errorf("%s: operator_listen: %w", *f.config, err))
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return &api.Client{BaseURL: "http://" + net.JoinHostPort(host, port)}, nil
+}
+
+// operatorHint says what to check when nothing answers at the operator
+// API's address.
+func operatorHint(err error, c *api.Client) error {
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return fmt.Errorf("%w\nno ecos serve answers at %s: start it, or name its operator API with --operator URL or --config FILE", err, c.BaseURL)
+	}
+	return err
+}
