@@ -25,6 +25,8 @@ func connHint(err error, url string) error {
 	var op *net.OpError
 	remote := errors.As(err, &op) && op.Op == "remote error"
 	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return fmt.Errorf("%w\nno ecos serve answers at %s: start it, or give its address with --url", err, url)
 	case errors.As(err, &unknownCA):
 		return fmt.Errorf("%w\nthe server's TLS certificate is not issued by a CA this command trusts: give --tls-ca with the CA that issued it (tls/tls-ca.pem from `ecos pki tls`)", err)
 	case errors.As(err, &host):

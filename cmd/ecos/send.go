@@ -49,7 +49,7 @@ func runSend623(ctx context.Context, std stdio, args []string) error {
 		}
 		w, err := demoworld.Load(*demoDir)
 		if err != nil {
-			return malformed(err)
+			return malformed(notDemo(*demoDir, err))
 		}
 		p := w.PKI
 		if *supplier < 1 || *supplier > len(p.Suppliers) {

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"errors"
 	"flag"
+	"fmt"
+	"io/fs"
 	"net"
 	"path/filepath"
 	"strings"
@@ -36,7 +39,7 @@ func (f *userFlags) client(demoDir string, user eui.EUI) (*api.Client, error) {
 		if url == "" {
 			var err error
 			if url, err = demoURL(demoDir); err != nil {
-				return nil, malformed(err)
+				return nil, malformed(notDemo(demoDir, err))
 			}
 		}
 		dc, dk, dca := demoworld.TLSFiles(demoDir, user)
@@ -55,6 +58,15 @@ func (f *userFlags) client(demoDir string, user eui.EUI) (*api.Client, error) {
 		return nil, malformed(err)
 	}
 	return c, nil
+}
+
+// notDemo says that dir is not a demo directory, when that is why err
+// happened, and how one is made.
+func notDemo(dir string, err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("--demo %s: not a demo directory (%w); `ecos serve --demo --dir %s` makes one", dir, err, dir)
+	}
+	return err
 }
 
 // demoURL is where the demo in dir serves its Users, by its configuration.
