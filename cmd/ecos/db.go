@@ -128,6 +128,9 @@ func runDBMigrate(ctx context.Context, std stdio, args []string) error {
 	// Not under a running instance: its statements were built for the
 	// schema it started with.
 	lock, err := db.LockInstance(ctx, store.Me(time.Now()), 0)
+	if _, ok := errors.AsType[*store.LockedError](err); ok {
+		return fmt.Errorf("%w: stop it before migrating", err)
+	}
 	if err != nil {
 		return err
 	}
