@@ -31,10 +31,21 @@ func connHint(err error, url string) error {
 		return fmt.Errorf("%w\nthe server's TLS certificate is not issued by a CA this command trusts: give --tls-ca with the CA that issued it (tls/tls-ca.pem from `ecos pki tls`)", err)
 	case errors.As(err, &host):
 		return fmt.Errorf("%w\nthe server's TLS certificate does not name the host of %s: use a --url host it names (`ecos pki tls --hosts`)", err, url)
-	case strings.HasPrefix(url, "https://") && (remote || errors.Is(err, net.ErrClosed) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)):
+	case strings.HasPrefix(url, "https://") && (remote || cutOff(err)):
 		return fmt.Errorf("%w\nthe server ended the TLS connection: it did not accept the TLS client certificate of --tls-cert, which must chain to one of its tls.client_cas and be registered for the User in tls.users", err)
-	case strings.HasPrefix(url, "http://") && errors.Is(err, syscall.ECONNRESET):
+	case strings.HasPrefix(url, "http://") && cutOff(err):
 		return fmt.Errorf("%w\nthe server closed a plain HTTP connection: it serves HTTPS unless tls.insecure_plain_http is set; use an https:// --url", err)
 	}
 	return err
+}
+
+// cutOff: the server closed the connection under the request, which the
+// client sees as any of these depending on timing.
+func cutOff(err error) bool {
+	for _, e := range []error{net.ErrClosed, syscall.ECONNRESET, syscall.EPIPE, io.EOF, io.ErrUnexpectedEOF} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }

@@ -29,8 +29,9 @@ func TestConnHint(t *testing.T) {
 		{"alert", "https://h", &net.OpError{Op: "remote error", Err: errors.New("tls: unknown certificate authority")}, "did not accept the TLS client certificate of --tls-cert"},
 		{"closed", "https://h", fmt.Errorf("api: %w", net.ErrClosed), "did not accept the TLS client certificate"},
 		{"EOF", "https://h", fmt.Errorf("api: %w", io.EOF), "did not accept the TLS client certificate"},
+		{"broken pipe", "https://h", dial(syscall.EPIPE), "did not accept the TLS client certificate"},
 		{"plain to TLS", "http://h", dial(syscall.ECONNRESET), "use an https:// --url"},
-		{"EOF in plain HTTP", "http://h", io.EOF, ""},
+		{"plain to TLS, closed", "http://h", fmt.Errorf("api: reading the answer: %w", net.ErrClosed), "use an https:// --url"},
 		{"other", "https://h", errors.New("api: server answered 500"), ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
