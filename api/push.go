@@ -9,15 +9,24 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ecos-cos/ecos/eui"
 )
 
 // Outbox is where documents wait for delivery to the User.
 type Outbox interface {
-	Unpushed(ctx context.Context, after int64, limit int) ([]Document, error) // ascending ID
+	// Unpushed returns up to limit undelivered documents whose ID is
+	// above after, in ascending ID order: those of the requests user
+	// originated (its EUI-64 as in a RequestID), or every User's when
+	// user is "". It must not read other Users' documents to find them:
+	// a User that is never pushed to may have millions.
+	Unpushed(ctx context.Context, user string, after int64, limit int) ([]Document, error)
 	MarkPushed(ctx context.Context, id int64, at time.Time) error
 	NotePushFailure(ctx context.Context, id int64, msg string, at time.Time) error
 }
@@ -26,7 +35,14 @@ type Outbox interface {
 // defaults noted.
 type PusherConfig struct {
 	Outbox Outbox
-	URL    string // the User's callback, http or https
+	// Users maps a User's EUI-64, spelt as in a RequestID, to its own
+	// callback URL (http or https): only the documents of the requests
+	// it originated are POSTed there. A User not in it is pull-only and
+	// its documents are never read.
+	Users map[string]string
+	// Relay is an operator-owned URL that receives every User's
+	// documents, never a User's own endpoint. Set Users or Relay.
+	Relay string
 	// Client posts the documents; nil: one with Timeout that follows no
 	// redirects, so signed documents go only where configured.
 	Client      *http.Client
@@ -43,13 +59,14 @@ type PusherConfig struct {
 	Registerer prometheus.Registerer // nil: counted but not registered
 }
 
-// Pusher delivers the Outbox's documents to the User's callback URL, at
-// least once: a crash between delivery and MarkPushed sends it again.
+// Pusher delivers the Outbox's documents to the callback URL of the User
+// whose request they answer (or to the operator's relay), at least once: a crash between delivery and MarkPushed sends it again.
 // Run one Pusher per Outbox; two would deliver everything twice.
 type Pusher struct {
 	cfg     PusherConfig
 	client  *http.Client
 	metrics *pushMetrics
+	dests   []destination // in a fixed order
 
 	// retries is per-document backoff state. It lives only in memory, so
 	// a restart retries every unpushed document afresh. Only Run's
@@ -63,6 +80,35 @@ type retry struct {
 	abandoned bool
 }
 
+// destination is where the documents of one User, or of every User
+// (user ""), are POSTed.
+type destination struct {
+	user string
+	url  string
+}
+
+func destinations(users map[string]string, relay string) ([]destination, error) {
+	if (relay == "") == (len(users) == 0) {
+		return nil, errors.New("api: pusher needs either Users' callback URLs or a Relay URL, not both")
+	}
+	if relay != "" {
+		users = map[string]string{"": relay}
+	}
+	var ds []destination
+	for user, u := range users {
+		if id, err := eui.Parse(user); relay == "" && (err != nil || id.String() != user) {
+			return nil, fmt.Errorf("api: pusher: %q is not a User's EUI-64 spelt as in a RequestID", user)
+		}
+		pu, err := url.Parse(u)
+		if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+			return nil, errors.New("api: pusher URL must be an absolute http or https URL")
+		}
+		ds = append(ds, destination{user: user, url: u})
+	}
+	slices.SortFunc(ds, func(a, b destination) int { return strings.Compare(a.user, b.user) })
+	return ds, nil
+}
+
 // pageSize bounds one Unpushed read.
 const pageSize = 100
 
@@ -71,9 +117,9 @@ func NewPusher(cfg PusherConfig) (*Pusher, error) {
 	if cfg.Outbox == nil {
 		return nil, errors.New("api: pusher has no outbox")
 	}
-	u, err := url.Parse(cfg.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, errors.New("api: pusher URL must be an absolute http or https URL")
+	dests, err := destinations(cfg.Users, cfg.Relay)
+	if err != nil {
+		return nil, err
 	}
 	if cfg.Timeout < 0 || cfg.MaxAttempts < 0 || cfg.Poll < 0 || cfg.Backoff < 0 || cfg.MaxBackoff < 0 {
 		return nil, errors.New("api: pusher durations and MaxAttempts must not be negative")
@@ -99,7 +145,7 @@ func NewPusher(cfg PusherConfig) (*Pusher, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	p := &Pusher{cfg: cfg, client: cfg.Client, retries: map[int64]*retry{}}
+	p := &Pusher{cfg: cfg, client: cfg.Client, dests: dests, retries: map[int64]*retry{}}
 	if p.client == nil {
 		p.client = &http.Client{
 			Timeout: cfg.Timeout,
@@ -134,30 +180,62 @@ func (p *Pusher) Run(ctx context.Context) error {
 	}
 }
 
-// pass tries every document that is due, in ID order, and returns how
-// long to sleep before the next pass.
+// pass tries every document that is due, in ID order for each
+// destination, and returns how long to sleep before the next pass.
 func (p *Pusher) pass(ctx context.Context) time.Duration {
 	// A request's documents go in order: while one waits for a retry,
 	// the later ones of the same request wait behind it. Other requests'
 	// documents go on, so one bad document cannot hold up everything.
 	blocked := map[string]bool{}
 	seen := map[int64]bool{}
+	complete := true
+	for _, d := range p.dests {
+		if !p.passTo(ctx, d, blocked, seen) {
+			complete = false
+		}
+		if ctx.Err() != nil {
+			return p.cfg.Poll
+		}
+	}
+	if !complete {
+		return p.cfg.Poll
+	}
+	// Whatever the pass did not see was pushed or removed by someone
+	// else; its retry state would only leak.
+	for id := range p.retries {
+		if !seen[id] {
+			delete(p.retries, id)
+		}
+	}
+	return p.untilNextRetry()
+}
+
+// passTo tries dest's due documents and reports whether it saw them all.
+// A receiver or store in trouble ends only this destination's part: one
+// User's endpoint being down holds up no other User.
+func (p *Pusher) passTo(ctx context.Context, dest destination, blocked map[string]bool, seen map[int64]bool) bool {
 	var after int64
 	for {
-		docs, err := p.cfg.Outbox.Unpushed(ctx, after, pageSize)
+		docs, err := p.cfg.Outbox.Unpushed(ctx, dest.user, after, pageSize)
 		if err != nil {
 			if ctx.Err() == nil {
-				p.cfg.Log.Error("reading documents to push", "err", err)
+				p.cfg.Log.Error("reading documents to push", "user", dest.user, "err", err)
 			}
-			return p.cfg.Poll
+			return false
 		}
 		for _, d := range docs {
 			if d.ID <= after {
 				// Paging on after would never end.
 				p.cfg.Log.Error("outbox returned documents out of ID order", "after", after, "document", d.ID)
-				return p.cfg.Poll
+				return false
 			}
 			after = d.ID
+			if dest.user != "" && !strings.HasPrefix(d.RequestID, dest.user+":") {
+				// Another User's document must never reach this endpoint.
+				p.cfg.Log.Error("outbox returned another User's document; not pushed",
+					"user", dest.user, "document", d.ID, "request_id", d.RequestID)
+				return false
+			}
 			seen[d.ID] = true
 			r := p.retries[d.ID]
 			switch {
@@ -169,25 +247,18 @@ func (p *Pusher) pass(ctx context.Context) time.Duration {
 				blocked[d.RequestID] = true
 				continue
 			}
-			switch p.deliver(ctx, d) {
+			switch p.deliver(ctx, dest.url, d) {
 			case carryOn:
 			case holdRequest:
 				blocked[d.RequestID] = true
 			case stop:
 				// The receiver or the store is in trouble: the rest of the
 				// queue would only fail the same way, one timeout each.
-				return p.cfg.Poll
+				return false
 			}
 		}
 		if len(docs) < pageSize {
-			// Whatever the pass did not see was pushed or removed by
-			// someone else; its retry state would only leak.
-			for id := range p.retries {
-				if !seen[id] {
-					delete(p.retries, id)
-				}
-			}
-			return p.untilNextRetry()
+			return true
 		}
 	}
 }
@@ -214,8 +285,8 @@ const (
 	stop                // end the pass
 )
 
-func (p *Pusher) deliver(ctx context.Context, d Document) outcome {
-	err := p.post(ctx, d)
+func (p *Pusher) deliver(ctx context.Context, to string, d Document) outcome {
+	err := p.post(ctx, to, d)
 	if ctx.Err() != nil {
 		return stop
 	}
@@ -278,8 +349,8 @@ type pushError struct {
 
 func (e *pushError) Error() string { return e.msg }
 
-func (p *Pusher) post(ctx context.Context, d Document) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.cfg.URL, bytes.NewReader(d.Body))
+func (p *Pusher) post(ctx context.Context, to string, d Document) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, to, bytes.NewReader(d.Body))
 	if err != nil {
 		return &pushError{msg: "building request: " + err.Error()}
 	}

@@ -27,6 +27,9 @@ type fakeOutbox struct {
 	failures map[int64][]string
 	failRead error
 	reads    int
+	readFor  []string // the user of each Unpushed call
+	returned int      // documents Unpushed handed out
+	leaky    bool     // Unpushed ignores its user, as a buggy store would
 }
 
 func newOutbox(docs ...Document) *fakeOutbox {
@@ -39,19 +42,22 @@ func (o *fakeOutbox) add(d Document) {
 	o.docs = append(o.docs, d)
 }
 
-func (o *fakeOutbox) Unpushed(_ context.Context, after int64, limit int) ([]Document, error) {
+func (o *fakeOutbox) Unpushed(_ context.Context, user string, after int64, limit int) ([]Document, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.reads++
+	o.readFor = append(o.readFor, user)
 	if o.failRead != nil {
 		return nil, o.failRead
 	}
 	var out []Document
 	for _, d := range o.docs {
-		if _, done := o.pushed[d.ID]; d.ID > after && !done && len(out) < limit {
+		mine := user == "" || strings.HasPrefix(d.RequestID, user+":") || o.leaky
+		if _, done := o.pushed[d.ID]; mine && d.ID > after && !done && len(out) < limit {
 			out = append(out, d)
 		}
 	}
+	o.returned += len(out)
 	return out, nil
 }
 
@@ -67,6 +73,12 @@ func (o *fakeOutbox) NotePushFailure(_ context.Context, id int64, msg string, _ 
 	defer o.mu.Unlock()
 	o.failures[id] = append(o.failures[id], msg)
 	return nil
+}
+
+func (o *fakeOutbox) readsFor() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return slices.Clone(o.readFor)
 }
 
 func (o *fakeOutbox) isPushed(id int64) bool {
@@ -97,6 +109,7 @@ type receiver struct {
 }
 
 type delivery struct {
+	url    string
 	id     int64
 	at     time.Duration // since start
 	status int
@@ -118,7 +131,7 @@ func (rc *receiver) RoundTrip(req *http.Request) (*http.Response, error) {
 	if rc.answer != nil {
 		code = rc.answer(id, attempt)
 	}
-	rc.got = append(rc.got, delivery{id: id, at: time.Since(rc.start), status: code, header: req.Header.Clone(), body: string(body)})
+	rc.got = append(rc.got, delivery{url: req.URL.String(), id: id, at: time.Since(rc.start), status: code, header: req.Header.Clone(), body: string(body)})
 	rc.mu.Unlock()
 	return &http.Response{
 		StatusCode: code, Status: fmt.Sprintf("%d %s", code, http.StatusText(code)),
@@ -150,7 +163,7 @@ func newPushEnv(t *testing.T, outbox *fakeOutbox, edit ...func(*PusherConfig)) p
 	env := pushEnv{outbox: outbox, rc: &receiver{start: time.Now()}, reg: prometheus.NewRegistry(), log: &lockedBuffer{}}
 	cfg := PusherConfig{
 		Outbox:     outbox,
-		URL:        "https://supplier.example/ecos/inbox?token=secret",
+		Relay:      "https://supplier.example/ecos/inbox?token=secret",
 		Client:     &http.Client{Transport: env.rc},
 		Now:        func() time.Time { return t0 },
 		Log:        slogTo(env.log),
@@ -408,7 +421,7 @@ func TestPushOutboxDown(t *testing.T) {
 }
 
 func TestBackoff(t *testing.T) {
-	p, err := NewPusher(PusherConfig{Outbox: newOutbox(), URL: "http://localhost/"})
+	p, err := NewPusher(PusherConfig{Outbox: newOutbox(), Relay: "http://localhost/"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -433,11 +446,17 @@ func TestNewPusherConfig(t *testing.T) {
 		name string
 		cfg  PusherConfig
 	}{
-		{"fail/no outbox", PusherConfig{URL: "https://x.example/"}},
+		{"fail/no outbox", PusherConfig{Relay: "https://x.example/"}},
 		{"fail/no URL", PusherConfig{Outbox: newOutbox()}},
-		{"fail/relative URL", PusherConfig{Outbox: newOutbox(), URL: "/inbox"}},
-		{"fail/other scheme", PusherConfig{Outbox: newOutbox(), URL: "file:///etc/passwd"}},
-		{"fail/negative attempts", PusherConfig{Outbox: newOutbox(), URL: "https://x.example/", MaxAttempts: -1}},
+		{"fail/relative URL", PusherConfig{Outbox: newOutbox(), Relay: "/inbox"}},
+		{"fail/other scheme", PusherConfig{Outbox: newOutbox(), Relay: "file:///etc/passwd"}},
+		{"fail/negative attempts", PusherConfig{Outbox: newOutbox(), Relay: "https://x.example/", MaxAttempts: -1}},
+		{"fail/relay and users", PusherConfig{Outbox: newOutbox(), Relay: "https://x.example/", Users: map[string]string{pushA: "https://a.example/"}}},
+		{"fail/empty users", PusherConfig{Outbox: newOutbox(), Users: map[string]string{}}},
+		{"fail/user not an EUI-64", PusherConfig{Outbox: newOutbox(), Users: map[string]string{"supplier-a": "https://a.example/"}}},
+		{"fail/user spelt otherwise", PusherConfig{Outbox: newOutbox(), Users: map[string]string{"90B3D51F30010000": "https://a.example/"}}},
+		{"fail/every user", PusherConfig{Outbox: newOutbox(), Users: map[string]string{"": "https://a.example/"}}},
+		{"fail/user's URL relative", PusherConfig{Outbox: newOutbox(), Users: map[string]string{pushA: "/inbox"}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -462,7 +481,7 @@ func TestPushDefaultClient(t *testing.T) {
 	defer srv.Close()
 
 	outbox := newOutbox(doc(1, reqID, KindAcknowledgement))
-	p, err := NewPusher(PusherConfig{Outbox: outbox, URL: srv.URL + "/inbox?token=secret", MaxAttempts: 1})
+	p, err := NewPusher(PusherConfig{Outbox: outbox, Relay: srv.URL + "/inbox?token=secret", MaxAttempts: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -476,7 +495,7 @@ func TestPushDefaultClient(t *testing.T) {
 
 	srv.Close()
 	outbox = newOutbox(doc(1, reqID, KindAcknowledgement))
-	p, err = NewPusher(PusherConfig{Outbox: outbox, URL: srv.URL + "/inbox?token=secret", MaxAttempts: 1})
+	p, err = NewPusher(PusherConfig{Outbox: outbox, Relay: srv.URL + "/inbox?token=secret", MaxAttempts: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
