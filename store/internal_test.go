@@ -2,6 +2,7 @@ package store
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -49,5 +50,37 @@ func TestMigrateDownUp(t *testing.T) {
 	}
 	if _, err := db.ReserveCounter(ctx, "cos"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A pusher's read of one User's unpushed responses goes by the index on
+// (originator, ID), so other Users' responses, however many, are not read.
+func TestUnpushedOfUsesIndex(t *testing.T) {
+	ctx := t.Context()
+	db, err := Open(ctx, Config{DSN: filepath.Join(t.TempDir(), "plan.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.r.QueryContext(ctx, `EXPLAIN QUERY PLAN SELECT `+responseCols+` FROM responses
+		WHERE pushed_at_us IS NULL AND originator_eui = ? AND response_id > ? ORDER BY response_id LIMIT ?`, make([]byte, 8), 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if len(plan) != 1 || !strings.Contains(plan[0], "USING INDEX responses_unpushed_by_user (originator_eui=? AND response_id>?)") {
+		t.Fatalf("query plan %q: want one search of responses_unpushed_by_user, no sort", plan)
 	}
 }

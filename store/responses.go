@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/ecos-cos/ecos/eui"
 )
 
 // ResponseKind is which DUIS document a response is.
@@ -153,11 +155,23 @@ func (db *DB) Responses(ctx context.Context, id RequestID) ([]Response, error) {
 // ID is above after, in ID order: a pusher passes the last ID it saw to
 // go on from there.
 func (db *DB) UnpushedResponses(ctx context.Context, after ResponseID, limit int) ([]Response, error) {
+	return db.unpushed(ctx, ``, nil, after, limit)
+}
+
+// UnpushedResponsesOf is UnpushedResponses for the requests user
+// originated. It reads only that User's responses (an index), so the
+// responses of Users that are never pushed to cost it nothing.
+func (db *DB) UnpushedResponsesOf(ctx context.Context, user eui.EUI, after ResponseID, limit int) ([]Response, error) {
+	return db.unpushed(ctx, ` AND originator_eui = ?`, []any{euiArg(user)}, after, limit)
+}
+
+func (db *DB) unpushed(ctx context.Context, where string, args []any, after ResponseID, limit int) ([]Response, error) {
 	if limit < 1 {
 		return nil, invalidf("unpushed responses: limit %d", limit)
 	}
 	rows, err := db.r.QueryContext(ctx, db.q(`SELECT `+responseCols+` FROM responses
-		WHERE pushed_at_us IS NULL AND response_id > ? ORDER BY response_id LIMIT ?`), int64(after), limit)
+		WHERE pushed_at_us IS NULL`+where+` AND response_id > ? ORDER BY response_id LIMIT ?`),
+		append(args, int64(after), limit)...)
 	var rs []Response
 	if err == nil {
 		rs, err = scanAll(rows, scanResponse)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/ecos-cos/ecos/eui"
 	"github.com/ecos-cos/ecos/store"
 )
 
@@ -130,4 +131,48 @@ func testResponsesPush(t *testing.T, open Opener) {
 
 	wantIs(t, db.MarkPushed(ctx, 999999, p1), store.ErrNotFound)
 	wantIs(t, db.NotePushFailure(ctx, 999999, "x", p1), store.ErrNotFound)
+}
+
+// UnpushedResponsesOf lists one User's unpushed responses and no other
+// User's, in ID order, paged like UnpushedResponses.
+func testResponsesPushByUser(t *testing.T, open Opener) {
+	db := open(t)
+	ctx := ctxOf(t)
+	mine, other := eu(0x90, 1), eu(0x90, 2)
+	byUser := map[eui.EUI][]store.ResponseID{}
+	for n := range uint64(6) {
+		user := [2]store.RequestID{{Originator: mine, Target: eu(0x00, 1), Counter: n + 1}, {Originator: other, Target: eu(0x00, 1), Counter: n + 1}}[n%2]
+		must(t, db.RecordRequest(ctx, store.Received{ID: user, At: t0, State: store.RequestAuthorised, Response: ack("I0", t0)}))
+		id, err := db.AddResponse(ctx, store.Response{RequestID: user, Kind: store.ResponseService, Code: "I0", Document: []byte("r"), CreatedAt: t0})
+		must(t, err)
+		byUser[user.Originator] = append(byUser[user.Originator], id)
+	}
+	of := func(user eui.EUI, after store.ResponseID, limit int) []store.ResponseID {
+		t.Helper()
+		rs, err := db.UnpushedResponsesOf(ctx, user, after, limit)
+		must(t, err)
+		out := []store.ResponseID{}
+		for _, r := range rs {
+			if r.RequestID.Originator != user {
+				t.Fatalf("UnpushedResponsesOf(%v) returned %v's response %d", user, r.RequestID.Originator, r.ID)
+			}
+			out = append(out, r.ID)
+		}
+		return out
+	}
+	if d := cmp.Diff(byUser[mine], of(mine, 0, 100)); d != "" {
+		t.Fatalf("mine (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff(byUser[other][1:], of(other, byUser[other][0], 100)); d != "" {
+		t.Fatalf("other's second page (-want +got):\n%s", d)
+	}
+	must(t, db.MarkPushed(ctx, byUser[mine][1], t0))
+	if d := cmp.Diff([]store.ResponseID{byUser[mine][0], byUser[mine][2]}, of(mine, 0, 100)); d != "" {
+		t.Fatalf("mine after a push (-want +got):\n%s", d)
+	}
+	if got := of(eu(0x90, 3), 0, 100); len(got) != 0 {
+		t.Fatalf("a User with no requests: %v", got)
+	}
+	_, err := db.UnpushedResponsesOf(ctx, mine, 0, 0)
+	wantIs(t, err, store.ErrInvalid)
 }

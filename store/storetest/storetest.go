@@ -45,6 +45,7 @@ func Run(t *testing.T, open Opener) {
 		{"requests/pending-future-dated", testPendingFutureDated},
 		{"responses/add", testResponsesAdd},
 		{"responses/push", testResponsesPush},
+		{"responses/push-by-user", testResponsesPushByUser},
 		{"parties/roundtrip", testPartiesRoundTrip},
 		{"parties/all-or-nothing", testPartiesAllOrNothing},
 		{"devices/roundtrip", testDevicesRoundTrip},
