@@ -24,7 +24,6 @@ func reqOf(user string, counter int) string {
 	return user + ":00-DB-12-34-56-78-90-A0:" + strconv.Itoa(counter)
 }
 
-
 // endpoint is a User's own TLS receiver; it records the RequestIDs it got.
 type endpoint struct {
 	srv *httptest.Server
