@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/ecos-cos/ecos/adt"
+	"github.com/ecos-cos/ecos/eui"
 )
 
 // Config is the whole `ecos serve` configuration.
@@ -129,12 +130,30 @@ const (
 	GatewayHTTP = "http" // `ecos devicesim` over HTTP
 )
 
-// Callback is where signed responses are POSTed; an empty URL means
-// nowhere (Users poll).
+// Callback is where signed responses are POSTed: each User's to its own
+// URL (Users), or every User's to the operator's relay (RelayURL), never
+// both. A User with no URL pulls its responses.
 type Callback struct {
-	URL         string   `json:"url"`
+	// Users maps a User's EUI-64 to the URL that the documents of the
+	// requests it originated, and only those, are POSTed to.
+	Users map[string]string `json:"users"`
+	// RelayURL receives every User's documents: the operator's own
+	// endpoint, which hands each to its User, never a User's.
+	RelayURL string `json:"relay_url"`
 	Timeout     Duration `json:"timeout"`
 	MaxAttempts int      `json:"max_attempts"`
+}
+
+// ByUser is Users keyed by each EUI-64 as a RequestID spells it. Call it on
+// a validated configuration: it leaves out keys that are not EUI-64s.
+func (c *Callback) ByUser() map[string]string {
+	m := make(map[string]string, len(c.Users))
+	for k, u := range c.Users {
+		if id, err := eui.Parse(k); err == nil {
+			m[id.String()] = u
+		}
+	}
+	return m
 }
 
 // Policy holds the operator's choices where the rules leave one.

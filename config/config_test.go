@@ -3,6 +3,7 @@ package config
 import (
 	"encoding/json"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -73,6 +74,9 @@ func TestFull(t *testing.T) {
 		c.Log.Audit != "-" || len(c.Trust.UserCertificates) != 2 || c.Keys.ECoS == nil {
 		t.Errorf("full config %+v", c)
 	}
+	if got, want := c.Callback.ByUser(), map[string]string{"90-B3-D5-1F-30-01-00-00": "https://dcc-user.example/duis/responses"}; !maps.Equal(got, want) {
+		t.Errorf("callback.users by User = %v, want %v: keyed as RequestIDs spell Users", got, want)
+	}
 	dsn, err := c.DatabaseDSN()
 	if err != nil || dsn != "postgres://ecos:s3cret@db.example:5432/ecos?sslmode=verify-full" {
 		t.Errorf("DatabaseDSN = %q, %v; want the file's content, trimmed", dsn, err)
@@ -102,24 +106,26 @@ func TestGoodFiles(t *testing.T) {
 // testdata directory). Decoding problems are pinned to their line and
 // column.
 var badFiles = map[string][]string{
-	"unknown_key_top.json":      {"line 2, column 3: listn: unknown key"},
-	"unknown_key_nested.json":   {"line 3, column 40: keys.tcos.certificate: unknown key"},
-	"unknown_key_case.json":     {`line 2, column 3: Workers: unknown key (did you mean "workers"?)`},
-	"duplicate_key.json":        {"line 3, column 3: workers: duplicate key"},
-	"trailing_object.json":      {"line 12, column 1: unexpected data after the configuration object"},
-	"trailing_garbage.json":     {"line 11, column 2: unexpected data after the configuration object"},
-	"wrong_type.json":           {"line 2, column 14: workers: must be an integer, not a string"},
-	"not_integer.json":          {"line 2, column 35: policy.max_request_bytes: must be an integer, not 65536.5"},
-	"null_string.json":          {"line 2, column 13: listen: must be a string, not null"},
-	"syntax_missing_comma.json": {"line 4, column 5: invalid JSON: invalid character"},
-	"truncated.json":            {"line 4, column 1: invalid JSON: unexpected end of file"},
-	"not_object.json":           {"line 1, column 1: the configuration must be a JSON object, not an array"},
-	"empty.json":                {"line 1, column 1: the file is empty"},
-	"negative_duration.json":    {`line 2, column 26: devices.timeout: "-5s" is negative`},
-	"duration_number.json":      {`line 2, column 27: callback.timeout: must be a duration string such as "10s", not a number`},
-	"duration_no_unit.json":     {`line 2, column 26: devices.timeout: "10" is not a duration`},
-	"zero_duration.json":        {"devices.timeout: must be more than 0s"},
-	"bad_enum_driver.json":      {`database.driver: "mysql" is not one of sqlite, postgres`},
+	"unknown_key_top.json":          {"line 2, column 3: listn: unknown key"},
+	"unknown_key_nested.json":       {"line 3, column 40: keys.tcos.certificate: unknown key"},
+	"unknown_key_case.json":         {`line 2, column 3: Workers: unknown key (did you mean "workers"?)`},
+	"duplicate_key.json":            {"line 3, column 3: workers: duplicate key"},
+	"callback_users_duplicate.json": {"line 5, column 5: callback.users.90-B3-D5-1F-30-01-00-00: duplicate key"},
+	"callback_url_renamed.json":     {"line 3, column 16: callback.url: unknown key: renamed callback.relay_url, an operator relay that receives every User's documents; a User's own endpoint, which receives only its documents, goes in callback.users"},
+	"trailing_object.json":          {"line 12, column 1: unexpected data after the configuration object"},
+	"trailing_garbage.json":         {"line 11, column 2: unexpected data after the configuration object"},
+	"wrong_type.json":               {"line 2, column 14: workers: must be an integer, not a string"},
+	"not_integer.json":              {"line 2, column 35: policy.max_request_bytes: must be an integer, not 65536.5"},
+	"null_string.json":              {"line 2, column 13: listen: must be a string, not null"},
+	"syntax_missing_comma.json":     {"line 4, column 5: invalid JSON: invalid character"},
+	"truncated.json":                {"line 4, column 1: invalid JSON: unexpected end of file"},
+	"not_object.json":               {"line 1, column 1: the configuration must be a JSON object, not an array"},
+	"empty.json":                    {"line 1, column 1: the file is empty"},
+	"negative_duration.json":        {`line 2, column 26: devices.timeout: "-5s" is negative`},
+	"duration_number.json":          {`line 2, column 27: callback.timeout: must be a duration string such as "10s", not a number`},
+	"duration_no_unit.json":         {`line 2, column 26: devices.timeout: "10" is not a duration`},
+	"zero_duration.json":            {"devices.timeout: must be more than 0s"},
+	"bad_enum_driver.json":          {`database.driver: "mysql" is not one of sqlite, postgres`},
 	"bad_log.json": {
 		`log.level: "verbose" is not one of debug, info, warn, error`,
 		`log.format: "xml" is not one of json, text`,
@@ -181,7 +187,14 @@ var badFiles = map[string][]string{
 	"sim_with_url.json":        {`devices.url: only used with gateway "http"`},
 	"bad_urls.json": {
 		`devices.url: "ftp://devicesim.example/" is not an http:// or https:// URL`,
-		"callback.url: must not carry credentials",
+		"callback.users.90-B3-D5-1F-30-01-00-00: must not carry credentials",
+	},
+	"bad_callback.json": {
+		"callback.relay_url: excludes callback.users",
+		`callback.users.90-B3-D5-1F-30-01-00-00: "ftp://supplier.example/" is not an http:// or https:// URL`,
+		"callback.users.90-B3-D5-1F-30-09-00-00: User 90-B3-D5-1F-30-09-00-00 is not in tls.users",
+		`callback.users.90b3d51f30010000: is User 90-B3-D5-1F-30-01-00-00 again, already given as "90-B3-D5-1F-30-01-00-00"`,
+		`callback.users.supplier-b: "supplier-b" is not an EUI-64`,
 	},
 	"response_codes.json": {
 		`policy.response_codes.no-such-reason: unknown reason "no-such-reason"`,

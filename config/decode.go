@@ -128,7 +128,7 @@ func (ch *checker) check(t reflect.Type, path string, pos int64, tok json.Token)
 		return ch.object(path, func(key, sub string, kpos int64) error {
 			f, ok := fields[key]
 			if !ok {
-				ch.add(kpos, sub, "unknown key"+suggest(key, fields))
+				ch.add(kpos, sub, "unknown key"+suggest(key, fields)+renamed[sub])
 				return ch.skipValue()
 			}
 			ch.present[sub] = true
@@ -361,6 +361,13 @@ func jsonFields(t reflect.Type) map[string]reflect.StructField {
 
 // suggest points at the key that was probably meant: one that differs only
 // in case (which encoding/json would have accepted) or by a '-' for '_'.
+// renamed points a key that no longer exists at what replaced it.
+var renamed = map[string]string{
+	// One URL for every User was mistaken for a User's endpoint.
+	"callback.url": ": renamed callback.relay_url, an operator relay that receives every User's documents; " +
+		"a User's own endpoint, which receives only its documents, goes in callback.users",
+}
+
 func suggest(key string, fields map[string]reflect.StructField) string {
 	k := strings.ReplaceAll(key, "-", "_")
 	for name := range fields {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net"
 	"net/url"
 	"os"
@@ -47,7 +48,7 @@ func (c *Config) Validate() error {
 	v.trust(&c.Trust, c.Devices.PKI != "")
 	v.files(c.pathFields())
 	v.devices(&c.Devices)
-	v.callback(&c.Callback)
+	v.callback(&c.Callback, &c.TLS)
 	v.policy(&c.Policy)
 	v.anomaly(&c.Anomaly)
 	v.intRange("workers", c.Workers, MinWorkers, MaxWorkers)
@@ -298,9 +299,38 @@ func (v *validator) devices(d *Devices) {
 	v.positive("devices.timeout", d.Timeout)
 }
 
-func (v *validator) callback(c *Callback) {
-	if c.URL != "" {
-		v.httpURL("callback.url", c.URL)
+// callback wants each User's URL to be its own: a User the TLS listener
+// does not know cannot have requests to be answered, and one User under
+// two spellings would be two entries for one endpoint.
+func (v *validator) callback(c *Callback, t *TLS) {
+	if c.RelayURL != "" {
+		v.httpURL("callback.relay_url", c.RelayURL)
+		if len(c.Users) > 0 {
+			v.add("callback.relay_url", "excludes callback.users: the relay would receive the documents the Users' own endpoints receive; keep one or the other")
+		}
+	}
+	registered := map[eui.EUI]bool{}
+	for _, u := range t.Users {
+		if id, err := eui.Parse(u.User); err == nil {
+			registered[id] = true
+		}
+	}
+	seen := map[eui.EUI]string{}
+	for _, k := range slices.Sorted(maps.Keys(c.Users)) {
+		key := "callback.users." + k
+		v.httpURL(key, c.Users[k])
+		id, err := eui.Parse(k)
+		switch {
+		case err != nil:
+			v.add(key, "%q is not an EUI-64 such as 90-B3-D5-1F-30-01-00-00", k)
+		case seen[id] != "":
+			v.add(key, "is User %s again, already given as %q: one URL per User", id, seen[id])
+		case len(t.Users) > 0 && !registered[id]:
+			v.add(key, "User %s is not in tls.users: it cannot connect, so it has no requests to be answered", id)
+		}
+		if err == nil && seen[id] == "" {
+			seen[id] = k
+		}
 	}
 	v.positive("callback.timeout", c.Timeout)
 	v.intRange("callback.max_attempts", c.MaxAttempts, 1, MaxCallbackAttempt)
