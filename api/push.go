@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -43,9 +44,12 @@ type PusherConfig struct {
 	// Relay is an operator-owned URL that receives every User's
 	// documents, never a User's own endpoint. Set Users or Relay.
 	Relay string
-	// Client posts the documents; nil: one with Timeout that follows no
-	// redirects, so signed documents go only where configured.
-	Client      *http.Client
+	// Client posts the documents; nil: one with Timeout and TLS that
+	// follows no redirects, so signed documents go only where configured.
+	Client *http.Client
+	// TLS is the default Client's: the receivers' CAs and the client
+	// certificate shown to them. nil: the system's CAs and none.
+	TLS         *tls.Config
 	Timeout     time.Duration   // per delivery, for the default Client; 0: 30 s
 	MaxAttempts int             // deliveries tried per document before giving up; 0: 10
 	Poll        time.Duration   // how often the Outbox is read; 0: 1 s
@@ -147,8 +151,11 @@ func NewPusher(cfg PusherConfig) (*Pusher, error) {
 	}
 	p := &Pusher{cfg: cfg, client: cfg.Client, dests: dests, retries: map[int64]*retry{}}
 	if p.client == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.TLSClientConfig = cfg.TLS
 		p.client = &http.Client{
-			Timeout: cfg.Timeout,
+			Transport: t,
+			Timeout:   cfg.Timeout,
 			CheckRedirect: func(*http.Request, []*http.Request) error {
 				return http.ErrUseLastResponse
 			},

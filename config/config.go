@@ -140,6 +140,12 @@ type Callback struct {
 	// RelayURL receives every User's documents: the operator's own
 	// endpoint, which hands each to its User, never a User's.
 	RelayURL string `json:"relay_url"`
+	// CAs are what receivers' server certificates must chain to; none:
+	// the system's trusted CAs.
+	CAs []string `json:"cas"`
+	// Client is the TLS client certificate presented to receivers that
+	// ask for one (mutual TLS); nil: none.
+	Client      *KeyPair `json:"client"`
 	Timeout     Duration `json:"timeout"`
 	MaxAttempts int      `json:"max_attempts"`
 }
@@ -347,6 +353,7 @@ func (c *Config) pathFields() []pathField {
 	pair("keys.tcos", c.Keys.TCoS)
 	pair("keys.ecos", c.Keys.ECoS)
 	pair("keys.dsp_xml_sign", &c.Keys.DSPXMLSign)
+	pair("callback.client", c.Callback.Client)
 	// Required only for TLS: validator.tls says so in its own words.
 	fs = append(fs,
 		pathField{"tls.cert", &c.TLS.Cert, regularFile, false},
@@ -364,6 +371,7 @@ func (c *Config) pathFields() []pathField {
 	list("trust.intermediates", c.Trust.Intermediates, fileOrDir)
 	list("trust.user_certificates", c.Trust.UserCertificates, fileOrDir)
 	list("trust.device_certificates", c.Trust.DeviceCertificates, fileOrDir)
+	list("callback.cas", c.Callback.CAs, fileOrDir)
 	list("anomaly.file_signing_cas", c.Anomaly.FileSigningCAs, regularFile)
 	list("anomaly.file_signing_certificates", c.Anomaly.FileSigningCertificates, fileOrDir)
 	fs = append(fs,

@@ -88,14 +88,24 @@ type outbox struct{ db pushLog }
 // pushLog is the part of the store that records what was pushed.
 type pushLog interface {
 	UnpushedResponses(ctx context.Context, after store.ResponseID, limit int) ([]store.Response, error)
+	UnpushedResponsesOf(ctx context.Context, user eui.EUI, after store.ResponseID, limit int) ([]store.Response, error)
 	MarkPushed(ctx context.Context, id store.ResponseID, at time.Time) error
 	NotePushFailure(ctx context.Context, id store.ResponseID, msg string, at time.Time) error
 }
 
 var _ api.Outbox = outbox{}
 
-func (o outbox) Unpushed(ctx context.Context, after int64, limit int) ([]api.Document, error) {
-	rs, err := o.db.UnpushedResponses(ctx, store.ResponseID(after), limit)
+func (o outbox) Unpushed(ctx context.Context, user string, after int64, limit int) ([]api.Document, error) {
+	var rs []store.Response
+	var err error
+	if user == "" {
+		rs, err = o.db.UnpushedResponses(ctx, store.ResponseID(after), limit)
+	} else {
+		var id eui.EUI
+		if id, err = eui.Parse(user); err == nil {
+			rs, err = o.db.UnpushedResponsesOf(ctx, id, store.ResponseID(after), limit)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -123,6 +123,32 @@ func loadUsersTLS(c config.TLS, now time.Time, log *slog.Logger) (*tls.Config, c
 	}, users, nil
 }
 
+// loadPushTLS is how the pusher reaches receivers: their CAs (none: the
+// system's) and the client certificate it presents, if any.
+func loadPushTLS(c config.Callback) (*tls.Config, error) {
+	t := &tls.Config{MinVersion: tls.VersionTLS12}
+	if len(c.CAs) > 0 {
+		t.RootCAs = x509.NewCertPool()
+	}
+	for i, path := range c.CAs {
+		certs, err := readCerts(path)
+		if err != nil {
+			return nil, fmt.Errorf("callback.cas[%d]: %w", i, err)
+		}
+		for _, ca := range certs {
+			t.RootCAs.AddCert(ca)
+		}
+	}
+	if c.Client != nil {
+		pair, err := tls.LoadX509KeyPair(c.Client.Cert, c.Client.Key)
+		if err != nil {
+			return nil, fmt.Errorf("callback.client: %w", err)
+		}
+		t.Certificates = []tls.Certificate{pair}
+	}
+	return t, nil
+}
+
 // readCerts reads every certificate in a PEM file, or in every *.pem file
 // of a directory.
 func readCerts(path string) ([]*x509.Certificate, error) {

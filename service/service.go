@@ -154,9 +154,13 @@ func (s *Service) start(ctx context.Context, o Options) (err error) {
 	if err := s.listeners(o.Config, reg); err != nil {
 		return err
 	}
-	if o.Config.Callback.URL != "" {
-		s.pusher, err = api.NewPusher(api.PusherConfig{Outbox: outbox{s.db}, URL: o.Config.Callback.URL,
-			Timeout: time.Duration(o.Config.Callback.Timeout), MaxAttempts: o.Config.Callback.MaxAttempts,
+	if cb := o.Config.Callback; cb.RelayURL != "" || len(cb.Users) > 0 {
+		pushTLS, err := loadPushTLS(cb)
+		if err != nil {
+			return err
+		}
+		s.pusher, err = api.NewPusher(api.PusherConfig{Outbox: outbox{s.db}, Users: cb.ByUser(), Relay: cb.RelayURL,
+			TLS: pushTLS, Timeout: time.Duration(cb.Timeout), MaxAttempts: cb.MaxAttempts,
 			Wake: s.wake, Now: s.now, Log: s.log, Registerer: reg})
 		if err != nil {
 			return err
