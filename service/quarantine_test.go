@@ -32,11 +32,18 @@ type serving struct {
 	stop     func()
 }
 
-func serveDir(t *testing.T, dir string) *serving {
+// serveDir serves the demo in dir, its configuration changed by edit.
+func serveDir(t *testing.T, dir string, edit ...func(*config.Config)) *serving {
 	t.Helper()
 	ctx := context.Background()
 	cfg, err := config.Load(filepath.Join(dir, demoworld.ConfigFile))
 	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range edit {
+		e(cfg)
+	}
+	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	sim := simulator(t, cfg)
