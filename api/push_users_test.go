@@ -2,6 +2,13 @@ package api
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -162,4 +169,61 @@ func TestPushRefusesAnotherUsersDocument(t *testing.T) {
 			t.Errorf("nothing logged: %s", env.log.String())
 		}
 	})
+}
+
+// The default client checks the receiver against PusherConfig.TLS's CAs
+// and shows it the client certificate there; without them the receiver
+// is not trusted and nothing is sent.
+func TestPushMutualTLS(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "ecos pusher"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+		BasicConstraintsValid: true, IsCA: true, // self-signed: its own CA
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	clients := x509.NewCertPool()
+	clients.AddCert(cert)
+
+	var mu sync.Mutex
+	var peers []string
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		peers = append(peers, r.TLS.PeerCertificates[0].Subject.CommonName)
+		mu.Unlock()
+	}))
+	srv.TLS = &tls.Config{ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: clients}
+	srv.StartTLS()
+	defer srv.Close()
+	roots := x509.NewCertPool()
+	roots.AddCert(srv.Certificate())
+
+	outbox := newOutbox(doc(1, reqOf(pushA, 1), KindAcknowledgement))
+	p, err := NewPusher(PusherConfig{Outbox: outbox, Users: map[string]string{pushA: srv.URL}, MaxAttempts: 1,
+		TLS: &tls.Config{RootCAs: roots, Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.pass(context.Background())
+	if !outbox.isPushed(1) || !slices.Equal(peers, []string{"ecos pusher"}) {
+		t.Fatalf("pushed=%v, receiver saw client certificates %q", outbox.isPushed(1), peers)
+	}
+
+	outbox = newOutbox(doc(1, reqOf(pushA, 1), KindAcknowledgement))
+	p, err = NewPusher(PusherConfig{Outbox: outbox, Users: map[string]string{pushA: srv.URL}, MaxAttempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.pass(context.Background())
+	if f := outbox.failuresOf(1); outbox.isPushed(1) || len(f) != 1 || !strings.Contains(f[0], "certificate") {
+		t.Errorf("an untrusted receiver: pushed=%v failures %q", outbox.isPushed(1), f)
+	}
 }
