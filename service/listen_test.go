@@ -76,3 +76,37 @@ func TestLoadUsersTLS(t *testing.T) {
 		}
 	})
 }
+
+// TestLoadPushTLS: the receivers' CAs and the pusher's client certificate
+// are read at start, and each fault is a sentence naming its key.
+func TestLoadPushTLS(t *testing.T) {
+	dir := t.TempDir()
+	p, err := testpki.GenerateTLS(testpki.TLSOptions{Now: time.Now(), Users: []eui.EUI{testpki.SupplierEUI(1)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.WriteDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "empty.pem"), []byte("not PEM\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f := func(name string) string { return filepath.Join(dir, name) }
+	client := f(testpki.TLSClientName(testpki.SupplierEUI(1)))
+	good := config.Callback{CAs: []string{f("tls-ca.pem")}, Client: &config.KeyPair{Cert: client + ".pem", Key: client + ".key"}}
+	tc, err := loadPushTLS(good)
+	if err != nil || tc.RootCAs == nil || len(tc.Certificates) != 1 {
+		t.Fatalf("loadPushTLS = %+v, %v", tc, err)
+	}
+	if tc, err := loadPushTLS(config.Callback{}); err != nil || tc.RootCAs != nil || len(tc.Certificates) != 0 {
+		t.Errorf("nothing configured: %+v, %v; want the system's CAs and no certificate", tc, err)
+	}
+	for name, c := range map[string]config.Callback{
+		"callback.cas[0]: " + f("empty.pem") + " holds no PEM certificate": {CAs: []string{f("empty.pem")}},
+		"callback.client: ": {Client: &config.KeyPair{Cert: client + ".pem", Key: f("tls-server.key")}},
+	} {
+		if _, err := loadPushTLS(c); err == nil || !strings.HasPrefix(err.Error(), name) {
+			t.Errorf("err = %v, want it to start %q", err, name)
+		}
+	}
+}
