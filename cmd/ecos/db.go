@@ -103,6 +103,21 @@ func (f dbFlags) openCurrent(ctx context.Context) (*store.DB, error) {
 	return db, nil
 }
 
+// importInto opens the file an import reads and the database it writes:
+// the file first, so a wrong name is said before any database is touched.
+func (f dbFlags) importInto(ctx context.Context, name string) (*os.File, *store.DB, error) {
+	file, err := os.Open(name)
+	if err != nil {
+		return nil, nil, malformed(err)
+	}
+	db, err := f.openCurrent(ctx)
+	if err != nil {
+		file.Close()
+		return nil, nil, err
+	}
+	return file, db, nil
+}
+
 // migrateCommand is the migration that goes with these flags, for advice.
 func (f dbFlags) migrateCommand() string {
 	switch {
@@ -158,15 +173,11 @@ func runImport(kind string) func(context.Context, stdio, []string) error {
 		if err != nil {
 			return err
 		}
-		file, err := os.Open(name)
-		if err != nil {
-			return malformed(err)
-		}
-		defer file.Close()
-		db, err := f.openCurrent(ctx)
+		file, db, err := f.importInto(ctx, name)
 		if err != nil {
 			return err
 		}
+		defer file.Close()
 		defer db.Close()
 		var n int
 		var lines []int

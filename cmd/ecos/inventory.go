@@ -28,15 +28,11 @@ func runImportInventory(ctx context.Context, std stdio, args []string) error {
 	if err != nil {
 		return err
 	}
-	file, err := os.Open(name)
-	if err != nil {
-		return malformed(err)
-	}
-	defer file.Close()
-	db, err := f.openCurrent(ctx)
+	file, db, err := f.importInto(ctx, name)
 	if err != nil {
 		return err
 	}
+	defer file.Close()
 	defer db.Close()
 	size := int64(0)
 	if fi, err := file.Stat(); err == nil {
