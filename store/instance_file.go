@@ -77,10 +77,7 @@ func fileHolder(path string) (Holder, bool, error) {
 	if !errors.Is(err, syscall.EWOULDBLOCK) {
 		return Holder{}, false, fmt.Errorf("store: instance lock %s: %w", path, err)
 	}
-	h, known := readHolder(f)
-	if !known {
-		h = Holder{}
-	}
+	h, _ := readHolder(f) // Holder{} when it did not say
 	return h, true, nil
 }
 
