@@ -77,3 +77,26 @@ func (db *DB) insert(ctx context.Context, tx *sql.Tx, b bulk, n int, row func(i 
 	}
 	return nil
 }
+
+// queryIn runs query, which ends in "IN ", once per batch of keys (each
+// far below the dialect's parameter cap) inside tx, and hands every row
+// scan reads to fn.
+func queryIn[K, T any](ctx context.Context, db *DB, tx *sql.Tx, query string, keys []K, arg func(K) any,
+	scan func(*sql.Rows) (T, error), fn func(T) error) error {
+	for len(keys) > 0 {
+		n := min(len(keys), bulkRowsPerStatement)
+		args := make([]any, n)
+		for i, k := range keys[:n] {
+			args[i] = arg(k)
+		}
+		keys = keys[n:]
+		rows, err := tx.QueryContext(ctx, db.q(query+"("+placeholders(n)+")"), args...)
+		if err != nil {
+			return err
+		}
+		if err := scanEach(rows, scan, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -250,36 +250,25 @@ func (db *DB) userOwners(ctx context.Context, tx *sql.Tx, parties []Party, ids m
 			euis = append(euis, u.EUI)
 		}
 	}
-	for len(euis) > 0 {
-		n := min(len(euis), bulkRowsPerStatement)
-		args := make([]any, n)
-		for i, e := range euis[:n] {
-			args[i] = euiArg(e)
-		}
-		euis = euis[n:]
-		rows, err := tx.QueryContext(ctx, db.q("SELECT user_eui, party_id FROM party_users WHERE user_eui IN ("+placeholders(n)+")"), args...)
-		if err != nil {
-			return fmt.Errorf("store: import parties: %w", err)
-		}
-		type pair struct {
-			user  eui.EUI
-			party string
-		}
-		err = scanEach(rows, func(r *sql.Rows) (pair, error) {
+	type pair struct {
+		user  eui.EUI
+		party string
+	}
+	err := queryIn(ctx, db, tx, "SELECT user_eui, party_id FROM party_users WHERE user_eui IN ", euis, func(e eui.EUI) any { return euiArg(e) },
+		func(r *sql.Rows) (pair, error) {
 			var b []byte
 			var p pair
-			if err := r.Scan(&b, &p.party); err != nil {
-				return p, err
+			err := r.Scan(&b, &p.party)
+			if err == nil {
+				p.user, err = scanEUI(b)
 			}
-			p.user, err = scanEUI(b)
 			return p, err
 		}, func(p pair) error {
 			owner[p.user] = p.party
 			return nil
 		})
-		if err != nil {
-			return fmt.Errorf("store: import parties: %w", err)
-		}
+	if err != nil {
+		return fmt.Errorf("store: import parties: %w", err)
 	}
 	var bad ImportErrors
 	for i, p := range parties {

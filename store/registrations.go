@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -129,32 +131,16 @@ func (db *DB) registrationReferences(ctx context.Context, tx *sql.Tx, regs []Reg
 // markStored sets found[k] for every key the query (ending in "IN ")
 // finds; keys are asked in batches far below the dialect's parameter cap.
 func (db *DB) markStored(ctx context.Context, tx *sql.Tx, query string, found map[string]bool, arg func(string) any) error {
-	keys := make([]string, 0, len(found))
-	for k := range found {
-		keys = append(keys, k)
-	}
-	for len(keys) > 0 {
-		n := min(len(keys), bulkRowsPerStatement)
-		args := make([]any, n)
-		for i, k := range keys[:n] {
-			args[i] = arg(k)
-		}
-		keys = keys[n:]
-		rows, err := tx.QueryContext(ctx, db.q(query+"("+placeholders(n)+")"), args...)
-		if err != nil {
-			return fmt.Errorf("store: import registrations: %w", err)
-		}
-		err = scanEach(rows, func(r *sql.Rows) (string, error) {
-			var k []byte
-			err := r.Scan(&k)
-			return string(k), err
-		}, func(k string) error {
-			found[k] = true
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("store: import registrations: %w", err)
-		}
+	err := queryIn(ctx, db, tx, query, slices.Collect(maps.Keys(found)), arg, func(r *sql.Rows) (string, error) {
+		var k []byte
+		err := r.Scan(&k)
+		return string(k), err
+	}, func(k string) error {
+		found[k] = true
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: import registrations: %w", err)
 	}
 	return nil
 }
