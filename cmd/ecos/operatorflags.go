@@ -43,14 +43,25 @@ func (f operatorFlags) client() (*api.Client, error) {
 	if cfg.OperatorListen == "" {
 		return nil, usagef("%s: operator_listen is off, so its service has no operator API", *f.config)
 	}
-	host, port, err := net.SplitHostPort(cfg.OperatorListen)
+	addr, err := dialAddr(cfg.OperatorListen)
 	if err != nil {
 		return nil, malformed(fmt.Errorf("%s: operator_listen: %w", *f.config, err))
+	}
+	return &api.Client{BaseURL: "http://" + addr}, nil
+}
+
+// dialAddr is where a client on this host reaches a listener configured
+// as listen: a listener on every address (no host, 0.0.0.0, ::) is
+// reached on the loopback.
+func dialAddr(listen string) (string, error) {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return "", err
 	}
 	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
 		host = "127.0.0.1"
 	}
-	return &api.Client{BaseURL: "http://" + net.JoinHostPort(host, port)}, nil
+	return net.JoinHostPort(host, port), nil
 }
 
 // operatorHint says what to check when nothing answers at the operator

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
-	"net"
 	"path/filepath"
 	"strings"
 
@@ -75,18 +74,15 @@ func demoURL(dir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	host, port, err := net.SplitHostPort(cfg.Listen)
+	addr, err := dialAddr(cfg.Listen)
 	if err != nil {
 		return "", err
-	}
-	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
-		host = "127.0.0.1"
 	}
 	scheme := "https://"
 	if cfg.TLS.InsecurePlainHTTP {
 		scheme = "http://"
 	}
-	return scheme + net.JoinHostPort(host, port), nil
+	return scheme + addr, nil
 }
 
 func or(s, def string) string {
