@@ -229,20 +229,27 @@ func importRefusal(name string, lines []int, err error) error {
 // withRows adds the store's refusals of rows (by index into lines) to a
 // file's problems, in line order.
 func withRows(re *refdata.Error, lines []int, ie *store.ImportErrors) *refdata.Error {
+	return withRefusals(re, ie, func(row int) int {
+		if row >= 0 && row < len(lines) {
+			return lines[row]
+		}
+		return 0
+	})
+}
+
+// withRefusals adds the store's refusals to a file's problems, in line
+// order; line is the line of the row a refusal names.
+func withRefusals(re *refdata.Error, ie *store.ImportErrors, line func(row int) int) *refdata.Error {
 	if ie == nil {
 		return re
 	}
-	out := &refdata.Error{File: re.File, Problems: append([]refdata.Problem(nil), re.Problems...)}
+	out := &refdata.Error{File: re.File, Problems: slices.Clone(re.Problems)}
 	for _, e := range ie.Rows {
-		line := 0
-		if e.Row >= 0 && e.Row < len(lines) {
-			line = lines[e.Row]
-		}
 		msg := e.Err.Error()
 		for _, sentinel := range []error{store.ErrInvalid, store.ErrDuplicate} {
 			msg = strings.TrimPrefix(msg, sentinel.Error()+": ")
 		}
-		out.Problems = append(out.Problems, refdata.Problem{Line: line, Msg: msg})
+		out.Problems = append(out.Problems, refdata.Problem{Line: line(e.Row), Msg: msg})
 	}
 	slices.SortStableFunc(out.Problems, func(a, b refdata.Problem) int { return cmp.Compare(a.Line, b.Line) })
 	return out

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -99,16 +98,8 @@ func inventoryRefusal(name string, err error) error {
 	if !fromReader {
 		rerr = &refdata.Error{File: name}
 	}
-	if fromStore {
-		for _, e := range ie.Rows {
-			msg := e.Err.Error()
-			for _, sentinel := range []error{store.ErrInvalid, store.ErrDuplicate} {
-				msg = strings.TrimPrefix(msg, sentinel.Error()+": ")
-			}
-			rerr.Problems = append(rerr.Problems, refdata.Problem{Line: e.Row, Msg: msg})
-		}
-		slices.SortStableFunc(rerr.Problems, func(a, b refdata.Problem) int { return a.Line - b.Line })
-	}
+	// The inventory's rows are its lines.
+	rerr = withRefusals(rerr, ie, func(row int) int { return row })
 	return invalid(fmt.Errorf("%w\nnothing was imported", rerr))
 }
 
