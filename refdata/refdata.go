@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -135,15 +136,6 @@ func (t *table) eachRecord(cr *csv.Reader, fn func(line int, rec []string)) {
 	}
 }
 
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
 func newCSV(r io.Reader) *csv.Reader {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
@@ -178,7 +170,7 @@ func (t *table) header(cr *csv.Reader, want []string) ([]string, map[string]int)
 		}
 	}
 	for h := range index {
-		if !contains(want, h) {
+		if !slices.Contains(want, h) {
 			t.addf(1, "unknown column %q (want %s)", h, strings.Join(want, ","))
 		}
 	}
