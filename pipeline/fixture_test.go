@@ -15,6 +15,7 @@ import (
 	"github.com/ecos-cos/ecos/demoworld"
 	"github.com/ecos-cos/ecos/device"
 	"github.com/ecos-cos/ecos/devicesim"
+	"github.com/ecos-cos/ecos/eui"
 	"github.com/ecos-cos/ecos/intake"
 	"github.com/ecos-cos/ecos/pipeline"
 	"github.com/ecos-cos/ecos/signer"
@@ -233,4 +234,37 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// gains registers dev's MPAN to supplier from the day given, and returns it.
+func (f *fixture) gains(t *testing.T, supplier int, dev eui.EUI, from time.Time) time.Time {
+	t.Helper()
+	if err := f.db.ImportRegistrations(context.Background(), []store.Registration{
+		{MPxN: demoworld.MPANOf(dev), From: from, Supplier: demoworld.PartyID(supplier), MPID: demoworld.MPID(supplier), Device: dev},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return from
+}
+
+// submit signs r and submits it.
+func (f *fixture) submit(t *testing.T, r demoworld.Request) *pipeline.Ack {
+	t.Helper()
+	ack, err := f.p.Submit(context.Background(), f.sign(t, r))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ack
+}
+
+// final waits for the accepted request of ack to end.
+func (f *fixture) final(t *testing.T, ack *pipeline.Ack) store.Request {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, err := f.p.WaitFinal(ctx, store.RequestID(*ack.RequestID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
 }

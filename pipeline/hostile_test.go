@@ -176,31 +176,10 @@ func TestReleasedHoldStaysPending(t *testing.T) {
 	f := newFixture(t, o)
 	ctx := context.Background()
 	dev := demoworld.Device(3)
-	gain3 := t0.Add(30 * 24 * time.Hour)
-	if err := f.db.ImportRegistrations(ctx, []store.Registration{
-		{MPxN: demoworld.MPANOf(dev), From: gain3, Supplier: demoworld.PartyID(3), MPID: demoworld.MPID(3), Device: dev},
-	}); err != nil {
-		t.Fatal(err)
-	}
+	gain3 := f.gains(t, 3, dev, t0.Add(30*24*time.Hour))
 	f.run(t)
-	submit := func(r demoworld.Request) *pipeline.Ack {
-		t.Helper()
-		ack, err := f.p.Submit(ctx, f.sign(t, r))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ack
-	}
-	final := func(ack *pipeline.Ack) store.Request {
-		t.Helper()
-		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		defer cancel()
-		req, err := f.p.WaitFinal(wctx, store.RequestID(*ack.RequestID))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return req
-	}
+	submit := func(r demoworld.Request) *pipeline.Ack { t.Helper(); return f.submit(t, r) }
+	final := func(ack *pipeline.Ack) store.Request { t.Helper(); return f.final(t, ack) }
 
 	// Supplier 2's future-dated change is held, then released, and sent.
 	f.limit(c, 0, 0)
@@ -246,12 +225,7 @@ func TestReleasedHoldOutlivesEarlierCancellation(t *testing.T) {
 	f := newFixture(t, o)
 	ctx := context.Background()
 	dev := demoworld.Device(3)
-	gain3 := t0.Add(30 * 24 * time.Hour)
-	if err := f.db.ImportRegistrations(ctx, []store.Registration{
-		{MPxN: demoworld.MPANOf(dev), From: gain3, Supplier: demoworld.PartyID(3), MPID: demoworld.MPID(3), Device: dev},
-	}); err != nil {
-		t.Fatal(err)
-	}
+	gain3 := f.gains(t, 3, dev, t0.Add(30*24*time.Hour))
 	f.run(t)
 	later := func() {
 		f.mu.Lock()
@@ -261,18 +235,13 @@ func TestReleasedHoldOutlivesEarlierCancellation(t *testing.T) {
 	submit := func(name string, r demoworld.Request, wantAccepted bool) *pipeline.Ack {
 		t.Helper()
 		later()
-		ack, err := f.p.Submit(ctx, f.sign(t, r))
-		if err != nil {
-			t.Fatal(err)
-		}
+		ack := f.submit(t, r)
 		if ack.Accepted != wantAccepted {
 			t.Fatalf("%s: accepted=%v %s (%v), want accepted=%v", name, ack.Accepted, ack.Code, ack.Err, wantAccepted)
 		}
 		if ack.Accepted && ack.QuarantineRef == 0 {
-			wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			defer cancel()
-			if req, err := f.p.WaitFinal(wctx, store.RequestID(*ack.RequestID)); err != nil || req.State != store.RequestResponded {
-				t.Fatalf("%s: %+v %v", name, req, err)
+			if req := f.final(t, ack); req.State != store.RequestResponded {
+				t.Fatalf("%s: %+v", name, req)
 			}
 		}
 		return ack
@@ -291,10 +260,8 @@ func TestReleasedHoldOutlivesEarlierCancellation(t *testing.T) {
 	if _, err := f.p.DecideHolds(ctx, nil, []pipeline.HoldAction{{Ref: held.QuarantineRef, Release: true}}, "operator"); err != nil {
 		t.Fatal(err)
 	}
-	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if req, err := f.p.WaitFinal(wctx, store.RequestID(*held.RequestID)); err != nil || req.State != store.RequestResponded {
-		t.Fatalf("released: %+v %v", req, err)
+	if req := f.final(t, held); req.State != store.RequestResponded {
+		t.Fatalf("released: %+v", req)
 	}
 	// Supplier 2's change is on the meter now, after the cancellation.
 	submit("supplier 3's second future-dated change", demoworld.Request{Supplier: 3, Device: dev, Counter: 3, ExecuteAt: &exec3}, true)
@@ -320,31 +287,16 @@ func TestUnansweredFutureDatedStaysPending(t *testing.T) {
 		return &dispatch.Reply{NoResponseReason: "drop-response"}, nil
 	}
 	f := newFixture(t, options{gateway: func(g pipeline.Gateway) pipeline.Gateway { return sendFunc{g, lose} }})
-	ctx := context.Background()
 	dev := demoworld.Device(3)
-	gain3 := t0.Add(30 * 24 * time.Hour)
-	if err := f.db.ImportRegistrations(ctx, []store.Registration{
-		{MPxN: demoworld.MPANOf(dev), From: gain3, Supplier: demoworld.PartyID(3), MPID: demoworld.MPID(3), Device: dev},
-	}); err != nil {
-		t.Fatal(err)
-	}
+	gain3 := f.gains(t, 3, dev, t0.Add(30*24*time.Hour))
 	f.run(t)
 	submit := func(r demoworld.Request) (*pipeline.Ack, store.Request) {
 		t.Helper()
-		ack, err := f.p.Submit(ctx, f.sign(t, r))
-		if err != nil {
-			t.Fatal(err)
-		}
+		ack := f.submit(t, r)
 		if !ack.Accepted {
 			return ack, store.Request{}
 		}
-		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		defer cancel()
-		req, err := f.p.WaitFinal(wctx, store.RequestID(*ack.RequestID))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ack, req
+		return ack, f.final(t, ack)
 	}
 	exec2, exec3 := t0.Add(48*time.Hour), gain3.Add(time.Hour)
 	if _, req := submit(demoworld.Request{Supplier: 2, Device: dev, Counter: 1, ExecuteAt: &exec2}); req.State != store.RequestFailed || req.ResponseCode != "E21" {
