@@ -12,6 +12,7 @@ import (
 	"github.com/ecos-cos/ecos/dispatch"
 	"github.com/ecos-cos/ecos/duis"
 	"github.com/ecos-cos/ecos/ecoserr"
+	"github.com/ecos-cos/ecos/eui"
 	"github.com/ecos-cos/ecos/pipeline"
 	"github.com/ecos-cos/ecos/store"
 	"github.com/ecos-cos/ecos/xmldsig"
@@ -22,19 +23,8 @@ import (
 // checks under test can refuse it.
 func (f *fixture) signEdited(t *testing.T, r demoworld.Request, from, to string) []byte {
 	t.Helper()
-	body, err := f.world.Body(r)
-	if err != nil {
-		t.Fatal(err)
-	}
+	doc := f.encode(t, r)
 	s := f.world.PKI.Suppliers[r.Supplier-1]
-	req, err := duis.NewUpdateSecurityCredentialsCoS(duis.RequestID{Originator: s.EUI, Target: r.Device, Counter: r.Counter}, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, err := req.Encode()
-	if err != nil {
-		t.Fatal(err)
-	}
 	if !strings.Contains(string(doc), from) {
 		t.Fatalf("test bug: %q not in\n%s", from, doc)
 	}
@@ -44,6 +34,27 @@ func (f *fixture) signEdited(t *testing.T, r demoworld.Request, from, to string)
 		t.Fatal(err)
 	}
 	return signed
+}
+
+// editedRequests makes supplier 2's requests to dev, each with the next
+// counter, edited before they are signed.
+type editedRequests struct {
+	f       *fixture
+	dev     eui.EUI
+	counter uint64
+}
+
+// edited is a request with from replaced by to.
+func (e *editedRequests) edited(from, to string) func(t *testing.T) []byte {
+	return func(t *testing.T) []byte {
+		e.counter++
+		return e.f.signEdited(t, demoworld.Request{Supplier: 2, Device: e.dev, Counter: e.counter}, from, to)
+	}
+}
+
+// dated is a request with at as its ExecutionDateTime, written as given.
+func (e *editedRequests) dated(at string) func(t *testing.T) []byte {
+	return e.edited("<sr:SupplierFloorSeqNumber>", "<sr:ExecutionDateTime>"+at+"</sr:ExecutionDateTime><sr:SupplierFloorSeqNumber>")
 }
 
 // TestHostileIntake: requests that are well signed by a registered
@@ -56,16 +67,8 @@ func TestHostileIntake(t *testing.T) {
 	f.run(t)
 	ctx := context.Background()
 	dev := demoworld.Device(3)
-	var counter uint64
-	edited := func(from, to string) func(t *testing.T) []byte {
-		return func(t *testing.T) []byte {
-			counter++
-			return f.signEdited(t, demoworld.Request{Supplier: 2, Device: dev, Counter: counter}, from, to)
-		}
-	}
-	dated := func(at string) func(t *testing.T) []byte {
-		return edited("<sr:SupplierFloorSeqNumber>", "<sr:ExecutionDateTime>"+at+"</sr:ExecutionDateTime><sr:SupplierFloorSeqNumber>")
-	}
+	reqs := &editedRequests{f: f, dev: dev}
+	edited, dated := reqs.edited, reqs.dated
 	cv := func(v string) func(t *testing.T) []byte {
 		return edited("<sr:CommandVariant>1<", "<sr:CommandVariant>"+v+"<")
 	}
@@ -327,16 +330,8 @@ func TestHostileSpellings(t *testing.T) {
 	ctx := context.Background()
 	dev := demoworld.Device(3)
 	mpan := demoworld.MPANOf(dev)
-	var counter uint64
-	edited := func(from, to string) func(t *testing.T) []byte {
-		return func(t *testing.T) []byte {
-			counter++
-			return f.signEdited(t, demoworld.Request{Supplier: 2, Device: dev, Counter: counter}, from, to)
-		}
-	}
-	dated := func(at string) func(t *testing.T) []byte {
-		return edited("<sr:SupplierFloorSeqNumber>", "<sr:ExecutionDateTime>"+at+"</sr:ExecutionDateTime><sr:SupplierFloorSeqNumber>")
-	}
+	reqs := &editedRequests{f: f, dev: dev}
+	edited, dated := reqs.edited, reqs.dated
 	cases := []struct {
 		doc    func(t *testing.T) []byte
 		reason ecoserr.Reason
@@ -374,7 +369,7 @@ func TestHostileSpellings(t *testing.T) {
 			t.Fatal(err)
 		}
 		if ack.Accepted || ecoserr.ReasonOf(ack.Err) != c.reason || ack.Code != c.code {
-			t.Errorf("request %d: accepted=%v %s (%v), want %s %s", counter, ack.Accepted, ack.Code, ack.Err, c.reason.Name(), c.code)
+			t.Errorf("request %d: accepted=%v %s (%v), want %s %s", reqs.counter, ack.Accepted, ack.Code, ack.Err, c.reason.Name(), c.code)
 		}
 	}
 	if n := f.deviceCounters(); n != 0 {

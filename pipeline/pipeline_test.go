@@ -201,7 +201,8 @@ func TestMPIDEnforce(t *testing.T) {
 	}
 }
 
-func (f *fixture) signAs(t *testing.T, signer int, r demoworld.Request) []byte {
+// encode is r as r's supplier sends it, not yet signed.
+func (f *fixture) encode(t *testing.T, r demoworld.Request) []byte {
 	t.Helper()
 	body, err := f.world.Body(r)
 	if err != nil {
@@ -216,6 +217,12 @@ func (f *fixture) signAs(t *testing.T, signer int, r demoworld.Request) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return doc
+}
+
+func (f *fixture) signAs(t *testing.T, signer int, r demoworld.Request) []byte {
+	t.Helper()
+	doc := f.encode(t, r)
 	other := f.world.PKI.Suppliers[signer]
 	signed, err := xmldsig.Sign(doc, other.XMLSign.Key, mustParse(t, other.XMLSign.Cert), nil)
 	if err != nil {
