@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ecos-cos/ecos/config"
 	"github.com/ecos-cos/ecos/demoworld"
 	"github.com/ecos-cos/ecos/device"
 	"github.com/ecos-cos/ecos/gbcs"
@@ -23,14 +22,7 @@ import (
 func TestNothingServedBeforeRecovery(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	cfgPath, err := demoworld.Install(ctx, dir, demoworld.InstallOptions{Devices: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := installDemo(t, dir, demoworld.InstallOptions{Devices: 2})
 	w, err := demoworld.Load(dir)
 	if err != nil {
 		t.Fatal(err)

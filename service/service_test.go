@@ -39,14 +39,7 @@ func start(t *testing.T, db store.Config) *running {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	cfgPath, err := demoworld.Install(ctx, dir, demoworld.InstallOptions{Devices: 5, Database: db})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := installDemo(t, dir, demoworld.InstallOptions{Devices: 5, Database: db})
 	sim := simulator(t, cfg)
 	svc, err := service.New(ctx, service.Options{Config: cfg, Log: obs.Discard(), Audit: obs.Discard(), Simulator: sim})
 	if err != nil {
@@ -204,14 +197,7 @@ func mustParse(t *testing.T, der []byte) *smki.Certificate {
 // that starts it plugs them in.
 func TestNoSimulatorNoSimulatedMeters(t *testing.T) {
 	ctx := context.Background()
-	cfgPath, err := demoworld.Install(ctx, t.TempDir(), demoworld.InstallOptions{Devices: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := installDemo(t, t.TempDir(), demoworld.InstallOptions{Devices: 2})
 	svc, err := service.New(ctx, service.Options{Config: cfg, Log: obs.Discard(), Audit: obs.Discard()})
 	if err == nil {
 		svc.Close()
@@ -220,4 +206,19 @@ func TestNoSimulatorNoSimulatedMeters(t *testing.T) {
 	if !strings.Contains(err.Error(), `simulated meters (devices.pki, or the "sim" gateway) are for the demo and tests`) {
 		t.Errorf("error %q does not say what is missing", err)
 	}
+}
+
+// installDemo writes a demo installation into dir and loads its
+// configuration.
+func installDemo(t *testing.T, dir string, o demoworld.InstallOptions) *config.Config {
+	t.Helper()
+	cfgPath, err := demoworld.Install(context.Background(), dir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }

@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ecos-cos/ecos/config"
 	"github.com/ecos-cos/ecos/demoworld"
 	"github.com/ecos-cos/ecos/duis"
 	"github.com/ecos-cos/ecos/internal/testkit"
@@ -57,14 +56,7 @@ func (s *signalled) expect(msg string) <-chan struct{} {
 func TestAuditReopenOnSignal(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	cfgPath, err := demoworld.Install(ctx, dir, demoworld.InstallOptions{Devices: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := installDemo(t, dir, demoworld.InstallOptions{Devices: 5})
 	logs := &signalled{}
 	hup := make(chan os.Signal, 1)
 	svc, err := service.New(ctx, service.Options{Config: cfg, Log: slog.New(slog.NewJSONHandler(logs, nil)), Reopen: hup, Simulator: simulator(t, cfg)})
@@ -145,14 +137,7 @@ func TestOneInstancePerDatabase(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			ctx := t.Context()
-			cfgPath, err := demoworld.Install(ctx, t.TempDir(), demoworld.InstallOptions{Devices: 2, Database: db(t)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			cfg, err := config.Load(cfgPath)
-			if err != nil {
-				t.Fatal(err)
-			}
+			cfg := installDemo(t, t.TempDir(), demoworld.InstallOptions{Devices: 2, Database: db(t)})
 			open := func() (*service.Service, error) {
 				return service.New(ctx, service.Options{Config: cfg, Log: obs.Discard(), Audit: obs.Discard(), Simulator: simulator(t, cfg)})
 			}
