@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -16,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ecos-cos/ecos/eui"
+	"github.com/ecos-cos/ecos/internal/testkit"
 )
 
 const (
@@ -110,24 +110,6 @@ func pending() Status {
 	return st
 }
 
-// lockedBuffer is a log sink the handler's goroutines and the test share.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func slogTo(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
@@ -135,12 +117,12 @@ func slogTo(w io.Writer) *slog.Logger {
 type testEnv struct {
 	h   http.Handler
 	reg *prometheus.Registry
-	log *lockedBuffer
+	log *testkit.Buffer
 }
 
 func newEnv(t *testing.T, svc Service, edit ...func(*Config)) testEnv {
 	t.Helper()
-	env := testEnv{reg: prometheus.NewRegistry(), log: &lockedBuffer{}}
+	env := testEnv{reg: prometheus.NewRegistry(), log: &testkit.Buffer{}}
 	cfg := Config{
 		Service:    svc,
 		Log:        slogTo(env.log),

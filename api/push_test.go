@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ecos-cos/ecos/internal/testkit"
 )
 
 // fakeOutbox keeps documents in memory, in ID order.
@@ -154,13 +156,13 @@ type pushEnv struct {
 	outbox *fakeOutbox
 	rc     *receiver
 	reg    *prometheus.Registry
-	log    *lockedBuffer
+	log    *testkit.Buffer
 }
 
 // newPushEnv must be called inside the synctest bubble.
 func newPushEnv(t *testing.T, outbox *fakeOutbox, edit ...func(*PusherConfig)) pushEnv {
 	t.Helper()
-	env := pushEnv{outbox: outbox, rc: &receiver{start: time.Now()}, reg: prometheus.NewRegistry(), log: &lockedBuffer{}}
+	env := pushEnv{outbox: outbox, rc: &receiver{start: time.Now()}, reg: prometheus.NewRegistry(), log: &testkit.Buffer{}}
 	cfg := PusherConfig{
 		Outbox:     outbox,
 		Relay:      "https://supplier.example/ecos/inbox?token=secret",

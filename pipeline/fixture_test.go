@@ -1,7 +1,6 @@
 package pipeline_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"path/filepath"
@@ -17,6 +16,7 @@ import (
 	"github.com/ecos-cos/ecos/devicesim"
 	"github.com/ecos-cos/ecos/eui"
 	"github.com/ecos-cos/ecos/intake"
+	"github.com/ecos-cos/ecos/internal/testkit"
 	"github.com/ecos-cos/ecos/pipeline"
 	"github.com/ecos-cos/ecos/signer"
 	"github.com/ecos-cos/ecos/smki"
@@ -34,7 +34,7 @@ type fixture struct {
 	gateway pipeline.Gateway
 	p       *pipeline.Pipeline
 	dsp     *smki.Pool
-	audit   *syncBuffer
+	audit   *testkit.Buffer
 	reg     *prometheus.Registry
 	// cfg and keys build the pipeline again on the same store (restart).
 	cfg        pipeline.Config
@@ -91,7 +91,7 @@ func newFixture(t *testing.T, o options) *fixture {
 	if err := db.ImportRegistrations(ctx, w.Registrations); err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{world: w, db: db, now: t0, audit: &syncBuffer{}, reg: prometheus.NewRegistry()}
+	f := &fixture{world: w, db: db, now: t0, audit: &testkit.Buffer{}, reg: prometheus.NewRegistry()}
 	f.fleet, err = device.NewFleet(device.FleetConfig{PKI: w.PKI, Devices: 5, Now: f.clock})
 	if err != nil {
 		t.Fatal(err)
@@ -217,23 +217,6 @@ func mustParse(t *testing.T, der []byte) *smki.Certificate {
 		t.Fatal(err)
 	}
 	return c
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // gains registers dev's MPAN to supplier from the day given, and returns it.

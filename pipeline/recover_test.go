@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ecos-cos/ecos/demoworld"
+	"github.com/ecos-cos/ecos/internal/testkit"
 	"github.com/ecos-cos/ecos/pipeline"
 	"github.com/ecos-cos/ecos/store"
 )
@@ -17,7 +18,7 @@ import (
 // reachable; if Run recovered again it would take that request as left
 // over from a crash and sign and send it a second time.
 func TestRunDoesNotRecover(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &testkit.Buffer{}
 	f := newFixture(t, options{pipeline: func(c *pipeline.Config) { c.Log = slog.New(slog.NewTextHandler(logs, nil)) }})
 	ctx := context.Background()
 	if err := f.p.Recover(ctx); err != nil {

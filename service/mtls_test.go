@@ -18,7 +18,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,6 +25,7 @@ import (
 	"github.com/ecos-cos/ecos/config"
 	"github.com/ecos-cos/ecos/demoworld"
 	"github.com/ecos-cos/ecos/duis"
+	"github.com/ecos-cos/ecos/internal/testkit"
 	"github.com/ecos-cos/ecos/obs"
 	"github.com/ecos-cos/ecos/service"
 	"github.com/ecos-cos/ecos/store"
@@ -135,7 +135,7 @@ func TestPlainHTTPWarns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs lockedBuffer
+	var logs testkit.Buffer
 	svc, err := service.New(ctx, service.Options{Config: cfg, Log: slog.New(slog.NewTextHandler(&logs, nil)), Audit: obs.Discard(), Simulator: simulator(t, cfg)})
 	if err != nil {
 		t.Fatal(err)
@@ -164,23 +164,6 @@ func TestPlainHTTPWarns(t *testing.T) {
 			t.Errorf("start log lacks %q:\n%s", want, logs.String())
 		}
 	}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func demoClientAt(t *testing.T, dir string, w *demoworld.World, n int, base string) *api.Client {

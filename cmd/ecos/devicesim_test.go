@@ -13,6 +13,7 @@ import (
 	"github.com/ecos-cos/ecos/dispatch"
 	"github.com/ecos-cos/ecos/duis"
 	"github.com/ecos-cos/ecos/gbcs"
+	"github.com/ecos-cos/ecos/internal/testkit"
 	"github.com/ecos-cos/ecos/testpki"
 )
 
@@ -31,7 +32,7 @@ func TestDevicesimServes(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	out := newReadyWriter("devicesim: ")
-	var errb syncBuffer
+	var errb testkit.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"devicesim", "--listen", "127.0.0.1:0", "--pki", dir, "--devices", "10"}, stdio{in: strings.NewReader(""), out: out, err: &errb})
@@ -118,22 +119,4 @@ func (w *readyWriter) Write(p []byte) (int, error) {
 		}
 	}
 	return len(p), nil
-}
-
-// syncBuffer is a bytes.Buffer a command may write while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
