@@ -63,6 +63,25 @@ func demoServer(t *testing.T, dir string) (apiURL, opURL string) {
 	return "https://" + ln.Addr().String(), "http://" + opLn.Addr().String()
 }
 
+// signedADTFile loads the demo in dir and signs, with supplier 2's File
+// Signing credential, an ADT file holding it to one SR 6.23 a day.
+func signedADTFile(t *testing.T, dir string) (*demoworld.World, string) {
+	t.Helper()
+	w, err := demoworld.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	user := w.PKI.Suppliers[1].EUI.String()
+	pki := func(name string) string { return filepath.Join(dir, demoworld.PKIDir, name) }
+	cred := w.PKI.Suppliers[1].FileSigning.Name
+	body := writeTemp(t, "body.csv", []byte(user+",2\n6.23,1,1,1440\n"))
+	signed := filepath.Join(t.TempDir(), "signed.csv")
+	if code, out, errs := ecos(t, "", "adt", "sign", "--key", pki(cred+".key"), "--cert", pki(cred+".pem"), "--out", signed, body); code != 0 {
+		t.Fatalf("sign: exit %d\n%s%s", code, out, errs)
+	}
+	return w, signed
+}
+
 // TestADTRemoteEndToEnd drives a running server through the CLI as a
 // supplier and an operator would: supplier 2 signs, checks and submits a
 // file that holds its second SR 6.23 of the day; a replay is refused;
@@ -71,20 +90,12 @@ func demoServer(t *testing.T, dir string) (apiURL, opURL string) {
 func TestADTRemoteEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	apiURL, opURL := demoServer(t, dir)
-	w, err := demoworld.Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	w, signed := signedADTFile(t, dir)
 	user := w.PKI.Suppliers[1].EUI.String()
 	pki := func(name string) string { return filepath.Join(dir, demoworld.PKIDir, name) }
 	cred := w.PKI.Suppliers[1].FileSigning.Name
 
-	// Sign, check offline, submit; the same file again is a replay.
-	body := writeTemp(t, "body.csv", []byte(user+",2\n6.23,1,1,1440\n"))
-	signed := filepath.Join(t.TempDir(), "signed.csv")
-	if code, out, errs := ecos(t, "", "adt", "sign", "--key", pki(cred+".key"), "--cert", pki(cred+".pem"), "--out", signed, body); code != 0 {
-		t.Fatalf("sign: exit %d\n%s%s", code, out, errs)
-	}
+	// Check offline, submit; the same file again is a replay.
 	code, out, errs := ecos(t, "", "adt", "validate", "--certs", pki(cred+".pem"), "--iki", pki(w.PKI.FileSigningCA.Name+".pem"), signed)
 	if code != 0 || !strings.Contains(out, "sequence 2, 1 row(s)") || !strings.Contains(out, "signature verified") {
 		t.Fatalf("validate: exit %d\n%s%s", code, out, errs)

@@ -16,18 +16,7 @@ import (
 func TestQuarantineRelease(t *testing.T) {
 	dir := t.TempDir()
 	apiURL, opURL := demoServer(t, dir)
-	w, err := demoworld.Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	user := w.PKI.Suppliers[1].EUI.String()
-	pki := func(name string) string { return filepath.Join(dir, demoworld.PKIDir, name) }
-	cred := w.PKI.Suppliers[1].FileSigning.Name
-	body := writeTemp(t, "body.csv", []byte(user+",2\n6.23,1,1,1440\n"))
-	signed := filepath.Join(t.TempDir(), "signed.csv")
-	if code, out, errs := ecos(t, "", "adt", "sign", "--key", pki(cred+".key"), "--cert", pki(cred+".pem"), "--out", signed, body); code != 0 {
-		t.Fatalf("sign: exit %d\n%s%s", code, out, errs)
-	}
+	_, signed := signedADTFile(t, dir)
 	if code, out, errs := ecos(t, "", "adt", "submit", "--demo", dir, "--url", apiURL, signed); code != 0 {
 		t.Fatalf("submit: exit %d\n%s%s", code, out, errs)
 	}
