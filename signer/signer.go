@@ -207,3 +207,34 @@ func (s *Signer) sign(msg *gbcs.Message, key *Key, tbs []byte) ([]byte, error) {
 	}
 	return frame, nil
 }
+
+// Originator is the EUI-64 a command signed with key id ("tcos" or
+// "ecos") must name as its originator: the certificate's subject.
+func (s *Signer) Originator(id string) (eui.EUI, error) {
+	k, err := s.keyFor(store.Credential(id))
+	if err != nil {
+		return eui.EUI{}, err
+	}
+	return k.EUI, nil
+}
+
+// SignOwn signs one of the party's own commands (a migration or a
+// read-back) with key id. The caller has recorded the command's intent
+// and spent its counter (store.ClaimCommands): for these commands the
+// authority is the operator's wave and the device's recorded state, not a
+// User's request. The audit trail is the command log and the device's
+// migration history, written in batches around the signatures.
+func (s *Signer) SignOwn(msg *gbcs.Message, id string) ([]byte, error) {
+	k, err := s.keyFor(store.Credential(id))
+	if err != nil {
+		return nil, err
+	}
+	if msg.Originator != k.EUI {
+		return nil, fmt.Errorf("signer: command names originator %s, the %s key's is %s", msg.Originator, id, k.EUI)
+	}
+	tbs, err := msg.SignedBytes()
+	if err != nil {
+		return nil, fmt.Errorf("signer: %w", err)
+	}
+	return s.sign(msg, k, tbs)
+}

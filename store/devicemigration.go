@@ -38,13 +38,16 @@ var MigrationStates = []MigrationState{MigrationTCoS, MigrationQueued, Migration
 // device whose cell is not known to hold TCoS (unknown reaches queued only
 // through a read-back that showed tcos), and ecos is final.
 var migrationEdges = map[MigrationState][]MigrationState{
-	MigrationTCoS:      {MigrationQueued, MigrationExcluded},
-	MigrationQueued:    {MigrationSent, MigrationTCoS, MigrationExcluded},
+	MigrationTCoS:   {MigrationQueued, MigrationExcluded},
+	MigrationQueued: {MigrationSent, MigrationTCoS, MigrationExcluded},
+	// Sent to retry-wait only when the command certainly did nothing (the
+	// device answered busy, or the command never left).
 	MigrationSent:      {MigrationECoS, MigrationRetryWait, MigrationException, MigrationUnknown},
 	MigrationRetryWait: {MigrationQueued, MigrationException, MigrationExcluded},
 	// A read-back answers an unknown device: the cell holds ECoS, TCoS, or
-	// something else (an exception).
-	MigrationUnknown: {MigrationECoS, MigrationTCoS, MigrationException, MigrationExcluded},
+	// something else (an exception). TCoS after an unanswered command is
+	// that attempt failing: retry-wait, or tcos for a device in no round.
+	MigrationUnknown: {MigrationECoS, MigrationTCoS, MigrationRetryWait, MigrationException, MigrationExcluded},
 	// The operator retries (queued), excludes, or asks for a read-back.
 	MigrationException: {MigrationQueued, MigrationExcluded, MigrationUnknown},
 	// Back in only through a read-back: nobody knows what happened to the
@@ -72,6 +75,11 @@ type Move struct {
 	// as the device's credential SKI when To is ecos or tcos; nil keeps
 	// the stored one.
 	SKI []byte
+	// Wave, for a move into queued, is the wave the device joins; 0 keeps
+	// the one it is in.
+	Wave WaveID
+	// Due, for a move into retry-wait, is when the device may go again.
+	Due time.Time
 }
 
 // Transition is one row of a device's migration history.
@@ -208,10 +216,24 @@ func (db *DB) move(ctx context.Context, tx *sql.Tx, m Move) (MigrationStatus, er
 			args = append(args, m.SKI)
 		}
 	}
+	wave, due := "migration_wave", "NULL"
+	if m.To == MigrationQueued && m.Wave != 0 {
+		wave = "?"
+		args = append(args, int64(m.Wave))
+	}
+	if m.To == MigrationRetryWait {
+		due = "?"
+		at := m.Due
+		if at.IsZero() {
+			at = m.At
+		}
+		args = append(args, timeArg(at))
+	}
 	args = append(args, euiArg(m.Device), string(m.From))
 	st := MigrationStatus{State: m.To, Since: m.At.UTC().Truncate(time.Microsecond)}
 	err := tx.QueryRowContext(ctx, db.q(`UPDATE devices SET migration_state = ?, migration_seq = migration_seq + 1,
-		migration_attempt = `+attempt+`, migration_since_us = ?, cos_credential = `+credential+`, cos_ski = `+ski+`
+		migration_attempt = `+attempt+`, migration_since_us = ?, cos_credential = `+credential+`, cos_ski = `+ski+`,
+		migration_wave = `+wave+`, migration_due_us = `+due+`
 		WHERE device_eui = ? AND migration_state = ?
 		RETURNING migration_seq, migration_attempt`), args...).Scan(&st.Seq, &st.Attempt)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -330,8 +352,12 @@ type WaveFilter struct {
 	MPxNPrefix    string    // e.g. an MPAN's distributor ID "14"
 	InstalledFrom time.Time // inclusive; zero: no bound
 	InstalledTo   time.Time // exclusive; zero: no bound
+	Devices       []eui.EUI // a device list; at most MaxWaveDevices
 	After         eui.EUI   // only devices after this EUI-64: where the last page ended
 }
+
+// MaxWaveDevices bounds a filter's device list.
+const MaxWaveDevices = 10000
 
 // maxWavePage bounds one NextDevices page.
 const maxWavePage = 10000
@@ -348,34 +374,12 @@ func (db *DB) NextDevices(ctx context.Context, f WaveFilter, limit int) ([]eui.E
 	if !slices.Contains(MigrationStates, f.State) {
 		return nil, invalidf("no migration state %q", f.State)
 	}
-	where := "migration_state = ? AND device_eui > ?"
-	args := []any{string(f.State), euiArg(f.After)}
-	in := func(col string, vals []string) {
-		if len(vals) == 0 {
-			return
-		}
-		where += " AND " + col + " IN (" + placeholders(len(vals)) + ")"
-		for _, v := range vals {
-			args = append(args, v)
-		}
+	if len(f.Devices) > MaxWaveDevices {
+		return nil, invalidf("a device list of %d (at most %d)", len(f.Devices), MaxWaveDevices)
 	}
-	in("responsible_party_id", f.Suppliers)
-	in("manufacturer", f.Manufacturers)
-	in("model", f.Models)
-	in("firmware", f.Firmware)
-	if f.MPxNPrefix != "" {
-		// substr, not LIKE: a prefix with % or _ means itself.
-		where += " AND substr(mpxn, 1, ?) = ?"
-		args = append(args, len(f.MPxNPrefix), f.MPxNPrefix)
-	}
-	if !f.InstalledFrom.IsZero() {
-		where += " AND installed_us >= ?"
-		args = append(args, timeArg(f.InstalledFrom))
-	}
-	if !f.InstalledTo.IsZero() {
-		where += " AND installed_us < ?"
-		args = append(args, timeArg(f.InstalledTo))
-	}
+	cond, condArgs := f.where()
+	where := "migration_state = ? AND device_eui > ?" + cond
+	args := append([]any{string(f.State), euiArg(f.After)}, condArgs...)
 	args = append(args, limit)
 	rows, err := db.r.QueryContext(ctx, db.q(`SELECT device_eui FROM devices WHERE `+where+` ORDER BY device_eui LIMIT ?`), args...)
 	if err != nil {

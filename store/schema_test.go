@@ -46,7 +46,7 @@ func TestMigrationTreesMatch(t *testing.T) {
 // column is one column of the logical schema: what must agree between the
 // dialects once their spellings of types are set aside.
 type column struct {
-	Table, Name, Kind string // Kind: int, text or bytes
+	Table, Name, Kind string // Kind: int, float, text or bytes
 	NotNull           bool
 	PKPos             int // 1-based position in the primary key; 0 if not in it
 }
@@ -60,6 +60,8 @@ func logicalKind(t *testing.T, typ string) string {
 		return "text"
 	case "blob", "bytea":
 		return "bytes"
+	case "double precision", "real":
+		return "float"
 	}
 	t.Fatalf("column type %q has no logical kind", typ)
 	return ""
