@@ -64,15 +64,16 @@ type Config struct {
 }
 
 type server struct {
-	svc     Service
-	users   Users // nil: the operator API, or plain HTTP
-	plain   bool
-	adt     Thresholds
-	log     *slog.Logger
-	metrics *httpMetrics
-	maxBody int
-	maxWait time.Duration
-	now     func() time.Time
+	svc       Service
+	users     Users // nil: the operator API, or plain HTTP
+	plain     bool
+	adt       Thresholds
+	migration Migration
+	log       *slog.Logger
+	metrics   *httpMetrics
+	maxBody   int
+	maxWait   time.Duration
+	now       func() time.Time
 	// stopping cuts long polls short at shutdown.
 	stopping context.Context
 }

@@ -29,6 +29,7 @@ const HeaderOperator = "X-ECoS-Operator"
 // OperatorConfig is fixed for the life of an operator handler.
 type OperatorConfig struct {
 	Thresholds Thresholds
+	Migration  Migration    // nil: no migration routes
 	Log        *slog.Logger // nil: discarded
 	// Gatherer is served at /metrics; nil: no /metrics route. Metrics go
 	// here, where operators are, and never on the Users' listener.
@@ -42,7 +43,7 @@ func NewOperator(cfg OperatorConfig) (http.Handler, error) {
 	if cfg.Thresholds == nil {
 		return nil, errors.New("api: no thresholds")
 	}
-	s := &server{adt: cfg.Thresholds, log: cfg.Log, now: time.Now}
+	s := &server{adt: cfg.Thresholds, migration: cfg.Migration, log: cfg.Log, now: time.Now}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -56,6 +57,9 @@ func NewOperator(cfg OperatorConfig) (http.Handler, error) {
 	mux.Handle("GET /operator/v1/dcc-thresholds", s.handle(s.getDCC, writeJSONError))
 	mux.Handle("GET /operator/v1/quarantine", s.handle(s.getQuarantine, writeJSONError))
 	mux.Handle("POST /operator/v1/quarantine/{ref}/{action}", s.handle(s.postDecision, writeJSONError))
+	if cfg.Migration != nil {
+		s.migrationRoutes(mux)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")

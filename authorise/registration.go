@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/ecos-cos/ecos/cosbuild"
@@ -111,4 +112,23 @@ func horizonText(d time.Duration) string {
 		return fmt.Sprintf("%d days", d/(24*time.Hour))
 	}
 	return d.String()
+}
+
+// Recheck asks again, just before signing and under the device's lease,
+// which CoS key the device trusts: a migration may have moved it from TCoS
+// to ECoS, or lost track of it, since the request was authorised. The
+// approval is made to sign with the key the device trusts now.
+func (a *Authoriser) Recheck(ctx context.Context, ap *Approved) error {
+	dev, err := a.cfg.Reference.Device(ctx, ap.device)
+	if err != nil {
+		return errInternal(err)
+	}
+	if dev.Credential != store.CredentialTCoS && dev.Credential != store.CredentialECoS {
+		return ecoserr.New(ecoserr.DeviceState, nil, "device %s's CoS credential is unknown until it is read back", ap.device)
+	}
+	if a.cfg.Credentials != nil && !slices.Contains(a.cfg.Credentials, dev.Credential) {
+		return ecoserr.New(ecoserr.DeviceState, nil, "device %s trusts the %s key, which this service does not hold", ap.device, dev.Credential)
+	}
+	ap.credential = dev.Credential
+	return nil
 }

@@ -222,6 +222,13 @@ type Migration struct {
 	// inventory says was installed on or after it must declare which CoS
 	// credential it holds. "": no such rule.
 	GoLive string `json:"go_live"`
+	// Attempts is how many mode 6 commands a device is sent before it is
+	// an exception; 0: 5.
+	Attempts int `json:"attempts"`
+	// RetryBase is the wait after a device's first transient failure,
+	// doubled after each (with jitter), up to RetryMax. 0: 1m and 6h.
+	RetryBase Duration `json:"retry_base"`
+	RetryMax  Duration `json:"retry_max"`
 }
 
 // GoLiveDate is Migration.GoLive as a time (midnight UTC); zero when

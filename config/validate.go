@@ -56,6 +56,12 @@ func (c *Config) Validate() error {
 	if _, err := time.Parse(time.DateOnly, c.Migration.GoLive); c.Migration.GoLive != "" && err != nil {
 		v.add("migration.go_live", "%q: want a day, YYYY-MM-DD", c.Migration.GoLive)
 	}
+	if m := c.Migration; m.Attempts < 0 || m.Attempts > 100 {
+		v.add("migration.attempts", "%d: want 1 to 100 (0: the default, 5)", m.Attempts)
+	}
+	if m := c.Migration; m.RetryBase < 0 || m.RetryMax < 0 || (m.RetryMax > 0 && m.RetryMax < m.RetryBase) {
+		v.add("migration.retry_max", "want retry_base ≥ 0 and retry_max ≥ retry_base")
+	}
 	if len(v.problems) == 0 {
 		return nil
 	}

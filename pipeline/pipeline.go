@@ -22,6 +22,7 @@ import (
 	"github.com/ecos-cos/ecos/eui"
 	"github.com/ecos-cos/ecos/intake"
 	"github.com/ecos-cos/ecos/signer"
+	"github.com/ecos-cos/ecos/lease"
 	"github.com/ecos-cos/ecos/smki"
 	"github.com/ecos-cos/ecos/store"
 	"github.com/ecos-cos/ecos/xmldsig"
@@ -29,10 +30,11 @@ import (
 
 // Authoriser is step 4 to 8; *authorise.Authoriser satisfies it.
 // StillOwns asks the cancellation rule again just before a cancellation
-// is signed (see process).
+// is signed, and Recheck which key the device trusts (see process).
 type Authoriser interface {
 	Authorise(ctx context.Context, v authorise.Verified) (*authorise.Approved, *authorise.MPIDResult, error)
 	StillOwns(ctx context.Context, rid store.RequestID, partyID string) error
+	Recheck(ctx context.Context, a *authorise.Approved) error
 }
 
 // Signer is steps 10 and 11's key holder; *signer.Signer satisfies it.
@@ -97,6 +99,9 @@ type Config struct {
 	MaxRequestBytes int           // 0: 64 KiB
 	Workers         int           // concurrent sign-and-send workers; 0: 8
 	DeviceTimeout   time.Duration // how long to wait for a device; 0: 10 s
+	// Leases give one command at a time to each device, shared with the
+	// migration; nil: the pipeline's own.
+	Leases *lease.Table
 
 	Now     func() time.Time
 	Rand    io.Reader // nil: crypto/rand
@@ -115,7 +120,6 @@ type Pipeline struct {
 	metrics *metrics
 	work    chan job
 	waiters waiters
-	devices [deviceStripes]sync.Mutex
 	srvCoS  anomaly.SRV // 6.23, as the anomaly counter knows it
 	// screenCost is step 9's time, for `ecos bench cos` to show what the
 	// threshold check costs inside the whole.
@@ -165,6 +169,9 @@ func New(cfg Config) (*Pipeline, error) {
 	}
 	if cfg.DeviceTimeout <= 0 {
 		cfg.DeviceTimeout = 10 * time.Second
+	}
+	if cfg.Leases == nil {
+		cfg.Leases = lease.New()
 	}
 	if cfg.HoldFor <= 0 {
 		cfg.HoldFor = DefaultHoldFor

@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"time"
 
@@ -27,9 +26,17 @@ func (p *Pipeline) process(ctx context.Context, j job) {
 		}
 	}()
 	// A device refuses a counter lower than one it has seen: commands for
-	// one device are signed and sent one at a time, in counter order.
+	// one device are signed and sent one at a time, in counter order. A
+	// migration command in flight holds the lease until its outcome is
+	// recorded: the request waits for it.
 	unlock := p.lockDevice(j.req.ID.Target)
 	defer unlock()
+	// The migration may have changed the key the device trusts, or lost
+	// track of it, since the request was authorised.
+	if err := p.cfg.Authoriser.Recheck(ctx, j.approved); err != nil {
+		p.fail(ctx, j.req, err)
+		return
+	}
 	if j.req.Cancel {
 		// Another supplier's change may have become pending on the device
 		// since this cancellation was authorised; signed now, it would
@@ -130,12 +137,9 @@ func (p *Pipeline) fail(ctx context.Context, req store.Request, cause error) {
 	p.notify()
 }
 
-// deviceStripes bounds the per-device locks; devices sharing a stripe
-// merely wait for each other.
-const deviceStripes = 1024
-
+// lockDevice waits for the device's lease (ctx is never cancelled here:
+// work in hand is finished).
 func (p *Pipeline) lockDevice(d eui.EUI) (unlock func()) {
-	m := &p.devices[binary.BigEndian.Uint64(d[:])%deviceStripes]
-	m.Lock()
-	return m.Unlock
+	_ = p.cfg.Leases.Acquire(context.Background(), d)
+	return func() { p.cfg.Leases.Release(d) }
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/ecos-cos/ecos/eui"
 	"github.com/ecos-cos/ecos/hsm"
 	"github.com/ecos-cos/ecos/intake"
+	"github.com/ecos-cos/ecos/lease"
 	"github.com/ecos-cos/ecos/pipeline"
 	"github.com/ecos-cos/ecos/refdata"
 	"github.com/ecos-cos/ecos/signer"
@@ -89,7 +90,11 @@ func (s *Service) assemble(ctx context.Context, audit *slog.Logger, reg promethe
 		return nil, err
 	}
 	s.counter = counter
-	p, err := pipeline.New(pipeline.Config{
+	leases := lease.New()
+	if err := s.migration(sig, gw, keys, leases, ecos, intermediates, audit); err != nil {
+		return nil, err
+	}
+	p, err := pipeline.New(pipeline.Config{Leases: leases,
 		Requests: s.db, Commands: s.db, Holds: s.db, Authoriser: auth, Signer: sig, Gateway: gw, DeviceKeys: keys,
 		Anomaly: counter, HoldFor: time.Duration(c.Anomaly.HoldFor),
 		UserCertificates: users,

@@ -28,6 +28,7 @@ import (
 	"github.com/ecos-cos/ecos/api"
 	"github.com/ecos-cos/ecos/config"
 	"github.com/ecos-cos/ecos/internal/every"
+	"github.com/ecos-cos/ecos/migrate"
 	"github.com/ecos-cos/ecos/obs"
 	"github.com/ecos-cos/ecos/pipeline"
 	"github.com/ecos-cos/ecos/store"
@@ -75,18 +76,23 @@ type Service struct {
 	pipeline   *pipeline.Pipeline
 	thresholds *thresholds.Thresholds
 	counter    *anomaly.Counter
-	handler    http.Handler
-	usersTLS   *tls.Config // nil: the Users' listener is plain HTTP
-	operator   http.Handler
-	pusher     *api.Pusher
-	sim        Simulator
-	ticks      bool // the gateway is sim: its future-dated commands run here
-	now        func() time.Time
-	wake       chan struct{} // tells the pusher a document is waiting
-	closers    []func() error
-	audit      *obs.AuditFile // nil when Options.Audit was given
-	reopen     <-chan os.Signal
-	keys       []any // each key's SKI, for the start summary
+	// The migration runner (nil when no device keys are known) and the
+	// operator's hand on it.
+	migrator          *migrate.Runner
+	migrationOperator *migrate.Operator
+	migrationWake     chan struct{}
+	handler           http.Handler
+	usersTLS          *tls.Config // nil: the Users' listener is plain HTTP
+	operator          http.Handler
+	pusher            *api.Pusher
+	sim               Simulator
+	ticks             bool // the gateway is sim: its future-dated commands run here
+	now               func() time.Time
+	wake              chan struct{} // tells the pusher a document is waiting
+	closers           []func() error
+	audit             *obs.AuditFile // nil when Options.Audit was given
+	reopen            <-chan os.Signal
+	keys              []any // each key's SKI, for the start summary
 	// stopping ends when Run begins to shut down, so long polls answer.
 	stopping context.Context
 	stop     context.CancelFunc
@@ -271,10 +277,25 @@ func (s *Service) Run(ctx context.Context, ln, operator net.Listener) error {
 		}
 		return fmt.Errorf("recovery: %w", err)
 	}
+	if s.migrator != nil {
+		n, err := s.migrator.Recover(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("migration recovery: %w", err)
+		}
+		if n > 0 {
+			s.log.Warn("migration recovery: commands a stop left open are settled; running waves are paused", "commands", n)
+		}
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
 	errs := make(chan error, 6)
+	if s.migrator != nil {
+		wg.Go(func() { _ = s.migrator.Run(ctx, s.migrationWake, migrationPoll) })
+	}
 	wg.Go(func() {
 		if err := s.pipeline.Run(ctx); err != nil {
 			errs <- err

@@ -217,9 +217,12 @@ func (db *DB) move(ctx context.Context, tx *sql.Tx, m Move) (MigrationStatus, er
 		}
 	}
 	wave, due := "migration_wave", "NULL"
-	if m.To == MigrationQueued && m.Wave != 0 {
+	switch {
+	case m.To == MigrationQueued && m.Wave != 0:
 		wave = "?"
 		args = append(args, int64(m.Wave))
+	case m.From == MigrationQueued && m.To == MigrationTCoS:
+		wave = "NULL" // taken out of its wave: free for another
 	}
 	if m.To == MigrationRetryWait {
 		due = "?"
@@ -344,16 +347,16 @@ func (db *DB) MigrationCounts(ctx context.Context) (map[MigrationState]int64, er
 // WaveFilter chooses devices for a wave: a device matches when it is in
 // State and every non-empty field holds (a list: any of its values).
 type WaveFilter struct {
-	State         MigrationState
-	Suppliers     []string // responsible suppliers' SEC Party IDs
-	Manufacturers []string
-	Models        []string
-	Firmware      []string
-	MPxNPrefix    string    // e.g. an MPAN's distributor ID "14"
-	InstalledFrom time.Time // inclusive; zero: no bound
-	InstalledTo   time.Time // exclusive; zero: no bound
-	Devices       []eui.EUI // a device list; at most MaxWaveDevices
-	After         eui.EUI   // only devices after this EUI-64: where the last page ended
+	State         MigrationState `json:"-"`
+	Suppliers     []string       `json:"suppliers,omitempty"` // responsible suppliers' SEC Party IDs
+	Manufacturers []string       `json:"manufacturers,omitempty"`
+	Models        []string       `json:"models,omitempty"`
+	Firmware      []string       `json:"firmware,omitempty"`
+	MPxNPrefix    string         `json:"mpxn_prefix,omitempty"`   // e.g. an MPAN's distributor ID "14"
+	InstalledFrom time.Time      `json:"installed_from,omitzero"` // inclusive; zero: no bound
+	InstalledTo   time.Time      `json:"installed_to,omitzero"`   // exclusive; zero: no bound
+	Devices       []eui.EUI      `json:"devices,omitempty"`       // a device list; at most MaxWaveDevices
+	After         eui.EUI        `json:"-"`                       // only devices after this EUI-64: where the last page ended
 }
 
 // MaxWaveDevices bounds a filter's device list.
