@@ -10,11 +10,22 @@ import (
 	"github.com/ecos-cos/ecos/store"
 )
 
-// The orchestrator's commands; today the two that only read.
+// The orchestrator's commands. status and history read the database;
+// the others act through the running service's operator API, where the
+// migration runs.
 func migrateCommand() *command {
 	return &command{name: "migrate", summary: "the TCoS → ECoS migration of the device fleet", subs: []*command{
 		{name: "status", summary: "how many devices are in each migration state", run: runMigrateStatus},
 		{name: "history", summary: "one device's inventory, migration state and every transition", run: runMigrateHistory},
+		{name: "plan", summary: "what a wave with a filter would take, sending nothing", run: runMigratePlan},
+		{name: "run", summary: "start a wave (a dry run without --execute) and follow its progress", run: runMigrateRun},
+		{name: "waves", summary: "every wave and its devices per state", run: runMigrateWaves},
+		{name: "pause", summary: "pause a wave: commands in flight finish, nothing new is sent", run: runWaveAction("pause")},
+		{name: "resume", summary: "resume a paused wave (after a hold, a pause or a restart)", run: runWaveAction("resume")},
+		{name: "cancel", summary: "cancel a wave: its queued devices go back to tcos", run: runWaveAction("cancel")},
+		{name: "retry", summary: "send an exception device again, in a new round of attempts", run: runDeviceAction("retry")},
+		{name: "exclude", summary: "take devices out of the migration", run: runDeviceAction("exclude")},
+		{name: "readback", summary: "read back an exception or excluded device's transitionalCoS cell", run: runDeviceAction("readback")},
 	}}
 }
 
