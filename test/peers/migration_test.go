@@ -1,8 +1,10 @@
 package peers
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/ecos-cos/ecos/cosbuild"
@@ -173,6 +175,7 @@ func checkMigration(t *testing.T, m *migration, r *result) {
 			t.Fatalf("%s: the scenario made %v %v wrapped %v signature %v; want %v %v %v present", name, msg.CRA, msg.Code, f.Ciphering != nil, msg.Sig, w.cra, w.code, w.mac)
 		}
 		c.scenario(w)
+		c.description(gbcs.DescribeFrame(f))
 		c.frame(f)
 		c.payload(msg)
 	}
@@ -183,66 +186,121 @@ func checkMigration(t *testing.T, m *migration, r *result) {
 func (c *checker) scenario(w migWant) {
 	c.tb.Helper()
 	g := "Grouping Header/"
-	c.expect(g+"Originator Counter", fmt.Sprint(w.counter), func(it item) string { return it.Notes })
-	c.expect(g+"Originator System Title", spaced(append([]byte{8}, w.from[:]...)), hexOf)
-	c.expect(g+"Recipient System Title", spaced(append([]byte{8}, w.to[:]...)), hexOf)
-	c.expect(g+"Other Information Length/Message Code", spaced([]byte{byte(w.code >> 8), byte(w.code)}), hexOf)
+	c.expect(byScenario, g+"Originator Counter", fmt.Sprint(w.counter), notesOf)
+	c.expect(byScenario, g+"Originator System Title", spaced(append([]byte{8}, w.from[:]...)), hexOf)
+	c.expect(byScenario, g+"Recipient System Title", spaced(append([]byte{8}, w.to[:]...)), hexOf)
+	c.expect(byScenario, g+"Other Information Length/Message Code", spaced([]byte{byte(w.code >> 8), byte(w.code)}), hexOf)
 	tcos := []string{"Transitional Change of Supplier", "Digital Signature"}
 	switch {
 	case w.code == gbcs.CodeTransCoSByTransCoS && w.cra == gbcs.CRACommand:
 		p := "Payload/Update Security Credentials Command/"
 		ctl := p + "Authorising Remote Party Control/"
-		c.expect(ctl+"Credentials Replacement Mode", "TransCoS by TransCoS", notesOf)
-		c.expect(ctl+"Authorising Remote Party Seq Number", fmt.Sprint(w.counter), intOf)
-		c.expectCell(ctl+"Authorising Remote Party TA Cell Identifier", tcos)
+		c.expect(byScenario, ctl+"Credentials Replacement Mode", "TransCoS by TransCoS", notesOf)
+		c.expect(byScenario, ctl+"Authorising Remote Party Seq Number", fmt.Sprint(w.counter), intOf)
+		c.expectCell(byScenario, ctl+"Authorising Remote Party TA Cell Identifier", tcos)
 		q := p + "Replacements/[0] Trust Anchor Replacement/"
-		c.expect(q, spaced(w.newCert), hexOf)
-		c.expectCell(q+"Target Trust Anchor Cell", tcos)
+		c.expect(byScenario, q, spaced(w.newCert), hexOf)
+		c.expectCell(byScenario, q+"Target Trust Anchor Cell", tcos)
 	case w.code == gbcs.CodeTransCoSByTransCoS:
 		p := "Payload/Update Security Credentials Response/Execution Outcome/"
-		c.expect(p+"Credentials Replacement Mode", "TransCoS by TransCoS", notesOf)
-		c.expect(p+"Authorising Remote Party Seq Number", fmt.Sprint(w.counter), intOf)
+		c.expect(byScenario, p+"Credentials Replacement Mode", "TransCoS by TransCoS", notesOf)
+		c.expect(byScenario, p+"Authorising Remote Party Seq Number", fmt.Sprint(w.counter), intOf)
 		q := p + "Replacement Outcomes/[0] Replacement Outcome/"
-		c.expectCell(q+"Affected Trust Anchor Cell", tcos)
-		c.expect(q+"Status Code", fmt.Sprint(uint8(w.status)), intOf)
-		c.expect(q+"Status Code", peerStatusNames[w.status], notesOf)
-		c.expect(q+"Existing Subject Unique ID", spaced(w.before.EUI[:]), valueOf)
-		c.expect(q+"Existing Subject Key ID", spaced(w.before.SKI), valueOf)
-		c.expect(q+"Replacing Subject Unique ID", spaced(w.after.EUI[:]), valueOf)
-		c.expect(q+"Replacing Subject Key ID", spaced(w.after.SKI), valueOf)
+		c.expectCell(byScenario, q+"Affected Trust Anchor Cell", tcos)
+		c.expect(byScenario, q+"Status Code", fmt.Sprint(uint8(w.status)), intOf)
+		c.expect(byScenario, q+"Status Code", peerStatusNames[w.status], notesOf)
+		c.expect(byScenario, q+"Existing Subject Unique ID", spaced(w.before.EUI[:]), valueOf)
+		c.expect(byScenario, q+"Existing Subject Key ID", spaced(w.before.SKI), valueOf)
+		c.expect(byScenario, q+"Replacing Subject Unique ID", spaced(w.after.EUI[:]), valueOf)
+		c.expect(byScenario, q+"Replacing Subject Key ID", spaced(w.after.SKI), valueOf)
 	case w.cra == gbcs.CRACommand:
 		p := "Payload/Provide Security Credential Details Command/"
-		c.expectCell(p+"Authorising Remote Party TA Cell Identifier", tcos)
-		c.expect(p+"Remote Party Roles Credentials Required/[0] Remote Party Role", tcos[0], notesOf)
+		c.expectCell(byScenario, p+"Authorising Remote Party TA Cell Identifier", tcos)
+		c.expect(byScenario, p+"Remote Party Roles Credentials Required/[0] Remote Party Role", tcos[0], notesOf)
 	default:
 		q := "Payload/Provide Security Credential Details Response/[0] Remote Party Details/"
-		c.expect(q+"Remote Party Role", tcos[0], notesOf)
-		c.expect(q+"Status Code", peerStatusNames[w.status], notesOf)
+		c.expect(byScenario, q+"Remote Party Role", tcos[0], notesOf)
+		c.expect(byScenario, q+"Status Code", peerStatusNames[w.status], notesOf)
 		if w.after == nil {
 			c.absent(q + "Current Seq Number")
 			return
 		}
 		// The read-back's own counter is the role's current one.
-		c.expect(q+"Current Seq Number", fmt.Sprint(w.counter), intOf)
+		c.expect(byScenario, q+"Current Seq Number", fmt.Sprint(w.counter), intOf)
 		s := q + "Trust Anchor Cell Details/[0] Trust Anchor Cell Contents/"
-		c.expect(s+"Key Usage", tcos[1], notesOf)
-		c.expect(s+"Subject Unique ID", spaced(w.after.EUI[:]), valueOf)
-		c.expect(s+"Subject Key Identifier", spaced(w.after.SKI), valueOf)
+		c.expect(byScenario, s+"Key Usage", tcos[1], notesOf)
+		c.expect(byScenario, s+"Subject Unique ID", spaced(w.after.EUI[:]), valueOf)
+		c.expect(byScenario, s+"Subject Key Identifier", spaced(w.after.SKI), valueOf)
 	}
 }
 
-func (c *checker) expectCell(p string, roleAndUsage []string) {
+// description holds gbcs-parser's reading to what an operator sees of the
+// frame (`ecos gbcs decode`, gbcs.Describe): the header, and per cell or
+// role the status and, for CS02b, the subject IDs and SKIs before and
+// after; neither shows a cell or role the other does not.
+func (c *checker) description(d *gbcs.Description) {
 	c.tb.Helper()
-	c.expect(p+"/Remote Party Role", roleAndUsage[0], notesOf)
-	c.expect(p+"/Key Usage", roleAndUsage[1], notesOf)
+	g := "Grouping Header/"
+	c.expect(byDecode, g+"Originator Counter", fmt.Sprint(d.Counter), notesOf)
+	c.expect(byDecode, g+"Originator System Title", spaced(append([]byte{8}, d.Originator[:]...)), hexOf)
+	c.expect(byDecode, g+"Recipient System Title", spaced(append([]byte{8}, d.Recipient[:]...)), hexOf)
+	c.expect(byDecode, g+"Other Information Length/Message Code", spaced(mustUnhex(c.tb, strings.TrimPrefix(d.MessageCode, "0x"))), hexOf)
+	c.expect(byDecode, g+"CRA Flag", strings.ToUpper(d.CRA[:1])+d.CRA[1:], notesOf)
+	list := map[string]string{
+		"ProvideSecurityCredentialDetailsResponse": "Payload/Provide Security Credential Details Response/[%d] Remote Party Details",
+		"UpdateSecurityCredentialsResponse":        "Payload/Update Security Credentials Response/Execution Outcome/Replacement Outcomes/[%d] Replacement Outcome",
+	}[d.PayloadType]
+	if list == "" {
+		if len(d.Outcomes) > 0 {
+			c.errorf("outcomes", "decode shows %d outcomes in a %s", len(d.Outcomes), d.PayloadType)
+		}
+		return
+	}
+	c.absent(fmt.Sprintf(list, len(d.Outcomes)))
+	for i, o := range d.Outcomes {
+		if o.Status != gbcs.Status(o.StatusCode).String() {
+			c.errorf("outcomes", "decode shows status %q for code %d", o.Status, o.StatusCode)
+		}
+		q := fmt.Sprintf(list, i) + "/"
+		if o.ExistingSubjectKeyID == nil { // a CS02a role
+			c.expect(byDecode, q+"Status Code", fmt.Sprint(o.StatusCode), intOf)
+			continue
+		}
+		c.expect(byDecode, q+"Status Code", fmt.Sprint(o.StatusCode), intOf)
+		c.expect(byDecode, q+"Existing Subject Unique ID", spaced(o.ExistingSubjectUniqueID[:]), valueOf)
+		c.expect(byDecode, q+"Existing Subject Key ID", spaced(o.ExistingSubjectKeyID[:]), valueOf)
+		c.expect(byDecode, q+"Replacing Subject Unique ID", spaced(o.ReplacingSubjectUniqueID[:]), valueOf)
+		c.expect(byDecode, q+"Replacing Subject Key ID", spaced(o.ReplacingSubjectKeyID[:]), valueOf)
+	}
 }
 
-// expect: read(gbcs-parser's field at path) is want.
-func (c *checker) expect(path, want string, read func(item) string) {
+func mustUnhex(tb testing.TB, s string) []byte {
+	tb.Helper()
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+func (c *checker) expectCell(src, p string, roleAndUsage []string) {
+	c.tb.Helper()
+	c.expect(src, p+"/Remote Party Role", roleAndUsage[0], notesOf)
+	c.expect(src, p+"/Key Usage", roleAndUsage[1], notesOf)
+}
+
+// Where an expected value comes from, for the failure message.
+const (
+	byScenario = "the scenario made"
+	byDecode   = "ecos gbcs decode shows"
+)
+
+// expect: read(gbcs-parser's field at path) is want, which src gave.
+func (c *checker) expect(src, path, want string, read func(item) string) {
 	c.tb.Helper()
 	if it, ok := c.item(path); ok {
 		if got := read(it); got != want {
-			c.errorf(path, "gbcs-parser reads %q, the scenario made %q", got, want)
+			c.errorf(path, "gbcs-parser reads %q, %s %q", got, src, want)
 		}
 	}
 }
