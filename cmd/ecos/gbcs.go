@@ -26,6 +26,7 @@ func gbcsCommand() *command {
 		{name: "verify", summary: "check a frame's KRP signature against a certificate", run: runGBCSVerify},
 		{name: "build-cos", summary: "build and sign the CS02b mode 7 command for a DUIS 6.23 request", run: runBuildCoS},
 		{name: "build-migration", summary: "build and sign a CS02b mode 6 (TCoS → ECoS) command", run: runBuildMigration},
+		{name: "build-readback", summary: "build and sign the CS02a that reads back a device's transitionalCoS cell", run: runBuildReadBack},
 	}}
 }
 
@@ -349,6 +350,43 @@ func runBuildMigration(_ context.Context, std stdio, args []string) error {
 		return err
 	}
 	msg, err := cosbuild.Command(originator, device, payload)
+	if err != nil {
+		return err
+	}
+	return sf.signAndWrite(std, msg)
+}
+
+// runBuildReadBack builds the read-back for a device whose cell is in
+// doubt. The device answers only a read-back signed with the key its cell
+// holds, so --cert is required: the command is signed knowingly with the
+// TCoS or the ECoS credential, never with a guessed key.
+func runBuildReadBack(_ context.Context, std stdio, args []string) error {
+	fs := newFlags(std, "ecos gbcs build-readback", "")
+	target := fs.String("target", "", "the device's `EUI`-64")
+	sf := addSigningFlags(fs)
+	err := parseNone(fs, args)
+	if err != nil {
+		return err
+	}
+	if *target == "" || *sf.cert == "" {
+		return usagef("--target and --cert are required")
+	}
+	device, err := eui.Parse(*target)
+	if err != nil {
+		return usagef("--target: %v", err)
+	}
+	originator, counter, err := sf.parse()
+	if err != nil {
+		return err
+	}
+	signer, err := loadCert(*sf.cert)
+	if err != nil {
+		return malformed(err)
+	}
+	if signer.Role != smki.RoleTransitionalCoS || signer.KeyUsage != smki.KeyUsageDigitalSignature {
+		return fmt.Errorf("--cert is a %s %s certificate; the read-back is authorised by the transitionalCoS cell, so sign it with the TCoS or ECoS digital-signing key", signer.Role, signer.KeyUsage)
+	}
+	msg, err := cosbuild.ReadBack(originator, device, counter)
 	if err != nil {
 		return err
 	}

@@ -212,6 +212,48 @@ func (c *checker) payload(m *gbcs.Message) {
 	c.done()
 }
 
+// The names gbcs-parser gives the GBCS enumerations (asn1.ts); a value it
+// has no name for it shows as a decimal number.
+var (
+	peerStatusNames = map[gbcs.Status]string{
+		gbcs.StatusSuccess: "Success", gbcs.StatusBadCertificate: "Bad Certificate",
+		gbcs.StatusNoTrustAnchor: "No Trust Anchor", gbcs.StatusInsufficientMemory: "Insufficient Memory",
+		gbcs.StatusTrustAnchorNotFound: "Trust Anchor Not Found", gbcs.StatusResourcesBusy: "Resources Busy",
+		gbcs.StatusOther: "Other",
+	}
+	peerRoleNames = map[gbcs.Role]string{
+		gbcs.RoleRoot: "Root", gbcs.RoleRecovery: "Recovery", gbcs.RoleSupplier: "Supplier",
+		gbcs.RoleNetworkOperator: "Network Operator", gbcs.RoleAccessControlBroker: "Access Control Broker",
+		gbcs.RoleTransitionalCoS: "Transitional Change of Supplier", gbcs.RoleWanProvider: "WAN Provider",
+		gbcs.RoleIssuingAuthority: "Issuing Authority", gbcs.RoleOther: "Other",
+	}
+	peerModeNames = map[gbcs.Mode]string{
+		gbcs.ModeSupplierBySupplier: "Supplier by Supplier", gbcs.ModeNetworkOperatorByNetworkOperator: "Network Operator by Network Operator",
+		gbcs.ModeACBByACB: "ACB by ACB", gbcs.ModeWanProviderByWanProvider: "WAN Provider by WAN Provider",
+		gbcs.ModeTransCoSByTransCoS: "TransCoS by TransCoS", gbcs.ModeSupplierByTransCoS: "Supplier by TransCoS",
+		gbcs.ModeAnyExceptAbnormalRootByRecovery: "Any Except Abnormal Root by Recovery", gbcs.ModeAnyByContingency: "Any by Contingency",
+	}
+)
+
+// named: the INTEGER / ENUMERATED field's value is v, and gbcs-parser
+// names it as names does (a number when it has no name for it).
+func named[K ~uint8](c *checker, path string, v K, names map[K]string) {
+	c.tb.Helper()
+	c.int(path, uint64(v))
+	want, ok := names[v]
+	if !ok {
+		want = fmt.Sprint(uint8(v))
+	}
+	c.notes(path, want)
+}
+
+func (c *checker) status(path string, s gbcs.Status) {
+	c.tb.Helper()
+	named(c, path, s, peerStatusNames)
+}
+func (c *checker) role(path string, r gbcs.Role) { c.tb.Helper(); named(c, path, r, peerRoleNames) }
+func (c *checker) mode(path string, m gbcs.Mode) { c.tb.Helper(); named(c, path, m, peerModeNames) }
+
 var keyUsageNames = map[gbcs.KeyUsage]string{
 	gbcs.KeyUsageDigitalSignature: "Digital Signature",
 	gbcs.KeyUsageKeyAgreement:     "Key Agreement",
@@ -220,7 +262,7 @@ var keyUsageNames = map[gbcs.KeyUsage]string{
 
 func (c *checker) cell(p string, cell gbcs.Cell) {
 	c.tb.Helper()
-	c.int(p+"/Remote Party Role", uint64(cell.Role))
+	c.role(p+"/Remote Party Role", cell.Role)
 	c.keyUsage(p, cell.KeyUsage)
 	c.cellUsage(p, cell.Usage, cell.ExplicitUsage)
 }
@@ -279,7 +321,7 @@ func (c *checker) cs02bCommand(u *gbcs.UpdateSecurityCredentials) {
 	p := "Payload/Update Security Credentials Command"
 	ctl := p + "/Authorising Remote Party Control"
 	k := u.Control
-	c.int(ctl+"/Credentials Replacement Mode", uint64(k.Mode))
+	c.mode(ctl+"/Credentials Replacement Mode", k.Mode)
 	if k.PlainTextSymmetricKey != nil {
 		c.octets(ctl+"/Plaintext Symmetric Key", k.PlainTextSymmetricKey)
 	}
@@ -326,7 +368,7 @@ func (c *checker) cs02bCommand(u *gbcs.UpdateSecurityCredentials) {
 func (c *checker) outcome(p string, o *gbcs.ExecutionOutcome) {
 	c.tb.Helper()
 	c.int(p+"/Authorising Remote Party Seq Number", o.SeqNumber)
-	c.int(p+"/Credentials Replacement Mode", uint64(o.Mode))
+	c.mode(p+"/Credentials Replacement Mode", o.Mode)
 	// Both lists are always there, empty or not.
 	c.item(p + "/Remote Party Seq Number Changes")
 	c.item(p + "/Replacement Outcomes")
@@ -334,7 +376,7 @@ func (c *checker) outcome(p string, o *gbcs.ExecutionOutcome) {
 	for i, r := range o.Outcomes {
 		q := fmt.Sprintf("%s/Replacement Outcomes/[%d] Replacement Outcome", p, i)
 		c.cell(q+"/Affected Trust Anchor Cell", r.Cell)
-		c.int(q+"/Status Code", uint64(r.Status))
+		c.status(q+"/Status Code", r.Status)
 		c.octets(q+"/Existing Subject Unique ID", r.ExistingSubjectUniqueID[:])
 		c.octets(q+"/Existing Subject Key ID", r.ExistingSubjectKeyID[:])
 		c.octets(q+"/Replacing Subject Unique ID", r.ReplacingSubjectUniqueID[:])
@@ -367,7 +409,7 @@ func (c *checker) cs02aCommand(cmd *gbcs.ProvideSecurityCredentialDetails) {
 	p := "Payload/Provide Security Credential Details Command"
 	c.cell(p+"/Authorising Remote Party TA Cell Identifier", cmd.AuthorisingCell)
 	for i, r := range cmd.Roles {
-		c.int(fmt.Sprintf("%s/Remote Party Roles Credentials Required/[%d] Remote Party Role", p, i), uint64(r))
+		c.role(fmt.Sprintf("%s/Remote Party Roles Credentials Required/[%d] Remote Party Role", p, i), r)
 	}
 	c.absent(fmt.Sprintf("%s/Remote Party Roles Credentials Required/[%d] Remote Party Role", p, len(cmd.Roles)))
 }
@@ -377,8 +419,8 @@ func (c *checker) cs02aResponse(r *gbcs.ProvideSecurityCredentialDetailsResponse
 	p := "Payload/Provide Security Credential Details Response"
 	for i, d := range r.Parties {
 		q := fmt.Sprintf("%s/[%d] Remote Party Details", p, i)
-		c.int(q+"/Remote Party Role", uint64(d.Role))
-		c.int(q+"/Status Code", uint64(d.Status))
+		c.role(q+"/Remote Party Role", d.Role)
+		c.status(q+"/Status Code", d.Status)
 		if d.Credentials == nil {
 			c.absent(q + "/Current Seq Number")
 			continue

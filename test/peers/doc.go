@@ -2,7 +2,8 @@
 // open-source tools: every GBCS frame type (the CS02b commands of modes 6
 // and 7 the CoS Party signs, modes 2 and 3 as gbcs builds them, the CS02a
 // read, and the simulated meters' CS02b and CS02a responses and 0x00CB
-// future-dated alerts) is decoded by SmartDCC's gbcs-parser, and every
+// future-dated alerts; every frame of the TCoS → ECoS migration, each
+// failure status included) is decoded by SmartDCC's gbcs-parser, and every
 // DUIS document type (the 6.23 request, the acknowledgement, the service
 // response, the DCC alerts) is parsed by @smartdcc/duis-parser. The tests
 // compare the peers' fields with ours, have gbcs-parser check our KRP
