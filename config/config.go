@@ -119,7 +119,19 @@ type Devices struct {
 	PKI string `json:"pki"`
 	// Simulated is the in-process fleet's size; only for gateway "sim".
 	Simulated int `json:"simulated"`
+	// Faults makes simulated meters misbehave, for demos and rehearsals:
+	// a meter's EUI-64 to one of SimulatedFaults, applied to every command
+	// it gets, or with the suffix "-once" to its first only. Only for
+	// gateway "sim".
+	Faults map[string]string `json:"faults"`
 }
+
+// SimulatedFaults are the faults Devices.Faults can give a meter: the
+// transport's (the command or the response lost, the meter refusing the
+// command silently, the meter busy) and the statuses a meter can answer
+// for its transitionalCoS cell.
+var SimulatedFaults = []string{"drop-command", "drop-response", "reject", "busy",
+	"bad-certificate", "no-trust-anchor", "insufficient-memory", "trust-anchor-not-found", "other"}
 
 // DefaultSimulated is the in-process fleet's default size.
 const DefaultSimulated = 1000

@@ -142,7 +142,13 @@ var badFiles = map[string][]string{
 		"anomaly.dcc_thresholds[2]: row has 3 fields",
 	},
 	"listen_named_port.json": {`listen: port "http" is not a number`},
-	"bad_migration.json":     {`migration.go_live: "2023-6-1": want a day, YYYY-MM-DD`},
+	"bad_migration.json": {
+		`devices.faults: EE-C0-5E-DE-00-00-00-01: "explode" is not a fault (want one of drop-command, drop-response, reject, busy, bad-certificate, no-trust-anchor, insufficient-memory, trust-anchor-not-found, other, optionally with -once)`,
+		`devices.faults: "meter-2" is not an EUI-64: `,
+		`migration.go_live: "2023-6-1": want a day, YYYY-MM-DD`,
+		"migration.attempts: -1: want 1 to 100 (0: the default, 5)",
+		"migration.retry_max: want retry_base ≥ 0 and retry_max ≥ retry_base",
+	},
 	"missing_required.json": {
 		"keys.tcos.cert: required",
 		"keys.dsp_xml_sign.key: required",

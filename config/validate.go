@@ -299,10 +299,22 @@ func (v *validator) devices(d *Devices) {
 		if d.Simulated != 0 {
 			v.add("devices.simulated", "only used with gateway %q", GatewaySim)
 		}
+		if len(d.Faults) > 0 {
+			v.add("devices.faults", "only used with gateway %q", GatewaySim)
+		}
 	default:
 		v.oneOf("devices.gateway", d.Gateway, GatewaySim, GatewayHTTP)
 	}
 	v.positive("devices.timeout", d.Timeout)
+	for _, id := range slices.Sorted(maps.Keys(d.Faults)) {
+		if _, err := eui.Parse(id); err != nil {
+			v.add("devices.faults", "%q is not an EUI-64: %v", id, err)
+		}
+		kind := strings.TrimSuffix(d.Faults[id], "-once")
+		if !slices.Contains(SimulatedFaults, kind) {
+			v.add("devices.faults", "%s: %q is not a fault (want one of %s, optionally with -once)", id, d.Faults[id], strings.Join(SimulatedFaults, ", "))
+		}
+	}
 }
 
 // callback wants each User's URL to be its own: a User the TLS listener

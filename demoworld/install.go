@@ -172,6 +172,8 @@ func demoConfig(p *testpki.PKI, tp *testpki.TLS, o InstallOptions, database map[
 		},
 		"log": map[string]string{"audit": "audit.log", "format": "text"},
 		"tls": map[string]any{"insecure_plain_http": true},
+		// Short waits, so a failing meter's retries show within a minute.
+		"migration": map[string]string{"retry_base": "5s", "retry_max": "1m"},
 	}
 	if tp != nil {
 		var users []map[string]any

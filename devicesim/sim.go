@@ -51,7 +51,11 @@ func ForConfig(d config.Devices, now func() time.Time) (*Sim, error) {
 	if p == nil {
 		return nil, errors.New("devices.pki: the simulated fleet needs a test PKI (`ecos pki init DIR`)")
 	}
-	f, err := device.NewFleet(device.FleetConfig{PKI: p, Devices: d.Simulated, Now: now})
+	faults, err := Faults(d.Faults)
+	if err != nil {
+		return nil, err
+	}
+	f, err := device.NewFleet(device.FleetConfig{PKI: p, Devices: d.Simulated, Now: now, Faults: faults})
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -34,8 +35,20 @@ func runServe(ctx context.Context, std stdio, args []string) error {
 	operatorListen := fs.String("operator-listen", "", "the operator API's address, `ADDR|off` (overrides the configuration; off turns it off)")
 	selfCheck := fs.Bool("self-check", true, "with --demo: send one 6.23 through the running service at start and show what happened")
 	initOnly := fs.Bool("init-only", false, "with --demo: write the demo directory, then exit")
+	faults := fs.String("faults", "", "with --demo: make simulated meters misbehave, `EUI=FAULT[,EUI=FAULT]` (docs/config.md, devices.faults)")
 	if err := parseNone(fs, args); err != nil {
 		return err
+	}
+	if *faults != "" && !*demo {
+		return usagef("--faults goes with --demo (a configuration sets devices.faults)")
+	}
+	faultSpec := map[string]string{}
+	for _, kv := range list(*faults) {
+		id, kind, ok := strings.Cut(kv, "=")
+		if !ok {
+			return usagef("--faults %q: want EUI=FAULT", kv)
+		}
+		faultSpec[strings.TrimSpace(id)] = strings.TrimSpace(kind)
 	}
 	switch {
 	case *demo && *cfgPath != "":
@@ -63,6 +76,12 @@ func runServe(ctx context.Context, std stdio, args []string) error {
 	}
 	if *listen != "" {
 		cfg.Listen = *listen
+	}
+	if len(faultSpec) > 0 {
+		cfg.Devices.Faults = faultSpec
+		if err := cfg.Validate(); err != nil {
+			return malformed(err)
+		}
 	}
 	switch *operatorListen {
 	case "":
