@@ -3,6 +3,7 @@ package migrate_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"log/slog"
 	"path/filepath"
 	"sync"
@@ -186,4 +187,27 @@ func (f *fixture) runUntilSettled(t *testing.T, id store.WaveID, rounds int) mig
 		f.advance(7 * time.Hour) // past the longest backoff
 	}
 	return p
+}
+
+// migrationFrame is a TCoS-signed mode 6 command for device i, sent
+// around the runner (another party's doing).
+func (f *fixture) migrationFrame(t *testing.T, i int, counter uint64) []byte {
+	t.Helper()
+	payload, err := cosbuild.TransCoSByTransCoS(cosbuild.Migration{NewCertificate: f.world.PKI.ECoS.Cert,
+		CertificationPath: [][]byte{f.world.PKI.OrgCA.Cert}}, counter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := cosbuild.Command(eui.EUI(f.world.PKI.TCoS.EUI), f.world.Devices[i].EUI, payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Sign(rand.Reader, f.world.PKI.TCoS.Key); err != nil {
+		t.Fatal(err)
+	}
+	b, err := m.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

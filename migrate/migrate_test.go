@@ -10,6 +10,7 @@ import (
 	"github.com/ecos-cos/ecos/device"
 	"github.com/ecos-cos/ecos/eui"
 	"github.com/ecos-cos/ecos/gbcs"
+	"github.com/ecos-cos/ecos/internal/testkit"
 	"github.com/ecos-cos/ecos/store"
 )
 
@@ -88,6 +89,11 @@ func (p *faultPlan) choose(m *gbcs.Message) device.Fault {
 }
 
 func TestFaultsEndInTheRightState(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { faultsEndInTheRightState(t, store.Config{}) })
+	t.Run("postgres", func(t *testing.T) { faultsEndInTheRightState(t, testkit.FreshPostgres(t)) })
+}
+
+func faultsEndInTheRightState(t *testing.T, database store.Config) {
 	busy := device.Fault{Kind: device.FaultBusy}
 	dropResp := device.Fault{Kind: device.FaultDropResponse}
 	dropCmd := device.Fault{Kind: device.FaultDropCommand}
@@ -116,7 +122,7 @@ func TestFaultsEndInTheRightState(t *testing.T) {
 		{name: "always-busy", always: &busy, want: store.MigrationException, cause: "attempts used up (5): resourcesBusy (30)"},
 		{name: "never-answers", always: &reject, want: store.MigrationException, cause: "read-back unanswered (5 rounds, both keys)"},
 	}
-	f := newFixture(t, fixtureOptions{devices: len(cases)})
+	f := newFixture(t, fixtureOptions{devices: len(cases), database: database})
 	plan := &faultPlan{script: map[eui.EUI][]device.Fault{}, seen: map[eui.EUI]int{}, always: map[eui.EUI]device.Fault{}}
 	for i, c := range cases {
 		d := f.world.Devices[i].EUI

@@ -1,0 +1,207 @@
+package migrate_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ecos-cos/ecos/adt"
+	"github.com/ecos-cos/ecos/anomaly"
+	"github.com/ecos-cos/ecos/migrate"
+	"github.com/ecos-cos/ecos/store"
+)
+
+// A DCC-wide threshold the migration would cross pauses the wave, with the
+// reason; no device fails, and the devices not yet sent stay queued.
+func TestDCCHoldPausesTheWave(t *testing.T) {
+	counter := anomaly.New(anomaly.Options{})
+	counter.SetDCC([]adt.Threshold{{SRV: "6.23", Warning: 3, Quarantine: 5, Interval: 1440}})
+	f := newFixture(t, fixtureOptions{devices: 12, config: func(c *migrate.Config) { c.Thresholds = counter; c.Batch = 4 }})
+	id := f.wave(t, store.WaveFilter{}, 4)
+	p, err := f.runner.RunWave(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Wave.State != store.WavePaused || !strings.Contains(p.Wave.Reason, "DCC-wide anomaly threshold for SRV 6.23") {
+		t.Fatalf("wave %s %q, want paused by the DCC-wide threshold", p.Wave.State, p.Wave.Reason)
+	}
+	counts, err := f.db.MigrationCounts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts[store.MigrationECoS] != 5 || counts[store.MigrationException] != 0 || counts[store.MigrationSent] != 0 {
+		t.Errorf("after the hold: %v; want 5 ecos, nothing failed or in flight", counts)
+	}
+	// Resumed without room under the threshold, it pauses again at once.
+	if _, err := f.db.SetWaveState(context.Background(), id, store.WaveRunning, "", f.clock()); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ = f.runner.RunWave(context.Background(), id); p.Wave.State != store.WavePaused || p.Migrated != 0 {
+		t.Errorf("resumed at the threshold: %s, %d sent", p.Wave.State, p.Migrated)
+	}
+	f.checkInvariants(t)
+}
+
+// The rate limit asks to wait in proportion to the devices sent.
+func TestRateLimit(t *testing.T) {
+	var waited time.Duration
+	f := newFixture(t, fixtureOptions{devices: 20, config: func(c *migrate.Config) {
+		c.Batch = 5
+		c.Wait = func(_ context.Context, d time.Duration) error { waited += d; return nil }
+	}})
+	id, err := f.db.CreateWave(context.Background(), store.Wave{Name: "slow", Concurrency: 5, Rate: 10, CreatedAt: f.clock()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := f.runUntilSettled(t, id, 2)
+	if p.Wave.State != store.WaveDone {
+		t.Fatalf("wave %s", p.Wave.State)
+	}
+	// 20 devices at 10/s with a burst of 10 on a stopped clock: the last
+	// 10 wait 1 s in all, in batches of 5 (0.5 s, then 1 s).
+	if waited < time.Second {
+		t.Errorf("waited %v for 20 devices at 10/s, want at least 1s", waited)
+	}
+}
+
+// Devices imported as unknown are read back before anything is sent:
+// those that hold TCoS are then migrated, those that hold ECoS are ecos
+// without a command.
+func TestImportedUnknownIsReadBackFirst(t *testing.T) {
+	f := newFixture(t, fixtureOptions{devices: 4})
+	ctx := context.Background()
+	// Device 0 already holds ECoS (migrated by someone else); the store
+	// knows neither device's credential.
+	res, err := f.gw.next.Send(ctx, f.migrationFrame(t, 0, 1000))
+	if err != nil || res.Response == nil {
+		t.Fatalf("setting up device 0: %v %+v", err, res)
+	}
+	// The party continues above the counters used before it (as after a
+	// key transfer).
+	if err := f.db.RaiseCounter(ctx, "cos", 1000); err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range []int{0, 1} {
+		d := f.world.Devices[i]
+		d.Credential, d.CredentialSKI = store.CredentialUnknown, nil
+		if err := f.db.ImportDevices(ctx, []store.Device{d}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id := f.wave(t, store.WaveFilter{}, 4)
+	p := f.runUntilSettled(t, id, 3)
+	if p.Wave.State != store.WaveDone {
+		f.dump(t)
+		t.Fatalf("wave %s", p.Wave.State)
+	}
+	for i, want := range []string{"read-back: the cell holds the ECoS certificate", "ECoS certificate installed"} {
+		h, _ := f.db.MigrationHistory(ctx, f.world.Devices[i].EUI)
+		if len(h) == 0 || h[len(h)-1].Cause != want || h[len(h)-1].To != store.MigrationECoS {
+			t.Errorf("device %d: history %+v, want last %q", i, h, want)
+		}
+	}
+	if p.ReadBacks < 2 {
+		t.Errorf("%d read-backs, want at least the two unknown devices'", p.ReadBacks)
+	}
+}
+
+// After a crash: a command still in intent never left (retry-wait, due at
+// once), a sent one may have (unknown), and a running wave is paused.
+func TestRecoverSettlesWhatACrashLeft(t *testing.T) {
+	f := newFixture(t, fixtureOptions{devices: 3})
+	ctx := context.Background()
+	id := f.wave(t, store.WaveFilter{}, 3)
+	w, err := f.db.WaveByID(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.db.TakeForWave(ctx, w, [8]byte{}, 3, f.clock()); err != nil {
+		t.Fatal(err)
+	}
+	var claims []store.Claim
+	for _, d := range f.world.Devices[:2] {
+		claims = append(claims, store.Claim{Device: d.EUI, Kind: store.OwnMigrate, Wave: id, Cause: "wave 1"})
+	}
+	got, err := f.db.ClaimCommands(ctx, "cos", claims, f.clock(), func(c store.Claim, n uint64) (store.Built, error) {
+		return store.Built{KeyID: "tcos", TBS: []byte{1}}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := got[1].Command
+	if err := f.db.MarkOwnSent(ctx, []store.OwnKey{{Device: sent.Device, Counter: sent.Counter}}, f.clock()); err != nil {
+		t.Fatal(err)
+	}
+	n, err := f.runner.Recover(ctx)
+	if err != nil || n != 2 {
+		t.Fatalf("Recover settled %d, %v; want 2", n, err)
+	}
+	for i, want := range []store.MigrationState{store.MigrationRetryWait, store.MigrationUnknown, store.MigrationQueued} {
+		st, _ := f.db.MigrationStatusOf(ctx, f.world.Devices[i].EUI)
+		if st.State != want {
+			t.Errorf("device %d: %s, want %s", i, st.State, want)
+		}
+	}
+	if w, _ = f.db.WaveByID(ctx, id); w.State != store.WavePaused || !strings.HasPrefix(w.Reason, "interrupted") {
+		t.Errorf("wave %s %q, want paused as interrupted", w.State, w.Reason)
+	}
+	if open, _ := f.db.OpenCommands(ctx, 10); len(open) != 0 {
+		t.Errorf("%d commands still open", len(open))
+	}
+	// Resumed, the wave finishes every device.
+	if _, err := f.db.SetWaveState(ctx, id, store.WaveRunning, "", f.clock()); err != nil {
+		t.Fatal(err)
+	}
+	if p := f.runUntilSettled(t, id, 3); p.Wave.State != store.WaveDone {
+		t.Fatalf("after resume: %s", p.Wave.State)
+	}
+	// The two commands the "crash" cut off never reached a device, so
+	// the frame counts differ from the attempts here; the cells must not.
+	for _, d := range f.world.Devices {
+		dev, _ := f.fleet.Device(d.EUI)
+		if cert, _ := dev.TransitionalCoS(); !bytes.Equal(cert.Raw, f.world.PKI.ECoS.Cert) {
+			t.Errorf("%s does not hold ECoS", d.EUI)
+		}
+	}
+}
+
+// Cancelling puts the queued devices back in tcos, free for another wave.
+func TestCancelUnqueues(t *testing.T) {
+	f := newFixture(t, fixtureOptions{devices: 4})
+	ctx := context.Background()
+	op := &migrate.Operator{Store: f.db, Runner: f.runner, Now: f.clock}
+	w, err := op.Start(ctx, store.Wave{Name: "w", Concurrency: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.db.TakeForWave(ctx, w, [8]byte{}, 4, f.clock()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := op.Act(ctx, w.ID, migrate.ActionCancel, "wrong filter"); err != nil {
+		t.Fatal(err)
+	}
+	counts, _ := f.db.MigrationCounts(ctx)
+	if counts[store.MigrationTCoS] != 4 {
+		t.Fatalf("after cancel: %v", counts)
+	}
+	w2, err := op.Start(ctx, store.Wave{Name: "again", Concurrency: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := f.runUntilSettled(t, w2.ID, 2); p.Wave.State != store.WaveDone || p.Migrated != 4 {
+		t.Fatalf("second wave: %+v", p)
+	}
+	if _, err := op.Act(ctx, w.ID, migrate.ActionResume, ""); err == nil {
+		t.Error("a cancelled wave resumed")
+	}
+}
+
+func (f *fixture) dump(t *testing.T) {
+	for _, d := range f.world.Devices {
+		h, _ := f.db.MigrationHistory(context.Background(), d.EUI)
+		st, _ := f.db.MigrationStatusOf(context.Background(), d.EUI)
+		t.Logf("%s %s %+v", d.EUI, st.State, h)
+	}
+}
