@@ -201,7 +201,9 @@ func (db *DB) move(ctx context.Context, tx *sql.Tx, m Move) (MigrationStatus, er
 	switch {
 	case m.To == MigrationSent:
 		attempt = "migration_attempt + 1"
-	case m.From == MigrationException && m.To == MigrationQueued:
+	case m.From == MigrationException && m.To == MigrationQueued,
+		(m.From == MigrationException || m.From == MigrationExcluded) && m.To == MigrationUnknown:
+		// The operator's retry or read-back starts a new round.
 		attempt = "0"
 	}
 	// Resting states are credentials: the one place the 6.23 pipeline
