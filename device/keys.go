@@ -82,8 +82,9 @@ type DerivedKeys struct {
 }
 
 // derivedKeysGeneration is the size of one generation: well above the
-// commands a CoS Party has in flight at once, at about 300 bytes a key.
-const derivedKeysGeneration = 8192
+// commands a CoS Party has in flight at once; a key and what crypto/ecdsa
+// caches for it come to about 500 bytes.
+const derivedKeysGeneration = 4096
 
 const derivationLabel = "ecos/device/ds/v1"
 
