@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/ecos-cos/ecos/eui"
 	"github.com/ecos-cos/ecos/gbcs"
@@ -142,6 +143,9 @@ func applyMigration(t *testing.T, f *Fleet, cmd *gbcs.UpdateSecurityCredentials,
 	}
 	st.commit(d.env, cur, next, counters)
 }
+
+// stateSize is what a commanded fleet device costs in its page.
+const stateSize = unsafe.Sizeof(state{})
 
 // TestStateStaysSmall keeps the per-device slot from growing unnoticed:
 // it is most of what a migrated device costs.

@@ -1,9 +1,6 @@
 package device
 
-import (
-	"sync"
-	"unsafe"
-)
+import "sync"
 
 // state is everything about a device that commands change. A Fleet keeps
 // one per device it has commanded, so it is kept to 40 bytes: the common
@@ -34,10 +31,6 @@ type extra struct {
 	arrivals     uint64  // orders pending commands with the same execution time
 	faults       *Faults // per-device override of env.faults; nil: use env's
 }
-
-// stateSize is what a commanded fleet device costs in its page; a test
-// keeps it from growing unnoticed.
-const stateSize = unsafe.Sizeof(state{})
 
 // The accessors below are called with mu held.
 
