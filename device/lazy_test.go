@@ -2,7 +2,9 @@ package device
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -92,5 +94,56 @@ func TestLazyDevicesMeetFaults(t *testing.T) {
 	h, _ := f.Device(held)
 	if h.AlertCounter() != 1 || h.Pending() != 0 {
 		t.Errorf("after Tick: alert counter %d, %d pending", h.AlertCounter(), h.Pending())
+	}
+}
+
+// TestFleetConcurrentFreshDevices migrates fresh devices from several
+// goroutines at once, neighbours sharing pages, while a party-side
+// lookup checks each response with the fleet's own derived keys.
+func TestFleetConcurrentFreshDevices(t *testing.T) {
+	p := genPKI(t, pkiNow)
+	f, _ := newFleet(t, p, 1_000_000)
+	const workers, each = 4, 150
+	frames := make([][][]byte, workers)
+	for w := range frames {
+		for i := range each {
+			// Interleaved: worker w takes devices w, w+workers, … so that
+			// every page is materialised by several goroutines at once.
+			id := FleetEUI(500_000 + i*workers + w)
+			frames[w] = append(frames[w], frame(t, p.TCoS, id, migration(t, p, p.ECoS.Cert, uint64(1+i))))
+		}
+	}
+	errs := make(chan error, workers*each)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for _, fr := range frames[w] {
+				res, err := f.Handle(fr)
+				if err != nil {
+					errs <- err
+					continue
+				}
+				m, err := gbcs.ParseMessage(res.Response)
+				if err != nil {
+					errs <- err
+					continue
+				}
+				pub, err := f.Keys().PublicKey(m.Originator)
+				if err != nil || m.Verify(pub) != nil {
+					errs <- fmt.Errorf("response from %v does not verify: %v", m.Originator, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	for i := range workers * each {
+		d, _ := f.Device(FleetEUI(500_000 + i))
+		if !d.Trusts(cellTransCoSDS.cell(), p.ECoS.Cert) || d.SeqNumber(gbcs.RoleTransitionalCoS) != uint64(1+i/workers) {
+			t.Fatalf("device %d: not migrated, or counter %d", 500_000+i, d.SeqNumber(gbcs.RoleTransitionalCoS))
+		}
 	}
 }
