@@ -35,7 +35,7 @@ func BenchmarkHandleSupplierByTransCoS(b *testing.B) {
 }
 
 // BenchmarkNewFleet100k builds the 100,000-device fleet and reports what a
-// device costs in heap.
+// device costs in heap before any command (nothing: see TestFleetMemory).
 func BenchmarkNewFleet100k(b *testing.B) {
 	p := genPKI(b, pkiNow)
 	const n = 100_000

@@ -16,7 +16,7 @@ import (
 // Only signature-authorised CS02a is modelled: the ACB's MAC-only form
 // (authorising cell {4, KA}) would need the device's KA key on both sides
 // of the MAC and is refused as Unsupported.
-func (d *Device) handleCS02a(f *gbcs.Frame, now time.Time, res *Result) error {
+func (d *Device) handleCS02a(st *state, f *gbcs.Frame, now time.Time, res *Result) error {
 	m := &f.Message
 	cmd, err := gbcs.ParseProvideSecurityCredentialDetails(m.Content)
 	if err != nil {
@@ -26,16 +26,17 @@ func (d *Device) handleCS02a(f *gbcs.Frame, now time.Time, res *Result) error {
 	if ac.KeyUsage != gbcs.KeyUsageDigitalSignature {
 		return reject(Unsupported, nil, "CS02a authorised by %v (MAC-only)", keyOf(ac))
 	}
-	if _, err := d.authenticate(f, &ac, ac.Role); err != nil {
+	if _, err := d.authenticate(st, f, &ac, ac.Role); err != nil {
 		return err
 	}
 	busy := res.Fault.Kind == FaultBusy
 	// The counter is consumed before the answer is built, so a role's
 	// current sequence number includes this very command.
-	counters := d.seqs.with(seqKey{role: ac.Role}, m.Counter)
+	counters := st.seqs().with(seqKey{role: ac.Role}, m.Counter)
 	details := &gbcs.ProvideSecurityCredentialDetailsResponse{Parties: make([]gbcs.RemotePartyDetails, 0, len(cmd.Roles))}
+	t := st.cells(d.env)
 	for _, role := range cmd.Roles {
-		details.Parties = append(details.Parties, d.roleDetails(role, busy, counters))
+		details.Parties = append(details.Parties, roleDetails(t, role, busy, counters))
 	}
 	res.Details = details
 	payload, err := details.Bytes()
@@ -44,7 +45,7 @@ func (d *Device) handleCS02a(f *gbcs.Frame, now time.Time, res *Result) error {
 	}
 	resp := gbcs.NewResponse(m, now, payload)
 	resp.DateTime = nil // the RTDS CS02a responses carry no date-time
-	commit := func() { d.seqs = counters }
+	commit := func() { st.setSeqs(counters) }
 	if busy {
 		commit = func() {} // a busy device changes nothing, not even the counter
 	}
@@ -52,12 +53,12 @@ func (d *Device) handleCS02a(f *gbcs.Frame, now time.Time, res *Result) error {
 }
 
 // roleDetails reports one role's cells.
-func (d *Device) roleDetails(role gbcs.Role, busy bool, counters seqs) gbcs.RemotePartyDetails {
+func roleDetails(t cells, role gbcs.Role, busy bool, counters seqs) gbcs.RemotePartyDetails {
 	if busy {
 		return gbcs.RemotePartyDetails{Role: role, Status: gbcs.StatusResourcesBusy}
 	}
 	var contents []gbcs.CellContents
-	for _, c := range d.cells {
+	for _, c := range t {
 		if c.key.role != role || c.cert == nil {
 			continue
 		}

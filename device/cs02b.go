@@ -32,7 +32,7 @@ var modeRules = map[gbcs.Mode]modeRule{
 
 // handleCS02b authenticates a CS02b command and executes, holds or cancels
 // it, filling res.
-func (d *Device) handleCS02b(f *gbcs.Frame, now time.Time, res *Result) error {
+func (d *Device) handleCS02b(st *state, f *gbcs.Frame, now time.Time, res *Result) error {
 	m := &f.Message
 	mode, _ := m.Code.Mode()
 	cmd, err := gbcs.ParseUpdateSecurityCredentials(m.Content)
@@ -46,7 +46,7 @@ func (d *Device) handleCS02b(f *gbcs.Frame, now time.Time, res *Result) error {
 	if !ok {
 		return reject(Unsupported, nil, "CS02b mode %v", mode)
 	}
-	authKey, err := d.authenticate(f, cmd.Control.AuthorisingCell, rule.auth)
+	authKey, err := d.authenticate(st, f, cmd.Control.AuthorisingCell, rule.auth)
 	if err != nil {
 		return err
 	}
@@ -56,32 +56,39 @@ func (d *Device) handleCS02b(f *gbcs.Frame, now time.Time, res *Result) error {
 
 	// The command is authentic: from here on the device answers it.
 	if res.Fault.Kind == FaultBusy {
-		res.Outcome = d.busyOutcome(cmd)
+		res.Outcome = busyOutcome(st.cells(d.env), cmd)
 		return d.respondCS02b(m, now, res, func() {})
 	}
 	// The counter is consumed at receipt, whatever the execution time, so
 	// a held command cannot be replayed while it waits.
-	counters := d.seqs.with(seqKey{role: rule.auth}, m.Counter)
+	counters := st.seqs().with(seqKey{role: rule.auth}, m.Counter)
 	at := cmd.ExecutionDateTime
 	switch {
 	case at == nil || !at.After(now):
 		// Immediate, or a "future" date the device clock has already
 		// passed: executing at once is the only way the command can still
 		// have the effect its sender asked for.
-		outcome, newCells, newSeqs := d.execute(cmd, authKey, rule, now, res.Fault, d.cells, counters)
+		cur := st.cells(d.env)
+		outcome, newCells, newSeqs := d.execute(cmd, authKey, rule, now, res.Fault, cur, counters)
 		res.Outcome = outcome
-		return d.respondCS02b(m, now, res, func() { d.cells, d.seqs = newCells, newSeqs })
+		return d.respondCS02b(m, now, res, func() { st.commit(d.env, cur, newCells, newSeqs) })
 	case at.Equal(gbcs.CancellationTime()):
-		kept, n := d.withoutPending(m, authKey)
+		kept, n := withoutPending(st.pending(), m, authKey)
 		res.Cancelled = n
-		return d.respondCS02b(m, now, res, func() { d.seqs, d.pending = counters, kept })
+		return d.respondCS02b(m, now, res, func() {
+			st.setSeqs(counters)
+			if st.more != nil {
+				st.more.pending = kept
+			}
+		})
 	default:
-		p := d.newPending(m, cmd, authKey, rule, *at, res.Fault)
+		p := newPending(st.arrivals(), m, cmd, authKey, rule, *at, res.Fault)
 		res.Pending, res.ExecuteAt = true, *at
 		return d.respondCS02b(m, now, res, func() {
-			d.seqs = counters
-			d.pending = append(d.pending[:len(d.pending):len(d.pending)], p)
-			d.arrivals++
+			st.setSeqs(counters)
+			x := st.extra()
+			x.pending = append(x.pending[:len(x.pending):len(x.pending)], p)
+			x.arrivals++
 		})
 	}
 }
@@ -168,12 +175,12 @@ func applyFloors(cmd *gbcs.UpdateSecurityCredentials, authRole gbcs.Role, dsRepl
 
 // busyOutcome is what a device too busy to act reports: every cell
 // resourcesBusy, unchanged, and no sequence-number change (none was made).
-func (d *Device) busyOutcome(cmd *gbcs.UpdateSecurityCredentials) *gbcs.ExecutionOutcome {
+func busyOutcome(t cells, cmd *gbcs.UpdateSecurityCredentials) *gbcs.ExecutionOutcome {
 	o := gbcs.OutcomeFor(cmd)
 	o.SeqNumberChanges = []gbcs.SeqNumberChange{}
 	for i := range cmd.Replacements {
 		k := keyOf(cmd.Replacements[i].Target)
-		existing, _ := d.cells.get(k)
+		existing, _ := t.get(k)
 		id, ski := identity(existing)
 		o.Outcomes = append(o.Outcomes, gbcs.ReplacementOutcome{Cell: k.cell(), Status: gbcs.StatusResourcesBusy,
 			ExistingSubjectUniqueID: id, ExistingSubjectKeyID: ski, ReplacingSubjectUniqueID: id, ReplacingSubjectKeyID: ski})
@@ -214,10 +221,14 @@ func (d *Device) checkReplacement(der []byte, k cellKey, rule modeRule, cur cell
 		return gbcs.StatusTrustAnchorNotFound, nil
 	}
 	cert, err := d.env.certs.parse(der)
-	if err != nil || !fitsCell(cert, k) || cert.CheckProfile() != nil {
+	if err != nil || !fitsCell(cert, k) {
 		return gbcs.StatusBadCertificate, nil
 	}
-	chain := path.chain(cert)
+	v := d.env.verdicts.check(cert, path)
+	if !v.profileOK {
+		return gbcs.StatusBadCertificate, nil
+	}
+	chain := v.chain
 	if chain == nil {
 		return gbcs.StatusNoTrustAnchor, nil
 	}

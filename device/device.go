@@ -32,8 +32,9 @@
 // A command that fails authentication changes nothing and gets no response:
 // Handle returns a *RejectError naming the Reason. Faults (drop, delay,
 // busy, reject, partial failure) are injected deterministically through
-// Faults. A Fleet holds many devices, routes frames by recipient, and keeps
-// 100,000 devices cheap by sharing the parsed anchors.
+// Faults. A Fleet holds many devices and routes frames by recipient; a
+// million-device fleet costs nothing until commanded and about 40 bytes per
+// device once every device is migrated (see Fleet).
 //
 // Where GBCS is not public or not precise, the model makes documented
 // choices (the per-cell status of each failed check, which floors a partly
@@ -56,7 +57,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -104,23 +104,44 @@ type Config struct {
 }
 
 // env is what the devices of one Fleet share (a lone device has its own):
-// clock, randomness, the default faults and the certificate intern table.
+// clock, randomness, the default faults, the initial cell table and the
+// caches that keep a large fleet cheap.
 type env struct {
 	now    func() time.Time
 	rand   io.Reader
 	faults atomic.Pointer[Faults]
-	certs  *certCache
+	// template is the cell table every device starts with.
+	template cells
+	tables   *tables
+	certs    *certCache
 	// links remembers certificate signatures a device of this fleet has
-	// checked. It is a simulator's economy, not a meter's: the answer for
-	// a pair of certificates is the same on every meter, and the fleet
+	// checked, and verdicts whole replacement checks (profile and path).
+	// They are a simulator's economy, not a meter's: the answer for a
+	// certificate and a path is the same on every meter, and the fleet
 	// would otherwise spend more CPU than the CoS Party it is testing.
-	links *smki.Links
-	keys  *keyDeriver // nil unless the fleet generates device keys
+	links    *smki.Links
+	verdicts *verdicts
+	keys     *DerivedKeys // nil unless the fleet generates device keys
+	// fresh is the state of a fleet device no command has reached: what
+	// its accessors read until it gets a state of its own. Never written.
+	fresh state
+}
+
+func newEnv(now func() time.Time, rand io.Reader, faults Faults, template cells, keys *DerivedKeys) *env {
+	e := &env{now: now, rand: rand, template: template, tables: newTables(), certs: newCertCache(),
+		links: smki.NewLinks(certCacheMax), verdicts: newVerdicts(), keys: keys}
+	e.faults.Store(&faults)
+	return e
 }
 
 // Device is one simulated meter. It is safe for concurrent use; commands
 // are handled one at a time, so every command sees the state the previous
 // one left and its own changes become visible together.
+//
+// A Fleet's generated devices exist only as their EUI-64 until a command
+// reaches them: a *Device for one of them is a handle, and its state lives
+// in the fleet (see Fleet), so two handles for the same EUI-64 are the
+// same device.
 type Device struct {
 	env    *env
 	id     eui.EUI
@@ -128,13 +149,11 @@ type Device struct {
 	cert   []byte
 	ka     *ecdh.PrivateKey
 
-	mu           sync.Mutex
-	cells        cells
-	seqs         seqs
-	alertCounter uint64
-	pending      []*pending
-	arrivals     uint64  // orders pending commands with the same execution time
-	faults       *Faults // per-device override of env.faults; nil: use env's
+	// st is where the device's state lives; nil until a fleet device is
+	// commanded, then it comes from fleet (page n).
+	st    atomic.Pointer[state]
+	fleet *Fleet
+	n     int
 }
 
 // New builds a device from cfg.
@@ -142,25 +161,19 @@ func New(cfg Config) (*Device, error) {
 	if cfg.Now == nil {
 		return nil, errors.New("device: Config.Now is required")
 	}
-	e := &env{now: cfg.Now, rand: cfg.Rand, certs: newCertCache(), links: smki.NewLinks(certCacheMax)}
-	faults := cfg.Faults
-	e.faults.Store(&faults)
 	t, err := newCells(cfg.Anchors)
 	if err != nil {
 		return nil, err
 	}
 	d := new(Device)
-	if err := d.init(e, cfg, t); err != nil {
+	if err := d.init(newEnv(cfg.Now, cfg.Rand, cfg.Faults, t, nil), cfg); err != nil {
 		return nil, err
 	}
 	return d, nil
 }
 
-// init sets up d in e around an already validated cell table, which may be
-// shared with other devices. It initialises in place because a Fleet
-// allocates its devices in one block (a Device holds a mutex and must not
-// be copied).
-func (d *Device) init(e *env, cfg Config, t cells) error {
+// init sets up d in e, whose template is the device's initial table.
+func (d *Device) init(e *env, cfg Config) error {
 	if cfg.EUI.IsZero() {
 		return errors.New("device: Config.EUI is required")
 	}
@@ -176,11 +189,42 @@ func (d *Device) init(e *env, cfg Config, t cells) error {
 		return errors.New("device: Config.KAKey must be a P-256 key")
 	}
 	d.env, d.id, d.signer, d.cert, d.ka = e, cfg.EUI, cfg.DSKey, cfg.DSCert, cfg.KAKey
-	d.cells, d.alertCounter = t, cfg.AlertCounter
+	st := new(state)
+	var s seqs
 	for role, n := range cfg.SeqNumbers {
-		d.seqs = d.seqs.with(seqKey{role: role}, n)
+		s = s.with(seqKey{role: role}, n)
 	}
+	st.setSeqs(s)
+	if cfg.AlertCounter != 0 {
+		st.extra().alertCounter = cfg.AlertCounter
+	}
+	d.st.Store(st)
 	return nil
+}
+
+// peek returns the device's state for reading: a fleet device no command
+// has reached reads its env's fresh state, and stays without one.
+func (d *Device) peek() *state {
+	if st := d.st.Load(); st != nil {
+		return st
+	}
+	if d.fleet != nil {
+		if st := d.fleet.stateIfAny(d.n); st != nil {
+			d.st.Store(st)
+			return st
+		}
+	}
+	return &d.env.fresh
+}
+
+// touch returns the device's own state, which a fleet device gets now.
+func (d *Device) touch() *state {
+	if st := d.st.Load(); st != nil {
+		return st
+	}
+	st := d.fleet.state(d.n)
+	d.st.Store(st)
+	return st
 }
 
 func checkP256(pub crypto.PublicKey) error {
@@ -212,7 +256,7 @@ func (d *Device) dsKey() (crypto.Signer, error) {
 	if d.signer != nil {
 		return d.signer, nil
 	}
-	return d.env.keys.key(d.id)
+	return d.env.keys.PrivateKey(d.id)
 }
 
 // sign signs m with the device's DS key and encodes it.
@@ -230,9 +274,10 @@ func (d *Device) sign(m *gbcs.Message) ([]byte, error) {
 // Anchor returns the certificate in cell c. ok is false when the device has
 // no such cell or the cell is empty.
 func (d *Device) Anchor(c gbcs.Cell) (cert *smki.Certificate, ok bool) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	cert, _ = d.cells.get(keyOf(c))
+	st := d.peek()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	cert, _ = st.cells(d.env).get(keyOf(c))
 	return cert, cert != nil
 }
 
@@ -262,10 +307,12 @@ func (d *Device) TransitionalCoS() (*smki.Certificate, bool) { return d.Anchor(c
 
 // Anchors lists the device's cells, empty ones included, in device order.
 func (d *Device) Anchors() []Anchor {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	out := make([]Anchor, len(d.cells))
-	for i, c := range d.cells {
+	st := d.peek()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	t := st.cells(d.env)
+	out := make([]Anchor, len(t))
+	for i, c := range t {
 		out[i] = Anchor{Cell: c.key.cell(), Cert: c.cert}
 	}
 	return out
@@ -274,38 +321,35 @@ func (d *Device) Anchors() []Anchor {
 // SeqNumber is the device's originator counter for role: the last counter
 // accepted from that role, or the floor a CS02b set since.
 func (d *Device) SeqNumber(role gbcs.Role) uint64 {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.seqs.get(seqKey{role: role})
+	st := d.peek()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.seqs().get(seqKey{role: role})
 }
 
 // SpecialistSeqNumber is role's specialist floor (prepayment top-up).
 func (d *Device) SpecialistSeqNumber(role gbcs.Role, u gbcs.SeqNumberUsage) uint64 {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.seqs.get(specialistKey(role, u))
+	st := d.peek()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.seqs().get(specialistKey(role, u))
 }
 
 // AlertCounter is the last alert counter the device used.
 func (d *Device) AlertCounter() uint64 {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.alertCounter
+	st := d.peek()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.alertCounter()
 }
 
 // SetFaults overrides, for this device only, the faults its commands meet
 // (a Fleet's devices otherwise share the fleet's).
 func (d *Device) SetFaults(f Faults) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.faults = &f
-}
-
-func (d *Device) currentFaults() *Faults {
-	if d.faults != nil {
-		return d.faults
-	}
-	return d.env.faults.Load()
+	st := d.touch()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.extra().faults = &f
 }
 
 // seqKey names one originator counter: a role's own (usage 0) or one of its

@@ -9,11 +9,11 @@ import (
 	"io"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ecos-cos/ecos/eui"
 	"github.com/ecos-cos/ecos/gbcs"
-	"github.com/ecos-cos/ecos/smki"
 	"github.com/ecos-cos/ecos/testpki"
 )
 
@@ -35,6 +35,13 @@ type FleetConfig struct {
 	Faults Faults
 	// KeySeed seeds the derived device keys; nil means DefaultKeySeed.
 	KeySeed []byte
+	// Keys, when set, derives the generated devices' keys instead of a
+	// NewDerivedKeys(KeySeed) of the fleet's own: a CoS Party in the same
+	// process that looks its device keys up in the same DerivedKeys
+	// (demoworld.World.DeviceKeysFrom) then finds the key a device has
+	// just signed with, rather than deriving it a second time. Set KeySeed
+	// or Keys, not both.
+	Keys *DerivedKeys
 }
 
 // DefaultKeySeed is the public seed of derived fleet device keys (a
@@ -43,15 +50,37 @@ const DefaultKeySeed = "ecos devicesim test fleet"
 
 // Fleet is a set of devices addressed by EUI-64. It is safe for
 // concurrent use; devices handle their commands in parallel.
+//
+// The PKI's devices (and those added with Add) are built up front. The
+// generated ones, possibly millions, exist only as a range of EUI-64s
+// until a command reaches them: their key is derived on use, and their
+// state (see state) is a 40-byte slot in a page of pageSize devices that
+// the first command to any of them allocates. Cell tables are interned,
+// so devices in the same situation (all migrated, say) share one. A
+// fleet of a million devices all migrated costs about 40 bytes per
+// device; see TestFleetMemoryMigrated.
 type Fleet struct {
 	env *env
 
-	mu      sync.RWMutex
-	devices map[eui.EUI]*Device
+	mu    sync.RWMutex
+	named map[eui.EUI]*Device // the PKI's devices and added ones
+
+	// Generated devices are FleetEUI(first) … FleetEUI(last); device k's
+	// state is pages[(k-first)/pageSize][(k-first)%pageSize].
+	first, last int
+	pages       []atomic.Pointer[page]
 
 	pmu     sync.Mutex
-	pending map[*Device]struct{} // devices that may hold future-dated commands
+	pending map[eui.EUI]struct{} // devices that may hold future-dated commands
 }
+
+// pageSize is how many generated devices' states are allocated together:
+// small enough that a few commands scattered over a large fleet cost
+// little (a page is 10 KiB), large enough that the page table is
+// negligible (8 bytes per 256 devices).
+const pageSize = 256
+
+type page [pageSize]state
 
 // FleetEUI is the EUI-64 of fleet device n (1-based): EE-C0-5E-DE followed
 // by n as a big-endian uint32. Up to 65535 it is testpki.DeviceEUI(n), so
@@ -62,16 +91,17 @@ func FleetEUI(n int) eui.EUI {
 	return id
 }
 
-// NewFleet builds cfg.Devices devices. The anchors are parsed once and the
-// cell table is shared by every device until a command changes it (each
-// change copies the device's own table), so a device costs a couple of
-// hundred bytes; see TestFleetMemory.
+// NewFleet builds a fleet of cfg.Devices devices. It parses the anchors
+// once and allocates nothing per generated device: see Fleet.
 func NewFleet(cfg FleetConfig) (*Fleet, error) {
 	if cfg.PKI == nil {
 		return nil, errors.New("device: FleetConfig.PKI is required")
 	}
 	if cfg.Now == nil {
 		return nil, errors.New("device: FleetConfig.Now is required")
+	}
+	if cfg.KeySeed != nil && cfg.Keys != nil {
+		return nil, errors.New("device: FleetConfig has both KeySeed and Keys")
 	}
 	n := cfg.Devices
 	if n == 0 {
@@ -92,34 +122,68 @@ func NewFleet(cfg FleetConfig) (*Fleet, error) {
 	if err != nil {
 		return nil, err
 	}
-	seed := cfg.KeySeed
-	if seed == nil {
-		seed = []byte(DefaultKeySeed)
+	keys := cfg.Keys
+	if keys == nil {
+		seed := cfg.KeySeed
+		if seed == nil {
+			seed = []byte(DefaultKeySeed)
+		}
+		keys = NewDerivedKeys(seed)
 	}
-	e := &env{now: cfg.Now, rand: cfg.Rand, certs: newCertCache(), links: smki.NewLinks(certCacheMax), keys: newKeyDeriver(seed)}
-	faults := cfg.Faults
-	e.faults.Store(&faults)
-	f := &Fleet{env: e, devices: make(map[eui.EUI]*Device, n), pending: map[*Device]struct{}{}}
-	// One allocation for all devices keeps a large fleet compact.
-	block := make([]Device, n)
-	for i := range block {
-		dc := Config{EUI: FleetEUI(i + 1)}
-		if i < len(cfg.PKI.Devices) {
-			pd := cfg.PKI.Devices[i]
-			dc.EUI, dc.DSKey, dc.DSCert = pd.EUI, pd.DS.Key, pd.DS.Cert
-			if dc.KAKey, err = pd.KA.Key.ECDH(); err != nil {
-				return nil, fmt.Errorf("device: %s: %w", pd.KA.Name, err)
-			}
+	named := min(n, len(cfg.PKI.Devices))
+	f := &Fleet{env: newEnv(cfg.Now, cfg.Rand, cfg.Faults, table, keys), named: make(map[eui.EUI]*Device, named),
+		first: named + 1, last: n, pending: map[eui.EUI]struct{}{}}
+	f.pages = make([]atomic.Pointer[page], (n-named+pageSize-1)/pageSize)
+	for _, pd := range cfg.PKI.Devices[:named] {
+		dc := Config{EUI: pd.EUI, DSKey: pd.DS.Key, DSCert: pd.DS.Cert}
+		if dc.KAKey, err = pd.KA.Key.ECDH(); err != nil {
+			return nil, fmt.Errorf("device: %s: %w", pd.KA.Name, err)
 		}
-		if err := block[i].init(e, dc, table); err != nil {
-			return nil, err
-		}
-		if f.devices[dc.EUI] != nil {
+		if _, gen := f.generated(dc.EUI); gen || f.named[dc.EUI] != nil {
 			return nil, fmt.Errorf("device: EUI-64 %v given to two devices", dc.EUI)
 		}
-		f.devices[dc.EUI] = &block[i]
+		d := new(Device)
+		if err := d.init(f.env, dc); err != nil {
+			return nil, err
+		}
+		f.named[dc.EUI] = d
 	}
 	return f, nil
+}
+
+// generated returns the page index of a generated device.
+func (f *Fleet) generated(id eui.EUI) (int, bool) {
+	if [4]byte(id[:4]) != [4]byte{0xEE, 0xC0, 0x5E, 0xDE} {
+		return 0, false
+	}
+	k := int(binary.BigEndian.Uint32(id[4:]))
+	if k < f.first || k > f.last {
+		return 0, false
+	}
+	return k - f.first, true
+}
+
+// state returns generated device j's state, allocating its page.
+func (f *Fleet) state(j int) *state {
+	slot := &f.pages[j/pageSize]
+	p := slot.Load()
+	if p == nil {
+		if slot.CompareAndSwap(nil, new(page)) {
+			p = slot.Load()
+		} else {
+			p = slot.Load() // another command allocated it meanwhile
+		}
+	}
+	return &p[j%pageSize]
+}
+
+// stateIfAny is state without allocating: nil while no command has
+// reached any device of j's page.
+func (f *Fleet) stateIfAny(j int) *state {
+	if p := f.pages[j/pageSize].Load(); p != nil {
+		return &p[j%pageSize]
+	}
+	return nil
 }
 
 // Add puts a separately built device (e.g. one made from the RTDS
@@ -127,10 +191,10 @@ func NewFleet(cfg FleetConfig) (*Fleet, error) {
 func (f *Fleet) Add(d *Device) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.devices[d.id] != nil {
+	if _, gen := f.generated(d.id); gen || f.named[d.id] != nil {
 		return fmt.Errorf("device: fleet already has %v", d.id)
 	}
-	f.devices[d.id] = d
+	f.named[d.id] = d
 	return nil
 }
 
@@ -138,25 +202,37 @@ func (f *Fleet) Add(d *Device) error {
 func (f *Fleet) Len() int {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	return len(f.devices)
+	return len(f.named) + max(f.last-f.first+1, 0)
 }
 
-// Device returns the device with EUI-64 id.
+// Device returns the device with EUI-64 id. For a generated device it is
+// a handle on the fleet's state for that EUI-64: asking does not make the
+// device cost anything, a command to it does.
 func (f *Fleet) Device(id eui.EUI) (*Device, bool) {
 	f.mu.RLock()
-	defer f.mu.RUnlock()
-	d, ok := f.devices[id]
-	return d, ok
+	d := f.named[id]
+	f.mu.RUnlock()
+	if d != nil {
+		return d, true
+	}
+	j, ok := f.generated(id)
+	if !ok {
+		return nil, false
+	}
+	return &Device{env: f.env, id: id, fleet: f, n: j}, true
 }
 
 // EUIs lists the devices' EUI-64s in ascending order.
 func (f *Fleet) EUIs() []eui.EUI {
 	f.mu.RLock()
-	out := make([]eui.EUI, 0, len(f.devices))
-	for id := range f.devices {
+	out := make([]eui.EUI, 0, len(f.named)+max(f.last-f.first+1, 0))
+	for id := range f.named {
 		out = append(out, id)
 	}
 	f.mu.RUnlock()
+	for k := f.first; k <= f.last; k++ {
+		out = append(out, FleetEUI(k))
+	}
 	slices.SortFunc(out, func(a, b eui.EUI) int { return bytes.Compare(a[:], b[:]) })
 	return out
 }
@@ -171,6 +247,10 @@ func (f *Fleet) PublicKey(id eui.EUI) (*ecdsa.PublicKey, bool) {
 	pub := d.PublicKey()
 	return pub, pub != nil
 }
+
+// Keys derives the generated devices' keys; give it to the CoS Party's
+// key lookup to share what the devices derived (see FleetConfig.Keys).
+func (f *Fleet) Keys() *DerivedKeys { return f.env.keys }
 
 // SetFaults changes the faults of every device built by NewFleet (devices
 // given their own with Device.SetFaults, and devices added with Add, keep
@@ -190,21 +270,34 @@ func (f *Fleet) Handle(frame []byte) (*Result, error) {
 	res, err := d.handleFrame(fr)
 	if err == nil && res.Pending {
 		f.pmu.Lock()
-		f.pending[d] = struct{}{}
+		f.pending[d.id] = struct{}{}
 		f.pmu.Unlock()
 	}
 	return res, err
 }
 
+// held lists the devices that may hold future-dated commands.
+func (f *Fleet) held() []*Device {
+	f.pmu.Lock()
+	ids := make([]eui.EUI, 0, len(f.pending))
+	for id := range f.pending {
+		ids = append(ids, id)
+	}
+	f.pmu.Unlock()
+	slices.SortFunc(ids, func(a, b eui.EUI) int { return bytes.Compare(a[:], b[:]) })
+	devs := make([]*Device, 0, len(ids))
+	for _, id := range ids {
+		if d, ok := f.Device(id); ok {
+			devs = append(devs, d)
+		}
+	}
+	return devs
+}
+
 // NextDue is the earliest execution time of any held command in the
 // fleet, so a simulator knows when to call Tick.
 func (f *Fleet) NextDue() (time.Time, bool) {
-	f.pmu.Lock()
-	devs := make([]*Device, 0, len(f.pending))
-	for d := range f.pending {
-		devs = append(devs, d)
-	}
-	f.pmu.Unlock()
+	devs := f.held()
 	var next time.Time
 	found := false
 	for _, d := range devs {
@@ -219,13 +312,7 @@ func (f *Fleet) NextDue() (time.Time, bool) {
 // Device.Tick) and returns their alerts, devices in EUI-64 order. It only
 // visits devices that have held commands, so it is cheap on a large fleet.
 func (f *Fleet) Tick(now time.Time) ([]Alert, error) {
-	f.pmu.Lock()
-	devs := make([]*Device, 0, len(f.pending))
-	for d := range f.pending {
-		devs = append(devs, d)
-	}
-	f.pmu.Unlock()
-	slices.SortFunc(devs, func(a, b *Device) int { return bytes.Compare(a.id[:], b.id[:]) })
+	devs := f.held()
 	var alerts []Alert
 	var errs []error
 	for _, d := range devs {
@@ -238,7 +325,7 @@ func (f *Fleet) Tick(now time.Time) ([]Alert, error) {
 		// (it adds the device after the device has it) is never lost.
 		f.pmu.Lock()
 		if d.Pending() == 0 {
-			delete(f.pending, d)
+			delete(f.pending, d.id)
 		}
 		f.pmu.Unlock()
 	}

@@ -25,16 +25,16 @@ type pending struct {
 	fault      Fault // a FaultPartial is carried to execution
 }
 
-func (d *Device) newPending(m *gbcs.Message, cmd *gbcs.UpdateSecurityCredentials, authKey cellKey, rule modeRule, at time.Time, fault Fault) *pending {
-	return &pending{at: at, arrival: d.arrivals, originator: m.Originator, counter: m.Counter, code: m.Code,
+func newPending(arrival uint64, m *gbcs.Message, cmd *gbcs.UpdateSecurityCredentials, authKey cellKey, rule modeRule, at time.Time, fault Fault) *pending {
+	return &pending{at: at, arrival: arrival, originator: m.Originator, counter: m.Counter, code: m.Code,
 		authKey: authKey, rule: rule, cmd: cmd, fault: fault}
 }
 
 // withoutPending returns the held commands a cancellation m leaves: it
 // removes those with the same message code authorised through the same
 // cell by the same originator, so one party cannot cancel another's.
-func (d *Device) withoutPending(m *gbcs.Message, authKey cellKey) (kept []*pending, removed int) {
-	for _, p := range d.pending {
+func withoutPending(held []*pending, m *gbcs.Message, authKey cellKey) (kept []*pending, removed int) {
+	for _, p := range held {
 		if p.code == m.Code && p.authKey == authKey && p.originator == m.Originator {
 			removed++
 			continue
@@ -46,21 +46,24 @@ func (d *Device) withoutPending(m *gbcs.Message, authKey cellKey) (kept []*pendi
 
 // Pending is the number of held future-dated commands.
 func (d *Device) Pending() int {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return len(d.pending)
+	st := d.peek()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return len(st.pending())
 }
 
 // NextDue is the execution time of the earliest held command, so a
 // simulator knows when to call Tick.
 func (d *Device) NextDue() (time.Time, bool) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if len(d.pending) == 0 {
+	st := d.peek()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	held := st.pending()
+	if len(held) == 0 {
 		return time.Time{}, false
 	}
-	next := d.pending[0].at
-	for _, p := range d.pending[1:] {
+	next := held[0].at
+	for _, p := range held[1:] {
 		if p.at.Before(next) {
 			next = p.at
 		}
@@ -90,10 +93,15 @@ type Alert struct {
 // 6.15.1 reports a partial failure with 8F67). On error the commands not
 // yet run stay held.
 func (d *Device) Tick(now time.Time) ([]Alert, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	due := make([]*pending, 0, len(d.pending))
-	for _, p := range d.pending {
+	st := d.peek()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	held := st.pending()
+	if len(held) == 0 {
+		return nil, nil
+	}
+	due := make([]*pending, 0, len(held))
+	for _, p := range held {
 		if !p.at.After(now) {
 			due = append(due, p)
 		}
@@ -106,7 +114,7 @@ func (d *Device) Tick(now time.Time) ([]Alert, error) {
 	})
 	var alerts []Alert
 	for _, p := range due {
-		a, err := d.run(p, now)
+		a, err := d.run(st, p, now)
 		if err != nil {
 			return alerts, err
 		}
@@ -116,8 +124,9 @@ func (d *Device) Tick(now time.Time) ([]Alert, error) {
 }
 
 // run executes one held command and commits it together with its alert.
-func (d *Device) run(p *pending, now time.Time) (Alert, error) {
-	outcome, newCells, newSeqs := d.execute(p.cmd, p.authKey, p.rule, now, p.fault, d.cells, d.seqs)
+func (d *Device) run(st *state, p *pending, now time.Time) (Alert, error) {
+	cur := st.cells(d.env)
+	outcome, newCells, newSeqs := d.execute(p.cmd, p.authKey, p.rule, now, p.fault, cur, st.seqs())
 	code := gbcs.AlertFutureDatedSuccess
 	for _, o := range outcome.Outcomes {
 		if o.Status != gbcs.StatusSuccess {
@@ -125,7 +134,7 @@ func (d *Device) run(p *pending, now time.Time) (Alert, error) {
 		}
 	}
 	payload := &gbcs.UpdateSecurityCredentialsAlert{AlertCode: code, ExecutionDateTime: p.at, Outcome: *outcome}
-	msg, err := gbcs.NewFutureDatedAlert(d.id, p.originator, d.alertCounter+1, payload)
+	msg, err := gbcs.NewFutureDatedAlert(d.id, p.originator, st.alertCounter()+1, payload)
 	if err != nil {
 		return Alert{}, err
 	}
@@ -133,9 +142,10 @@ func (d *Device) run(p *pending, now time.Time) (Alert, error) {
 	if err != nil {
 		return Alert{}, err
 	}
-	d.cells, d.seqs = newCells, newSeqs
-	d.alertCounter++
-	d.pending = slices.DeleteFunc(slices.Clone(d.pending), func(q *pending) bool { return q == p })
-	return Alert{Frame: frame, Device: d.id, Recipient: p.originator, Counter: d.alertCounter,
+	st.commit(d.env, cur, newCells, newSeqs)
+	x := st.extra()
+	x.alertCounter++
+	x.pending = slices.DeleteFunc(slices.Clone(x.pending), func(q *pending) bool { return q == p })
+	return Alert{Frame: frame, Device: d.id, Recipient: p.originator, Counter: x.alertCounter,
 		CommandCounter: p.counter, Code: code, Payload: payload}, nil
 }

@@ -56,12 +56,13 @@ func (d *Device) handleFrame(f *gbcs.Frame) (*Result, error) {
 	m := &f.Message
 	// The hook runs outside the lock, so it may look at the device (or the
 	// fleet) to decide.
-	d.mu.Lock()
-	faults := d.currentFaults()
-	d.mu.Unlock()
+	st := d.touch()
+	st.mu.Lock()
+	faults := st.faults(d.env)
+	st.mu.Unlock()
 	fault := faults.pick(m)
-	d.mu.Lock()
-	defer d.mu.Unlock()
+	st.mu.Lock()
+	defer st.mu.Unlock()
 	res := &Result{Originator: m.Originator, Counter: m.Counter, Code: m.Code, Fault: fault, Delay: fault.Delay}
 	switch fault.Kind {
 	case FaultDropCommand:
@@ -81,9 +82,9 @@ func (d *Device) handleFrame(f *gbcs.Frame) (*Result, error) {
 	var err error
 	switch {
 	case m.Code.IsCS02b():
-		err = d.handleCS02b(f, now, res)
+		err = d.handleCS02b(st, f, now, res)
 	case m.Code == gbcs.CodeProvideSecurityCredentials:
-		err = d.handleCS02a(f, now, res)
+		err = d.handleCS02a(st, f, now, res)
 	default:
 		err = reject(Unsupported, nil, "message code %v", m.Code)
 	}
@@ -121,7 +122,7 @@ func (d *Device) respond(resp *gbcs.Message, res *Result, commit func()) error {
 // go on authorising commands.
 //
 // It returns the authorising cell. It changes nothing.
-func (d *Device) authenticate(f *gbcs.Frame, authCell *gbcs.Cell, role gbcs.Role) (cellKey, error) {
+func (d *Device) authenticate(st *state, f *gbcs.Frame, authCell *gbcs.Cell, role gbcs.Role) (cellKey, error) {
 	m := &f.Message
 	if authCell == nil {
 		return cellKey{}, reject(NoAuthorisingAnchor, nil, "no authorising cell named")
@@ -131,11 +132,12 @@ func (d *Device) authenticate(f *gbcs.Frame, authCell *gbcs.Cell, role gbcs.Role
 	if k != want {
 		return cellKey{}, reject(NoAuthorisingAnchor, nil, "authorising cell %v, this use case needs %v", k, want)
 	}
-	pub, anchor := d.cells.anchorKey(k)
+	t := st.cells(d.env)
+	pub, anchor := t.anchorKey(k)
 	if pub == nil {
 		return cellKey{}, reject(NoAuthorisingAnchor, nil, "cell %v holds no certificate", k)
 	}
-	if err := d.checkMAC(f); err != nil {
+	if err := d.checkMAC(t, f); err != nil {
 		return cellKey{}, err
 	}
 	if err := verify(m, pub); err != nil {
@@ -148,7 +150,7 @@ func (d *Device) authenticate(f *gbcs.Frame, authCell *gbcs.Cell, role gbcs.Role
 	if m.Originator != anchor.EUI {
 		return cellKey{}, reject(WrongOriginator, nil, "originator %v, authorising anchor belongs to %v", m.Originator, anchor.EUI)
 	}
-	if last := d.seqs.get(seqKey{role: role}); m.Counter <= last {
+	if last := st.seqs().get(seqKey{role: role}); m.Counter <= last {
 		return cellKey{}, reject(Replay, nil, "counter %d, last accepted from %v is %d", m.Counter, role, last)
 	}
 	return k, nil
@@ -169,11 +171,11 @@ func verify(m *gbcs.Message, pub *ecdsa.PublicKey) error {
 
 // checkMAC verifies the ACB GMAC of a wrapped command when the device has
 // its own KA key and an ACB KA anchor to agree a key with.
-func (d *Device) checkMAC(f *gbcs.Frame) error {
+func (d *Device) checkMAC(t cells, f *gbcs.Frame) error {
 	if f.Ciphering == nil || d.ka == nil {
 		return nil
 	}
-	acb, _ := d.cells.get(cellACBKA)
+	acb, _ := t.get(cellACBKA)
 	if acb == nil || acb.PublicKey == nil {
 		return nil
 	}

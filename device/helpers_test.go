@@ -175,10 +175,11 @@ type snapshot struct {
 }
 
 func snap(d *Device) snapshot {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return snapshot{cells: slices.Clone(d.cells), seqs: slices.Clone(d.seqs),
-		alertCounter: d.alertCounter, pending: slices.Clone(d.pending)}
+	st := d.peek()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return snapshot{cells: slices.Clone(st.cells(d.env)), seqs: slices.Clone(st.seqs()),
+		alertCounter: st.alertCounter(), pending: slices.Clone(st.pending())}
 }
 
 // mustReject handles a frame that must be refused with reason, leaving the

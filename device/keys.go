@@ -1,6 +1,7 @@
 package device
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/sha256"
@@ -20,22 +21,22 @@ import (
 const certCacheMax = 1024
 
 // certCache parses certificates once and hands out one shared, immutable
-// *smki.Certificate per DER, so 100,000 devices that install the same
-// supplier certificate hold one copy of it, not 100,000.
+// *smki.Certificate per DER, so a million devices that install the same
+// certificate hold one copy of it, and a command's certificates cost a map
+// lookup rather than a parse.
 type certCache struct {
-	mu sync.Mutex
-	m  map[[sha256.Size]byte]*smki.Certificate
+	mu sync.RWMutex
+	m  map[string]*smki.Certificate // by DER
 }
 
 func newCertCache() *certCache {
-	return &certCache{m: make(map[[sha256.Size]byte]*smki.Certificate)}
+	return &certCache{m: make(map[string]*smki.Certificate)}
 }
 
 func (c *certCache) parse(der []byte) (*smki.Certificate, error) {
-	h := sha256.Sum256(der)
-	c.mu.Lock()
-	cert := c.m[h]
-	c.mu.Unlock()
+	c.mu.RLock()
+	cert := c.m[string(der)]
+	c.mu.RUnlock()
 	if cert != nil {
 		return cert, nil
 	}
@@ -45,17 +46,17 @@ func (c *certCache) parse(der []byte) (*smki.Certificate, error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if prev := c.m[h]; prev != nil {
+	if prev := c.m[string(der)]; prev != nil {
 		return prev, nil // another device parsed it meanwhile: share theirs
 	}
 	if len(c.m) >= certCacheMax {
 		clear(c.m)
 	}
-	c.m[h] = cert
+	c.m[string(der)] = cert
 	return cert, nil
 }
 
-// keyDeriver makes the DS keys of fleet devices that the PKI has no
+// DerivedKeys makes the DS keys of fleet devices that the PKI has no
 // credentials for. The key of device id is the P-256 scalar
 //
 //	SHA-256("ecos/device/ds/v1" ‖ seed ‖ id ‖ ctr)    (ctr a big-endian uint32)
@@ -65,28 +66,41 @@ func (c *certCache) parse(der []byte) (*smki.Certificate, error) {
 // every key, which is the point: the keys are reproducible test data and
 // cost no memory until used. They must never protect anything real.
 //
-// Keys are derived on use (a scalar multiplication, ~0.1 ms) and a bounded
-// number are kept, so a 100,000-device fleet does not hold 100,000 keys.
-type keyDeriver struct {
+// Deriving a key costs a scalar multiplication (its public key, ~17 µs),
+// as much as a sixth of what a device's command costs in crypto, so the
+// most recently used keys are kept: two generations of
+// derivedKeysGeneration keys, the older dropped when the newer fills up.
+// Memory stays flat whatever the fleet's size, and a key used again soon
+// (the CoS Party verifying the response the device has just signed, when
+// both share one DerivedKeys; a read-back after a lost response) is not
+// derived again. It is safe for concurrent use.
+type DerivedKeys struct {
 	seed []byte
 
-	mu    sync.Mutex
-	cache map[eui.EUI]*ecdsa.PrivateKey
+	mu       sync.Mutex
+	cur, old map[eui.EUI]*ecdsa.PrivateKey
 }
 
-// derivedKeyCacheMax bounds the keys kept; like certCache it starts over
-// when full.
-const derivedKeyCacheMax = 4096
+// derivedKeysGeneration is the size of one generation: well above the
+// commands a CoS Party has in flight at once; a key and what crypto/ecdsa
+// caches for it come to about 500 bytes.
+const derivedKeysGeneration = 4096
 
 const derivationLabel = "ecos/device/ds/v1"
 
-func newKeyDeriver(seed []byte) *keyDeriver {
-	return &keyDeriver{seed: append([]byte(nil), seed...), cache: make(map[eui.EUI]*ecdsa.PrivateKey)}
+// NewDerivedKeys derives keys from seed (see FleetConfig.KeySeed).
+func NewDerivedKeys(seed []byte) *DerivedKeys {
+	return &DerivedKeys{seed: bytes.Clone(seed), cur: make(map[eui.EUI]*ecdsa.PrivateKey)}
 }
 
-func (k *keyDeriver) key(id eui.EUI) (*ecdsa.PrivateKey, error) {
+// PrivateKey is device id's key. Treat it as read-only: it is shared.
+func (k *DerivedKeys) PrivateKey(id eui.EUI) (*ecdsa.PrivateKey, error) {
 	k.mu.Lock()
-	priv := k.cache[id]
+	priv := k.cur[id]
+	if priv == nil && k.old[id] != nil {
+		priv = k.old[id]
+		k.keep(id, priv)
+	}
 	k.mu.Unlock()
 	if priv != nil {
 		return priv, nil
@@ -97,11 +111,28 @@ func (k *keyDeriver) key(id eui.EUI) (*ecdsa.PrivateKey, error) {
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if len(k.cache) >= derivedKeyCacheMax {
-		clear(k.cache)
+	if prev := k.cur[id]; prev != nil {
+		return prev, nil // derived meanwhile: keep one pointer per key
 	}
-	k.cache[id] = priv
+	k.keep(id, priv)
 	return priv, nil
+}
+
+// PublicKey is device id's public key.
+func (k *DerivedKeys) PublicKey(id eui.EUI) (*ecdsa.PublicKey, error) {
+	priv, err := k.PrivateKey(id)
+	if err != nil {
+		return nil, err
+	}
+	return &priv.PublicKey, nil
+}
+
+// keep puts a key in the current generation; called with mu held.
+func (k *DerivedKeys) keep(id eui.EUI, priv *ecdsa.PrivateKey) {
+	if len(k.cur) >= derivedKeysGeneration {
+		k.old, k.cur = k.cur, make(map[eui.EUI]*ecdsa.PrivateKey, derivedKeysGeneration)
+	}
+	k.cur[id] = priv
 }
 
 // DeriveKey computes the DS key a Fleet gives generated device id from

@@ -1,6 +1,10 @@
 package device
 
-import "github.com/ecos-cos/ecos/smki"
+import (
+	"sync"
+
+	"github.com/ecos-cos/ecos/smki"
+)
 
 // maxPathDepth bounds the walk up a certification path: SMKI paths are
 // root → issuing CA → end entity, so four is generous, and the bound also
@@ -87,4 +91,64 @@ func (p *certPath) issuer(c *smki.Certificate) *smki.Certificate {
 		}
 	}
 	return nil
+}
+
+// verdicts remembers what checking a replacement certificate concluded
+// beyond the cell and the clock: whether it passes the SMKI profile, and
+// its chain through a given certification path to a given root anchor.
+// Both depend only on the certificates (compared by pointer, which
+// certCache makes one per DER), so the ECoS certificate a migration
+// installs on a million devices is checked once, not a million times. It
+// is bounded like certCache and safe for concurrent use.
+type verdicts struct {
+	mu sync.RWMutex
+	m  map[verdictKey]verdict
+}
+
+// verdictPathMax is the longest path remembered; a longer one (SMKI paths
+// carry one or two certificates) is checked every time.
+const verdictPathMax = 4
+
+type verdictKey struct {
+	cert, root *smki.Certificate
+	n          int
+	path       [verdictPathMax]*smki.Certificate
+}
+
+type verdict struct {
+	profileOK bool
+	chain     []*smki.Certificate // nil: no chain (noTrustAnchor)
+}
+
+func newVerdicts() *verdicts { return &verdicts{m: make(map[verdictKey]verdict)} }
+
+// check returns cert's verdict on path p, computing it on a miss. The
+// chain returned is shared: never modify it.
+func (v *verdicts) check(cert *smki.Certificate, p *certPath) verdict {
+	if len(p.certs) > verdictPathMax {
+		return p.verdict(cert)
+	}
+	k := verdictKey{cert: cert, root: p.root, n: len(p.certs)}
+	copy(k.path[:], p.certs)
+	v.mu.RLock()
+	got, ok := v.m[k]
+	v.mu.RUnlock()
+	if ok {
+		return got
+	}
+	got = p.verdict(cert)
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if len(v.m) >= certCacheMax {
+		clear(v.m)
+	}
+	v.m[k] = got
+	return got
+}
+
+func (p *certPath) verdict(cert *smki.Certificate) verdict {
+	if cert.CheckProfile() != nil {
+		return verdict{}
+	}
+	return verdict{profileOK: true, chain: p.chain(cert)}
 }

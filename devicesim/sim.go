@@ -39,27 +39,36 @@ func ForConfig(d config.Devices, now func() time.Time) (*Sim, error) {
 		if p, err = testpki.LoadDir(d.PKI); err != nil {
 			return nil, fmt.Errorf("devices.pki: %w", err)
 		}
+	}
+	var derived *device.DerivedKeys // the fleet's, when it runs here
+	if d.Gateway != config.GatewayHTTP {
+		if p == nil {
+			return nil, errors.New("devices.pki: the simulated fleet needs a test PKI (`ecos pki init DIR`)")
+		}
+		faults, err := Faults(d.Faults)
+		if err != nil {
+			return nil, err
+		}
+		f, err := device.NewFleet(device.FleetConfig{PKI: p, Devices: d.Simulated, Now: now, Faults: faults})
+		if err != nil {
+			return nil, err
+		}
+		s.fleet, derived = NewInProcess(f), f.Keys()
+	}
+	if p != nil {
 		w, err := demoworld.New(demoworld.Options{PKI: p, Devices: 1})
 		if err != nil {
 			return nil, err
 		}
-		s.keys = w.DeviceKeys(nil)
+		// Sharing the fleet's derived keys means the party verifies a
+		// response with the key its device has just derived, instead of
+		// deriving it again (a scalar multiplication per device).
+		if derived != nil {
+			s.keys = w.DeviceKeysFrom(derived)
+		} else {
+			s.keys = w.DeviceKeys(nil)
+		}
 	}
-	if d.Gateway == config.GatewayHTTP {
-		return s, nil
-	}
-	if p == nil {
-		return nil, errors.New("devices.pki: the simulated fleet needs a test PKI (`ecos pki init DIR`)")
-	}
-	faults, err := Faults(d.Faults)
-	if err != nil {
-		return nil, err
-	}
-	f, err := device.NewFleet(device.FleetConfig{PKI: p, Devices: d.Simulated, Now: now, Faults: faults})
-	if err != nil {
-		return nil, err
-	}
-	s.fleet = NewInProcess(f)
 	return s, nil
 }
 
