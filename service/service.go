@@ -93,6 +93,9 @@ type Service struct {
 	audit             *obs.AuditFile // nil when Options.Audit was given
 	reopen            <-chan os.Signal
 	keys              []any // each key's SKI, for the start summary
+	// recovered is closed once Run has recovered what a previous run
+	// left and works.
+	recovered chan struct{}
 	// stopping ends when Run begins to shut down, so long polls answer.
 	stopping context.Context
 	stop     context.CancelFunc
@@ -113,7 +116,8 @@ func New(ctx context.Context, o Options) (*Service, error) {
 	if d := o.Config.Devices; (d.PKI != "" || d.Gateway != config.GatewayHTTP) && o.Simulator == nil {
 		return nil, errors.New(`devices: simulated meters (devices.pki, or the "sim" gateway) are for the demo and tests, and this start plugs none in`)
 	}
-	s := &Service{cfg: o.Config, log: o.Log, now: o.Now, sim: o.Simulator, wake: make(chan struct{}, 1), reopen: o.Reopen}
+	s := &Service{cfg: o.Config, log: o.Log, now: o.Now, sim: o.Simulator, wake: make(chan struct{}, 1), reopen: o.Reopen,
+		recovered: make(chan struct{})}
 	s.stopping, s.stop = context.WithCancel(context.Background())
 	if err := s.start(ctx, o); err != nil {
 		s.abort()
@@ -264,6 +268,15 @@ func (s *Service) OperatorHandler() http.Handler { return s.operator }
 // Counter is step 9's threshold counter, for benchmarks.
 func (s *Service) Counter() *anomaly.Counter { return s.counter }
 
+// Recovered is closed once Run has recovered what a previous run left
+// (requests, migration commands; running waves paused) and works: an
+// in-process caller starts waves after it, as the operator API, which
+// serves only then, does.
+func (s *Service) Recovered() <-chan struct{} { return s.recovered }
+
+// Migration is the operator's hand on the migration (the operator API's).
+func (s *Service) Migration() *migrate.Operator { return s.migrationOperator }
+
 // Run recovers what a previous run left unfinished, then serves the DUIS API on ln (with
 // mutual TLS, or plain HTTP where the configuration asks for it) and the
 // operator API and /metrics on operator (either may be nil) and works until ctx ends,
@@ -289,6 +302,7 @@ func (s *Service) Run(ctx context.Context, ln, operator net.Listener) error {
 			s.log.Warn("migration recovery: commands a stop left open are settled; running waves are paused", "commands", n)
 		}
 	}
+	close(s.recovered)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup

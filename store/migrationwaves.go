@@ -275,3 +275,26 @@ func (f WaveFilter) where() (string, []any) {
 	}
 	return where, args
 }
+
+// MigrationDurations calls each with how long each migrated device took
+// from its last command's claim (its move into sent) to its move into
+// ecos, in no particular order: the latency reports and benchmarks show.
+func (db *DB) MigrationDurations(ctx context.Context, each func(time.Duration) error) error {
+	rows, err := db.r.QueryContext(ctx, `SELECT e.at_us - s.at_us FROM migration_history s
+		JOIN migration_history e ON e.device_eui = s.device_eui AND e.seq = s.seq + 1
+		WHERE s.to_state = 'sent' AND e.to_state = 'ecos'`)
+	if err != nil {
+		return fmt.Errorf("store: migration durations: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var us int64
+		if err := rows.Scan(&us); err != nil {
+			return fmt.Errorf("store: migration durations: %w", err)
+		}
+		if err := each(time.Duration(us) * time.Microsecond); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

@@ -12,6 +12,7 @@ import (
 func benchCommand() *command {
 	return &command{name: "bench", summary: "measure the ECoS Party", subs: []*command{
 		{name: "cos", summary: "end-to-end SR 6.23 throughput and latency against the crypto floor", run: runBenchCoS},
+		{name: "migrate", summary: "migrate N simulated meters end to end: devices/s, latency, peak RSS against the crypto floor", run: runBenchMigrate},
 	}}
 }
 
@@ -91,4 +92,53 @@ func printBench(std stdio, r *bench.Result) {
 	for _, s := range r.Crypto {
 		fmt.Fprintf(w, "    %-46s %d sign, %2d verify\n", s.Who, s.Signs, s.Verifies)
 	}
+}
+
+func runBenchMigrate(ctx context.Context, std stdio, args []string) error {
+	fs := newFlags(std, "ecos bench migrate", "")
+	devices := fs.Int("devices", 100_000, "simulated meters to migrate, one wave")
+	conc := fs.Int("concurrency", 512, "the wave's meters in flight at once")
+	format := formatFlag(fs, "text", "json")
+	db := fs.String("db", "sqlite", "the store, `sqlite|postgres://…`: "+`"sqlite" (a fresh durable SQLite database in a temporary directory), or a postgres:// URL of a server whose user may create databases (the run gets a fresh database there, dropped afterwards)`)
+	if err := parseNone(fs, args); err != nil {
+		return err
+	}
+	switch {
+	case *db != "sqlite" && !strings.HasPrefix(*db, "postgres://") && !strings.HasPrefix(*db, "postgresql://"):
+		return usagef("--db %q: want sqlite or a postgres:// URL", *db)
+	case *devices < 1 || *devices > 10_000_000:
+		return usagef("--devices %d: want 1..10000000", *devices)
+	case *conc < 1 || *conc > 100_000:
+		return usagef("--concurrency %d: want 1..100000", *conc)
+	}
+	o := bench.MigrateOptions{Devices: *devices, Concurrency: *conc}
+	if *db != "sqlite" {
+		o.Postgres = *db
+	}
+	o.Progress = func(done, total int64) {
+		fmt.Fprintf(std.err, "migrated %d of %d\n", done, total)
+	}
+	res, err := bench.Migrate(ctx, o)
+	if err != nil {
+		return err
+	}
+	if format.value == "json" {
+		if err := printJSON(std, res); err != nil {
+			return err
+		}
+	} else {
+		w := std.out
+		fmt.Fprintf(w, "ecos bench migrate: %d simulated meters, %s store, %d in flight, GOMAXPROCS %d (setup %.1f s)\n",
+			res.Devices, res.Store, res.Concurrency, res.GOMAXPROCS, res.SetupSeconds)
+		fmt.Fprintf(w, "  throughput    %10.1f devices/s   (%.2f s)\n", res.DevicesPerSec, res.WallSeconds)
+		fmt.Fprintf(w, "  latency       p50 %.2f ms   p99 %.2f ms   max %.2f ms   (command to confirmed ecos)\n", res.P50ms, res.P99ms, res.MaxMs)
+		fmt.Fprintf(w, "  crypto floor  %10.1f devices/s   (2 signs + 2 verifies per device, bare P-256)\n", res.CryptoFloorPerSec)
+		fmt.Fprintf(w, "  ratio         %10.2f\n", res.Ratio)
+		fmt.Fprintf(w, "  peak RSS      %10.1f MiB   (this process: the party, the fleet and the benchmark)\n", res.PeakRSSMB)
+		fmt.Fprintf(w, "  not migrated  %10d\n", res.NotMigrated)
+	}
+	if res.NotMigrated > 0 {
+		return invalid(fmt.Errorf("%d of %d meters did not end ecos", res.NotMigrated, res.Devices))
+	}
+	return nil
 }

@@ -62,3 +62,39 @@ func TestBenchCoSUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestBenchMigrateJSON runs `ecos bench migrate --devices 300 --format
+// json` on both stores: every meter migrated, and the figures the issue
+// names present and sane.
+func TestBenchMigrateJSON(t *testing.T) {
+	for _, store := range []string{"sqlite", "postgres"} {
+		t.Run(store, func(t *testing.T) {
+			db := "sqlite"
+			if store == "postgres" {
+				db = testkit.PostgresServer(t)
+			}
+			var out, errb bytes.Buffer
+			code := run(context.Background(), []string{"bench", "migrate", "--devices", "300", "--concurrency", "64", "--format", "json", "--db", db},
+				stdio{in: strings.NewReader(""), out: &out, err: &errb})
+			if code != 0 {
+				t.Fatalf("exit %d\n%s%s", code, out.String(), errb.String())
+			}
+			var got map[string]any
+			if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+				t.Fatalf("%v\n%s", err, out.String())
+			}
+			if got["store"] != store || got["devices"] != 300.0 || got["migrated"] != 300.0 || got["not_migrated"] != 0.0 {
+				t.Errorf("store %v devices %v migrated %v not migrated %v", got["store"], got["devices"], got["migrated"], got["not_migrated"])
+			}
+			for _, k := range []string{"devices_per_sec", "p99_ms", "peak_rss_mb", "crypto_floor_per_sec", "ratio"} {
+				if v, _ := got[k].(float64); v <= 0 {
+					t.Errorf("%s = %v in\n%s", k, got[k], out.String())
+				}
+			}
+		})
+	}
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"bench", "migrate", "--devices", "0"}, stdio{in: strings.NewReader(""), out: &out, err: &errb}); code != exitMalformed {
+		t.Errorf("--devices 0: exit %d", code)
+	}
+}
