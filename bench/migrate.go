@@ -5,8 +5,10 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,6 +34,9 @@ type MigrateOptions struct {
 	// Progress, if set, is called about once a second with the devices
 	// migrated so far.
 	Progress func(done, total int64)
+	// CPUProfile, if set, receives a pprof CPU profile of the timed
+	// section only.
+	CPUProfile io.Writer
 }
 
 // CryptoPerDevice is what migrating one device costs everyone in the run:
@@ -144,6 +149,11 @@ func Migrate(ctx context.Context, o MigrateOptions) (*MigrateResult, error) {
 		return nil, fmt.Errorf("bench: the service stopped: %v", err)
 	}
 	op := svc.Migration()
+	if o.CPUProfile != nil {
+		if err := pprof.StartCPUProfile(o.CPUProfile); err != nil {
+			return nil, err
+		}
+	}
 	start := time.Now()
 	w, err := op.Start(ctx, store.Wave{Name: "bench", Concurrency: o.Concurrency})
 	if err != nil {
@@ -174,6 +184,9 @@ func Migrate(ctx context.Context, o MigrateOptions) (*MigrateResult, error) {
 		}
 	}
 	wall := time.Since(start)
+	if o.CPUProfile != nil {
+		pprof.StopCPUProfile()
+	}
 	if p.Wave.State != store.WaveDone {
 		return nil, fmt.Errorf("bench: the wave ended %s: %s", p.Wave.State, p.Wave.Reason)
 	}

@@ -99,6 +99,7 @@ func runBenchMigrate(ctx context.Context, std stdio, args []string) error {
 	devices := fs.Int("devices", 100_000, "simulated meters to migrate, one wave")
 	conc := fs.Int("concurrency", 512, "the wave's meters in flight at once")
 	format := formatFlag(fs, "text", "json")
+	cpuprofile := fs.String("cpuprofile", "", "write a pprof CPU profile of the timed section to `FILE`")
 	db := fs.String("db", "sqlite", "the store, `sqlite|postgres://…`: "+`"sqlite" (a fresh durable SQLite database in a temporary directory), or a postgres:// URL of a server whose user may create databases (the run gets a fresh database there, dropped afterwards)`)
 	if err := parseNone(fs, args); err != nil {
 		return err
@@ -114,6 +115,14 @@ func runBenchMigrate(ctx context.Context, std stdio, args []string) error {
 	o := bench.MigrateOptions{Devices: *devices, Concurrency: *conc}
 	if *db != "sqlite" {
 		o.Postgres = *db
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return malformed(err)
+		}
+		defer f.Close()
+		o.CPUProfile = f
 	}
 	o.Progress = func(done, total int64) {
 		fmt.Fprintf(std.err, "migrated %d of %d\n", done, total)
