@@ -36,6 +36,7 @@ type DeviceKeys interface {
 // anomaly thresholds; *anomaly.Counter is one.
 type Thresholds interface {
 	CheckOwn(srv anomaly.SRV, at time.Time) anomaly.Decision
+	CountOwn(srv anomaly.SRV, at time.Time)
 }
 
 // Retry is the project's EMEHRA: how transient failures are retried.

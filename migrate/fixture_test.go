@@ -36,6 +36,7 @@ type fixture struct {
 	runner *migrate.Runner
 	leases *lease.Table
 	log    *testkit.Buffer
+	cfg    migrate.Config
 
 	mu  sync.Mutex
 	now time.Time
@@ -109,14 +110,27 @@ func newFixture(t *testing.T, o fixtureOptions) *fixture {
 		Migration: cosbuild.Migration{NewCertificate: w.PKI.ECoS.Cert, CertificationPath: [][]byte{w.PKI.OrgCA.Cert}},
 		Timeout:   time.Minute, Now: f.clock, Log: logger, Audit: logger,
 		Wait: func(context.Context, time.Duration) error { return nil }}
-	if o.config != nil {
-		o.config(&cfg)
-	}
-	if f.runner, err = migrate.New(cfg); err != nil {
-		t.Fatal(err)
-	}
+	f.cfg = cfg
+	f.runner = f.runnerWith(t, o.config)
 	return f
 }
+
+// runnerWith is another runner on the fixture's store, fleet and keys (a
+// restart), with cfg changed by change.
+func (f *fixture) runnerWith(t *testing.T, change func(*migrate.Config)) *migrate.Runner {
+	t.Helper()
+	cfg := f.cfg
+	if change != nil {
+		change(&cfg)
+	}
+	r, err := migrate.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 // sentFrame is one frame the gateway passed on, with what the device's
 // cell held when it arrived.

@@ -171,7 +171,7 @@ func TestRecoverSettlesWhatACrashLeft(t *testing.T) {
 func TestCancelUnqueues(t *testing.T) {
 	f := newFixture(t, fixtureOptions{devices: 4})
 	ctx := context.Background()
-	op := &migrate.Operator{Store: f.db, Runner: f.runner, Now: f.clock}
+	op := &migrate.Operator{Store: f.db, Devices: f.db, Runner: f.runner, Now: f.clock}
 	w, err := op.Start(ctx, store.Wave{Name: "w", Concurrency: 2})
 	if err != nil {
 		t.Fatal(err)
@@ -203,5 +203,39 @@ func (f *fixture) dump(t *testing.T) {
 		h, _ := f.db.MigrationHistory(context.Background(), d.EUI)
 		st, _ := f.db.MigrationStatusOf(context.Background(), d.EUI)
 		t.Logf("%s %s %+v", d.EUI, st.State, h)
+	}
+}
+
+// A restart counts the last day's migration commands again: the DCC-wide
+// window does not start empty.
+func TestRestoreCounts(t *testing.T) {
+	f := newFixture(t, fixtureOptions{devices: 6})
+	id := f.wave(t, store.WaveFilter{}, 6)
+	if p := f.runUntilSettled(t, id, 2); p.Wave.State != store.WaveDone {
+		t.Fatalf("wave %s", p.Wave.State)
+	}
+	counter := anomaly.New(anomaly.Options{})
+	counter.SetDCC([]adt.Threshold{{SRV: "6.23", Warning: 6, Quarantine: 7, Interval: 1440}})
+	restarted, err := migrate.New(migrate.Config{Waves: f.db, Commands: f.db, Signer: nil, Gateway: f.gw, DeviceKeys: f.world.DeviceKeys(nil),
+		Leases: f.leases, Thresholds: counter, Timeout: time.Minute, Now: f.clock, Log: discard(), Audit: discard()})
+	if err == nil {
+		t.Fatal("a runner without a signer was made")
+	}
+	restarted = f.runnerWith(t, func(c *migrate.Config) { c.Thresholds = counter })
+	n, err := restarted.RestoreCounts(context.Background())
+	if err != nil || n != 6 {
+		t.Fatalf("restored %d, %v; want the 6 commands", n, err)
+	}
+	srv, _ := anomaly.SRVOf("6.23")
+	if d := counter.CheckOwn(srv, f.clock()); d.Outcome != anomaly.Warn {
+		t.Errorf("the 7th command: %v, want the warning above 6", d.Outcome)
+	}
+	if d := counter.CheckOwn(srv, f.clock()); d.Outcome != anomaly.Quarantine {
+		t.Errorf("the 8th command: %v, want quarantine above 7", d.Outcome)
+	}
+	// Commands older than a day are not counted.
+	f.advance(25 * time.Hour)
+	if n, _ := restarted.RestoreCounts(context.Background()); n != 0 {
+		t.Errorf("a day later %d were counted", n)
 	}
 }

@@ -11,12 +11,20 @@ import (
 	"github.com/ecos-cos/ecos/store"
 )
 
-// OperatorStore is what the operator's actions read and write; *store.DB
-// is one.
-type OperatorStore interface {
-	WaveStore
+// OperatorWaves is where the operator's waves are; *store.DB is one.
+type OperatorWaves interface {
 	CreateWave(ctx context.Context, w store.Wave) (store.WaveID, error)
 	PlanWave(ctx context.Context, f store.WaveFilter, sample int) (int64, int64, []eui.EUI, error)
+	WaveByID(ctx context.Context, id store.WaveID) (store.Wave, error)
+	Waves(ctx context.Context) ([]store.Wave, error)
+	SetWaveState(ctx context.Context, id store.WaveID, to store.WaveState, reason string, at time.Time) (store.Wave, error)
+	WaveCounts(ctx context.Context, id store.WaveID) (map[store.MigrationState]int64, int64, error)
+	WaveDevices(ctx context.Context, wave store.WaveID, state store.MigrationState, after eui.EUI, due time.Time, limit int) ([]eui.EUI, error)
+}
+
+// OperatorDevices moves the devices the operator acts on; *store.DB is
+// one.
+type OperatorDevices interface {
 	MoveDevices(ctx context.Context, moves []store.Move) ([]store.MoveResult, error)
 	MigrationStatusOf(ctx context.Context, device eui.EUI) (store.MigrationStatus, error)
 }
@@ -24,10 +32,11 @@ type OperatorStore interface {
 // Operator is the operator's hand on the migration: plan, start, pause,
 // resume and cancel waves, and retry, exclude or read back devices.
 type Operator struct {
-	Store  OperatorStore
-	Runner *Runner // nil: waves can be planned but not started
-	Wake   func()  // tells the runner to look now
-	Now    func() time.Time
+	Store   OperatorWaves
+	Devices OperatorDevices
+	Runner  *Runner // nil: waves can be planned but not started
+	Wake    func()  // tells the runner to look now
+	Now     func() time.Time
 }
 
 // Plan is what a wave with a filter would take now.
@@ -108,7 +117,7 @@ func (o *Operator) unqueue(ctx context.Context, id store.WaveID, cause string) e
 		for i, d := range ds {
 			moves[i] = store.Move{Device: d, From: store.MigrationQueued, To: store.MigrationTCoS, At: o.Now(), Cause: "wave cancelled by " + cause}
 		}
-		if _, err := o.Store.MoveDevices(ctx, moves); err != nil {
+		if _, err := o.Devices.MoveDevices(ctx, moves); err != nil {
 			return err
 		}
 	}
@@ -144,7 +153,7 @@ func (o *Operator) ActOnDevices(ctx context.Context, action, note string, ds []e
 	idx := make([]int, 0, len(ds))
 	for i, d := range ds {
 		out[i].Device = d
-		st, err := o.Store.MigrationStatusOf(ctx, d)
+		st, err := o.Devices.MigrationStatusOf(ctx, d)
 		if err != nil {
 			out[i].Err = err.Error()
 			if errors.Is(err, store.ErrNotFound) {
@@ -174,7 +183,7 @@ func (o *Operator) ActOnDevices(ctx context.Context, action, note string, ds []e
 		idx = append(idx, i)
 	}
 	if len(moves) > 0 {
-		res, err := o.Store.MoveDevices(ctx, moves)
+		res, err := o.Devices.MoveDevices(ctx, moves)
 		if err != nil {
 			return nil, err
 		}

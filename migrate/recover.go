@@ -3,6 +3,7 @@ package migrate
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/ecos-cos/ecos/store"
 )
@@ -71,4 +72,25 @@ func (r *Runner) Recover(ctx context.Context) (int, error) {
 		}
 	}
 	return total, nil
+}
+
+// RestoreCounts counts the party's own commands of the last day again
+// against the DCC-wide thresholds, as a start does the Users' requests, so
+// that a restart opens no fresh window. It returns how many it counted.
+func (r *Runner) RestoreCounts(ctx context.Context) (int, error) {
+	if r.cfg.Thresholds == nil {
+		return 0, nil
+	}
+	n := 0
+	since := r.cfg.Now().Add(-24 * time.Hour)
+	err := r.cfg.Waves.OwnCommandsSince(ctx, since, func(kind store.OwnKind, at time.Time) error {
+		srv := r.srvMigrate
+		if kind == store.OwnReadBack {
+			srv = r.srvRead
+		}
+		r.cfg.Thresholds.CountOwn(srv, at)
+		n++
+		return nil
+	})
+	return n, err
 }

@@ -16,6 +16,7 @@ type WaveStore interface {
 	WaveCounts(ctx context.Context, id store.WaveID) (map[store.MigrationState]int64, int64, error)
 	TakeForWave(ctx context.Context, w store.Wave, after eui.EUI, limit int, at time.Time) (eui.EUI, int, error)
 	WaveDevices(ctx context.Context, wave store.WaveID, state store.MigrationState, after eui.EUI, due time.Time, limit int) ([]eui.EUI, error)
+	OwnCommandsSince(ctx context.Context, since time.Time, fn func(kind store.OwnKind, at time.Time) error) error
 }
 
 // CommandStore is where the party's own commands and the devices' moves

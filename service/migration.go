@@ -46,7 +46,7 @@ func (s *Service) migration(sig *signer.Signer, gw pipeline.Gateway, keys pipeli
 			return err
 		}
 	}
-	s.migrationOperator = &migrate.Operator{Store: s.db, Runner: s.migrator, Now: s.now, Wake: func() {
+	s.migrationOperator = &migrate.Operator{Store: s.db, Devices: s.db, Runner: s.migrator, Now: s.now, Wake: func() {
 		select {
 		case s.migrationWake <- struct{}{}:
 		default:

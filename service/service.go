@@ -160,7 +160,13 @@ func (s *Service) start(ctx context.Context, o Options) (err error) {
 	if err != nil {
 		return fmt.Errorf("anomaly detection: %w", err)
 	}
-	s.log.Info("anomaly detection thresholds loaded", "users", loaded.Users, "requests_counted", loaded.Restored)
+	own := 0
+	if s.migrator != nil {
+		if own, err = s.migrator.RestoreCounts(ctx); err != nil {
+			return fmt.Errorf("anomaly detection: migration commands: %w", err)
+		}
+	}
+	s.log.Info("anomaly detection thresholds loaded", "users", loaded.Users, "requests_counted", loaded.Restored, "migration_commands_counted", own)
 	if err := s.listeners(o.Config, reg); err != nil {
 		return err
 	}

@@ -438,3 +438,26 @@ func (db *DB) UnansweredReadBacks(ctx context.Context, device eui.EUI) (int, err
 	}
 	return n, nil
 }
+
+// OwnCommandsSince calls fn for each of the party's own commands recorded
+// at or after since, oldest first: a start counts them again against the
+// DCC-wide anomaly thresholds, as it does the Users' requests.
+func (db *DB) OwnCommandsSince(ctx context.Context, since time.Time, fn func(kind OwnKind, at time.Time) error) error {
+	rows, err := db.r.QueryContext(ctx, db.q(`SELECT kind, created_at_us FROM migration_commands
+		WHERE created_at_us >= ? ORDER BY created_at_us`), timeArg(since))
+	if err != nil {
+		return fmt.Errorf("store: own commands since %v: %w", since, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var kind OwnKind
+		var at int64
+		if err := rows.Scan(&kind, &at); err != nil {
+			return fmt.Errorf("store: own commands since %v: %w", since, err)
+		}
+		if err := fn(kind, timeOf(at)); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

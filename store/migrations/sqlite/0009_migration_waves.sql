@@ -45,6 +45,9 @@ CREATE TABLE migration_commands (
     settled_at_us  INTEGER,
     PRIMARY KEY (device_eui, counter)
 ) WITHOUT ROWID;
+-- A start counts the last day's commands again against the DCC-wide
+-- anomaly thresholds.
+CREATE INDEX migration_commands_created ON migration_commands (created_at_us);
 -- Recovery reads the commands a crash may have left unsettled.
 CREATE INDEX migration_commands_open ON migration_commands (state, device_eui) WHERE state IN ('intent', 'sent');
 
