@@ -149,10 +149,10 @@ func (db *DB) MigrationReport(ctx context.Context, q ReportQuery) (MigrationFact
 		if f.Moves, err = r.moves(ctx, f.From, end); err != nil {
 			return err
 		}
-		if f.Reasons, err = r.reasons(ctx, f.From, end); err != nil {
+		if f.Reasons, err = reportQuery(ctx, r, r.reasonsStmt(f.From, end), scanReason); err != nil {
 			return err
 		}
-		if f.Exceptions, err = r.exceptions(ctx); err != nil {
+		if f.Exceptions, err = reportQuery(ctx, r, r.exceptionsStmt(), scanReason); err != nil {
 			return err
 		}
 		if !q.GoLive.IsZero() {
@@ -194,88 +194,116 @@ type reportReader struct {
 	tx *sql.Tx
 }
 
-// query runs one of the report's queries and scans each row with scan.
-func reportQuery[T any](ctx context.Context, r reportReader, what, query string, scan func(*sql.Rows) (T, error), args ...any) ([]T, error) {
-	rows, err := r.tx.QueryContext(ctx, r.db.q(query), args...)
+// reportStmt is one of the report's queries, as run: its text, with ?
+// placeholders, and its arguments.
+type reportStmt struct {
+	what  string
+	query string
+	args  []any
+}
+
+// reportQuery runs st and scans each row with scan.
+func reportQuery[T any](ctx context.Context, r reportReader, st reportStmt, scan func(*sql.Rows) (T, error)) ([]T, error) {
+	rows, err := r.tx.QueryContext(ctx, r.db.q(st.query), st.args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: migration report: %s: %w", what, err)
+		return nil, fmt.Errorf("store: migration report: %s: %w", st.what, err)
 	}
 	out, err := scanAll(rows, scan)
 	if err != nil {
-		return nil, fmt.Errorf("store: migration report: %s: %w", what, err)
+		return nil, fmt.Errorf("store: migration report: %s: %w", st.what, err)
 	}
 	return out, nil
 }
 
-// firstMove is the day of the first move recorded, zero if none. One
-// MIN per state, each the first entry of its part of the
-// migration_history_to index.
-func (r reportReader) firstMove(ctx context.Context) (time.Time, error) {
+// firstMoveStmt finds the time of the first move: the first entry of each
+// state's part of migration_history_to, one row read per state.
+func firstMoveStmt() reportStmt {
 	parts := make([]string, len(MigrationStates))
 	args := make([]any, len(MigrationStates))
 	for i, s := range MigrationStates {
-		parts[i] = "SELECT MIN(at_us) AS m FROM migration_history WHERE to_state = ?"
+		parts[i] = "SELECT (SELECT at_us FROM migration_history WHERE to_state = ? ORDER BY at_us LIMIT 1) AS m"
 		args[i] = string(s)
 	}
-	var first sql.NullInt64
-	err := r.tx.QueryRowContext(ctx, r.db.q("SELECT MIN(m) FROM ("+strings.Join(parts, " UNION ALL ")+") firsts"), args...).Scan(&first)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("store: migration report: first move: %w", err)
+	return reportStmt{"first move", "SELECT MIN(m) FROM (" + strings.Join(parts, " UNION ALL ") + ") firsts", args}
+}
+
+// firstMove is the day of the first move recorded, zero if none.
+func (r reportReader) firstMove(ctx context.Context) (time.Time, error) {
+	first, err := reportQuery(ctx, r, firstMoveStmt(), func(rows *sql.Rows) (sql.NullInt64, error) {
+		var v sql.NullInt64
+		return v, rows.Scan(&v)
+	})
+	if err != nil || len(first) != 1 || !first[0].Valid {
+		return time.Time{}, err
 	}
-	if !first.Valid {
-		return time.Time{}, nil
-	}
-	return dayOf(first.Int64 / usPerDay), nil
+	return dayOf(first[0].Int64 / usPerDay), nil
+}
+
+func inventoryStmt() reportStmt {
+	return reportStmt{"inventory", `SELECT manufacturer, model, firmware, responsible_party_id, migration_state, COUNT(*)
+		FROM devices GROUP BY manufacturer, model, firmware, responsible_party_id, migration_state`, nil}
 }
 
 func (r reportReader) inventory(ctx context.Context) ([]InventoryCount, error) {
-	return reportQuery(ctx, r, "inventory", `SELECT manufacturer, model, firmware, responsible_party_id, migration_state, COUNT(*)
-		FROM devices GROUP BY manufacturer, model, firmware, responsible_party_id, migration_state
-		ORDER BY manufacturer, model, firmware, responsible_party_id, migration_state`,
-		func(rows *sql.Rows) (InventoryCount, error) {
-			var c InventoryCount
-			return c, rows.Scan(&c.Manufacturer, &c.Model, &c.Firmware, &c.Supplier, &c.State, &c.Devices)
-		})
+	return reportQuery(ctx, r, inventoryStmt(), func(rows *sql.Rows) (InventoryCount, error) {
+		var c InventoryCount
+		return c, rows.Scan(&c.Manufacturer, &c.Model, &c.Firmware, &c.Supplier, &c.State, &c.Devices)
+	})
+}
+
+// importedECoSStmt counts the devices in ecos that never moved, through
+// devices_migration_state.
+func importedECoSStmt() reportStmt {
+	return reportStmt{"imported ecos", `SELECT COUNT(*) FROM devices WHERE migration_state = ? AND migration_seq = 0`,
+		[]any{string(MigrationECoS)}}
+}
+
+// ecosByDayStmt counts the moves into ecos per day: the ecos part of
+// migration_history_to.
+func ecosByDayStmt() reportStmt {
+	return reportStmt{"ecos by day", fmt.Sprintf(`SELECT at_us / %[1]d, COUNT(*) FROM migration_history
+		WHERE to_state = ? GROUP BY at_us / %[1]d`, usPerDay), []any{string(MigrationECoS)}}
 }
 
 func (r reportReader) ecos(ctx context.Context) (int64, []DayCount, error) {
-	var imported int64
-	err := r.tx.QueryRowContext(ctx, r.db.q(`SELECT COUNT(*) FROM devices WHERE migration_state = ? AND migration_seq = 0`),
-		string(MigrationECoS)).Scan(&imported)
+	imported, err := reportQuery(ctx, r, importedECoSStmt(), func(rows *sql.Rows) (int64, error) {
+		var n int64
+		return n, rows.Scan(&n)
+	})
 	if err != nil {
-		return 0, nil, fmt.Errorf("store: migration report: imported ecos: %w", err)
+		return 0, nil, err
 	}
-	days, err := reportQuery(ctx, r, "ecos by day", fmt.Sprintf(`SELECT at_us / %[1]d, COUNT(*) FROM migration_history
-		WHERE to_state = ? GROUP BY at_us / %[1]d`, usPerDay), scanDayCount, string(MigrationECoS))
-	return imported, days, err
+	days, err := reportQuery(ctx, r, ecosByDayStmt(), func(rows *sql.Rows) (DayCount, error) {
+		var day int64
+		var c DayCount
+		err := rows.Scan(&day, &c.N)
+		c.Day = dayOf(day)
+		return c, err
+	})
+	return imported[0], days, err
 }
 
-func scanDayCount(rows *sql.Rows) (DayCount, error) {
-	var day int64
-	var c DayCount
-	err := rows.Scan(&day, &c.N)
-	c.Day = dayOf(day)
-	return c, err
-}
-
-// moves reads the moves of [from, end) through the (to_state, at_us)
-// index: one range of it per state.
-func (r reportReader) moves(ctx context.Context, from, end time.Time) ([]DayMoves, error) {
+// movesStmt counts the moves of [from, end) per day and state: one range
+// of migration_history_to per state.
+func movesStmt(from, end time.Time) reportStmt {
 	args := []any{}
 	for _, s := range MigrationStates {
 		args = append(args, string(s))
 	}
 	args = append(args, timeArg(from), timeArg(end))
-	return reportQuery(ctx, r, "moves", fmt.Sprintf(`SELECT at_us / %[1]d, to_state, COUNT(*) FROM migration_history
+	return reportStmt{"moves", fmt.Sprintf(`SELECT at_us / %[1]d, to_state, COUNT(*) FROM migration_history
 		WHERE to_state IN (%[2]s) AND at_us >= ? AND at_us < ?
-		GROUP BY at_us / %[1]d, to_state`, usPerDay, placeholders(len(MigrationStates))),
-		func(rows *sql.Rows) (DayMoves, error) {
-			var day int64
-			var m DayMoves
-			err := rows.Scan(&day, &m.To, &m.Moves)
-			m.Day = dayOf(day)
-			return m, err
-		}, args...)
+		GROUP BY at_us / %[1]d, to_state`, usPerDay, placeholders(len(MigrationStates))), args}
+}
+
+func (r reportReader) moves(ctx context.Context, from, end time.Time) ([]DayMoves, error) {
+	return reportQuery(ctx, r, movesStmt(from, end), func(rows *sql.Rows) (DayMoves, error) {
+		var day int64
+		var m DayMoves
+		err := rows.Scan(&day, &m.To, &m.Moves)
+		m.Day = dayOf(day)
+		return m, err
+	})
 }
 
 // reasonSQL is ReasonOf in SQL, of the text column col.
@@ -295,38 +323,46 @@ func scanReason(rows *sql.Rows) (ReasonCount, error) {
 	return c, rows.Scan(&c.To, &c.Reason, &c.N)
 }
 
-func (r reportReader) reasons(ctx context.Context, from, end time.Time) ([]ReasonCount, error) {
-	return reportQuery(ctx, r, "failure reasons", `SELECT to_state, `+r.reasonSQL("cause")+`, COUNT(*) FROM migration_history
-		WHERE to_state IN (?, ?) AND at_us >= ? AND at_us < ?
-		GROUP BY 1, 2`, scanReason,
-		string(MigrationException), string(MigrationRetryWait), timeArg(from), timeArg(end))
+// reasonsStmt counts the moves of [from, end) into exception and
+// retry-wait by reason: two ranges of migration_history_to.
+func (r reportReader) reasonsStmt(from, end time.Time) reportStmt {
+	return reportStmt{"failure reasons", `SELECT to_state, ` + r.reasonSQL("cause") + `, COUNT(*) FROM migration_history
+		WHERE to_state IN (?, ?) AND at_us >= ? AND at_us < ? GROUP BY 1, 2`,
+		[]any{string(MigrationException), string(MigrationRetryWait), timeArg(from), timeArg(end)}}
 }
 
-// exceptions joins each device in exception to its last move, the one
-// into exception (seq = migration_seq).
-func (r reportReader) exceptions(ctx context.Context) ([]ReasonCount, error) {
-	return reportQuery(ctx, r, "exceptions", `SELECT d.migration_state, COALESCE(`+r.reasonSQL("h.cause")+`, ''), COUNT(*)
+// exceptionsStmt joins each device in exception (devices_migration_state)
+// to its last move, the one into exception (seq = migration_seq), by the
+// history's primary key.
+func (r reportReader) exceptionsStmt() reportStmt {
+	return reportStmt{"exceptions", `SELECT d.migration_state, COALESCE(` + r.reasonSQL("h.cause") + `, ''), COUNT(*)
 		FROM devices d LEFT JOIN migration_history h ON h.device_eui = d.device_eui AND h.seq = d.migration_seq
-		WHERE d.migration_state = ? GROUP BY 1, 2`, scanReason, string(MigrationException))
+		WHERE d.migration_state = ? GROUP BY 1, 2`, []any{string(MigrationException)}}
 }
 
-func (r reportReader) supplyChain(ctx context.Context, goLive time.Time) ([]SupplyCount, error) {
+// supplyChainStmt counts the devices installed on or after goLive whose
+// state before their first move (or now, if none) is tcos, joining each
+// one's first history row by primary key.
+func (r reportReader) supplyChainStmt(goLive time.Time) reportStmt {
 	month := "strftime('%Y-%m', d.installed_us / 1000000, 'unixepoch')"
 	if r.db.d.name == DriverPostgres {
 		month = "to_char(to_timestamp(d.installed_us / 1000000) AT TIME ZONE 'UTC', 'YYYY-MM')"
 	}
-	return reportQuery(ctx, r, "supply chain", `SELECT d.manufacturer, d.responsible_party_id, `+month+`, COUNT(*)
+	return reportStmt{"supply chain", `SELECT d.manufacturer, d.responsible_party_id, ` + month + `, COUNT(*)
 		FROM devices d LEFT JOIN migration_history h ON h.device_eui = d.device_eui AND h.seq = 1
 		WHERE d.installed_us >= ? AND COALESCE(h.from_state, d.migration_state) = ?
-		GROUP BY 1, 2, 3`,
-		func(rows *sql.Rows) (SupplyCount, error) {
-			var c SupplyCount
-			var month string
-			if err := rows.Scan(&c.Manufacturer, &c.Supplier, &month, &c.Devices); err != nil {
-				return c, err
-			}
-			var err error
-			c.Month, err = time.Parse("2006-01", month)
+		GROUP BY 1, 2, 3`, []any{timeArg(goLive), string(MigrationTCoS)}}
+}
+
+func (r reportReader) supplyChain(ctx context.Context, goLive time.Time) ([]SupplyCount, error) {
+	return reportQuery(ctx, r, r.supplyChainStmt(goLive), func(rows *sql.Rows) (SupplyCount, error) {
+		var c SupplyCount
+		var month string
+		if err := rows.Scan(&c.Manufacturer, &c.Supplier, &month, &c.Devices); err != nil {
 			return c, err
-		}, timeArg(goLive), string(MigrationTCoS))
+		}
+		var err error
+		c.Month, err = time.Parse("2006-01", month)
+		return c, err
+	})
 }
