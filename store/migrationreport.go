@@ -39,7 +39,9 @@ type MigrationFacts struct {
 	// non-zero ones, by day then state.
 	Moves []DayMoves
 	// Reasons counts the moves of From…To into exception and retry-wait
-	// by reason (ReasonOf their cause).
+	// by reason: the cause's text up to the first " (" or ":", trailing
+	// spaces dropped ("resourcesBusy (30)" and "resourcesBusy: still busy"
+	// are resourcesBusy, "operator: meter replaced" is operator).
 	Reasons []ReasonCount
 	// Exceptions counts the devices now in exception by the reason of
 	// their move into it.
@@ -85,21 +87,6 @@ type SupplyCount struct {
 	Manufacturer, Supplier string
 	Month                  time.Time // its first day
 	Devices                int64
-}
-
-// ReasonOf is the reason a move's cause gives: its text up to the first
-// " (" or ":", trailing spaces dropped ("resourcesBusy (30)" and
-// "resourcesBusy: device busy" are both resourcesBusy, "operator: meter
-// replaced" is operator). MigrationReport computes the same in SQL.
-func ReasonOf(cause string) string {
-	end := len(cause)
-	if i := strings.Index(cause, " ("); i >= 0 {
-		end = i
-	}
-	if i := strings.IndexByte(cause, ':'); i >= 0 && i < end {
-		end = i
-	}
-	return strings.TrimRight(cause[:end], " ")
 }
 
 // usPerDay is the length of a UTC day in the *_us columns: day numbers are
@@ -306,7 +293,7 @@ func (r reportReader) moves(ctx context.Context, from, end time.Time) ([]DayMove
 	})
 }
 
-// reasonSQL is ReasonOf in SQL, of the text column col.
+// reasonSQL is the reason of the cause in the text column col.
 func (r reportReader) reasonSQL(col string) string {
 	pos := "instr"
 	if r.db.d.name == DriverPostgres {
