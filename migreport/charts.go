@@ -121,9 +121,10 @@ func unix(t time.Time) float64 { return float64(t.Unix()) }
 
 const secondsPerDay = 86400
 
-// timeAxis makes p's X axis run over the days from…to, with dates.
+// timeAxis makes p's X axis, in Unix seconds, run over the days from…to,
+// with dates.
 func timeAxis(p *plot.Plot, from, to time.Time) {
-	p.X.Tick.Marker = dayTicks{}
+	p.X.Tick.Marker = dayTicks{origin: time.Unix(0, 0).UTC(), unit: 1}
 	p.X.Min = unix(from) - secondsPerDay/2
 	p.X.Max = unix(to) + secondsPerDay/2
 }
@@ -184,29 +185,42 @@ func (r *Report) againstPlan() string {
 	return fmt.Sprintf(", against the plan: %s %s it on %s", thousands(abs(t.Ahead)), verb, t.Day)
 }
 
+// dailyChart stacks each day's moves by the state entered, on an X axis
+// counted in days from r.from (a bar chart places bar i at i).
 func (r *Report) dailyChart() (*plot.Plot, error) {
 	p := newChart("Moves per day, by the state entered, "+r.From+" to "+r.To, "day (UTC)", "moves per day")
-	var highest float64
+	p.X.Tick.Marker = dayTicks{origin: r.from, unit: secondsPerDay}
+	p.X.Min, p.X.Max = -0.5, float64(len(r.Daily))-0.5
+	width := vg.Points(min(40, 800/float64(max(len(r.Daily), 1))*0.8))
+	totals := make([]float64, len(r.Daily))
+	var under *plotter.BarChart
 	for _, s := range store.MigrationStates {
-		xys := make(plotter.XYs, len(r.Daily))
+		vals := make(plotter.Values, len(r.Daily))
 		var total int64
 		for i, d := range r.Daily {
-			xys[i] = plotter.XY{X: unix(d.day), Y: float64(d.Moves[s])}
+			vals[i] = float64(d.Moves[s])
+			totals[i] += vals[i]
 			total += d.Moves[s]
-			highest = math.Max(highest, float64(d.Moves[s]))
 		}
 		if total == 0 {
 			continue
 		}
-		line, points, err := plotter.NewLinePoints(xys)
+		bars, err := plotter.NewBarChart(vals, width)
 		if err != nil {
 			return nil, err
 		}
-		line.Color = stateColors[s]
-		line.Width = vg.Points(2)
-		dots(points, line.Color, len(xys))
-		p.Add(line, points)
-		p.Legend.Add("into "+string(s), line, points)
+		bars.Color = stateColors[s]
+		bars.LineStyle.Width = 0
+		if under != nil {
+			bars.StackOn(under)
+		}
+		under = bars
+		p.Add(bars)
+		p.Legend.Add("into "+string(s), bars)
+	}
+	highest := 0.0
+	if len(totals) > 0 {
+		highest = slices.Max(totals)
 	}
 	if highest == 0 {
 		p.Title.Text += ": none"
@@ -214,7 +228,6 @@ func (r *Report) dailyChart() (*plot.Plot, error) {
 	headroom(p, highest, true)
 	p.Legend.Top = true
 	p.Legend.XOffs, p.Legend.YOffs = -vg.Points(10), -vg.Points(10)
-	timeAxis(p, r.from, r.to)
 	return p, nil
 }
 
@@ -399,18 +412,24 @@ func thousands(n int64) string {
 	return s
 }
 
-// dayTicks are the ticks of a time axis in days: at UTC midnights, every
-// 1, 2 or 7 days, or at the first of every 1, 2, 3, 6 or 12 months,
-// whichever gives at most 14 labels.
-type dayTicks struct{}
+// dayTicks are the ticks of a time axis whose values count unit seconds
+// from origin: at UTC midnights, every 1, 2 or 7 days, or at the first of
+// every 1, 2, 3, 6 or 12 months, whichever gives at most 14 labels.
+type dayTicks struct {
+	origin time.Time
+	unit   float64
+}
 
-func (dayTicks) Ticks(lo, hi float64) []plot.Tick {
-	start := time.Unix(int64(math.Ceil(lo)), 0).UTC()
-	end := time.Unix(int64(math.Floor(hi)), 0).UTC()
+func (d dayTicks) at(v float64) time.Time {
+	return d.origin.Add(time.Duration(math.Round(v*d.unit)) * time.Second).UTC()
+}
+
+func (d dayTicks) Ticks(lo, hi float64) []plot.Tick {
+	start, end := d.at(lo), d.at(hi)
 	days := end.Sub(start).Hours() / 24
 	var out []plot.Tick
 	add := func(t time.Time, format string) {
-		out = append(out, plot.Tick{Value: unix(t), Label: t.Format(format)})
+		out = append(out, plot.Tick{Value: t.Sub(d.origin).Seconds() / d.unit, Label: t.Format(format)})
 	}
 	first := start.Truncate(24 * time.Hour)
 	if first.Before(start) {
