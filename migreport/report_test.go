@@ -181,7 +181,7 @@ func TestReportFormats(t *testing.T) {
 		"  day         tcos  queued  sent  ecos  retry-wait  unknown  exception  excluded  ecos_cumulative\n  2024-01-30     0       2     0     1           0        0          0         0                4\n",
 		"  exception  badCertificate      1\n",
 		"  2024-02-01 (today, interpolated)       7       5     -2\n",
-		"On 2024-02-01: 5 devices on ECoS against a target of 7: 2 behind plan (71.4% of target)",
+		"On 2024-02-01: on ECoS 5, against a target of 7: 2 behind plan (71.4% of target)",
 		"  2024-01-31                             6       4     -2\n  2024-02-01 (today, interpolated)       7       5     -2\n  2024-03-01                            35       -      -\n",
 		"monthly additions: zero",
 	} {

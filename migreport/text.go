@@ -28,7 +28,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		if p.Today.Ahead < 0 {
 			verb = "behind"
 		}
-		fmt.Fprintf(w, "\nOn %s: %d devices on ECoS against a target of %d: %d %s plan", p.Today.Day, p.Today.Actual, p.Today.Target,
+		fmt.Fprintf(w, "\nOn %s: on ECoS %d, against a target of %d: %d %s plan", p.Today.Day, p.Today.Actual, p.Today.Target,
 			abs(p.Today.Ahead), verb)
 		if p.Today.Target > 0 {
 			fmt.Fprintf(w, " (%.1f%% of target)", 100*float64(p.Today.Actual)/float64(p.Today.Target))
@@ -36,7 +36,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintln(w)
 	}
 	if s := r.SupplyChain; s != nil {
-		fmt.Fprintf(w, "\nSupply chain: %d TCoS-credentialed devices installed since go-live; monthly additions: %s\n", s.Devices, s.Trend)
+		fmt.Fprintf(w, "\nSupply chain: TCoS-credentialed devices installed since go-live %d; monthly additions: %s\n", s.Devices, s.Trend)
 	}
 	return nil
 }
