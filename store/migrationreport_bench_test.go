@@ -13,15 +13,26 @@ var reportDevices = flag.Int("store.report-devices", 100_000, "BenchmarkMigratio
 
 // BenchmarkMigrationReport times one MigrationReport (every table, the
 // supply chain included) over a fleet of -store.report-devices devices
-// with about three moves each, on SQLite (docs/migration-reports.md,
-// Figures):
+// with about three moves each, on SQLite and (with ECOS_TEST_POSTGRES_DSN)
+// PostgreSQL (docs/migration-reports.md, Figures):
 //
-//	go test -run '^$' -bench MigrationReport -benchtime 3x -store.report-devices=1000000 -timeout 60m ./store
+//	go test -run '^$' -bench MigrationReport -benchtime 3x -timeout 60m ./store -args -store.report-devices=1000000
 func BenchmarkMigrationReport(b *testing.B) {
+	for _, be := range []struct {
+		name string
+		open func(testing.TB) *store.DB
+	}{
+		// The fleet is written with synchronous=NORMAL, which changes only
+		// how long writing it takes.
+		{"sqlite", func(tb testing.TB) *store.DB { return openSQLite(tb, "_pragma=synchronous(NORMAL)") }},
+		{"postgres", openPostgres},
+	} {
+		b.Run(be.name, func(b *testing.B) { benchReport(b, be.open(b)) })
+	}
+}
+
+func benchReport(b *testing.B, db *store.DB) {
 	n := *reportDevices
-	// The fleet is written with synchronous=NORMAL, which changes only how
-	// long writing it takes.
-	db := openSQLite(b, "_pragma=synchronous(NORMAL)")
 	start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	fill := time.Now()
 	storetest.BulkMigrationFleet(b, db, n, start)
