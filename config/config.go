@@ -241,6 +241,8 @@ type Migration struct {
 	// doubled after each (with jitter), up to RetryMax. 0: 1m and 6h.
 	RetryBase Duration `json:"retry_base"`
 	RetryMax  Duration `json:"retry_max"`
+	// Plan is the migration's plan, for the reports (config/plan.go).
+	Plan []PlanTarget `json:"plan"`
 }
 
 // GoLiveDate is Migration.GoLive as a time (midnight UTC); zero when

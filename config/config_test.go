@@ -149,6 +149,12 @@ var badFiles = map[string][]string{
 		"migration.attempts: -1: want 1 to 100 (0: the default, 5)",
 		"migration.retry_max: want retry_base ≥ 0 and retry_max ≥ retry_base",
 	},
+	"bad_plan.json": {
+		"migration.plan[1].by: 2023-09-30 is not after migration.plan[0].by (2023-09-30): the days must increase",
+		"migration.plan[2].ecos: 1500000 is below migration.plan[1].ecos (2000000): the targets are cumulative and never fall",
+		`migration.plan[3].by: "2024-2-1": want a day, YYYY-MM-DD`,
+		"migration.plan[4].ecos: -1 is negative",
+	},
 	"missing_required.json": {
 		"keys.tcos.cert: required",
 		"keys.dsp_xml_sign.key: required",

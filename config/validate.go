@@ -62,6 +62,7 @@ func (c *Config) Validate() error {
 	if m := c.Migration; m.RetryBase < 0 || m.RetryMax < 0 || (m.RetryMax > 0 && m.RetryMax < m.RetryBase) {
 		v.add("migration.retry_max", "want retry_base ≥ 0 and retry_max ≥ retry_base")
 	}
+	v.plan(c.Migration.Plan)
 	if len(v.problems) == 0 {
 		return nil
 	}

@@ -26,6 +26,7 @@ func migrateCommand() *command {
 		{name: "retry", summary: "send an exception device again, in a new round of attempts", run: runDeviceAction("retry")},
 		{name: "exclude", summary: "take devices out of the migration", run: runDeviceAction("exclude")},
 		{name: "readback", summary: "read back an exception or excluded device's transitionalCoS cell", run: runDeviceAction("readback")},
+		{name: "report", summary: "daily and cumulative counts, failure reasons, progress against plan, supply chain; PNG charts", run: runMigrateReport},
 	}}
 }
 

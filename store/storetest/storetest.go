@@ -83,6 +83,9 @@ func Run(t *testing.T, open Opener) {
 		{"migration/concurrent", testMigrationConcurrent},
 		{"migration/next-devices", testMigrationNextDevices},
 		{"migration/batch", testMigrationBatch},
+		{"migration-report/tables", testMigrationReport},
+		{"migration-report/empty", testMigrationReportEmpty},
+		{"migration-report/reasons", testMigrationReportReasons},
 		{"reopen/survives", testReopen},
 	}
 	for _, tc := range tests {
