@@ -45,7 +45,7 @@ func (r *Runner) command(ctx context.Context, w store.Wave, ds []eui.EUI, kind s
 	for _, j := range jobs {
 		ss = append(ss, r.migrated(j, now))
 	}
-	return n, r.settle(ctx, ss)
+	return n, r.settle(ctx, store.OwnMigrate, ss)
 }
 
 // claim reserves counters and records intents for ds, building each
@@ -144,13 +144,18 @@ func (r *Runner) sendAll(ctx context.Context, w store.Wave, jobs []*job, key str
 // settle records the settlements; a refused one is logged (the device was
 // moved by someone else meanwhile, which the graph forbids for a device
 // in flight, so it is worth a look).
-func (r *Runner) settle(ctx context.Context, ss []store.Settlement) error {
+func (r *Runner) settle(ctx context.Context, kind store.OwnKind, ss []store.Settlement) error {
 	if len(ss) == 0 {
 		return nil
 	}
 	errs, err := r.cfg.Commands.SettleCommands(ctx, ss, r.cfg.Now())
 	if err != nil {
 		return err
+	}
+	for i, s := range ss {
+		if errs[i] == nil {
+			r.metrics.settled(kind, s)
+		}
 	}
 	for i, e := range errs {
 		if e != nil {

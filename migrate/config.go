@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/ecos-cos/ecos/anomaly"
 	"github.com/ecos-cos/ecos/cosbuild"
 	"github.com/ecos-cos/ecos/dispatch"
@@ -75,6 +77,8 @@ type Config struct {
 	Wait  func(ctx context.Context, d time.Duration) error
 	Log   *slog.Logger
 	Audit *slog.Logger
+	// Metrics receives the migration's counters; nil: none registered.
+	Metrics prometheus.Registerer
 }
 
 func (c *Config) check() error {

@@ -7,15 +7,20 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/ecos-cos/ecos/device"
 	"github.com/ecos-cos/ecos/eui"
 	"github.com/ecos-cos/ecos/gbcs"
 	"github.com/ecos-cos/ecos/internal/testkit"
+	"github.com/ecos-cos/ecos/migrate"
 	"github.com/ecos-cos/ecos/store"
 )
 
 func TestWaveMigratesEveryDevice(t *testing.T) {
-	f := newFixture(t, fixtureOptions{devices: 12})
+	reg := prometheus.NewRegistry()
+	f := newFixture(t, fixtureOptions{devices: 12, config: func(c *migrate.Config) { c.Metrics = reg }})
 	id := f.wave(t, store.WaveFilter{}, 5)
 	p := f.runUntilSettled(t, id, 2)
 	if p.Wave.State != store.WaveDone {
@@ -23,6 +28,13 @@ func TestWaveMigratesEveryDevice(t *testing.T) {
 	}
 	if p.Migrated != 12 {
 		t.Errorf("%d commands sent, want 12", p.Migrated)
+	}
+	if n, err := testutil.GatherAndCount(reg, "ecos_migration_commands_total"); err != nil || n != 1 {
+		t.Errorf("metrics: %d series, %v", n, err)
+	}
+	want := "# HELP ecos_migration_commands_total Migration commands settled, by kind (migrate, readback) and the state their device went to (none: it stayed).\n# TYPE ecos_migration_commands_total counter\necos_migration_commands_total{kind=\"migrate\",to=\"ecos\"} 12\n"
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "ecos_migration_commands_total"); err != nil {
+		t.Error(err)
 	}
 	f.checkInvariants(t)
 	for _, d := range f.world.Devices {

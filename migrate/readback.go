@@ -48,7 +48,7 @@ func (r *Runner) readBack(ctx context.Context, w store.Wave, ds []eui.EUI) (int,
 				attempts[j.claimed.Command.Device] = j.claimed.Attempt
 			}
 		}
-		if err := r.settle(ctx, ss); err != nil {
+		if err := r.settle(ctx, store.OwnReadBack, ss); err != nil {
 			return sent, err
 		}
 		for _, d := range busy {

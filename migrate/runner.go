@@ -24,6 +24,7 @@ const counterKey = "cos"
 // Runner migrates the devices of running waves.
 type Runner struct {
 	cfg     Config
+	metrics *metrics
 	ecosSKI gbcs.KeyID
 	// The SRVs migration commands and read-backs count against.
 	srvMigrate, srvRead anomaly.SRV
@@ -37,7 +38,11 @@ func New(cfg Config) (*Runner, error) {
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Reader
 	}
-	r := &Runner{cfg: cfg}
+	m, err := newMetrics(cfg.Metrics)
+	if err != nil {
+		return nil, err
+	}
+	r := &Runner{cfg: cfg, metrics: m}
 	if len(cfg.Migration.NewCertificate) > 0 {
 		c, err := smki.Parse(cfg.Migration.NewCertificate)
 		if err != nil {
@@ -308,6 +313,7 @@ func (run *wavePass) start(ctx context.Context, ds []eui.EUI, kind store.OwnKind
 		<-run.slots
 	}
 	if held != "" {
+		r.metrics.holds.Inc()
 		r.cfg.Log.Warn("migration wave paused", "wave", int64(run.w.ID), "reason", held)
 		if _, err := r.cfg.Waves.SetWaveState(ctx, run.w.ID, store.WavePaused, held, r.cfg.Now()); err != nil && !errors.Is(err, store.ErrTransition) {
 			run.fail(err)

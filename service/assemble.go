@@ -91,7 +91,7 @@ func (s *Service) assemble(ctx context.Context, audit *slog.Logger, reg promethe
 	}
 	s.counter = counter
 	leases := lease.New()
-	if err := s.migration(sig, gw, keys, leases, ecos, intermediates, audit); err != nil {
+	if err := s.migration(sig, gw, keys, leases, ecos, intermediates, audit, reg); err != nil {
 		return nil, err
 	}
 	p, err := pipeline.New(pipeline.Config{Leases: leases,

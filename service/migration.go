@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/ecos-cos/ecos/cosbuild"
 	"github.com/ecos-cos/ecos/lease"
 	"github.com/ecos-cos/ecos/migrate"
@@ -24,7 +26,7 @@ const migrationPoll = time.Second
 // trust.intermediates, can plan waves but not start them (the operator
 // is told why).
 func (s *Service) migration(sig *signer.Signer, gw pipeline.Gateway, keys pipeline.DeviceKeys, leases *lease.Table,
-	ecos *signer.Key, intermediates *smki.Pool, audit *slog.Logger) error {
+	ecos *signer.Key, intermediates *smki.Pool, audit *slog.Logger, reg prometheus.Registerer) error {
 	var m cosbuild.Migration
 	if ecos != nil && s.cfg.Keys.ECoS != nil {
 		certs, err := smki.LoadFiles(s.cfg.Keys.ECoS.Cert)
