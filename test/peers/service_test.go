@@ -3,6 +3,7 @@ package peers
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -20,8 +21,9 @@ import (
 
 // TestPeersReadTheService: what a running demo service really emits, not
 // what a test built with the same encoders, passes both peers: the CS02b
-// commands it signs (captured as its simulated meters receive them) and
-// the meters' responses through gbcs-parser, signatures verified; the
+// commands it signs (captured as its simulated meters receive them), the
+// migration's mode 6 commands and CS02a read-back, and the meters'
+// responses to all of them through gbcs-parser, signatures verified; the
 // acknowledgements (accepted, refused, unreadable) and service responses
 // it signs through duis-parser, every field equal to ours.
 func TestPeersReadTheService(t *testing.T) {
@@ -53,12 +55,19 @@ func TestPeersReadTheService(t *testing.T) {
 	// The meters see every command the service sends.
 	var mu sync.Mutex
 	var commands [][]byte
+	// Meter 3 loses its answer to its first migration command, so the
+	// migration reads it back.
+	lost := false
 	sim.Fleet().SetFaults(device.Faults{Choose: func(m *gbcs.Message) device.Fault {
 		b, err := m.Bytes()
 		mu.Lock()
 		defer mu.Unlock()
 		if err == nil {
 			commands = append(commands, b)
+		}
+		if m.Code == gbcs.CodeTransCoSByTransCoS && m.Recipient == demoworld.Device(3) && !lost {
+			lost = true
+			return device.Fault{Kind: device.FaultDropResponse}
 		}
 		return device.Fault{}
 	}})
@@ -137,7 +146,47 @@ func TestPeersReadTheService(t *testing.T) {
 	}
 	add("unreadable/refused", unreadable.Document)
 
+	// The migration of the three meters: its mode 6 commands and read-back
+	// (captured above) and the meters' answers, from its command log.
+	<-svc.Recovered()
+	wave, err := svc.Migration().Start(ctx, store.Wave{Name: "peers", Concurrency: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		p, err := svc.Migration().Progress(ctx, wave.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Wave.State != store.WaveRunning {
+			if p.Counts[store.MigrationECoS] != 3 {
+				t.Fatalf("the wave ended %s with %v", p.Wave.State, p.Counts)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the wave is still running after 30s: %v", p.Counts)
+		}
+		<-tick.C
+	}
+	answers := migrationAnswers(t, cfg)
+	readBacks := 0
+	for name := range answers {
+		if strings.Contains(name, "readback") {
+			readBacks++
+		}
+	}
+	if len(answers) != 3 || readBacks != 1 {
+		t.Fatalf("migration answers %d (%d read-backs), want 3: two mode 6 and meter 3's read-back", len(answers), readBacks)
+	}
+
 	frames := map[string][]byte{}
+	for name, a := range answers {
+		frames[name] = a
+	}
 	mu.Lock()
 	for i, c := range commands {
 		frames[fmt.Sprintf("command-%d", i)] = c
@@ -200,4 +249,32 @@ func demoKeys(tb testing.TB, w *demoworld.World) []peerKey {
 		ks = append(ks, newPeerKey(tb, demoworld.Device(n), "DS", k))
 	}
 	return ks
+}
+
+// migrationAnswers are the meters' answers the migration recorded, by
+// device, counter and kind.
+func migrationAnswers(tb testing.TB, cfg *config.Config) map[string][]byte {
+	tb.Helper()
+	dsn, err := cfg.DatabaseDSN()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	db, err := store.Open(context.Background(), store.Config{Driver: cfg.Database.Driver, DSN: dsn})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer db.Close()
+	out := map[string][]byte{}
+	for n := 1; n <= 3; n++ {
+		cs, err := db.CommandsOf(context.Background(), demoworld.Device(n))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for _, c := range cs {
+			if c.Response != nil {
+				out[fmt.Sprintf("migration/%d/%s-%d/answer", n, c.Kind, c.Counter)] = c.Response
+			}
+		}
+	}
+	return out
 }
