@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -19,7 +20,11 @@ import (
 
 const (
 	migrationDevices = 3000
-	migrationKills   = 4 // below the default five attempts: a device in flight at every kill still ends ecos
+	// migrationKills is len(killAt). A kill costs the devices in flight
+	// one attempt at most, and each run migrates some hundreds before the
+	// next kill, so no device meets more kills than the default five
+	// attempts allow: every one must end ecos.
+	migrationKills = 6
 	// migrationDrop is the fraction of responses devicesim loses (the
 	// meters carry the commands out): mode 6 answers and read-backs alike,
 	// so devices go unknown and are read back between the kills too.
@@ -49,13 +54,23 @@ func TestMigrationKill9MidWave(t *testing.T) { eachBackend(t, migrationKill9) }
 // may have reached the meter (its device goes unknown, to be read back);
 // an open read-back is abandoned. The read-back kill follows a kill with
 // mode 6 commands sent, whose devices the next run reads back first.
-var killAt = []struct{ kind, state string }{
-	{"migrate", "sent"}, {"readback", "sent"}, {"migrate", "intent"}, {"migrate", "sent"},
+//
+// The last kills come a seeded random moment up to jitter after the
+// stage is seen, wherever the batch then is: a command handed to the
+// gateway before it is marked sent would be caught there (recovery would
+// retry a meter that already carried it out, which refuses the TCoS key).
+var killAt = []struct {
+	kind, state string
+	jitter      time.Duration
+}{
+	{"migrate", "sent", 0}, {"readback", "sent", 0}, {"migrate", "intent", 0}, {"migrate", "sent", 0},
+	{"migrate", "intent", 40 * time.Millisecond}, {"migrate", "intent", 40 * time.Millisecond},
 }
 
 // killPoint is what one kill interrupted, read from the store after it.
 type killPoint struct {
 	stage   string         // the commands that were to be open: "kind/state"
+	jitter  time.Duration  // the most the kill came after them
 	after   time.Duration  // from the start of that run
 	ecos    int            // devices ecos at the kill
 	sent    int            // devices in sent: commands in flight
@@ -95,6 +110,7 @@ func migrationKill9(t *testing.T, bin string, database store.Config) {
 		wave  int64
 		kills []killPoint
 		step  = migrationDevices / (2 * (migrationKills + 1)) // devices to migrate in a run before it may be killed
+		rng   = rand.New(rand.NewPCG(12, 6))
 	)
 	for k := range migrationKills {
 		srv := start(t, filepath.Join(tmp, fmt.Sprintf("serve-%d.log", k)), bin, serveReady, "serve", "--config", cfgPath)
@@ -119,11 +135,15 @@ func migrationKill9(t *testing.T, bin string, database store.Config) {
 			progress := at.kind == "readback" || st[string(store.MigrationECoS)] >= base+step
 			return progress && openOwnCommands(t, raw)[at.kind+"/"+at.state] > 0, nil
 		})
+		if at.jitter > 0 {
+			// sleep-ok: chooses when to kill; nothing is waited for
+			time.Sleep(time.Duration(rng.Int64N(int64(at.jitter))))
+		}
 		if err := srv.cmd.Process.Kill(); err != nil { // SIGKILL
 			t.Fatalf("kill %d: %v", k, err)
 		}
 		<-srv.exited
-		kp := killPoint{stage: at.kind + "/" + at.state, after: time.Since(runStart), byState: migrationStates(t, raw), open: openOwnCommands(t, raw)}
+		kp := killPoint{stage: at.kind + "/" + at.state, jitter: at.jitter, after: time.Since(runStart), byState: migrationStates(t, raw), open: openOwnCommands(t, raw)}
 		kp.ecos, kp.sent = kp.byState[string(store.MigrationECoS)], kp.byState[string(store.MigrationSent)]
 		kills = append(kills, kp)
 		t.Logf("kill %d (%s) after %v: %d ecos, %d devices in sent; open commands %v; devices %v",
@@ -167,7 +187,7 @@ func migrationKill9(t *testing.T, bin string, database store.Config) {
 	inFlight := 0
 	for _, kp := range kills {
 		inFlight += kp.sent
-		if kp.open[kp.stage] == 0 {
+		if kp.jitter == 0 && kp.open[kp.stage] == 0 {
 			t.Errorf("kill after %v found no %s command open: it tested no recovery of that stage", kp.after, kp.stage)
 		}
 	}
@@ -245,4 +265,3 @@ func pollUntil(t *testing.T, within time.Duration, srv *proc, cond func() (bool,
 		}
 	}
 }
-
