@@ -20,10 +20,13 @@
 //	GET  /v1/devices/{eui}     a device's state: trust anchors, counters,
 //	                           pending commands, its DS public key
 //	GET  /v1/stats             frames received, as JSON {"frames": n,
-//	                           "duplicate_frames": m}: a duplicate is a
-//	                           frame for a (device, originator, counter)
-//	                           already received, which a CoS Party must
-//	                           never send (crash tests check it)
+//	                           "duplicate_frames": m, "by_code": {…}}: a
+//	                           duplicate is a frame for a (device,
+//	                           originator, counter) already received,
+//	                           which a CoS Party must never send (crash
+//	                           tests check it); by_code splits the
+//	                           frames by GBCS message code ("0x00AC")
+//	                           with what became of them
 //	GET  /healthz
 //
 // Trust level: test infrastructure. It holds device keys in memory and
@@ -38,6 +41,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"sync"
 	"time"
@@ -70,6 +74,7 @@ type Server struct {
 	seen   map[frameKey]int // well-formed frames received, by addressing
 	frames int
 	dups   int
+	byCode map[gbcs.MessageCode]*CodeStats
 }
 
 // frameKey names a command as a device does: who it is for, who sent it
@@ -83,36 +88,91 @@ type frameKey struct {
 type Stats struct {
 	Frames          int `json:"frames"`           // every POST /v1/frames whose frame parsed
 	DuplicateFrames int `json:"duplicate_frames"` // of those, repeats of a (device, originator, counter) already seen
+	// ByCode splits Frames by GBCS message code (gbcs.MessageCode's
+	// String, "0x00AC"), so that a test can match each kind of command
+	// its party recorded as sent against what reached the devices.
+	ByCode map[string]CodeStats `json:"by_code,omitempty"`
+}
+
+// CodeStats is what became of the frames of one message code.
+type CodeStats struct {
+	Frames     int `json:"frames"`
+	Duplicates int `json:"duplicates,omitempty"`
+	// Refused counts the frames a device refused, answering with
+	// silence, by reason ("replay", "signature", …): a CoS Party that
+	// signs with the key the device trusts and a counter above the last
+	// it accepted has none.
+	Refused map[string]int `json:"refused,omitempty"`
+	// Dropped counts the frames a device carried out whose response an
+	// injected fault lost (--drop-responses).
+	Dropped int `json:"dropped,omitempty"`
 }
 
 // New serves fleet. now is the clock devices run future-dated commands
 // by; log receives one line per refused or failed command.
 func New(fleet *device.Fleet, now func() time.Time, log *slog.Logger) *Server {
-	return &Server{fleet: fleet, now: now, log: log, seen: map[frameKey]int{}}
+	return &Server{fleet: fleet, now: now, log: log, seen: map[frameKey]int{}, byCode: map[gbcs.MessageCode]*CodeStats{}}
 }
 
 // Stats returns the frame counts so far.
 func (s *Server) Stats() Stats {
 	s.smu.Lock()
 	defer s.smu.Unlock()
-	return Stats{Frames: s.frames, DuplicateFrames: s.dups}
+	st := Stats{Frames: s.frames, DuplicateFrames: s.dups}
+	if len(s.byCode) > 0 {
+		st.ByCode = make(map[string]CodeStats, len(s.byCode))
+	}
+	for code, c := range s.byCode {
+		cs := *c
+		cs.Refused = maps.Clone(c.Refused)
+		st.ByCode[code.String()] = cs
+	}
+	return st
 }
 
-// count records a received frame; malformed frames are not counted.
-func (s *Server) count(frame []byte) {
+// count records a received frame and returns its message code's
+// counters; a malformed frame is not counted (nil).
+func (s *Server) count(frame []byte) *CodeStats {
 	fr, err := gbcs.ParseFrame(frame)
 	if err != nil {
-		return
+		return nil
 	}
 	k := frameKey{recipient: fr.Message.Recipient, originator: fr.Message.Originator, counter: fr.Message.Counter}
 	s.smu.Lock()
 	defer s.smu.Unlock()
+	c := s.byCode[fr.Message.Code]
+	if c == nil {
+		c = &CodeStats{}
+		s.byCode[fr.Message.Code] = c
+	}
 	s.frames++
+	c.Frames++
 	if s.seen[k] > 0 {
 		s.dups++
+		c.Duplicates++
 		s.log.Warn("duplicate frame", "device", k.recipient.String(), "originator", k.originator.String(), "counter", k.counter)
 	}
 	s.seen[k]++
+	return c
+}
+
+// outcome records what became of a counted frame: refused for a reason,
+// or its response dropped.
+func (s *Server) outcome(c *CodeStats, refused string, dropped bool) {
+	if c == nil {
+		return
+	}
+	s.smu.Lock()
+	defer s.smu.Unlock()
+	if refused != "" {
+		if c.Refused == nil {
+			c.Refused = map[string]int{}
+		}
+		c.Refused[refused]++
+	}
+	if dropped {
+		c.Dropped++
+	}
 }
 
 // Handler routes the protocol above.
@@ -132,10 +192,11 @@ func (s *Server) postFrame(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "reading frame: "+err.Error(), http.StatusRequestEntityTooLarge)
 		return
 	}
-	s.count(frame)
+	c := s.count(frame)
 	res, err := s.fleet.Handle(frame)
 	if err != nil {
 		if rej, ok := errors.AsType[*device.RejectError](err); ok {
+			s.outcome(c, rej.Reason.String(), false)
 			// A real device answers a refused command with silence.
 			s.log.Info("command refused", "reason", rej.Reason.String(), "detail", rej.Detail)
 			w.Header().Set("Device-Outcome", "rejected; reason="+rej.Reason.String())
@@ -156,6 +217,7 @@ func (s *Server) postFrame(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if res.Response == nil {
+		s.outcome(c, "", res.Fault.Kind == device.FaultDropResponse)
 		w.Header().Set("Device-Outcome", res.Fault.Kind.String())
 		w.WriteHeader(http.StatusNoContent)
 		return

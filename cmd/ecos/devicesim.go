@@ -28,6 +28,8 @@ func runDevicesim(ctx context.Context, std stdio, args []string) error {
 	supplier := fs.Int("supplier", 1, "the supplier every meter starts out trusting")
 	tick := fs.Duration("tick", time.Second, "how often held future-dated commands are run")
 	seed := fs.String("seed", "", "with no --pki: derive the generated PKI from this seed")
+	drop := fs.Float64("drop-responses", 0, "lose the response of this `FRACTION` (0..1) of commands, which the meters still carry out")
+	faultSeed := fs.Uint64("fault-seed", 1, "which commands --drop-responses picks: the same seed picks the same commands")
 	err := parseNone(fs, args)
 	if err != nil {
 		return err
@@ -37,6 +39,10 @@ func runDevicesim(ctx context.Context, std stdio, args []string) error {
 	}
 	if *tick <= 0 {
 		return usagef("--tick must be positive")
+	}
+	faults, err := devicesim.DropResponses(*drop, *faultSeed)
+	if err != nil {
+		return usagef("--drop-responses %v: want a fraction from 0 to 1", *drop)
 	}
 	var p *testpki.PKI
 	if *pkiDir != "" {
@@ -55,7 +61,7 @@ func runDevicesim(ctx context.Context, std stdio, args []string) error {
 	if *supplier < 1 || *supplier > len(p.Suppliers) {
 		return usagef("--supplier %d: the PKI has suppliers 1..%d", *supplier, len(p.Suppliers))
 	}
-	fleet, err := device.NewFleet(device.FleetConfig{PKI: p, Devices: *devices, Supplier: *supplier, Now: time.Now})
+	fleet, err := device.NewFleet(device.FleetConfig{PKI: p, Devices: *devices, Supplier: *supplier, Now: time.Now, Faults: faults})
 	if err != nil {
 		return err
 	}
@@ -76,8 +82,12 @@ func runDevicesim(ctx context.Context, std stdio, args []string) error {
 		srv.Shutdown(shutdown)
 	}()
 	first, _ := fleet.Device(fleet.EUIs()[0])
-	fmt.Fprintf(std.out, "devicesim: %d meters on http://%s (first %s), trusting supplier %d and TCoS %s\n",
-		fleet.Len(), ln.Addr(), first.EUI(), *supplier, p.TCoS.EUI)
+	var lossy string
+	if *drop > 0 {
+		lossy = fmt.Sprintf(", losing %g of responses (seed %d)", *drop, *faultSeed)
+	}
+	fmt.Fprintf(std.out, "devicesim: %d meters on http://%s (first %s), trusting supplier %d and TCoS %s%s\n",
+		fleet.Len(), ln.Addr(), first.EUI(), *supplier, p.TCoS.EUI, lossy)
 	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

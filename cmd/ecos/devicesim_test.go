@@ -120,3 +120,14 @@ func (w *readyWriter) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// TestDevicesimDropFractionChecked: a fraction outside 0..1 is a usage
+// error naming the flag, before anything listens.
+func TestDevicesimDropFractionChecked(t *testing.T) {
+	for _, bad := range []string{"-0.5", "1.5", "NaN"} {
+		code, _, errs := ecos(t, "", "devicesim", "--listen", "127.0.0.1:0", "--drop-responses", bad)
+		if code != 2 || !strings.Contains(errs, "--drop-responses") || !strings.Contains(errs, "fraction from 0 to 1") {
+			t.Errorf("--drop-responses %s: exit %d, %q", bad, code, errs)
+		}
+	}
+}
