@@ -18,7 +18,6 @@ import (
 	"github.com/ecos-cos/ecos/demoworld"
 	"github.com/ecos-cos/ecos/device"
 	"github.com/ecos-cos/ecos/devicesim"
-	"github.com/ecos-cos/ecos/migrate"
 	"github.com/ecos-cos/ecos/obs"
 	"github.com/ecos-cos/ecos/service"
 	"github.com/ecos-cos/ecos/store"
@@ -159,9 +158,10 @@ func Migrate(ctx context.Context, o MigrateOptions) (*MigrateResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	tick := time.NewTicker(250 * time.Millisecond)
+	// The wave's state is one row; its counts are a scan of its devices,
+	// so they are read only for the progress line, once a second.
+	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
-	var p migrate.WaveProgress
 	lastShown := time.Now()
 	for {
 		select {
@@ -172,23 +172,31 @@ func Migrate(ctx context.Context, o MigrateOptions) (*MigrateResult, error) {
 			return nil, fmt.Errorf("bench: the service stopped: %v", err)
 		case <-tick.C:
 		}
-		if p, err = op.Progress(ctx, w.ID); err != nil {
+		if w, err = op.Wave(ctx, w.ID); err != nil {
 			return nil, err
 		}
+		if w.State != store.WaveRunning {
+			break
+		}
 		if o.Progress != nil && time.Since(lastShown) >= time.Second {
+			p, err := op.Progress(ctx, w.ID)
+			if err != nil {
+				return nil, err
+			}
 			o.Progress(p.Counts[store.MigrationECoS], int64(o.Devices))
 			lastShown = time.Now()
-		}
-		if p.Wave.State != store.WaveRunning {
-			break
 		}
 	}
 	wall := time.Since(start)
 	if o.CPUProfile != nil {
 		pprof.StopCPUProfile()
 	}
-	if p.Wave.State != store.WaveDone {
-		return nil, fmt.Errorf("bench: the wave ended %s: %s", p.Wave.State, p.Wave.Reason)
+	if w.State != store.WaveDone {
+		return nil, fmt.Errorf("bench: the wave ended %s: %s", w.State, w.Reason)
+	}
+	p, err := op.Progress(ctx, w.ID)
+	if err != nil {
+		return nil, err
 	}
 	res.WallSeconds = wall.Seconds()
 	res.Migrated = p.Counts[store.MigrationECoS]

@@ -1,11 +1,13 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/ecos-cos/ecos/eui"
@@ -361,30 +363,37 @@ func (db *DB) TakeForWave(ctx context.Context, w Wave, after eui.EUI, limit int,
 	cond, condArgs := w.Filter.where()
 	cause := fmt.Sprintf("wave %d", w.ID)
 	err = db.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		args := append([]any{int64(w.ID), euiArg(after)}, condArgs...)
-		rows, err := tx.QueryContext(ctx, db.q(`SELECT device_eui, migration_state FROM devices
-			WHERE ((migration_state = 'tcos' AND (migration_wave IS NULL OR migration_wave = ?))
-				OR (migration_state = 'unknown' AND migration_wave IS NULL)) AND device_eui > ?`+cond+`
-			ORDER BY device_eui LIMIT ?`), append(args, limit)...)
-		if err != nil {
-			return err
-		}
 		type dev struct {
 			id    eui.EUI
 			state MigrationState
 		}
-		ds, err := scanAll(rows, func(r *sql.Rows) (dev, error) {
-			var b []byte
-			var d dev
-			if err := r.Scan(&b, &d.state); err != nil {
-				return d, err
+		// Two queries, each a range of the (migration_state, device_eui)
+		// index read in order from the cursor: one query with an OR
+		// between the states would sort every candidate on each page.
+		page := func(state MigrationState, wave string, waveArgs ...any) ([]dev, error) {
+			args := append(append([]any{string(state), euiArg(after)}, waveArgs...), condArgs...)
+			rows, err := tx.QueryContext(ctx, db.q(`SELECT device_eui FROM devices
+				WHERE migration_state = ? AND device_eui > ? AND `+wave+cond+`
+				ORDER BY device_eui LIMIT ?`), append(args, limit)...)
+			if err != nil {
+				return nil, err
 			}
-			d.id, err = scanEUI(b)
-			return d, err
-		})
+			return scanAll(rows, func(r *sql.Rows) (dev, error) {
+				id, err := scanEUIRow(r)
+				return dev{id: id, state: state}, err
+			})
+		}
+		tcos, err := page(MigrationTCoS, "(migration_wave IS NULL OR migration_wave = ?)", int64(w.ID))
 		if err != nil {
 			return err
 		}
+		unknown, err := page(MigrationUnknown, "migration_wave IS NULL")
+		if err != nil {
+			return err
+		}
+		ds := append(tcos, unknown...)
+		slices.SortFunc(ds, func(a, b dev) int { return bytes.Compare(a.id[:], b.id[:]) })
+		ds = ds[:min(len(ds), limit)]
 		for _, d := range ds {
 			last = d.id
 			if d.state == MigrationUnknown {
