@@ -50,7 +50,7 @@ type Plan struct {
 func (o *Operator) Plan(ctx context.Context, f store.WaveFilter) (Plan, error) {
 	tcos, unknown, first, err := o.Store.PlanWave(ctx, f, 10)
 	if err != nil {
-		return Plan{}, err
+		return Plan{}, asRequestError(err)
 	}
 	return Plan{TCoS: tcos, Unknown: unknown, First: first}, nil
 }
@@ -274,7 +274,7 @@ func (o *Operator) Progress(ctx context.Context, id store.WaveID) (WaveProgress,
 	}
 	counts, untaken, err := o.Store.WaveCounts(ctx, id)
 	if err != nil {
-		return WaveProgress{}, err
+		return WaveProgress{}, asRequestError(err)
 	}
 	return WaveProgress{Wave: w, Counts: counts, Untaken: untaken}, nil
 }
