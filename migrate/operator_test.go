@@ -40,4 +40,39 @@ func TestOperatorRefusals(t *testing.T) {
 	if rf, ok := errors.AsType[*Refusal](err); !ok || rf.Kind != RefusedNotFound {
 		t.Errorf("pause of no wave: %v, want not found", err)
 	}
+
+	// A wave's actions: each from the states it names, refused otherwise
+	// with a sentence naming the wave's state; a done wave is not resumed.
+	id, err := db.CreateWave(ctx, store.Wave{Name: "w", Concurrency: 1, CreatedAt: day})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct {
+		action, want string
+	}{
+		{ActionResume, "wave 1 is running: only a paused wave can be resumed"},
+		{ActionPause, ""},
+		{ActionPause, "wave 1 is paused: only a running wave can be paused"},
+		{ActionResume, ""},
+		{"done", ""},
+		{ActionResume, "wave 1 is done: only a paused wave can be resumed"},
+		{ActionPause, "wave 1 is done: only a running wave can be paused"},
+		{ActionCancel, "wave 1 is done: only a running or paused wave can be cancelled"},
+		{"explode", `no wave action "explode" (pause, resume or cancel)`},
+	} {
+		if step.action == "done" {
+			if _, err := db.SetWaveState(ctx, id, store.WaveDone, "finished", day); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		_, err := o.Act(ctx, id, step.action, "")
+		rf, _ := errors.AsType[*Refusal](err)
+		if step.want == "" && err != nil || step.want != "" && (rf == nil || rf.Kind != RefusedBadRequest || rf.Msg != step.want) {
+			t.Errorf("%s: %v, want %q", step.action, err, step.want)
+		}
+	}
+	if _, err := o.Act(ctx, 7, ActionPause, ""); err == nil || err.Error() != "there is no wave 7 (ecos migrate waves lists them)" {
+		t.Errorf("pause of no wave: %v", err)
+	}
 }

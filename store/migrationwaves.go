@@ -82,7 +82,7 @@ func (db *DB) CreateWave(ctx context.Context, w Wave) (WaveID, error) {
 		return 0, invalidf("wave %s: no creation time", w.Name)
 	}
 	if err := w.Filter.check(); err != nil {
-		return 0, fmt.Errorf("wave %s: %w", w.Name, err)
+		return 0, err
 	}
 	w.Filter.State, w.Filter.After = "", eui.EUI{}
 	filter, err := json.Marshal(w.Filter)
