@@ -524,7 +524,7 @@ func testOwnSettle(t *testing.T, open Opener) {
 		{OwnKey: key(1), State: store.OwnSent},
 		{OwnKey: store.OwnKey{Device: eu(0, 2), Counter: 1}, State: store.OwnFailed},
 		{OwnKey: key(2), State: store.OwnFailed, Outcome: "never left",
-			Move: &store.Move{Device: eu(0, 3), From: store.MigrationQueued, To: store.MigrationRetryWait, At: t0, Cause: "stale"}},
+			Move: &store.Move{Device: eu(0, 3), From: store.MigrationUnknown, To: store.MigrationRetryWait, At: t0, Cause: "stale"}},
 		{OwnKey: key(3), State: store.OwnFailed, Outcome: "no answer",
 			Move: &store.Move{Device: eu(0, 4), From: store.MigrationSent, To: store.MigrationUnknown, At: t0, Cause: "lost"}},
 	}, t0.Add(2*hour))
