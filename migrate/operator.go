@@ -212,7 +212,7 @@ func (o *Operator) ActOnDevices(ctx context.Context, action, note string, ds []e
 		}
 		for k, r := range res {
 			if r.Err != nil {
-				out[idx[k]].Err, out[idx[k]].To = r.Err.Error(), ""
+				out[idx[k]].Err, out[idx[k]].To = plain(r.Err), ""
 			}
 		}
 		if action != ActionExclude {

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/ecos-cos/ecos/eui"
 	"github.com/ecos-cos/ecos/store"
 )
 
@@ -74,5 +76,22 @@ func TestOperatorRefusals(t *testing.T) {
 	}
 	if _, err := o.Act(ctx, 7, ActionPause, ""); err == nil || err.Error() != "there is no wave 7 (ecos migrate waves lists them)" {
 		t.Errorf("pause of no wave: %v", err)
+	}
+
+	// A device named twice: the second is refused in a sentence for the
+	// operator, without the store's prefixes.
+	d := eui.EUI{0, 1, 2, 3, 4, 5, 6, 7}
+	if err := db.ImportDevices(ctx, []store.Device{{EUI: d, Type: store.ESME, SMIStatus: store.SMICommissioned, Credential: store.CredentialTCoS}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range [][2]store.MigrationState{{store.MigrationTCoS, store.MigrationQueued}, {store.MigrationQueued, store.MigrationSent},
+		{store.MigrationSent, store.MigrationException}} {
+		if _, err := db.MoveDevice(ctx, store.Move{Device: d, From: m[0], To: m[1], At: day, Cause: "test"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := o.ActOnDevices(ctx, ActionRetry, "fixed", []eui.EUI{d, d})
+	if err != nil || len(res) != 2 || res[0].To != store.MigrationQueued || res[1].Err == "" || strings.Contains(res[1].Err, "store:") {
+		t.Errorf("retry twice: %+v, %v", res, err)
 	}
 }
