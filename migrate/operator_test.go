@@ -25,7 +25,7 @@ func TestOperatorRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	day := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	o := &Operator{Store: db, Now: func() time.Time { return day }}
+	o := &Operator{Store: db, Devices: db, Now: func() time.Time { return day }}
 	_, err = o.Plan(ctx, store.WaveFilter{InstalledFrom: day, InstalledTo: day})
 	if rf, ok := errors.AsType[*Refusal](err); !ok || rf.Kind != RefusedBadRequest {
 		t.Errorf("plan with an empty install range: %v, want a bad-request refusal", err)
