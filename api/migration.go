@@ -4,9 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/ecos-cos/ecos/eui"
 	"github.com/ecos-cos/ecos/migrate"
@@ -78,11 +84,46 @@ func (s *server) migrationRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /operator/v1/migration/devices/{action}", s.handle(s.postDeviceAction, writeJSONError))
 }
 
-func readJSON(r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<20))
+// maxJSONBody bounds an operator request's JSON body: a device action of
+// 1,000 devices, or a wave's list of 10,000, is well under it.
+const maxJSONBody = 1 << 20
+
+// errEmptyBody is a request with no body at all.
+var errEmptyBody = errors.New("empty body")
+
+// readJSON decodes the request's one JSON object into v: a body over
+// maxJSONBody is 413, anything else wrong (not JSON, an unknown field, a
+// second value after the first, no body) is 400 naming what.
+func readJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxJSONBody))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return &httpError{Code: http.StatusBadRequest, Msg: "request body: " + err.Error(), Err: err}
+	err := dec.Decode(v)
+	if err == nil {
+		if _, err2 := dec.Token(); err2 != io.EOF {
+			err = errors.New("data after the JSON object")
+			if _, tooLarge := errors.AsType[*http.MaxBytesError](err2); tooLarge {
+				err = err2
+			}
+		}
+	}
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, io.EOF):
+		return &httpError{Code: http.StatusBadRequest, Msg: "request body is empty: want a JSON object", Err: errEmptyBody}
+	}
+	if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
+		return &httpError{Code: http.StatusRequestEntityTooLarge, Msg: fmt.Sprintf("request body is over %d bytes", maxJSONBody), Err: err}
+	}
+	return &httpError{Code: http.StatusBadRequest, Msg: "request body: " + strings.TrimPrefix(err.Error(), "json: "), Err: err}
+}
+
+// maxNote bounds an operator's note: it goes into every device's history.
+const maxNote = 500
+
+func checkNote(note string) error {
+	if len(note) > maxNote || !utf8.ValidString(note) || strings.IndexFunc(note, unicode.IsControl) >= 0 {
+		return &httpError{Code: http.StatusBadRequest, Msg: fmt.Sprintf("note: want printable text of at most %d bytes", maxNote)}
 	}
 	return nil
 }
@@ -110,7 +151,7 @@ func waveView(p migrate.WaveProgress) WaveView {
 
 func (s *server) postPlan(w http.ResponseWriter, r *http.Request) error {
 	var req WaveRequest
-	if err := readJSON(r, &req); err != nil {
+	if err := readJSON(w, r, &req); err != nil {
 		return err
 	}
 	p, err := s.migration.Plan(r.Context(), req.Filter)
@@ -126,7 +167,7 @@ func (s *server) postPlan(w http.ResponseWriter, r *http.Request) error {
 
 func (s *server) postWave(w http.ResponseWriter, r *http.Request) error {
 	var req WaveRequest
-	if err := readJSON(r, &req); err != nil {
+	if err := readJSON(w, r, &req); err != nil {
 		return err
 	}
 	wave, err := s.migration.Start(r.Context(), store.Wave{Name: req.Name, Filter: req.Filter, Rate: req.Rate, Concurrency: req.Concurrency})
@@ -181,15 +222,21 @@ func (s *server) postWaveAction(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	action := r.PathValue("action")
+	if !slices.Contains([]string{migrate.ActionPause, migrate.ActionResume, migrate.ActionCancel}, action) {
+		return &httpError{Code: http.StatusBadRequest, Msg: fmt.Sprintf("no wave action %q: want pause, resume or cancel", action)}
+	}
 	var req struct {
 		Note string `json:"note"`
 	}
-	if r.ContentLength != 0 {
-		if err := readJSON(r, &req); err != nil {
-			return err
-		}
+	// The body is optional: a note, for the wave's reason.
+	if err := readJSON(w, r, &req); err != nil && !errors.Is(err, errEmptyBody) {
+		return err
 	}
-	if _, err := s.migration.Act(r.Context(), id, r.PathValue("action"), req.Note); err != nil {
+	if err := checkNote(req.Note); err != nil {
+		return err
+	}
+	if _, err := s.migration.Act(r.Context(), id, action, req.Note); err != nil {
 		return migrationError(err)
 	}
 	s.log.Info("migration wave "+r.PathValue("action"), "wave", int64(id), "operator", r.Header.Get(HeaderOperator), "note", req.Note)
@@ -201,9 +248,25 @@ func (s *server) postWaveAction(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// maxDeviceAction bounds the devices of one device action.
+const maxDeviceAction = 1000
+
 func (s *server) postDeviceAction(w http.ResponseWriter, r *http.Request) error {
+	action := r.PathValue("action")
+	if !slices.Contains([]string{migrate.ActionRetry, migrate.ActionExclude, migrate.ActionReadBack}, action) {
+		return &httpError{Code: http.StatusBadRequest, Msg: fmt.Sprintf("no device action %q: want retry, exclude or readback", action)}
+	}
 	var req DeviceAction
-	if err := readJSON(r, &req); err != nil {
+	if err := readJSON(w, r, &req); err != nil {
+		return err
+	}
+	switch {
+	case strings.TrimSpace(req.Note) == "":
+		return &httpError{Code: http.StatusBadRequest, Msg: "a device action needs a note saying why"}
+	case len(req.Devices) == 0 || len(req.Devices) > maxDeviceAction:
+		return &httpError{Code: http.StatusBadRequest, Msg: fmt.Sprintf("%d devices: name 1 to %d", len(req.Devices), maxDeviceAction)}
+	}
+	if err := checkNote(req.Note); err != nil {
 		return err
 	}
 	res, err := s.migration.ActOnDevices(r.Context(), r.PathValue("action"), req.Note, req.Devices)

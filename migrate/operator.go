@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -50,7 +51,7 @@ type Plan struct {
 func (o *Operator) Plan(ctx context.Context, f store.WaveFilter) (Plan, error) {
 	tcos, unknown, first, err := o.Store.PlanWave(ctx, f, 10)
 	if err != nil {
-		return Plan{}, err
+		return Plan{}, asRequestError(err)
 	}
 	return Plan{TCoS: tcos, Unknown: unknown, First: first}, nil
 }
@@ -93,7 +94,29 @@ func (o *Operator) Act(ctx context.Context, id store.WaveID, action, note string
 	if to == store.WaveRunning {
 		reason = ""
 	}
+	// Only a paused wave resumes: a done one runs again only when the
+	// operator retries or reads back one of its devices.
+	from := map[string][]store.WaveState{ActionPause: {store.WaveRunning}, ActionResume: {store.WavePaused},
+		ActionCancel: {store.WaveRunning, store.WavePaused}}[action]
+	cur, err := o.Store.WaveByID(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Wave{}, refuse(RefusedNotFound, err, "there is no wave %d (ecos migrate waves lists them)", id)
+	}
+	if err != nil {
+		return store.Wave{}, err
+	}
+	refused := func(now store.WaveState) error {
+		return refuse(RefusedBadRequest, nil, "wave %d is %s: only a %s wave can be %s", id, now,
+			map[string]string{ActionPause: "running", ActionResume: "paused", ActionCancel: "running or paused"}[action],
+			map[string]string{ActionPause: "paused", ActionResume: "resumed", ActionCancel: "cancelled"}[action])
+	}
+	if !slices.Contains(from, cur.State) {
+		return store.Wave{}, refused(cur.State)
+	}
 	w, err := o.Store.SetWaveState(ctx, id, to, reason, o.Now())
+	if te, ok := errors.AsType[*store.TransitionError](err); ok {
+		return store.Wave{}, refused(store.WaveState(te.From))
+	}
 	if err != nil {
 		return store.Wave{}, asRequestError(err)
 	}
@@ -189,7 +212,7 @@ func (o *Operator) ActOnDevices(ctx context.Context, action, note string, ds []e
 		}
 		for k, r := range res {
 			if r.Err != nil {
-				out[idx[k]].Err, out[idx[k]].To = r.Err.Error(), ""
+				out[idx[k]].Err, out[idx[k]].To = plain(r.Err), ""
 			}
 		}
 		if action != ActionExclude {
@@ -228,11 +251,20 @@ func (o *Operator) wake() {
 func asRequestError(err error) error {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return refuse(RefusedNotFound, err, "%s", strings.TrimPrefix(err.Error(), "store: "))
+		return refuse(RefusedNotFound, err, "%s", plain(err))
 	case errors.Is(err, store.ErrTransition), errors.Is(err, store.ErrInvalid):
-		return refuse(RefusedBadRequest, err, "%s", strings.TrimPrefix(err.Error(), "store: "))
+		return refuse(RefusedBadRequest, err, "%s", plain(err))
 	}
 	return err
+}
+
+// plain is the store's message without its package and kind prefixes.
+func plain(err error) string {
+	msg := err.Error()
+	for _, p := range []string{"store: ", "invalid: "} {
+		msg = strings.ReplaceAll(msg, p, "")
+	}
+	return msg
 }
 
 // RefusalKind says why an operator action was refused.
@@ -284,7 +316,7 @@ func (o *Operator) Progress(ctx context.Context, id store.WaveID) (WaveProgress,
 	}
 	counts, untaken, err := o.Store.WaveCounts(ctx, id)
 	if err != nil {
-		return WaveProgress{}, err
+		return WaveProgress{}, asRequestError(err)
 	}
 	return WaveProgress{Wave: w, Counts: counts, Untaken: untaken}, nil
 }

@@ -192,6 +192,29 @@ func (run *wavePass) result(p Pass, w store.Wave) Pass {
 	return p
 }
 
+// waitRunning waits d for the rate limit, a second at a time, and reports
+// whether the wave is still running after it: a pause or a cancel during
+// the wait takes effect within a second, and nothing more is sent.
+func (run *wavePass) waitRunning(ctx context.Context, d time.Duration) (bool, error) {
+	for {
+		step := min(d, time.Second)
+		if err := run.r.cfg.Wait(ctx, step); err != nil {
+			return false, err
+		}
+		d -= step
+		w, err := run.r.cfg.Waves.WaveByID(ctx, run.w.ID)
+		if err != nil {
+			return false, err
+		}
+		if w.State != store.WaveRunning {
+			return false, nil
+		}
+		if d <= 0 {
+			return true, nil
+		}
+	}
+}
+
 // rewind starts the cursors again; it reports whether the pass that ended
 // found anything, so that a pass finding nothing ends the wave's turn.
 func (run *wavePass) rewind() bool {
@@ -281,12 +304,15 @@ func (run *wavePass) start(ctx context.Context, ds []eui.EUI, kind store.OwnKind
 		if !res.OK() {
 			res = run.lim.ReserveN(r.cfg.Now(), run.lim.Burst())
 		}
-		if err := r.cfg.Wait(ctx, res.DelayFrom(r.cfg.Now())); err != nil {
+		running, err := run.waitRunning(ctx, res.DelayFrom(r.cfg.Now()))
+		if err != nil || !running {
 			release(0)
 			for range mine {
 				<-run.slots
 			}
-			return false, err
+			// Not running any more: the caller's next look at the wave
+			// ends the pass.
+			return err == nil, err
 		}
 	}
 	// DCC-wide thresholds: a hold pauses the wave; the devices not yet

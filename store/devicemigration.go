@@ -379,8 +379,8 @@ func (db *DB) NextDevices(ctx context.Context, f WaveFilter, limit int) ([]eui.E
 	if !slices.Contains(MigrationStates, f.State) {
 		return nil, invalidf("no migration state %q", f.State)
 	}
-	if len(f.Devices) > MaxWaveDevices {
-		return nil, invalidf("a device list of %d (at most %d)", len(f.Devices), MaxWaveDevices)
+	if err := f.check(); err != nil {
+		return nil, err
 	}
 	cond, condArgs := f.where()
 	where := "migration_state = ? AND device_eui > ?" + cond

@@ -6,8 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/ecos-cos/ecos/eui"
 )
@@ -68,12 +72,17 @@ func (db *DB) CreateWave(ctx context.Context, w Wave) (WaveID, error) {
 	switch {
 	case w.Name == "" || len(w.Name) > 200:
 		return 0, invalidf("a wave needs a name of 1 to 200 bytes")
-	case w.Rate < 0:
-		return 0, invalidf("wave %s: rate %g below zero", w.Name, w.Rate)
-	case w.Concurrency < 1:
-		return 0, invalidf("wave %s: concurrency %d below one", w.Name, w.Concurrency)
+	case !utf8.ValidString(w.Name) || strings.IndexFunc(w.Name, unicode.IsControl) >= 0:
+		return 0, invalidf("wave name %q: not printable text", w.Name)
+	case w.Rate < 0 || math.IsNaN(w.Rate) || math.IsInf(w.Rate, 0):
+		return 0, invalidf("wave %s: rate %g: want a number of devices a second, 0 or more", w.Name, w.Rate)
+	case w.Concurrency < 1 || w.Concurrency > MaxWaveConcurrency:
+		return 0, invalidf("wave %s: concurrency %d: want 1 to %d", w.Name, w.Concurrency, MaxWaveConcurrency)
 	case w.CreatedAt.IsZero():
 		return 0, invalidf("wave %s: no creation time", w.Name)
+	}
+	if err := w.Filter.check(); err != nil {
+		return 0, err
 	}
 	w.Filter.State, w.Filter.After = "", eui.EUI{}
 	filter, err := json.Marshal(w.Filter)
@@ -203,6 +212,12 @@ func (db *DB) WaveCounts(ctx context.Context, id WaveID) (counts map[MigrationSt
 // state (tcos: to migrate; unknown: to read back first), and returns the
 // first of them, up to sample.
 func (db *DB) PlanWave(ctx context.Context, f WaveFilter, sample int) (tcos, unknown int64, first []eui.EUI, err error) {
+	if sample < 0 || sample > maxWavePage {
+		return 0, 0, nil, invalidf("a sample of %d devices (0 to %d)", sample, maxWavePage)
+	}
+	if err := f.check(); err != nil {
+		return 0, 0, nil, err
+	}
 	where, args := f.where()
 	err = db.readTx(ctx, func(tx *sql.Tx) error {
 		for _, s := range []struct {
@@ -237,6 +252,39 @@ func scanEUIRow(r *sql.Rows) (eui.EUI, error) {
 	return scanEUI(b)
 }
 
+// MaxWaveConcurrency bounds a wave's devices in flight at once.
+const MaxWaveConcurrency = 100000
+
+// check refuses a filter no wave can use: a device list over
+// MaxWaveDevices, an empty or unprintable value, an install-date range
+// that holds no day.
+func (f WaveFilter) check() error {
+	if len(f.Devices) > MaxWaveDevices {
+		return invalidf("a device list of %d (at most %d)", len(f.Devices), MaxWaveDevices)
+	}
+	for _, l := range []struct {
+		name string
+		vals []string
+	}{{"supplier", f.Suppliers}, {"manufacturer", f.Manufacturers}, {"model", f.Models}, {"firmware", f.Firmware}} {
+		if len(l.vals) > MaxWaveDevices {
+			return invalidf("%d %s values (at most %d)", len(l.vals), l.name, MaxWaveDevices)
+		}
+		for _, v := range l.vals {
+			if v == "" || !utf8.ValidString(v) || strings.IndexFunc(v, unicode.IsControl) >= 0 {
+				return invalidf("%s %q: want printable text", l.name, v)
+			}
+		}
+	}
+	if !utf8.ValidString(f.MPxNPrefix) || strings.IndexFunc(f.MPxNPrefix, unicode.IsControl) >= 0 {
+		return invalidf("MPxN prefix %q: want printable text", f.MPxNPrefix)
+	}
+	if !f.InstalledFrom.IsZero() && !f.InstalledTo.IsZero() && !f.InstalledFrom.Before(f.InstalledTo) {
+		return invalidf("installed from %s to %s: the range holds no day (from is inclusive, to exclusive)",
+			f.InstalledFrom.Format(time.DateOnly), f.InstalledTo.Format(time.DateOnly))
+	}
+	return nil
+}
+
 // where is f's device conditions (without State and After) as " AND …".
 func (f WaveFilter) where() (string, []any) {
 	var where string
@@ -257,7 +305,8 @@ func (f WaveFilter) where() (string, []any) {
 	if f.MPxNPrefix != "" {
 		// substr, not LIKE: a prefix with % or _ means itself.
 		where += " AND substr(mpxn, 1, ?) = ?"
-		args = append(args, len(f.MPxNPrefix), f.MPxNPrefix)
+		// substr counts characters on both backends.
+		args = append(args, utf8.RuneCountInString(f.MPxNPrefix), f.MPxNPrefix)
 	}
 	if !f.InstalledFrom.IsZero() {
 		where += " AND installed_us >= ?"

@@ -231,7 +231,8 @@ type Settlement struct {
 
 // SettleCommands records the settlements in one transaction. A settlement
 // whose command is already settled, or whose move the device's state
-// refuses, is reported in its slot and the others are made.
+// refuses, is reported in its slot and changes nothing (a refused move
+// leaves its command open); the others are made.
 func (db *DB) SettleCommands(ctx context.Context, ss []Settlement, at time.Time) ([]error, error) {
 	if len(ss) > maxClaims {
 		return nil, invalidf("%d settlements in one batch (at most %d)", len(ss), maxClaims)
@@ -249,6 +250,30 @@ func (db *DB) SettleCommands(ctx context.Context, ss []Settlement, at time.Time)
 					continue
 				}
 			}
+			// The command must be open before the device moves, and the move
+			// made before the command is settled: a refused move leaves the
+			// command open, for recovery, instead of settled with its device
+			// stuck in sent.
+			var open int
+			err := tx.QueryRowContext(ctx, db.q(`SELECT COUNT(*) FROM migration_commands
+				WHERE device_eui = ? AND counter = ? AND state IN ('intent', 'sent')`), euiArg(s.Device), int64(s.Counter)).Scan(&open)
+			if err != nil {
+				return fmt.Errorf("store: settle device %s counter %d: %w", s.Device, s.Counter, err)
+			}
+			if open == 0 {
+				out[i] = &TransitionError{Entity: "migration command", Key: fmt.Sprintf("%s/%d", s.Device, s.Counter), From: "settled or unknown", To: string(s.State)}
+				continue
+			}
+			if s.Move != nil {
+				_, err = db.move(ctx, tx, *s.Move)
+				if _, refused := errors.AsType[*TransitionError](err); refused || errors.Is(err, ErrNotFound) {
+					out[i] = err
+					continue
+				}
+				if err != nil {
+					return err
+				}
+			}
 			res, err := tx.ExecContext(ctx, db.q(`UPDATE migration_commands SET state = ?, outcome = ?, response = ?, settled_at_us = ?
 				WHERE device_eui = ? AND counter = ? AND state IN ('intent', 'sent')`),
 				string(s.State), s.Outcome, nullBytesArg(s.Response), timeArg(at), euiArg(s.Device), int64(s.Counter))
@@ -256,19 +281,8 @@ func (db *DB) SettleCommands(ctx context.Context, ss []Settlement, at time.Time)
 				return fmt.Errorf("store: settle device %s counter %d: %w", s.Device, s.Counter, err)
 			}
 			if n, _ := res.RowsAffected(); n != 1 {
-				out[i] = &TransitionError{Entity: "migration command", Key: fmt.Sprintf("%s/%d", s.Device, s.Counter), From: "settled or unknown", To: string(s.State)}
-				continue
-			}
-			if s.Move == nil {
-				continue
-			}
-			_, err = db.move(ctx, tx, *s.Move)
-			if _, refused := errors.AsType[*TransitionError](err); refused || errors.Is(err, ErrNotFound) {
-				out[i] = err
-				continue
-			}
-			if err != nil {
-				return err
+				// Settled by another transaction since the check: undo the move.
+				return &TransitionError{Entity: "migration command", Key: fmt.Sprintf("%s/%d", s.Device, s.Counter), From: "settled", To: string(s.State)}
 			}
 		}
 		return nil
@@ -282,6 +296,9 @@ func (db *DB) SettleCommands(ctx context.Context, ss []Settlement, at time.Time)
 // OpenCommands returns the party's own commands not yet settled (a crash
 // left them), up to limit, in device order.
 func (db *DB) OpenCommands(ctx context.Context, limit int) ([]OwnCommand, error) {
+	if limit < 1 || limit > maxWavePage {
+		return nil, invalidf("a page of %d commands (1 to %d)", limit, maxWavePage)
+	}
 	rows, err := db.r.QueryContext(ctx, db.q(`SELECT `+ownCols+` FROM migration_commands
 		WHERE state IN ('intent', 'sent') ORDER BY device_eui, counter LIMIT ?`), limit)
 	if err != nil {

@@ -132,7 +132,7 @@ func checkDocCommand(line string) (path []string, rest, problem string) {
 }
 
 // TestAPIDocNamesRequestStates: docs/api.md's examples show states a
-// request can be in, and its list names every one, so a User's script
+// request (or a migration wave) can be in, and its lists name every one, so a User's script
 // written from the page matches what the service answers.
 func TestAPIDocNamesRequestStates(t *testing.T) {
 	b, err := os.ReadFile("../../docs/api.md")
@@ -145,6 +145,13 @@ func TestAPIDocNamesRequestStates(t *testing.T) {
 		states[string(s)] = true
 		if !strings.Contains(string(b), fmt.Sprintf("`%s`", s)) {
 			t.Errorf("docs/api.md does not list the state `%s`", s)
+		}
+	}
+	// The migration routes show waves, which have states of their own.
+	for _, s := range []store.WaveState{store.WaveRunning, store.WavePaused, store.WaveDone, store.WaveCancelled} {
+		states[string(s)] = true
+		if !strings.Contains(string(b), fmt.Sprintf("`%s`", s)) {
+			t.Errorf("docs/api.md does not list the wave state `%s`", s)
 		}
 	}
 	shown := regexp.MustCompile(`"state": "([^"]*)"|X-ECoS-State: ([a-z]+)`).FindAllStringSubmatch(string(b), -1)

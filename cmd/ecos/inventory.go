@@ -133,13 +133,18 @@ type progress struct {
 }
 
 func newProgress(w io.Writer, name string, size int64, in *countingReader, now func() time.Time) *progress {
-	p := &progress{w: w, name: name, size: size, in: in, now: now, start: now()}
-	if f, ok := w.(*os.File); ok {
-		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
-			p.tty = true
-		}
+	return &progress{w: w, name: name, size: size, in: in, now: now, start: now(), tty: isTerminal(w)}
+}
+
+// isTerminal reports whether w is a terminal, where a progress line may be
+// redrawn in place; elsewhere (a log, a pipe) each update is its own line.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
 	}
-	return p
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 func (p *progress) update(lines int) {

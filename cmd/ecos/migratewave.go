@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -61,6 +62,9 @@ func (f waveFilterFlags) filter() (store.WaveFilter, error) {
 		}
 		*d.t = t
 	}
+	if !w.InstalledFrom.IsZero() && !w.InstalledTo.IsZero() && !w.InstalledFrom.Before(w.InstalledTo) {
+		return w, usagef("--installed-from %s is not before --installed-to %s: no day is in the range", *f.from, *f.to)
+	}
 	ds, err := parseEUIs(list(*f.devices))
 	if err != nil {
 		return w, err
@@ -74,7 +78,7 @@ func parseEUIs(ss []string) ([]eui.EUI, error) {
 	for _, s := range ss {
 		e, err := eui.Parse(s)
 		if err != nil {
-			return nil, usagef("%q is not an EUI-64: %v", s, err)
+			return nil, usagef("device %q is not an EUI-64: want 16 hex digits, or 8 pairs separated by dashes", s)
 		}
 		out = append(out, e)
 	}
@@ -97,7 +101,7 @@ func runMigratePlan(ctx context.Context, std stdio, args []string) error {
 	if err != nil {
 		return err
 	}
-	p, err := c.PlanWave(ctx, f)
+	p, err := whenUp(ctx, func() (api.PlanView, error) { return c.PlanWave(ctx, f) })
 	if err != nil {
 		return operatorHint(err, c)
 	}
@@ -143,15 +147,18 @@ func runMigrateRun(ctx context.Context, std stdio, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *rate < 0 || *concurrency < 1 {
-		return usagef("--rate must be ≥ 0 and --concurrency ≥ 1")
+	if !(*rate >= 0) || math.IsInf(*rate, 0) {
+		return usagef("--rate %g: want a number of devices a second, 0 or more (0: no limit)", *rate)
+	}
+	if *concurrency < 1 || *concurrency > store.MaxWaveConcurrency {
+		return usagef("--concurrency %d: want 1 to %d devices in flight", *concurrency, store.MaxWaveConcurrency)
 	}
 	c, err := of.client()
 	if err != nil {
 		return err
 	}
 	if !*execute {
-		p, err := c.PlanWave(ctx, f)
+		p, err := whenUp(ctx, func() (api.PlanView, error) { return c.PlanWave(ctx, f) })
 		if err != nil {
 			return operatorHint(err, c)
 		}
@@ -166,7 +173,9 @@ func runMigrateRun(ctx context.Context, std stdio, args []string) error {
 	if *name == "" {
 		*name = "wave " + time.Now().UTC().Format("2006-01-02 15:04")
 	}
-	w, err := c.StartWave(ctx, api.WaveRequest{Name: *name, Filter: f, Rate: *rate, Concurrency: *concurrency})
+	w, err := whenUp(ctx, func() (api.WaveView, error) {
+		return c.StartWave(ctx, api.WaveRequest{Name: *name, Filter: f, Rate: *rate, Concurrency: *concurrency})
+	})
 	if err != nil {
 		return operatorHint(err, c)
 	}
@@ -178,10 +187,13 @@ func runMigrateRun(ctx context.Context, std stdio, args []string) error {
 }
 
 // followWave shows a wave's progress until it stops running (or ctx ends:
-// the wave goes on in the service).
+// the wave goes on in the service). On a terminal the line is redrawn in
+// place; elsewhere each change is a line of its own, at most one a second.
 func followWave(ctx context.Context, std stdio, c *api.Client, id int64, format string) error {
 	start := time.Now()
+	tty := isTerminal(std.err)
 	var first int64 = -1
+	var shown string
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
@@ -200,11 +212,21 @@ func followWave(ctx context.Context, std stdio, c *api.Client, id int64, format 
 		if rate > 0 {
 			eta = (time.Duration(float64(total-done)/rate) * time.Second).Round(time.Second).String()
 		}
-		fmt.Fprintf(std.err, "\rwave %d %s: %s %d/%d  %.0f/s  eta %s  ecos %d  sent %d  retry-wait %d  unknown %d  exception %d   ",
-			w.ID, w.State, bar(done, total, 20), done, total, rate, eta, w.Devices["ecos"], w.Devices["sent"], w.Devices["retry-wait"],
-			w.Devices["unknown"], w.Devices["exception"])
+		counts := fmt.Sprintf("wave %d %s: %s %d/%d", w.ID, w.State, bar(done, total, 20), done, total)
+		states := fmt.Sprintf("ecos %d  sent %d  retry-wait %d  unknown %d  exception %d", w.Devices["ecos"], w.Devices["sent"],
+			w.Devices["retry-wait"], w.Devices["unknown"], w.Devices["exception"])
+		line := fmt.Sprintf("%s  %.0f/s  eta %s  %s", counts, rate, eta, states)
+		switch {
+		case tty:
+			fmt.Fprintf(std.err, "\r%s   ", line)
+		case counts+states != shown:
+			fmt.Fprintln(std.err, line)
+		}
+		shown = counts + states
 		if w.State != "running" {
-			fmt.Fprintln(std.err)
+			if tty {
+				fmt.Fprintln(std.err)
+			}
 			return printWave(std, w, format)
 		}
 		select {
@@ -245,17 +267,39 @@ func printWave(std stdio, w api.WaveView, format string) error {
 }
 
 func runMigrateWaves(ctx context.Context, std stdio, args []string) error {
-	fs := newFlags(std, "ecos migrate waves", "")
+	fs := newFlags(std, "ecos migrate waves", "[WAVE]")
 	of := addOperatorFlags(fs)
+	wait := fs.Bool("wait", false, "with WAVE: follow it until it stops running (done, paused or cancelled)")
 	format := formatFlag(fs, "text", "json")
-	if err := parseNone(fs, args); err != nil {
+	rest, err := parseArgs(fs, args)
+	if err != nil {
 		return err
+	}
+	if len(rest) > 1 {
+		return usagef("give at most one wave number")
+	}
+	if *wait && len(rest) == 0 {
+		return usagef("--wait needs the WAVE to follow")
 	}
 	c, err := of.client()
 	if err != nil {
 		return err
 	}
-	ws, err := c.Waves(ctx)
+	if len(rest) == 1 {
+		id, err := waveNumber(rest[0])
+		if err != nil {
+			return err
+		}
+		if *wait {
+			return followWave(ctx, std, c, id, format.value)
+		}
+		w, err := whenUp(ctx, func() (api.WaveView, error) { return c.Wave(ctx, id) })
+		if err != nil {
+			return operatorHint(err, c)
+		}
+		return printWave(std, w, format.value)
+	}
+	ws, err := whenUp(ctx, func() ([]api.WaveView, error) { return c.Waves(ctx) })
 	if err != nil {
 		return operatorHint(err, c)
 	}
@@ -273,6 +317,14 @@ func runMigrateWaves(ctx context.Context, std stdio, args []string) error {
 	return nil
 }
 
+func waveNumber(s string) (int64, error) {
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id < 1 {
+		return 0, usagef("%q is not a wave number (ecos migrate waves lists them)", s)
+	}
+	return id, nil
+}
+
 func runWaveAction(action string) func(context.Context, stdio, []string) error {
 	return func(ctx context.Context, std stdio, args []string) error {
 		fs := newFlags(std, "ecos migrate "+action, "WAVE")
@@ -286,21 +338,23 @@ func runWaveAction(action string) func(context.Context, stdio, []string) error {
 		if len(rest) != 1 {
 			return usagef("give one wave number")
 		}
-		id, err := strconv.ParseInt(rest[0], 10, 64)
-		if err != nil || id < 1 {
-			return usagef("%q is not a wave number", rest[0])
+		id, err := waveNumber(rest[0])
+		if err != nil {
+			return err
 		}
 		c, err := of.client()
 		if err != nil {
 			return err
 		}
-		w, err := c.ActOnWave(ctx, id, action, *note)
+		w, err := whenUp(ctx, func() (api.WaveView, error) { return c.ActOnWave(ctx, id, action, *note) })
 		if err != nil {
 			return operatorHint(err, c)
 		}
 		return printWave(std, w, format.value)
 	}
 }
+
+var deviceActionDone = map[string]string{"retry": "retried", "exclude": "excluded", "readback": "read back"}
 
 func runDeviceAction(action string) func(context.Context, stdio, []string) error {
 	return func(ctx context.Context, std stdio, args []string) error {
@@ -326,24 +380,27 @@ func runDeviceAction(action string) func(context.Context, stdio, []string) error
 		if err != nil {
 			return err
 		}
-		res, err := c.ActOnDevices(ctx, action, *note, ds)
+		res, err := whenUp(ctx, func() ([]api.DeviceActionResult, error) { return c.ActOnDevices(ctx, action, *note, ds) })
 		if err != nil {
 			return operatorHint(err, c)
 		}
 		if format.value == "json" {
 			return writeJSONOut(std, res)
 		}
-		failed := 0
+		var refused []api.DeviceActionResult
 		for _, r := range res {
 			if r.Error != "" {
-				failed++
+				refused = append(refused, r)
 				fmt.Fprintf(std.out, "%s  refused: %s\n", r.Device, r.Error)
 				continue
 			}
 			fmt.Fprintf(std.out, "%s  %s → %s\n", r.Device, r.From, r.To)
 		}
-		if failed > 0 {
-			return fmt.Errorf("%d of %d devices refused", failed, len(res))
+		switch {
+		case len(refused) == 1:
+			return fmt.Errorf("device %s not %s: %s", refused[0].Device, deviceActionDone[action], refused[0].Error)
+		case len(refused) > 1:
+			return fmt.Errorf("%d of %d devices not %s (each is listed above with why)", len(refused), len(res), deviceActionDone[action])
 		}
 		return nil
 	}

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"net"
 	"syscall"
+	"time"
 
 	"github.com/ecos-cos/ecos/api"
 	"github.com/ecos-cos/ecos/config"
@@ -71,4 +73,22 @@ func operatorHint(err error, c *api.Client) error {
 		return fmt.Errorf("%w\nno ecos serve answers at %s: start it, or name its operator API with --operator URL or --config FILE", err, c.BaseURL)
 	}
 	return err
+}
+
+// whenUp calls f, again for a few seconds while nothing listens yet (a
+// service still starting): a refused connection delivered nothing, so
+// trying again cannot act twice.
+func whenUp[T any](ctx context.Context, f func() (T, error)) (T, error) {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		v, err := f()
+		if err == nil || !errors.Is(err, syscall.ECONNREFUSED) || time.Now().After(deadline) {
+			return v, err
+		}
+		select {
+		case <-ctx.Done():
+			return v, err
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }

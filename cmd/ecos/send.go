@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/ecos-cos/ecos/api"
@@ -226,18 +225,15 @@ func reportPayload(say func(string, ...any), frame []byte) error {
 // listens yet (a server still starting): a refused connection delivered
 // nothing, so trying again cannot send the request twice.
 func submitWhenUp(ctx context.Context, c *api.Client, doc []byte) ([]byte, bool, error) {
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		ack, accepted, err := c.Submit(ctx, doc)
-		if err == nil || !errors.Is(err, syscall.ECONNREFUSED) || time.Now().After(deadline) {
-			return ack, accepted, err
-		}
-		select {
-		case <-ctx.Done():
-			return nil, false, ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
+	type ack struct {
+		doc      []byte
+		accepted bool
 	}
+	a, err := whenUp(ctx, func() (ack, error) {
+		d, ok, err := c.Submit(ctx, doc)
+		return ack{d, ok}, err
+	})
+	return a.doc, a.accepted, err
 }
 
 // reportHeld says so, with the signed alert's QuarantineEventRef, when

@@ -86,6 +86,14 @@ func Run(t *testing.T, open Opener) {
 		{"migration-report/tables", testMigrationReport},
 		{"migration-report/empty", testMigrationReportEmpty},
 		{"migration-report/reasons", testMigrationReportReasons},
+		{"waves/create", testWaveCreate},
+		{"waves/states", testWaveStates},
+		{"waves/filters", testWaveFilters},
+		{"waves/take", testTakeForWave},
+		{"waves/due", testWaveDue},
+		{"own-commands/claim", testClaimCommands},
+		{"own-commands/claim-concurrent", testClaimConcurrent},
+		{"own-commands/settle", testOwnSettle},
 		{"reopen/survives", testReopen},
 	}
 	for _, tc := range tests {
