@@ -216,12 +216,7 @@ func TestRestoreCounts(t *testing.T) {
 	}
 	counter := anomaly.New(anomaly.Options{})
 	counter.SetDCC([]adt.Threshold{{SRV: "6.23", Warning: 6, Quarantine: 7, Interval: 1440}})
-	restarted, err := migrate.New(migrate.Config{Waves: f.db, Commands: f.db, Signer: nil, Gateway: f.gw, DeviceKeys: f.world.DeviceKeys(nil),
-		Leases: f.leases, Thresholds: counter, Timeout: time.Minute, Now: f.clock, Log: discard(), Audit: discard()})
-	if err == nil {
-		t.Fatal("a runner without a signer was made")
-	}
-	restarted = f.runnerWith(t, func(c *migrate.Config) { c.Thresholds = counter })
+	restarted := f.runnerWith(t, func(c *migrate.Config) { c.Thresholds = counter })
 	n, err := restarted.RestoreCounts(context.Background())
 	if err != nil || n != 6 {
 		t.Fatalf("restored %d, %v; want the 6 commands", n, err)
@@ -237,5 +232,40 @@ func TestRestoreCounts(t *testing.T) {
 	f.advance(25 * time.Hour)
 	if n, _ := restarted.RestoreCounts(context.Background()); n != 0 {
 		t.Errorf("a day later %d were counted", n)
+	}
+}
+
+// A running wave's counts are kept for a while (a display polls them);
+// an operator's action, or the wave ending, counts again.
+func TestProgressCountsKeptWhileRunning(t *testing.T) {
+	f := newFixture(t, fixtureOptions{devices: 4})
+	ctx := context.Background()
+	op := &migrate.Operator{Store: f.db, Devices: f.db, Runner: f.runner, Now: f.clock}
+	w, err := op.Start(ctx, store.Wave{Name: "w", Concurrency: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := op.Progress(ctx, w.ID)
+	if err != nil || p.Untaken != 4 {
+		t.Fatalf("progress %+v, %v", p, err)
+	}
+	if _, _, err := f.db.TakeForWave(ctx, w, [8]byte{}, 2, f.clock()); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ = op.Progress(ctx, w.ID); p.Untaken != 4 || p.Counts[store.MigrationQueued] != 0 {
+		t.Errorf("within the second: %+v, want the kept counts", p)
+	}
+	f.advance(2 * time.Second)
+	if p, _ = op.Progress(ctx, w.ID); p.Untaken != 2 || p.Counts[store.MigrationQueued] != 2 {
+		t.Errorf("two seconds on: %+v, want counted again", p)
+	}
+	if _, _, err := f.db.TakeForWave(ctx, w, f.world.Devices[1].EUI, 2, f.clock()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := op.Act(ctx, w.ID, migrate.ActionPause, "look"); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ = op.Progress(ctx, w.ID); p.Untaken != 0 || p.Counts[store.MigrationQueued] != 4 {
+		t.Errorf("after a pause: %+v, want counted again", p)
 	}
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ecos-cos/ecos/eui"
@@ -38,6 +40,47 @@ type Operator struct {
 	Runner  *Runner // nil: waves can be planned but not started
 	Wake    func()  // tells the runner to look now
 	Now     func() time.Time
+
+	counts countCache
+}
+
+// countCache keeps a running wave's counts for a while: counting is a scan
+// of the wave's devices (about a second for ten million on SQLite), and a
+// progress display asks every second. A count is kept for twenty times
+// what it cost, at least a second, so watching a wave costs the database
+// at most a twentieth of its time; an operator's action, or a wave that
+// is no longer running, forgets it.
+type countCache struct {
+	mu   sync.Mutex
+	byID map[store.WaveID]cachedCount
+}
+
+type cachedCount struct {
+	counts  map[store.MigrationState]int64
+	untaken int64
+	until   time.Time
+}
+
+func (c *countCache) get(id store.WaveID, now time.Time) (cachedCount, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.byID[id]
+	return v, ok && now.Before(v.until)
+}
+
+func (c *countCache) put(id store.WaveID, v cachedCount) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.byID == nil {
+		c.byID = map[store.WaveID]cachedCount{}
+	}
+	c.byID[id] = v
+}
+
+func (c *countCache) forget() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.byID)
 }
 
 // Plan is what a wave with a filter would take now.
@@ -58,6 +101,7 @@ func (o *Operator) Plan(ctx context.Context, f store.WaveFilter) (Plan, error) {
 
 // Start creates and runs wave w.
 func (o *Operator) Start(ctx context.Context, w store.Wave) (store.Wave, error) {
+	defer o.counts.forget()
 	if o.Runner == nil {
 		return store.Wave{}, refuse(RefusedUnavailable, ErrNotReady, "this service does not migrate: it has no migration runner")
 	}
@@ -83,6 +127,7 @@ const (
 // Act pauses, resumes or cancels wave id. Cancelling puts the devices it
 // has queued but not sent back in tcos; devices in flight finish.
 func (o *Operator) Act(ctx context.Context, id store.WaveID, action, note string) (store.Wave, error) {
+	defer o.counts.forget()
 	to := map[string]store.WaveState{ActionPause: store.WavePaused, ActionResume: store.WaveRunning, ActionCancel: store.WaveCancelled}[action]
 	if to == "" {
 		return store.Wave{}, refuse(RefusedBadRequest, nil, "no wave action %q (pause, resume or cancel)", action)
@@ -165,6 +210,7 @@ type DeviceResult struct {
 // read-back of (exception or excluded → unknown) each device, with the
 // operator's note as the cause. A done wave the device is in runs again.
 func (o *Operator) ActOnDevices(ctx context.Context, action, note string, ds []eui.EUI) ([]DeviceResult, error) {
+	defer o.counts.forget()
 	if strings.TrimSpace(note) == "" {
 		return nil, refuse(RefusedBadRequest, nil, "a device action needs a note saying why (--note)")
 	}
@@ -314,11 +360,19 @@ func (o *Operator) Progress(ctx context.Context, id store.WaveID) (WaveProgress,
 	if err != nil {
 		return WaveProgress{}, asRequestError(err)
 	}
+	now := o.Now()
+	if c, ok := o.counts.get(id, now); ok && w.State == store.WaveRunning {
+		return WaveProgress{Wave: w, Counts: maps.Clone(c.counts), Untaken: c.untaken}, nil
+	}
+	start := time.Now()
 	counts, untaken, err := o.Store.WaveCounts(ctx, id)
 	if err != nil {
 		return WaveProgress{}, asRequestError(err)
 	}
-	return WaveProgress{Wave: w, Counts: counts, Untaken: untaken}, nil
+	if w.State == store.WaveRunning {
+		o.counts.put(id, cachedCount{counts: counts, untaken: untaken, until: now.Add(max(time.Second, 20*time.Since(start)))})
+	}
+	return WaveProgress{Wave: w, Counts: maps.Clone(counts), Untaken: untaken}, nil
 }
 
 // Waves is every wave with its counts, oldest first.

@@ -101,25 +101,40 @@ func (db *DB) ClaimCommands(ctx context.Context, key string, claims []Claim, at 
 		for i, c := range claims {
 			counter := first + uint64(i)
 			out[i] = Claimed{}
-			attempt, err := db.checkClaim(ctx, tx, c, counter, at)
-			if err != nil {
-				if _, refused := errors.AsType[*TransitionError](err); refused || errors.Is(err, ErrLiveCommand) || errors.Is(err, ErrNotFound) {
-					out[i].Err = err
-					continue
-				}
-				return err
-			}
 			b, err := build(c, counter)
 			if err != nil {
 				return err
 			}
 			cmd := OwnCommand{Device: c.Device, Counter: counter, Kind: c.Kind, KeyID: b.KeyID, Wave: c.Wave,
 				TBSHash: sha256.Sum256(b.TBS), State: OwnIntent, CreatedAt: at.UTC().Truncate(time.Microsecond)}
-			_, err = tx.ExecContext(ctx, db.q(`INSERT INTO migration_commands
-				(device_eui, counter, kind, key_id, wave_id, tbs_sha256, state, created_at_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-				euiArg(c.Device), int64(counter), string(c.Kind), b.KeyID, nullWave(c.Wave), cmd.TBSHash[:], string(OwnIntent), timeArg(at))
+			// The insert comes first: the unique index of open commands
+			// refuses a second one for the device. DO NOTHING rather than an
+			// error, which would abort a PostgreSQL transaction.
+			res, err := tx.ExecContext(ctx, db.q(`INSERT INTO migration_commands
+				(device_eui, counter, kind, key_id, wave_id, tbs_sha256, state, created_at_us)
+				SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM devices WHERE device_eui = ?)
+				ON CONFLICT DO NOTHING`),
+				euiArg(c.Device), int64(counter), string(c.Kind), b.KeyID, nullWave(c.Wave), cmd.TBSHash[:], string(OwnIntent), timeArg(at),
+				euiArg(c.Device))
 			if err != nil {
 				return fmt.Errorf("store: command for device %s counter %d: %w", c.Device, counter, db.d.constraint(err))
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				out[i].Err = db.whyNoClaim(ctx, tx, c.Device)
+				continue
+			}
+			attempt, err := db.checkClaim(ctx, tx, c, counter, at)
+			if err != nil {
+				if _, refused := errors.AsType[*TransitionError](err); refused || errors.Is(err, ErrNotFound) {
+					// Not where the claim needs it: take the command back.
+					if _, derr := tx.ExecContext(ctx, db.q(`DELETE FROM migration_commands WHERE device_eui = ? AND counter = ?`),
+						euiArg(c.Device), int64(counter)); derr != nil {
+						return derr
+					}
+					out[i].Err = err
+					continue
+				}
+				return err
 			}
 			out[i].Command, out[i].Attempt = cmd, attempt
 		}
@@ -131,18 +146,9 @@ func (db *DB) ClaimCommands(ctx context.Context, key string, claims []Claim, at 
 	return out, nil
 }
 
-// checkClaim refuses a claim whose device has a command in flight or is
-// not in the state the claim needs, and makes a migrate claim's move.
+// checkClaim refuses a claim whose device is not in the state the claim
+// needs, and makes a migrate claim's move.
 func (db *DB) checkClaim(ctx context.Context, tx *sql.Tx, c Claim, counter uint64, at time.Time) (int64, error) {
-	var open int
-	err := tx.QueryRowContext(ctx, db.q(`SELECT COUNT(*) FROM migration_commands
-		WHERE device_eui = ? AND state IN ('intent', 'sent')`), euiArg(c.Device)).Scan(&open)
-	if err != nil {
-		return 0, fmt.Errorf("store: claim for device %s: %w", c.Device, err)
-	}
-	if open > 0 {
-		return 0, fmt.Errorf("%w: device %s has a migration command in flight", ErrLiveCommand, c.Device)
-	}
 	switch c.Kind {
 	case OwnMigrate:
 		st, err := db.move(ctx, tx, Move{Device: c.Device, From: MigrationQueued, To: MigrationSent, At: at, Cause: c.Cause, Counter: counter})
@@ -163,6 +169,20 @@ func (db *DB) checkClaim(ctx context.Context, tx *sql.Tx, c Claim, counter uint6
 		return attempt, nil
 	}
 	return 0, invalidf("device %s: no command kind %q", c.Device, c.Kind)
+}
+
+// whyNoClaim says why a command for device was not recorded: it is not
+// stored, or it has one in flight.
+func (db *DB) whyNoClaim(ctx context.Context, tx *sql.Tx, device eui.EUI) error {
+	var one int
+	err := tx.QueryRowContext(ctx, db.q(`SELECT 1 FROM devices WHERE device_eui = ?`), euiArg(device)).Scan(&one)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("%w: device %s", ErrNotFound, device)
+	case err != nil:
+		return fmt.Errorf("store: claim for device %s: %w", device, err)
+	}
+	return fmt.Errorf("%w: device %s has a migration command in flight", ErrLiveCommand, device)
 }
 
 func nullWave(w WaveID) any {
@@ -253,17 +273,22 @@ func (db *DB) SettleCommands(ctx context.Context, ss []Settlement, at time.Time)
 			// The command must be open before the device moves, and the move
 			// made before the command is settled: a refused move leaves the
 			// command open, for recovery, instead of settled with its device
-			// stuck in sent.
-			var open int
-			err := tx.QueryRowContext(ctx, db.q(`SELECT COUNT(*) FROM migration_commands
-				WHERE device_eui = ? AND counter = ? AND state IN ('intent', 'sent')`), euiArg(s.Device), int64(s.Counter)).Scan(&open)
-			if err != nil {
-				return fmt.Errorf("store: settle device %s counter %d: %w", s.Device, s.Counter, err)
+			// stuck in sent. A device in sent has exactly one open command
+			// (ClaimCommands makes both at once), so a move out of sent needs
+			// no check of its own.
+			if s.Move == nil || s.Move.From != MigrationSent {
+				var open int
+				err := tx.QueryRowContext(ctx, db.q(`SELECT COUNT(*) FROM migration_commands
+					WHERE device_eui = ? AND counter = ? AND state IN ('intent', 'sent')`), euiArg(s.Device), int64(s.Counter)).Scan(&open)
+				if err != nil {
+					return fmt.Errorf("store: settle device %s counter %d: %w", s.Device, s.Counter, err)
+				}
+				if open == 0 {
+					out[i] = &TransitionError{Entity: "migration command", Key: fmt.Sprintf("%s/%d", s.Device, s.Counter), From: "settled or unknown", To: string(s.State)}
+					continue
+				}
 			}
-			if open == 0 {
-				out[i] = &TransitionError{Entity: "migration command", Key: fmt.Sprintf("%s/%d", s.Device, s.Counter), From: "settled or unknown", To: string(s.State)}
-				continue
-			}
+			var err error
 			if s.Move != nil {
 				_, err = db.move(ctx, tx, *s.Move)
 				if _, refused := errors.AsType[*TransitionError](err); refused || errors.Is(err, ErrNotFound) {
@@ -281,7 +306,8 @@ func (db *DB) SettleCommands(ctx context.Context, ss []Settlement, at time.Time)
 				return fmt.Errorf("store: settle device %s counter %d: %w", s.Device, s.Counter, err)
 			}
 			if n, _ := res.RowsAffected(); n != 1 {
-				// Settled by another transaction since the check: undo the move.
+				// Settled by another transaction since the check, or a device
+				// in sent without its open command: undo the whole batch.
 				return &TransitionError{Entity: "migration command", Key: fmt.Sprintf("%s/%d", s.Device, s.Counter), From: "settled", To: string(s.State)}
 			}
 		}

@@ -48,8 +48,11 @@ CREATE TABLE migration_commands (
 -- A start counts the last day's commands again against the DCC-wide
 -- anomaly thresholds.
 CREATE INDEX migration_commands_created ON migration_commands (created_at_us);
--- Recovery reads the commands a crash may have left unsettled.
-CREATE INDEX migration_commands_open ON migration_commands (state, device_eui) WHERE state IN ('intent', 'sent');
+-- One command in flight per device, whatever the code above does: a
+-- device accepts a counter only above the last it saw, so two commands
+-- racing to it could make it refuse one. Recovery reads the commands a
+-- crash left open through this index too.
+CREATE UNIQUE INDEX migration_commands_open ON migration_commands (device_eui) WHERE state IN ('intent', 'sent');
 
 -- +goose Down
 DROP TABLE migration_commands;
