@@ -130,8 +130,6 @@ func (f *fixture) runnerWith(t *testing.T, change func(*migrate.Config)) *migrat
 	return r
 }
 
-func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
-
 // sentFrame is one frame the gateway passed on, with what the device's
 // cell held when it arrived.
 type sentFrame struct {
