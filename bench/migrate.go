@@ -26,7 +26,7 @@ import (
 // MigrateOptions size a migration benchmark (`ecos bench migrate`).
 type MigrateOptions struct {
 	Devices     int // simulated meters to migrate; 0: 100,000
-	Concurrency int // the wave's devices in flight; 0: 512
+	Concurrency int // the wave's devices in flight; 0: 1024
 	// Dir, Postgres: as in Options.
 	Dir      string
 	Postgres string
@@ -34,8 +34,9 @@ type MigrateOptions struct {
 	// migrated so far.
 	Progress func(done, total int64)
 	// CPUProfile, if set, receives a pprof CPU profile of the timed
-	// section only.
+	// section only; MemProfile a heap profile at its end.
 	CPUProfile io.Writer
+	MemProfile io.Writer
 }
 
 // CryptoPerDevice is what migrating one device costs everyone in the run:
@@ -67,6 +68,9 @@ type MigrateResult struct {
 	P99ms             float64      `json:"p99_ms"`
 	MaxMs             float64      `json:"max_ms"`
 	PeakRSSMB         float64      `json:"peak_rss_mb"`
+	// FleetMB is what the simulated meters' own state holds (it grows with
+	// N: every meter's counters and cells), inside PeakRSSMB.
+	FleetMB float64 `json:"fleet_mb"`
 	CryptoFloorPerSec float64      `json:"crypto_floor_per_sec"`
 	Ratio             float64      `json:"ratio"`
 	Migrated          int64        `json:"migrated"`
@@ -87,7 +91,7 @@ func Migrate(ctx context.Context, o MigrateOptions) (*MigrateResult, error) {
 		o.Devices = 100_000
 	}
 	if o.Concurrency == 0 {
-		o.Concurrency = 512
+		o.Concurrency = 1024
 	}
 	if o.Devices < 1 || o.Devices > config.MaxSimulated || o.Concurrency < 1 {
 		return nil, fmt.Errorf("bench: devices %d (1..%d), concurrency %d (at least 1)", o.Devices, config.MaxSimulated, o.Concurrency)
@@ -191,6 +195,11 @@ func Migrate(ctx context.Context, o MigrateOptions) (*MigrateResult, error) {
 	if o.CPUProfile != nil {
 		pprof.StopCPUProfile()
 	}
+	if o.MemProfile != nil {
+		if err := pprof.Lookup("heap").WriteTo(o.MemProfile, 0); err != nil {
+			return nil, err
+		}
+	}
 	if w.State != store.WaveDone {
 		return nil, fmt.Errorf("bench: the wave ended %s: %s", w.State, w.Reason)
 	}
@@ -203,6 +212,9 @@ func Migrate(ctx context.Context, o MigrateOptions) (*MigrateResult, error) {
 	res.NotMigrated = int64(o.Devices) - res.Migrated
 	res.DevicesPerSec = float64(res.Migrated) / wall.Seconds()
 	res.PeakRSSMB = peakRSSMB()
+	if f := sim.Fleet(); f != nil {
+		res.FleetMB = float64(f.StateBytes()) / (1 << 20)
+	}
 
 	lat, err := latencies(ctx, cfg)
 	if err != nil {

@@ -97,9 +97,10 @@ func printBench(std stdio, r *bench.Result) {
 func runBenchMigrate(ctx context.Context, std stdio, args []string) error {
 	fs := newFlags(std, "ecos bench migrate", "")
 	devices := fs.Int("devices", 100_000, "simulated meters to migrate, one wave")
-	conc := fs.Int("concurrency", 512, "the wave's meters in flight at once")
+	conc := fs.Int("concurrency", 1024, "the wave's meters in flight at once")
 	format := formatFlag(fs, "text", "json")
 	cpuprofile := fs.String("cpuprofile", "", "write a pprof CPU profile of the timed section to `FILE`")
+	memprofile := fs.String("memprofile", "", "write a pprof heap profile at the end of the timed section to `FILE`")
 	db := fs.String("db", "sqlite", "the store, `sqlite|postgres://…`: "+`"sqlite" (a fresh durable SQLite database in a temporary directory), or a postgres:// URL of a server whose user may create databases (the run gets a fresh database there, dropped afterwards)`)
 	if err := parseNone(fs, args); err != nil {
 		return err
@@ -124,6 +125,14 @@ func runBenchMigrate(ctx context.Context, std stdio, args []string) error {
 		defer f.Close()
 		o.CPUProfile = f
 	}
+	if *memprofile != "" {
+		f, err := os.Create(*memprofile)
+		if err != nil {
+			return malformed(err)
+		}
+		defer f.Close()
+		o.MemProfile = f
+	}
 	o.Progress = func(done, total int64) {
 		fmt.Fprintf(std.err, "migrated %d of %d\n", done, total)
 	}
@@ -143,7 +152,7 @@ func runBenchMigrate(ctx context.Context, std stdio, args []string) error {
 		fmt.Fprintf(w, "  latency       p50 %.2f ms   p99 %.2f ms   max %.2f ms   (command to confirmed ecos)\n", res.P50ms, res.P99ms, res.MaxMs)
 		fmt.Fprintf(w, "  crypto floor  %10.1f devices/s   (2 signs + 2 verifies per device, bare P-256)\n", res.CryptoFloorPerSec)
 		fmt.Fprintf(w, "  ratio         %10.2f\n", res.Ratio)
-		fmt.Fprintf(w, "  peak RSS      %10.1f MiB   (this process: the party, the fleet and the benchmark)\n", res.PeakRSSMB)
+		fmt.Fprintf(w, "  peak RSS      %10.1f MiB   (this process: the party, the fleet and the benchmark; the simulated meters' state is %.1f MiB of it)\n", res.PeakRSSMB, res.FleetMB)
 		fmt.Fprintf(w, "  not migrated  %10d\n", res.NotMigrated)
 	}
 	if res.NotMigrated > 0 {
