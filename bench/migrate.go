@@ -57,20 +57,20 @@ const floorSample = 20_000
 
 // MigrateResult is what a migration benchmark measured.
 type MigrateResult struct {
-	Store             string       `json:"store"`
-	Devices           int          `json:"devices"`
-	Concurrency       int          `json:"concurrency"`
-	GOMAXPROCS        int          `json:"gomaxprocs"`
-	SetupSeconds      float64      `json:"setup_seconds"`
-	WallSeconds       float64      `json:"wall_seconds"`
-	DevicesPerSec     float64      `json:"devices_per_sec"`
-	P50ms             float64      `json:"p50_ms"` // command to confirmed ecos
-	P99ms             float64      `json:"p99_ms"`
-	MaxMs             float64      `json:"max_ms"`
-	PeakRSSMB         float64      `json:"peak_rss_mb"`
+	Store         string  `json:"store"`
+	Devices       int     `json:"devices"`
+	Concurrency   int     `json:"concurrency"`
+	GOMAXPROCS    int     `json:"gomaxprocs"`
+	SetupSeconds  float64 `json:"setup_seconds"`
+	WallSeconds   float64 `json:"wall_seconds"`
+	DevicesPerSec float64 `json:"devices_per_sec"`
+	P50ms         float64 `json:"p50_ms"` // command to confirmed ecos
+	P99ms         float64 `json:"p99_ms"`
+	MaxMs         float64 `json:"max_ms"`
+	PeakRSSMB     float64 `json:"peak_rss_mb"`
 	// FleetMB is what the simulated meters' own state holds (it grows with
 	// N: every meter's counters and cells), inside PeakRSSMB.
-	FleetMB float64 `json:"fleet_mb"`
+	FleetMB           float64      `json:"fleet_mb"`
 	CryptoFloorPerSec float64      `json:"crypto_floor_per_sec"`
 	Ratio             float64      `json:"ratio"`
 	Migrated          int64        `json:"migrated"`
