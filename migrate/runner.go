@@ -25,7 +25,11 @@ const counterKey = "cos"
 type Runner struct {
 	cfg     Config
 	metrics *metrics
-	ecosSKI gbcs.KeyID
+	// limiters keeps each wave's rate limit across its passes, so that a
+	// pause and resume (or a restart of the pass) grants no new burst.
+	limMu    sync.Mutex
+	limiters map[store.WaveID]*rate.Limiter
+	ecosSKI  gbcs.KeyID
 	// The SRVs migration commands and read-backs count against.
 	srvMigrate, srvRead anomaly.SRV
 }
@@ -72,6 +76,24 @@ func (r *Runner) Ready() error {
 	return nil
 }
 
+// limiter is wave w's rate limit, nil when it has none.
+func (r *Runner) limiter(w store.Wave) *rate.Limiter {
+	if w.Rate <= 0 {
+		return nil
+	}
+	r.limMu.Lock()
+	defer r.limMu.Unlock()
+	if r.limiters == nil {
+		r.limiters = map[store.WaveID]*rate.Limiter{}
+	}
+	lim, ok := r.limiters[w.ID]
+	if !ok {
+		lim = rate.NewLimiter(rate.Limit(w.Rate), max(1, int(w.Rate)))
+		r.limiters[w.ID] = lim
+	}
+	return lim
+}
+
 // Pass is what one RunWave achieved and where it left the wave.
 type Pass struct {
 	Wave      store.Wave
@@ -100,10 +122,7 @@ func (r *Runner) RunWave(ctx context.Context, id store.WaveID) (Pass, error) {
 		return p, err
 	}
 	batch := max(1, min(r.cfg.Batch, w.Concurrency))
-	var lim *rate.Limiter
-	if w.Rate > 0 {
-		lim = rate.NewLimiter(rate.Limit(w.Rate), max(1, int(w.Rate)))
-	}
+	lim := r.limiter(w)
 	run := &wavePass{r: r, w: w, batch: batch, lim: lim, slots: make(chan struct{}, w.Concurrency)}
 	defer run.wg.Wait()
 	for {
