@@ -154,20 +154,13 @@ func (db *DB) MoveDevices(ctx context.Context, moves []Move) ([]MoveResult, erro
 	}
 	var out []MoveResult
 	err := db.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		sts, errs, err := db.moveMany(ctx, tx, moves)
+		if err != nil {
+			return err
+		}
 		out = make([]MoveResult, len(moves))
-		for i, m := range moves {
-			if out[i].Err = m.check(); out[i].Err != nil {
-				continue
-			}
-			st, err := db.move(ctx, tx, m)
-			if _, refused := errors.AsType[*TransitionError](err); refused || errors.Is(err, ErrNotFound) {
-				out[i].Err = err
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			out[i].Status = st
+		for i := range moves {
+			out[i] = MoveResult{Status: sts[i], Err: errs[i]}
 		}
 		return nil
 	})
@@ -197,48 +190,12 @@ func (m *Move) check() error {
 // move makes one checked move inside tx. A refusal (*TransitionError,
 // ErrNotFound) has written nothing.
 func (db *DB) move(ctx context.Context, tx *sql.Tx, m Move) (MigrationStatus, error) {
-	attempt := "migration_attempt"
-	switch {
-	case m.To == MigrationSent:
-		attempt = "migration_attempt + 1"
-	case m.From == MigrationException && m.To == MigrationQueued,
-		(m.From == MigrationException || m.From == MigrationExcluded) && m.To == MigrationUnknown:
-		// The operator's retry or read-back starts a new round.
-		attempt = "0"
-	}
 	// Resting states are credentials: the one place the 6.23 pipeline
-	// reads which key the device trusts moves with the state.
-	credential, ski := "cos_credential", "cos_ski"
-	args := []any{string(m.To), timeArg(m.At)}
-	switch m.To {
-	case MigrationTCoS, MigrationECoS, MigrationUnknown:
-		credential = "'" + string(m.To) + "'"
-		if m.SKI != nil && m.To != MigrationUnknown {
-			ski = "?"
-			args = append(args, m.SKI)
-		}
-	}
-	wave, due := "migration_wave", "NULL"
-	switch {
-	case m.To == MigrationQueued && m.Wave != 0:
-		wave = "?"
-		args = append(args, int64(m.Wave))
-	case m.From == MigrationQueued && m.To == MigrationTCoS:
-		wave = "NULL" // taken out of its wave: free for another
-	}
-	if m.To == MigrationRetryWait {
-		due = "?"
-		at := m.Due
-		if at.IsZero() {
-			at = m.At
-		}
-		args = append(args, timeArg(at))
-	}
+	// reads which key the device trusts moves with the state (setClause).
+	set, args := m.setClause()
 	args = append(args, euiArg(m.Device), string(m.From))
 	st := MigrationStatus{State: m.To, Since: m.At.UTC().Truncate(time.Microsecond)}
-	err := tx.QueryRowContext(ctx, db.q(`UPDATE devices SET migration_state = ?, migration_seq = migration_seq + 1,
-		migration_attempt = `+attempt+`, migration_since_us = ?, cos_credential = `+credential+`, cos_ski = `+ski+`,
-		migration_wave = `+wave+`, migration_due_us = `+due+`
+	err := tx.QueryRowContext(ctx, db.q(`UPDATE devices SET `+set+`
 		WHERE device_eui = ? AND migration_state = ?
 		RETURNING migration_seq, migration_attempt`), args...).Scan(&st.Seq, &st.Attempt)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/ecos-cos/ecos/eui"
@@ -98,6 +99,8 @@ func (db *DB) ClaimCommands(ctx context.Context, key string, claims []Claim, at 
 			return err
 		}
 		first := last - uint64(len(claims)) + 1
+		var moves []Move
+		var moved []int // the claims the moves are for
 		for i, c := range claims {
 			counter := first + uint64(i)
 			out[i] = Claimed{}
@@ -123,20 +126,44 @@ func (db *DB) ClaimCommands(ctx context.Context, key string, claims []Claim, at 
 				out[i].Err = db.whyNoClaim(ctx, tx, c.Device)
 				continue
 			}
-			attempt, err := db.checkClaim(ctx, tx, c, counter, at)
+			out[i].Command = cmd
+			if c.Kind == OwnMigrate {
+				// Moved below, with the batch's other migrations.
+				cause := c.Cause
+				if cause == "" {
+					cause = fmt.Sprintf("wave %d", c.Wave)
+				}
+				moves = append(moves, Move{Device: c.Device, From: MigrationQueued, To: MigrationSent, At: at, Cause: cause, Counter: counter})
+				moved = append(moved, i)
+				continue
+			}
+			attempt, err := db.checkClaim(ctx, tx, c)
 			if err != nil {
 				if _, refused := errors.AsType[*TransitionError](err); refused || errors.Is(err, ErrNotFound) {
-					// Not where the claim needs it: take the command back.
-					if _, derr := tx.ExecContext(ctx, db.q(`DELETE FROM migration_commands WHERE device_eui = ? AND counter = ?`),
-						euiArg(c.Device), int64(counter)); derr != nil {
-						return derr
+					if err := db.takeBack(ctx, tx, c.Device, counter); err != nil {
+						return err
 					}
-					out[i].Err = err
+					out[i] = Claimed{Err: err}
 					continue
 				}
 				return err
 			}
-			out[i].Command, out[i].Attempt = cmd, attempt
+			out[i].Attempt = attempt
+		}
+		sts, errs, err := db.moveMany(ctx, tx, moves)
+		if err != nil {
+			return err
+		}
+		for k, i := range moved {
+			if errs[k] != nil {
+				// Not where the claim needs it: take the command back.
+				if err := db.takeBack(ctx, tx, moves[k].Device, moves[k].Counter); err != nil {
+					return err
+				}
+				out[i] = Claimed{Err: errs[k]}
+				continue
+			}
+			out[i].Attempt = sts[k].Attempt
 		}
 		return nil
 	})
@@ -146,13 +173,19 @@ func (db *DB) ClaimCommands(ctx context.Context, key string, claims []Claim, at 
 	return out, nil
 }
 
-// checkClaim refuses a claim whose device is not in the state the claim
-// needs, and makes a migrate claim's move.
-func (db *DB) checkClaim(ctx context.Context, tx *sql.Tx, c Claim, counter uint64, at time.Time) (int64, error) {
+// takeBack deletes a command whose claim was refused after it was
+// recorded; its counter stays spent.
+func (db *DB) takeBack(ctx context.Context, tx *sql.Tx, device eui.EUI, counter uint64) error {
+	_, err := tx.ExecContext(ctx, db.q(`DELETE FROM migration_commands WHERE device_eui = ? AND counter = ?`), euiArg(device), int64(counter))
+	if err != nil {
+		return fmt.Errorf("store: take back the command for device %s counter %d: %w", device, counter, err)
+	}
+	return nil
+}
+
+// checkClaim refuses a read-back claim whose device is not unknown.
+func (db *DB) checkClaim(ctx context.Context, tx *sql.Tx, c Claim) (int64, error) {
 	switch c.Kind {
-	case OwnMigrate:
-		st, err := db.move(ctx, tx, Move{Device: c.Device, From: MigrationQueued, To: MigrationSent, At: at, Cause: c.Cause, Counter: counter})
-		return st.Attempt, err
 	case OwnReadBack:
 		var state MigrationState
 		var attempt int64
@@ -225,16 +258,28 @@ func (db *DB) MarkOwnSent(ctx context.Context, keys []OwnKey, at time.Time) erro
 	if len(keys) > maxClaims {
 		return invalidf("%d commands in one batch (at most %d)", len(keys), maxClaims)
 	}
+	if len(keys) == 0 {
+		return nil
+	}
+	// One statement for the batch: a device has at most one open command
+	// (the unique index), so its device and counter name it.
+	args := []any{timeArg(at)}
+	var pairs strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			pairs.WriteString(" OR ")
+		}
+		pairs.WriteString("(device_eui = ? AND counter = ?)")
+		args = append(args, euiArg(k.Device), int64(k.Counter))
+	}
 	return db.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		for _, k := range keys {
-			res, err := tx.ExecContext(ctx, db.q(`UPDATE migration_commands SET state = 'sent', sent_at_us = ?
-				WHERE device_eui = ? AND counter = ? AND state = 'intent'`), timeArg(at), euiArg(k.Device), int64(k.Counter))
-			if err != nil {
-				return fmt.Errorf("store: command for device %s counter %d sent: %w", k.Device, k.Counter, err)
-			}
-			if n, _ := res.RowsAffected(); n != 1 {
-				return &TransitionError{Entity: "migration command", Key: fmt.Sprintf("%s/%d", k.Device, k.Counter), From: "not intent", To: "sent"}
-			}
+		res, err := tx.ExecContext(ctx, db.q(`UPDATE migration_commands SET state = 'sent', sent_at_us = ?
+			WHERE state = 'intent' AND (`+pairs.String()+`)`), args...)
+		if err != nil {
+			return fmt.Errorf("store: %d commands sent: %w", len(keys), err)
+		}
+		if n, _ := res.RowsAffected(); n != int64(len(keys)) {
+			return &TransitionError{Entity: "migration command", Key: fmt.Sprintf("%d of %d", int64(len(keys))-n, len(keys)), From: "not intent", To: "sent"}
 		}
 		return nil
 	})
@@ -259,6 +304,24 @@ func (db *DB) SettleCommands(ctx context.Context, ss []Settlement, at time.Time)
 	}
 	out := make([]error, len(ss))
 	err := db.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		clear(out)
+		if sameDeviceTwice(ss) {
+			// Later settlements of a device depend on its earlier ones:
+			// one at a time, in order.
+			for i, s := range ss {
+				var err error
+				if out[i], err = db.settleOne(ctx, tx, s, at); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		open, err := db.openOf(ctx, tx, ss)
+		if err != nil {
+			return err
+		}
+		var moves []Move
+		var moved []int // the settlements the moves are for
 		for i, s := range ss {
 			if s.State != OwnAnswered && s.State != OwnFailed {
 				out[i] = invalidf("device %s counter %d: settle as %q", s.Device, s.Counter, s.State)
@@ -273,31 +336,28 @@ func (db *DB) SettleCommands(ctx context.Context, ss []Settlement, at time.Time)
 			// The command must be open before the device moves, and the move
 			// made before the command is settled: a refused move leaves the
 			// command open, for recovery, instead of settled with its device
-			// stuck in sent. A device in sent has exactly one open command
-			// (ClaimCommands makes both at once), so a move out of sent needs
-			// no check of its own.
-			if s.Move == nil || s.Move.From != MigrationSent {
-				var open int
-				err := tx.QueryRowContext(ctx, db.q(`SELECT COUNT(*) FROM migration_commands
-					WHERE device_eui = ? AND counter = ? AND state IN ('intent', 'sent')`), euiArg(s.Device), int64(s.Counter)).Scan(&open)
-				if err != nil {
-					return fmt.Errorf("store: settle device %s counter %d: %w", s.Device, s.Counter, err)
-				}
-				if open == 0 {
-					out[i] = &TransitionError{Entity: "migration command", Key: fmt.Sprintf("%s/%d", s.Device, s.Counter), From: "settled or unknown", To: string(s.State)}
-					continue
-				}
+			// stuck in sent.
+			if !open[OwnKey{Device: s.Device, Counter: s.Counter}] {
+				out[i] = &TransitionError{Entity: "migration command", Key: fmt.Sprintf("%s/%d", s.Device, s.Counter), From: "settled or unknown", To: string(s.State)}
+				continue
 			}
-			var err error
 			if s.Move != nil {
-				_, err = db.move(ctx, tx, *s.Move)
-				if _, refused := errors.AsType[*TransitionError](err); refused || errors.Is(err, ErrNotFound) {
-					out[i] = err
-					continue
-				}
-				if err != nil {
-					return err
-				}
+				moves = append(moves, *s.Move)
+				moved = append(moved, i)
+			}
+		}
+		// The batch's moves go together (most are the same move: sent to
+		// ecos); a refused one leaves its command open.
+		_, errs, err := db.moveMany(ctx, tx, moves)
+		if err != nil {
+			return err
+		}
+		for k, i := range moved {
+			out[i] = errs[k]
+		}
+		for i, s := range ss {
+			if out[i] != nil {
+				continue
 			}
 			res, err := tx.ExecContext(ctx, db.q(`UPDATE migration_commands SET state = ?, outcome = ?, response = ?, settled_at_us = ?
 				WHERE device_eui = ? AND counter = ? AND state IN ('intent', 'sent')`),
@@ -317,6 +377,90 @@ func (db *DB) SettleCommands(ctx context.Context, ss []Settlement, at time.Time)
 		return nil, err
 	}
 	return out, nil
+}
+
+func sameDeviceTwice(ss []Settlement) bool {
+	seen := make(map[eui.EUI]bool, len(ss))
+	for _, s := range ss {
+		if seen[s.Device] {
+			return true
+		}
+		seen[s.Device] = true
+	}
+	return false
+}
+
+// settleOne is one settlement as SettleCommands makes it: the refusal,
+// or an error that ends the transaction.
+func (db *DB) settleOne(ctx context.Context, tx *sql.Tx, s Settlement, at time.Time) (refused, err error) {
+	if s.State != OwnAnswered && s.State != OwnFailed {
+		return invalidf("device %s counter %d: settle as %q", s.Device, s.Counter, s.State), nil
+	}
+	if s.Move != nil {
+		if err := s.Move.check(); err != nil {
+			return err, nil
+		}
+	}
+	var open int
+	err = tx.QueryRowContext(ctx, db.q(`SELECT COUNT(*) FROM migration_commands
+		WHERE device_eui = ? AND counter = ? AND state IN ('intent', 'sent')`), euiArg(s.Device), int64(s.Counter)).Scan(&open)
+	if err != nil {
+		return nil, fmt.Errorf("store: settle device %s counter %d: %w", s.Device, s.Counter, err)
+	}
+	if open == 0 {
+		return &TransitionError{Entity: "migration command", Key: fmt.Sprintf("%s/%d", s.Device, s.Counter), From: "settled or unknown", To: string(s.State)}, nil
+	}
+	if s.Move != nil {
+		_, err = db.move(ctx, tx, *s.Move)
+		if _, no := errors.AsType[*TransitionError](err); no || errors.Is(err, ErrNotFound) {
+			return err, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	_, err = tx.ExecContext(ctx, db.q(`UPDATE migration_commands SET state = ?, outcome = ?, response = ?, settled_at_us = ?
+		WHERE device_eui = ? AND counter = ? AND state IN ('intent', 'sent')`),
+		string(s.State), s.Outcome, nullBytesArg(s.Response), timeArg(at), euiArg(s.Device), int64(s.Counter))
+	if err != nil {
+		return nil, fmt.Errorf("store: settle device %s counter %d: %w", s.Device, s.Counter, err)
+	}
+	return nil, nil
+}
+
+// openOf is which of the settlements' commands are open, in one query.
+func (db *DB) openOf(ctx context.Context, tx *sql.Tx, ss []Settlement) (map[OwnKey]bool, error) {
+	open := make(map[OwnKey]bool, len(ss))
+	if len(ss) == 0 {
+		return open, nil
+	}
+	args := make([]any, len(ss))
+	for i, s := range ss {
+		args[i] = euiArg(s.Device)
+	}
+	rows, err := tx.QueryContext(ctx, db.q(`SELECT device_eui, counter FROM migration_commands
+		WHERE state IN ('intent', 'sent') AND device_eui IN (`+placeholders(len(ss))+`)`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: open commands of %d settlements: %w", len(ss), err)
+	}
+	keys, err := scanAll(rows, func(r *sql.Rows) (OwnKey, error) {
+		var k OwnKey
+		var b []byte
+		var c int64
+		if err := r.Scan(&b, &c); err != nil {
+			return k, err
+		}
+		k.Device, err = scanEUI(b)
+		k.Counter = uint64(c)
+		return k, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: open commands of %d settlements: %w", len(ss), err)
+	}
+	for _, k := range keys {
+		open[k] = true
+	}
+	return open, nil
 }
 
 // OpenCommands returns the party's own commands not yet settled (a crash
@@ -437,6 +581,7 @@ func (db *DB) TakeForWave(ctx context.Context, w Wave, after eui.EUI, limit int,
 		ds := append(tcos, unknown...)
 		slices.SortFunc(ds, func(a, b dev) int { return bytes.Compare(a.id[:], b.id[:]) })
 		ds = ds[:min(len(ds), limit)]
+		var moves []Move
 		for _, d := range ds {
 			last = d.id
 			if d.state == MigrationUnknown {
@@ -447,14 +592,16 @@ func (db *DB) TakeForWave(ctx context.Context, w Wave, after eui.EUI, limit int,
 				taken++
 				continue
 			}
-			_, err := db.move(ctx, tx, Move{Device: d.id, From: MigrationTCoS, To: MigrationQueued, At: at, Cause: cause, Wave: w.ID})
-			if _, refused := errors.AsType[*TransitionError](err); refused {
-				continue
+			moves = append(moves, Move{Device: d.id, From: MigrationTCoS, To: MigrationQueued, At: at, Cause: cause, Wave: w.ID})
+		}
+		_, errs, err := db.moveMany(ctx, tx, moves)
+		if err != nil {
+			return err
+		}
+		for _, e := range errs {
+			if e == nil {
+				taken++
 			}
-			if err != nil {
-				return err
-			}
-			taken++
 		}
 		return nil
 	})
