@@ -190,9 +190,15 @@ func runMigrateRun(ctx context.Context, std stdio, args []string) error {
 // the wave goes on in the service). On a terminal the line is redrawn in
 // place; elsewhere each change is a line of its own, at most one a second.
 func followWave(ctx context.Context, std stdio, c *api.Client, id int64, format string) error {
-	start := time.Now()
 	tty := isTerminal(std.err)
-	var first int64 = -1
+	// The rate is over the last half minute: a wave's pace changes (a
+	// busy hour, retries at its end), and the average since the start
+	// would hide it.
+	type sample struct {
+		at   time.Time
+		done int64
+	}
+	var recent []sample
 	var shown string
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
@@ -202,12 +208,16 @@ func followWave(ctx context.Context, std stdio, c *api.Client, id int64, format 
 			return operatorHint(err, c)
 		}
 		done := w.Devices["ecos"] + w.Devices["exception"] + w.Devices["excluded"]
-		if first < 0 {
-			first = done
-		}
 		total := done + w.Devices["queued"] + w.Devices["sent"] + w.Devices["retry-wait"] + w.Devices["unknown"] + w.Devices["tcos"] + w.Untaken
-		elapsed := time.Since(start).Seconds()
-		rate := float64(done-first) / max(elapsed, 1e-9)
+		now := time.Now()
+		recent = append(recent, sample{now, done})
+		for len(recent) > 2 && now.Sub(recent[0].at) > 30*time.Second {
+			recent = recent[1:]
+		}
+		rate := 0.0
+		if span := now.Sub(recent[0].at).Seconds(); span > 0 {
+			rate = float64(done-recent[0].done) / span
+		}
 		eta := "?"
 		if rate > 0 {
 			eta = (time.Duration(float64(total-done)/rate) * time.Second).Round(time.Second).String()

@@ -139,7 +139,7 @@ func runServe(ctx context.Context, std stdio, args []string) error {
 	fmt.Fprintf(std.out, "  POST %s/api/v1/adt, %s/api/v1/quarantine/actions   signed ADT and action files\n", base, base)
 	fmt.Fprintf(std.out, "  GET  %s/healthz   (audit log: %s)\n", base, cfg.Log.Audit)
 	if opLn != nil {
-		fmt.Fprintf(std.out, "ecos: the operator API is on http://%s/operator/v1/ (ADT settings, quarantine), metrics on http://%s/metrics\n", opLn.Addr(), opLn.Addr())
+		fmt.Fprintf(std.out, "ecos: the operator API is on http://%s/operator/v1/ (ADT settings, quarantine, migration), metrics on http://%s/metrics\n", opLn.Addr(), opLn.Addr())
 	}
 	if *demo {
 		d := filepath.Dir(*cfgPath)
