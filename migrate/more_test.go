@@ -9,6 +9,7 @@ import (
 
 	"github.com/ecos-cos/ecos/adt"
 	"github.com/ecos-cos/ecos/anomaly"
+	"github.com/ecos-cos/ecos/eui"
 	"github.com/ecos-cos/ecos/migrate"
 	"github.com/ecos-cos/ecos/store"
 )
@@ -267,5 +268,65 @@ func TestProgressCountsKeptWhileRunning(t *testing.T) {
 	}
 	if p, _ = op.Progress(ctx, w.ID); p.Untaken != 0 || p.Counts[store.MigrationQueued] != 4 {
 		t.Errorf("after a pause: %+v, want counted again", p)
+	}
+}
+
+// A slow wave holds no other back: each running wave has its own worker.
+func TestWavesRunSideBySide(t *testing.T) {
+	release := make(chan struct{})
+	f := newFixture(t, fixtureOptions{devices: 6, config: func(c *migrate.Config) {
+		// Only a rate-limited wave waits: it waits until the test is done.
+		c.Wait = func(ctx context.Context, _ time.Duration) error {
+			select {
+			case <-release:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	}})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	defer func() {
+		close(release)
+		cancel()
+		<-done
+	}()
+	wake := make(chan struct{}, 1)
+	go func() { done <- f.runner.Run(ctx, wake, 10*time.Millisecond) }()
+	ds := func(from, to int) []eui.EUI {
+		var out []eui.EUI
+		for _, d := range f.world.Devices[from:to] {
+			out = append(out, d.EUI)
+		}
+		return out
+	}
+	slow, err := f.db.CreateWave(ctx, store.Wave{Name: "slow", Filter: store.WaveFilter{Devices: ds(0, 3)}, Rate: 0.001, Concurrency: 1, CreatedAt: f.clock()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fast, err := f.db.CreateWave(ctx, store.Wave{Name: "fast", Filter: store.WaveFilter{Devices: ds(3, 6)}, Concurrency: 3, CreatedAt: f.clock()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wake <- struct{}{}
+	deadline := time.Now().Add(20 * time.Second)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		w, err := f.db.WaveByID(ctx, fast)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w.State == store.WaveDone {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the fast wave is %s after 20s beside a slow one", w.State)
+		}
+		<-tick.C
+	}
+	if w, _ := f.db.WaveByID(ctx, slow); w.State != store.WaveRunning {
+		t.Errorf("the slow wave is %s, want still running", w.State)
 	}
 }

@@ -419,29 +419,40 @@ func (r *Runner) requeue(ctx context.Context, w store.Wave, ds []eui.EUI) (int, 
 	return n, nil
 }
 
-// Run works on running waves, oldest first, until ctx ends; wake makes
-// it look again at once (a wave started or resumed), otherwise it looks
-// every poll.
+// Run works on every running wave, each on its own, until ctx ends; wake
+// makes it look again at once (a wave started or resumed), otherwise it
+// looks every poll.
 func (r *Runner) Run(ctx context.Context, wake <-chan struct{}, poll time.Duration) error {
+	// Each running wave has its own worker, so a slow wave (a low rate)
+	// holds no other back. Their devices never overlap: a device is in
+	// one wave, and the leases keep one command per device anyway.
+	var mu sync.Mutex
+	active := map[store.WaveID]bool{}
+	var wg sync.WaitGroup
+	defer wg.Wait()
 	for {
 		waves, err := r.cfg.Waves.Waves(ctx)
 		if err != nil && ctx.Err() == nil {
 			r.cfg.Log.Error("reading migration waves", "err", err)
 		}
 		for _, w := range waves {
-			if w.State != store.WaveRunning {
+			mu.Lock()
+			busy := active[w.ID]
+			if w.State == store.WaveRunning && !busy {
+				active[w.ID] = true
+			}
+			mu.Unlock()
+			if w.State != store.WaveRunning || busy {
 				continue
 			}
-			p, err := r.RunWave(ctx, w.ID)
-			if err != nil && ctx.Err() == nil {
-				r.cfg.Log.Error("migration wave", "wave", int64(w.ID), "err", err)
-				if _, perr := r.cfg.Waves.SetWaveState(ctx, w.ID, store.WavePaused, "stopped by an error: "+err.Error(), r.cfg.Now()); perr != nil && !errors.Is(perr, store.ErrTransition) {
-					r.cfg.Log.Error("pausing migration wave", "wave", int64(w.ID), "err", perr)
-				}
-			}
-			if p.Wave.State == store.WaveDone {
-				r.cfg.Log.Info("migration wave done", "wave", int64(w.ID), "name", w.Name)
-			}
+			wg.Go(func() {
+				defer func() {
+					mu.Lock()
+					delete(active, w.ID)
+					mu.Unlock()
+				}()
+				r.runOne(ctx, w)
+			})
 		}
 		if err := ctx.Err(); err != nil {
 			return err
@@ -455,5 +466,20 @@ func (r *Runner) Run(ctx context.Context, wake <-chan struct{}, poll time.Durati
 		case <-t.C:
 		}
 		t.Stop()
+	}
+}
+
+// runOne is one turn of wave w: until it stops running or waits for a
+// retry; an error pauses it, with the error as the reason.
+func (r *Runner) runOne(ctx context.Context, w store.Wave) {
+	p, err := r.RunWave(ctx, w.ID)
+	if err != nil && ctx.Err() == nil {
+		r.cfg.Log.Error("migration wave", "wave", int64(w.ID), "err", err)
+		if _, perr := r.cfg.Waves.SetWaveState(ctx, w.ID, store.WavePaused, "stopped by an error: "+err.Error(), r.cfg.Now()); perr != nil && !errors.Is(perr, store.ErrTransition) {
+			r.cfg.Log.Error("pausing migration wave", "wave", int64(w.ID), "err", perr)
+		}
+	}
+	if p.Wave.State == store.WaveDone {
+		r.cfg.Log.Info("migration wave done", "wave", int64(w.ID), "name", w.Name)
 	}
 }
