@@ -17,11 +17,9 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"runtime"
 	"runtime/pprof"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -162,31 +160,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if o.N < 1 || o.Concurrency < 1 || o.Devices < 1 {
 		return nil, fmt.Errorf("bench: n %d, concurrency %d, devices %d: each must be at least 1", o.N, o.Concurrency, o.Devices)
 	}
-	dir := o.Dir
-	if dir == "" {
-		var err error
-		if dir, err = os.MkdirTemp("", "ecos-bench-"); err != nil {
-			return nil, err
-		}
-		defer os.RemoveAll(dir)
-	}
-	demo := demoworld.InstallOptions{Devices: o.Devices}
-	if o.Postgres != "" {
-		dbCfg, drop, err := store.CreatePostgresDatabase(ctx, o.Postgres, "ecos_bench_"+strings.ToLower(rand.Text()[:12]))
-		if err != nil {
-			return nil, fmt.Errorf("bench: %w", err)
-		}
-		defer drop(context.WithoutCancel(ctx))
-		demo.Database = dbCfg
-	}
-	cfgPath, err := demoworld.Install(ctx, dir, demo)
+	cfg, dir, cleanup, err := install(ctx, o.Dir, o.Postgres, o.Devices)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := config.Load(cfgPath)
-	if err != nil {
-		return nil, err
-	}
+	defer cleanup()
 	if o.Workers > 0 {
 		cfg.Workers = o.Workers
 	}

@@ -3,7 +3,6 @@ package bench
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
 	"fmt"
 	"io"
 	"os"
@@ -96,32 +95,12 @@ func Migrate(ctx context.Context, o MigrateOptions) (*MigrateResult, error) {
 	if o.Devices < 1 || o.Devices > config.MaxSimulated || o.Concurrency < 1 {
 		return nil, fmt.Errorf("bench: devices %d (1..%d), concurrency %d (at least 1)", o.Devices, config.MaxSimulated, o.Concurrency)
 	}
-	dir := o.Dir
-	if dir == "" {
-		var err error
-		if dir, err = os.MkdirTemp("", "ecos-bench-migrate-"); err != nil {
-			return nil, err
-		}
-		defer os.RemoveAll(dir)
-	}
 	setup := time.Now()
-	demo := demoworld.InstallOptions{Devices: 1}
-	if o.Postgres != "" {
-		dbCfg, drop, err := store.CreatePostgresDatabase(ctx, o.Postgres, "ecos_bench_"+strings.ToLower(rand.Text()[:12]))
-		if err != nil {
-			return nil, fmt.Errorf("bench: %w", err)
-		}
-		defer drop(context.WithoutCancel(ctx))
-		demo.Database = dbCfg
-	}
-	cfgPath, err := demoworld.Install(ctx, dir, demo)
+	cfg, _, cleanup, err := install(ctx, o.Dir, o.Postgres, 1)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := config.Load(cfgPath)
-	if err != nil {
-		return nil, err
-	}
+	defer cleanup()
 	cfg.Devices.Simulated = o.Devices
 	if err := importFleet(ctx, cfg, o.Devices); err != nil {
 		return nil, err

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -25,12 +27,12 @@ func runBenchCoS(ctx context.Context, std stdio, args []string) error {
 	adtUsers := fs.Int("adt-users", 10_000, "made-up Users whose thresholds (50 SRVs each) are loaded beside the demo's, so the threshold check runs at size; 0: none")
 	format := formatFlag(fs, "text", "json")
 	cpuprofile := fs.String("cpuprofile", "", "write a pprof CPU profile of the timed section to `FILE`")
-	db := fs.String("db", "sqlite", "the store, `sqlite|postgres://…`: "+`"sqlite" (a fresh durable SQLite database in a temporary directory), or a postgres:// URL of a server whose user may create databases (the run gets a fresh database there, dropped afterwards)`)
+	db := benchStoreFlag(fs)
 	if err := parseNone(fs, args); err != nil {
 		return err
 	}
 	switch {
-	case *db != "sqlite" && !strings.HasPrefix(*db, "postgres://") && !strings.HasPrefix(*db, "postgresql://"):
+	case !benchStoreOK(*db):
 		return usagef("--db %q: want sqlite or a postgres:// URL", *db)
 	case *n < 1 || *n > 10_000_000:
 		return usagef("--n %d: want 1..10000000", *n)
@@ -101,12 +103,12 @@ func runBenchMigrate(ctx context.Context, std stdio, args []string) error {
 	format := formatFlag(fs, "text", "json")
 	cpuprofile := fs.String("cpuprofile", "", "write a pprof CPU profile of the timed section to `FILE`")
 	memprofile := fs.String("memprofile", "", "write a pprof heap profile at the end of the timed section to `FILE`")
-	db := fs.String("db", "sqlite", "the store, `sqlite|postgres://…`: "+`"sqlite" (a fresh durable SQLite database in a temporary directory), or a postgres:// URL of a server whose user may create databases (the run gets a fresh database there, dropped afterwards)`)
+	db := benchStoreFlag(fs)
 	if err := parseNone(fs, args); err != nil {
 		return err
 	}
 	switch {
-	case *db != "sqlite" && !strings.HasPrefix(*db, "postgres://") && !strings.HasPrefix(*db, "postgresql://"):
+	case !benchStoreOK(*db):
 		return usagef("--db %q: want sqlite or a postgres:// URL", *db)
 	case *devices < 1 || *devices > 10_000_000:
 		return usagef("--devices %d: want 1..10000000", *devices)
@@ -117,21 +119,19 @@ func runBenchMigrate(ctx context.Context, std stdio, args []string) error {
 	if *db != "sqlite" {
 		o.Postgres = *db
 	}
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
+	for _, p := range []struct {
+		path string
+		w    *io.Writer
+	}{{*cpuprofile, &o.CPUProfile}, {*memprofile, &o.MemProfile}} {
+		if p.path == "" {
+			continue
+		}
+		f, err := os.Create(p.path)
 		if err != nil {
 			return malformed(err)
 		}
 		defer f.Close()
-		o.CPUProfile = f
-	}
-	if *memprofile != "" {
-		f, err := os.Create(*memprofile)
-		if err != nil {
-			return malformed(err)
-		}
-		defer f.Close()
-		o.MemProfile = f
+		*p.w = f
 	}
 	o.Progress = func(done, total int64) {
 		fmt.Fprintf(std.err, "migrated %d of %d\n", done, total)
@@ -159,4 +159,13 @@ func runBenchMigrate(ctx context.Context, std stdio, args []string) error {
 		return invalid(fmt.Errorf("%d of %d meters did not end ecos", res.NotMigrated, res.Devices))
 	}
 	return nil
+}
+
+// benchStoreFlag is --db of the benchmarks.
+func benchStoreFlag(fs *flag.FlagSet) *string {
+	return fs.String("db", "sqlite", "the store, `sqlite|postgres://…`: "+`"sqlite" (a fresh durable SQLite database in a temporary directory), or a postgres:// URL of a server whose user may create databases (the run gets a fresh database there, dropped afterwards)`)
+}
+
+func benchStoreOK(db string) bool {
+	return db == "sqlite" || strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
 }
