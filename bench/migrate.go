@@ -69,7 +69,12 @@ type MigrateResult struct {
 	PeakRSSMB     float64 `json:"peak_rss_mb"`
 	// FleetMB is what the simulated meters' own state holds (it grows with
 	// N: every meter's counters and cells), inside PeakRSSMB.
-	FleetMB           float64      `json:"fleet_mb"`
+	FleetMB float64 `json:"fleet_mb"`
+	// PartyHeapMB is the live heap once the wave is done, after a
+	// collection, less the simulated meters' state: what the party (and
+	// the benchmark) keep. It does not grow with N; the peak RSS does,
+	// by the fleet's state and the room the collector keeps beside it.
+	PartyHeapMB       float64      `json:"party_heap_mb"`
 	CryptoFloorPerSec float64      `json:"crypto_floor_per_sec"`
 	Ratio             float64      `json:"ratio"`
 	Migrated          int64        `json:"migrated"`
@@ -191,9 +196,15 @@ func Migrate(ctx context.Context, o MigrateOptions) (*MigrateResult, error) {
 	res.NotMigrated = int64(o.Devices) - res.Migrated
 	res.DevicesPerSec = float64(res.Migrated) / wall.Seconds()
 	res.PeakRSSMB = peakRSSMB()
+	var fleet int64
 	if f := sim.Fleet(); f != nil {
-		res.FleetMB = float64(f.StateBytes()) / (1 << 20)
+		fleet = f.StateBytes()
+		res.FleetMB = float64(fleet) / (1 << 20)
 	}
+	runtime.GC()
+	var mem runtime.MemStats
+	runtime.ReadMemStats(&mem)
+	res.PartyHeapMB = float64(int64(mem.HeapAlloc)-fleet) / (1 << 20)
 
 	lat, err := latencies(ctx, cfg)
 	if err != nil {

@@ -153,6 +153,7 @@ func runBenchMigrate(ctx context.Context, std stdio, args []string) error {
 		fmt.Fprintf(w, "  crypto floor  %10.1f devices/s   (2 signs + 2 verifies per device, bare P-256)\n", res.CryptoFloorPerSec)
 		fmt.Fprintf(w, "  ratio         %10.2f\n", res.Ratio)
 		fmt.Fprintf(w, "  peak RSS      %10.1f MiB   (this process: the party, the fleet and the benchmark; the simulated meters' state is %.1f MiB of it)\n", res.PeakRSSMB, res.FleetMB)
+		fmt.Fprintf(w, "  party heap    %10.1f MiB   (live once the wave is done, less the simulated meters' state)\n", res.PartyHeapMB)
 		fmt.Fprintf(w, "  not migrated  %10d\n", res.NotMigrated)
 	}
 	if res.NotMigrated > 0 {

@@ -86,7 +86,7 @@ func TestBenchMigrateJSON(t *testing.T) {
 			if got["store"] != store || got["devices"] != 300.0 || got["migrated"] != 300.0 || got["not_migrated"] != 0.0 {
 				t.Errorf("store %v devices %v migrated %v not migrated %v", got["store"], got["devices"], got["migrated"], got["not_migrated"])
 			}
-			for _, k := range []string{"devices_per_sec", "p99_ms", "peak_rss_mb", "crypto_floor_per_sec", "ratio"} {
+			for _, k := range []string{"devices_per_sec", "p99_ms", "peak_rss_mb", "party_heap_mb", "crypto_floor_per_sec", "ratio"} {
 				if v, _ := got[k].(float64); v <= 0 {
 					t.Errorf("%s = %v in\n%s", k, got[k], out.String())
 				}
