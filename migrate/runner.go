@@ -155,12 +155,14 @@ func (r *Runner) RunWave(ctx context.Context, id store.WaveID) (Pass, error) {
 		if run.rewind() {
 			continue
 		}
-		counts, untaken, err := r.cfg.Waves.WaveCounts(ctx, id)
+		// The pass that found nothing also took nothing: no matching device
+		// is left outside the wave. Whether any inside it is still on its
+		// way is a look at one index entry, not a count of the wave.
+		open, err := r.cfg.Waves.WaveHasOpen(ctx, id)
 		if err != nil {
 			return run.result(p, w), err
 		}
-		open := counts[store.MigrationQueued] + counts[store.MigrationSent] + counts[store.MigrationUnknown] + counts[store.MigrationRetryWait]
-		if open == 0 && untaken == 0 {
+		if !open {
 			w, err = r.cfg.Waves.SetWaveState(ctx, id, store.WaveDone, "every device is in ecos, exception or excluded", r.cfg.Now())
 			return run.result(p, w), err
 		}

@@ -13,7 +13,7 @@ type WaveStore interface {
 	WaveByID(ctx context.Context, id store.WaveID) (store.Wave, error)
 	Waves(ctx context.Context) ([]store.Wave, error)
 	SetWaveState(ctx context.Context, id store.WaveID, to store.WaveState, reason string, at time.Time) (store.Wave, error)
-	WaveCounts(ctx context.Context, id store.WaveID) (map[store.MigrationState]int64, int64, error)
+	WaveHasOpen(ctx context.Context, id store.WaveID) (bool, error)
 	TakeForWave(ctx context.Context, w store.Wave, after eui.EUI, limit int, at time.Time) (eui.EUI, int, error)
 	WaveDevices(ctx context.Context, wave store.WaveID, state store.MigrationState, after eui.EUI, due time.Time, limit int) ([]eui.EUI, error)
 	OwnCommandsSince(ctx context.Context, since time.Time, fn func(kind store.OwnKind, at time.Time) error) error

@@ -347,3 +347,20 @@ func (db *DB) MigrationDurations(ctx context.Context, each func(time.Duration) e
 	}
 	return rows.Err()
 }
+
+// WaveHasOpen reports whether any device of wave id is still on its way:
+// queued, sent, unknown or waiting to retry. It reads at most one index
+// entry per state, however large the wave: the runner asks it whenever a
+// pass finds nothing to do.
+func (db *DB) WaveHasOpen(ctx context.Context, id WaveID) (bool, error) {
+	var one int
+	err := db.r.QueryRowContext(ctx, db.q(`SELECT 1 FROM devices WHERE migration_wave = ?
+		AND migration_state IN ('queued', 'sent', 'unknown', 'retry-wait') LIMIT 1`), int64(id)).Scan(&one)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("store: wave %d open: %w", id, err)
+	}
+	return true, nil
+}
