@@ -1,8 +1,6 @@
 package store_test
 
 import (
-	"database/sql"
-	"path/filepath"
 	"testing"
 
 	"github.com/ecos-cos/ecos/eui"
@@ -13,67 +11,39 @@ import (
 // device stored before it comes out in the state of its credential, with
 // no history, and everything else as it was.
 func TestMigration0007Inventory(t *testing.T) {
-	for _, backend := range []struct {
-		name string
-		open func(t *testing.T) store.Config
-	}{
-		{"sqlite", func(t *testing.T) store.Config {
-			return store.Config{Driver: store.DriverSQLite, DSN: filepath.Join(t.TempDir(), "v6.db")}
-		}},
-		{"postgres", func(t *testing.T) store.Config { return freshPostgres(t) }},
-	} {
-		t.Run(backend.name, func(t *testing.T) {
-			ctx := t.Context()
-			cfg := backend.open(t)
-			db, err := store.Open(ctx, cfg)
-			if err != nil {
+	eachBackendAt(t, 6, func(t *testing.T, at schemaAt) {
+		ctx, cfg, db, raw := t.Context(), at.cfg, at.db, at.raw
+		creds := []store.Credential{store.CredentialTCoS, store.CredentialECoS, store.CredentialUnknown}
+		q := `INSERT INTO devices (device_eui, device_type, smi_status, cos_credential, cos_ski) VALUES (?, 'ESME', 'commissioned', ?, ?)`
+		if cfg.Driver == store.DriverPostgres {
+			q = `INSERT INTO devices (device_eui, device_type, smi_status, cos_credential, cos_ski) VALUES ($1, 'ESME', 'commissioned', $2, $3)`
+		}
+		for i, c := range creds {
+			e := eui.EUI{0, 0xB3, 0xD5, 0x1F, 0, 0, 0, byte(i + 1)}
+			if _, err := raw.ExecContext(ctx, q, e[:], string(c), []byte{1, 2, 3, 4, 5, 6, 7, byte(i)}); err != nil {
 				t.Fatal(err)
 			}
-			t.Cleanup(func() { db.Close() })
-			if err := db.MigrateTo(ctx, 6); err != nil {
-				t.Fatal(err)
+		}
+		if err := db.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for i, c := range creds {
+			e := eui.EUI{0, 0xB3, 0xD5, 0x1F, 0, 0, 0, byte(i + 1)}
+			st, err := db.MigrationStatusOf(ctx, e)
+			if err != nil || st != (store.MigrationStatus{State: store.MigrationState(c)}) {
+				t.Errorf("device %s (%s): %+v, %v", e, c, st, err)
 			}
-			driver := "sqlite"
-			if cfg.Driver == store.DriverPostgres {
-				driver = "pgx"
+			inv, err := db.InventoryOf(ctx, e)
+			if err != nil || inv.Credential != c || len(inv.CredentialSKI) != 8 || inv.Manufacturer != "" || !inv.Installed.IsZero() {
+				t.Errorf("device %s: %+v, %v", e, inv, err)
 			}
-			raw, err := sql.Open(driver, cfg.DSN)
-			if err != nil {
-				t.Fatal(err)
+			if h, err := db.MigrationHistory(ctx, e); err != nil || len(h) != 0 {
+				t.Errorf("device %s: history %v, %v", e, h, err)
 			}
-			t.Cleanup(func() { raw.Close() })
-			creds := []store.Credential{store.CredentialTCoS, store.CredentialECoS, store.CredentialUnknown}
-			q := `INSERT INTO devices (device_eui, device_type, smi_status, cos_credential, cos_ski) VALUES (?, 'ESME', 'commissioned', ?, ?)`
-			if cfg.Driver == store.DriverPostgres {
-				q = `INSERT INTO devices (device_eui, device_type, smi_status, cos_credential, cos_ski) VALUES ($1, 'ESME', 'commissioned', $2, $3)`
-			}
-			for i, c := range creds {
-				e := eui.EUI{0, 0xB3, 0xD5, 0x1F, 0, 0, 0, byte(i + 1)}
-				if _, err := raw.ExecContext(ctx, q, e[:], string(c), []byte{1, 2, 3, 4, 5, 6, 7, byte(i)}); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := db.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
-			for i, c := range creds {
-				e := eui.EUI{0, 0xB3, 0xD5, 0x1F, 0, 0, 0, byte(i + 1)}
-				st, err := db.MigrationStatusOf(ctx, e)
-				if err != nil || st != (store.MigrationStatus{State: store.MigrationState(c)}) {
-					t.Errorf("device %s (%s): %+v, %v", e, c, st, err)
-				}
-				inv, err := db.InventoryOf(ctx, e)
-				if err != nil || inv.Credential != c || len(inv.CredentialSKI) != 8 || inv.Manufacturer != "" || !inv.Installed.IsZero() {
-					t.Errorf("device %s: %+v, %v", e, inv, err)
-				}
-				if h, err := db.MigrationHistory(ctx, e); err != nil || len(h) != 0 {
-					t.Errorf("device %s: history %v, %v", e, h, err)
-				}
-			}
-			counts, err := db.MigrationCounts(ctx)
-			if err != nil || counts[store.MigrationTCoS] != 1 || counts[store.MigrationECoS] != 1 || counts[store.MigrationUnknown] != 1 {
-				t.Errorf("counts %v, %v", counts, err)
-			}
-		})
-	}
+		}
+		counts, err := db.MigrationCounts(ctx)
+		if err != nil || counts[store.MigrationTCoS] != 1 || counts[store.MigrationECoS] != 1 || counts[store.MigrationUnknown] != 1 {
+			t.Errorf("counts %v, %v", counts, err)
+		}
+	})
 }

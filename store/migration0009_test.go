@@ -3,7 +3,6 @@ package store_test
 import (
 	"database/sql"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -18,95 +17,67 @@ import (
 // down drops the new tables and columns and keeps the devices.
 func TestMigration0009Waves(t *testing.T) {
 	t0 := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-	for _, backend := range []struct {
-		name string
-		open func(t *testing.T) store.Config
-	}{
-		{"sqlite", func(t *testing.T) store.Config {
-			return store.Config{Driver: store.DriverSQLite, DSN: filepath.Join(t.TempDir(), "v8.db")}
-		}},
-		{"postgres", func(t *testing.T) store.Config { return freshPostgres(t) }},
-	} {
-		t.Run(backend.name, func(t *testing.T) {
-			ctx := t.Context()
-			cfg := backend.open(t)
-			db, err := store.Open(ctx, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			if err := db.MigrateTo(ctx, 8); err != nil {
-				t.Fatal(err)
-			}
-			driver := "sqlite"
-			if cfg.Driver == store.DriverPostgres {
-				driver = "pgx"
-			}
-			raw, err := sql.Open(driver, cfg.DSN)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { raw.Close() })
-			ds := make([]store.Device, 6)
-			for i := range ds {
-				ds[i] = store.Device{EUI: eui.EUI{0, 0xB3, 0xD5, 0x1F, 0, 0, 0, byte(i + 1)}, Type: store.ESME, SMIStatus: store.SMICommissioned,
-					Credential: store.CredentialTCoS, CredentialSKI: []byte{1, 2, 3, 4, 5, 6, 7, byte(i)}}
-			}
-			ds[5].Credential = store.CredentialUnknown
-			if err := db.ImportDevices(ctx, ds); err != nil {
-				t.Fatal(err)
-			}
-			before := dumpDevices(t, raw)
-			if err := db.Migrate(ctx); err != nil {
-				t.Fatalf("migrate 8 -> 9: %v", err)
-			}
-			if d := cmp.Diff(before, dumpDevices(t, raw)); d != "" {
-				t.Fatalf("devices changed by migration 0009 (-before +after):\n%s", d)
-			}
-			tcos, unknown, _, err := db.PlanWave(ctx, store.WaveFilter{}, 10)
-			if err != nil || tcos != 5 || unknown != 1 {
-				t.Fatalf("plan after 0009: %d tcos, %d unknown, %v", tcos, unknown, err)
-			}
-			id, err := db.CreateWave(ctx, store.Wave{Name: "first", Concurrency: 2, CreatedAt: t0})
-			if err != nil {
-				t.Fatal(err)
-			}
-			w, err := db.WaveByID(ctx, id)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, taken, err := db.TakeForWave(ctx, w, eui.EUI{}, 100, t0); err != nil || taken != 6 {
-				t.Fatalf("take: %d, %v", taken, err)
-			}
-			out, err := db.ClaimCommands(ctx, "cos", []store.Claim{{Device: ds[1].EUI, Kind: store.OwnMigrate, Wave: id}}, t0,
-				func(store.Claim, uint64) (store.Built, error) { return store.Built{KeyID: "tcos", TBS: []byte{1}}, nil })
-			if err != nil || out[0].Err != nil {
-				t.Fatalf("claim: %+v, %v", out, err)
-			}
-			mid := dumpDevices(t, raw)
+	eachBackendAt(t, 8, func(t *testing.T, at schemaAt) {
+		ctx, db, raw := t.Context(), at.db, at.raw
+		ds := make([]store.Device, 6)
+		for i := range ds {
+			ds[i] = store.Device{EUI: eui.EUI{0, 0xB3, 0xD5, 0x1F, 0, 0, 0, byte(i + 1)}, Type: store.ESME, SMIStatus: store.SMICommissioned,
+				Credential: store.CredentialTCoS, CredentialSKI: []byte{1, 2, 3, 4, 5, 6, 7, byte(i)}}
+		}
+		ds[5].Credential = store.CredentialUnknown
+		if err := db.ImportDevices(ctx, ds); err != nil {
+			t.Fatal(err)
+		}
+		before := dumpDevices(t, raw)
+		if err := db.Migrate(ctx); err != nil {
+			t.Fatalf("migrate 8 -> 9: %v", err)
+		}
+		if d := cmp.Diff(before, dumpDevices(t, raw)); d != "" {
+			t.Fatalf("devices changed by migration 0009 (-before +after):\n%s", d)
+		}
+		tcos, unknown, _, err := db.PlanWave(ctx, store.WaveFilter{}, 10)
+		if err != nil || tcos != 5 || unknown != 1 {
+			t.Fatalf("plan after 0009: %d tcos, %d unknown, %v", tcos, unknown, err)
+		}
+		id, err := db.CreateWave(ctx, store.Wave{Name: "first", Concurrency: 2, CreatedAt: t0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := db.WaveByID(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, taken, err := db.TakeForWave(ctx, w, eui.EUI{}, 100, t0); err != nil || taken != 6 {
+			t.Fatalf("take: %d, %v", taken, err)
+		}
+		out, err := db.ClaimCommands(ctx, "cos", []store.Claim{{Device: ds[1].EUI, Kind: store.OwnMigrate, Wave: id}}, t0,
+			func(store.Claim, uint64) (store.Built, error) { return store.Built{KeyID: "tcos", TBS: []byte{1}}, nil })
+		if err != nil || out[0].Err != nil {
+			t.Fatalf("claim: %+v, %v", out, err)
+		}
+		mid := dumpDevices(t, raw)
 
-			if err := db.MigrateDownTo(ctx, 8); err != nil {
-				t.Fatalf("migrate 9 -> 8: %v", err)
+		if err := db.MigrateDownTo(ctx, 8); err != nil {
+			t.Fatalf("migrate 9 -> 8: %v", err)
+		}
+		if d := cmp.Diff(mid, dumpDevices(t, raw)); d != "" {
+			t.Fatalf("devices changed by going down (-before +after):\n%s", d)
+		}
+		for _, table := range []string{"migration_waves", "migration_commands"} {
+			if _, err := raw.ExecContext(ctx, "SELECT COUNT(*) FROM "+table); err == nil {
+				t.Errorf("%s still there after down", table)
 			}
-			if d := cmp.Diff(mid, dumpDevices(t, raw)); d != "" {
-				t.Fatalf("devices changed by going down (-before +after):\n%s", d)
-			}
-			for _, table := range []string{"migration_waves", "migration_commands"} {
-				if _, err := raw.ExecContext(ctx, "SELECT COUNT(*) FROM "+table); err == nil {
-					t.Errorf("%s still there after down", table)
-				}
-			}
-			if _, err := raw.ExecContext(ctx, "SELECT migration_wave FROM devices"); err == nil {
-				t.Error("devices.migration_wave still there after down")
-			}
-			if err := db.Migrate(ctx); err != nil {
-				t.Fatalf("migrate 8 -> 9 again: %v", err)
-			}
-			if ws, err := db.Waves(ctx); err != nil || len(ws) != 0 {
-				t.Errorf("waves after down and up: %+v, %v", ws, err)
-			}
-		})
-	}
+		}
+		if _, err := raw.ExecContext(ctx, "SELECT migration_wave FROM devices"); err == nil {
+			t.Error("devices.migration_wave still there after down")
+		}
+		if err := db.Migrate(ctx); err != nil {
+			t.Fatalf("migrate 8 -> 9 again: %v", err)
+		}
+		if ws, err := db.Waves(ctx); err != nil || len(ws) != 0 {
+			t.Errorf("waves after down and up: %+v, %v", ws, err)
+		}
+	})
 }
 
 // dumpDevices renders the columns of devices that version 8 has.
