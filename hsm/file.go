@@ -1,7 +1,7 @@
-// Package hsm provides the CoS Party's signing keys as crypto.Signers. This
-// version has the file-backed software key for development and tests;
-// PKCS#11 (SoftHSM2 in tests, Luna in production) joins it behind the same
-// interface.
+// Package hsm provides the CoS Party's signing keys as crypto.Signers:
+// file-backed software keys for development, the demo and tests, and keys
+// on a PKCS#11 token (SoftHSM2 in tests and CI, Luna or any PKCS#11 HSM in
+// production) behind the same interface.
 //
 // Trust level: holds private keys. Only the signer role and key ceremonies
 // import it.
