@@ -84,8 +84,25 @@ const (
 
 // KeyPair names a private key file (PEM or DER) and its certificate.
 type KeyPair struct {
+	Key  string `json:"key"` // a software key file; or PKCS11
+	Cert string `json:"cert"`
+	// PKCS11 puts the key on a PKCS#11 token instead of in Key.
+	PKCS11 *PKCS11Key `json:"pkcs11"`
+}
+
+// FileKeyPair is a key pair in files only (a TLS client's).
+type FileKeyPair struct {
 	Key  string `json:"key"`
 	Cert string `json:"cert"`
+}
+
+// PKCS11Key is a key on a PKCS#11 token (an HSM; SoftHSM2 in tests).
+type PKCS11Key struct {
+	Module     string `json:"module"`      // the PKCS#11 library, e.g. /usr/lib/softhsm/libsofthsm2.so
+	TokenLabel string `json:"token_label"` // the token
+	KeyLabel   string `json:"key_label"`   // the key pair's CKA_LABEL
+	PINFile    string `json:"pin_file"`    // the user PIN, in a file of its own: never inline
+	Sessions   int    `json:"sessions"`    // the token's session pool; 0: 16
 }
 
 // Keys are the service's signing credentials. A nil TCoS or ECoS means the
@@ -157,7 +174,7 @@ type Callback struct {
 	CAs []string `json:"cas"`
 	// Client is the TLS client certificate presented to receivers that
 	// ask for one (mutual TLS); nil: none.
-	Client      *KeyPair `json:"client"`
+	Client      *FileKeyPair `json:"client"`
 	Timeout     Duration `json:"timeout"`
 	MaxAttempts int      `json:"max_attempts"`
 }
@@ -365,16 +382,26 @@ type pathField struct {
 func (c *Config) pathFields() []pathField {
 	var fs []pathField
 	pair := func(key string, kp *KeyPair) {
-		if kp != nil {
-			fs = append(fs,
-				pathField{key + ".key", &kp.Key, regularFile, true},
-				pathField{key + ".cert", &kp.Cert, regularFile, true})
+		if kp == nil {
+			return
 		}
+		if kp.PKCS11 != nil {
+			// The module is not checked here: it is the HSM vendor's
+			// library, found (or not) when the token is opened.
+			fs = append(fs, pathField{key + ".pkcs11.pin_file", &kp.PKCS11.PINFile, regularFile, true},
+				pathField{key + ".key", &kp.Key, regularFile, false})
+		} else {
+			fs = append(fs, pathField{key + ".key", &kp.Key, regularFile, true})
+		}
+		fs = append(fs, pathField{key + ".cert", &kp.Cert, regularFile, true})
 	}
 	pair("keys.tcos", c.Keys.TCoS)
 	pair("keys.ecos", c.Keys.ECoS)
 	pair("keys.dsp_xml_sign", &c.Keys.DSPXMLSign)
-	pair("callback.client", c.Callback.Client)
+	if cl := c.Callback.Client; cl != nil {
+		fs = append(fs, pathField{"callback.client.key", &cl.Key, regularFile, true},
+			pathField{"callback.client.cert", &cl.Cert, regularFile, true})
+	}
 	// Required only for TLS: validator.tls says so in its own words.
 	fs = append(fs,
 		pathField{"tls.cert", &c.TLS.Cert, regularFile, false},

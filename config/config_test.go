@@ -142,6 +142,13 @@ var badFiles = map[string][]string{
 		"anomaly.dcc_thresholds[2]: row has 3 fields",
 	},
 	"listen_named_port.json": {`listen: port "http" is not a number`},
+	"bad_pkcs11.json": {
+		"keys.tcos: give key (a file) or pkcs11 (a token), not both",
+		"keys.ecos.pkcs11.module: required",
+		"keys.ecos.pkcs11.token_label: required",
+		"keys.ecos.pkcs11.key_label: required",
+		"keys.ecos.pkcs11.sessions: 1 is out of range 2–1024",
+	},
 	"bad_migration.json": {
 		`devices.faults: EE-C0-5E-DE-00-00-00-01: "explode" is not a fault (want one of drop-command, drop-response, reject, busy, bad-certificate, no-trust-anchor, insufficient-memory, trust-anchor-not-found, other, optionally with -once)`,
 		`devices.faults: "meter-2" is not an EUI-64: `,

@@ -242,6 +242,26 @@ func (v *validator) keys(k *Keys) {
 	if k.TCoS == nil && k.ECoS == nil {
 		v.add("keys", "need tcos, ecos or both")
 	}
+	for _, kp := range []struct {
+		key string
+		kp  *KeyPair
+	}{{"keys.tcos", k.TCoS}, {"keys.ecos", k.ECoS}, {"keys.dsp_xml_sign", &k.DSPXMLSign}} {
+		if kp.kp == nil || kp.kp.PKCS11 == nil {
+			continue
+		}
+		p := kp.kp.PKCS11
+		if kp.kp.Key != "" {
+			v.add(kp.key, "give key (a file) or pkcs11 (a token), not both")
+		}
+		for _, f := range []struct{ name, val string }{{"module", p.Module}, {"token_label", p.TokenLabel}, {"key_label", p.KeyLabel}} {
+			if f.val == "" {
+				v.add(kp.key+".pkcs11."+f.name, "required")
+			}
+		}
+		if p.Sessions != 0 {
+			v.intRange(kp.key+".pkcs11.sessions", p.Sessions, 2, 1024)
+		}
+	}
 }
 
 func (v *validator) trust(t *Trust, simulatedKeys bool) {

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"encoding/hex"
 	"fmt"
@@ -72,7 +73,7 @@ func (s *Service) assemble(ctx context.Context, audit *slog.Logger, reg promethe
 	if err != nil {
 		return nil, err
 	}
-	dspKey, dspCert, err := keyPair("keys.dsp_xml_sign", c.Keys.DSPXMLSign)
+	dspKey, dspCert, err := s.keyPair("keys.dsp_xml_sign", c.Keys.DSPXMLSign)
 	if err != nil {
 		return nil, err
 	}
@@ -194,11 +195,9 @@ func pool(key string, paths []string) (*smki.Pool, error) {
 	return smki.NewPool(certs...), nil
 }
 
-func keyPair(key string, kp config.KeyPair) (*ecdsa.PrivateKey, *smki.Certificate, error) {
-	k, err := hsm.LoadFile(kp.Key)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s.key: %w", key, err)
-	}
+// keyPair is a configured key and its certificate, the key from its file
+// or from its PKCS#11 token, refused unless the two match.
+func (s *Service) keyPair(key string, kp config.KeyPair) (crypto.Signer, *smki.Certificate, error) {
 	certs, err := smki.LoadFiles(kp.Cert)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s.cert: %w", key, err)
@@ -206,17 +205,50 @@ func keyPair(key string, kp config.KeyPair) (*ecdsa.PrivateKey, *smki.Certificat
 	if len(certs) != 1 {
 		return nil, nil, fmt.Errorf("%s.cert: %d certificates, want one", key, len(certs))
 	}
+	var k crypto.Signer
+	where := kp.Key
+	if p := kp.PKCS11; p != nil {
+		tok, err := s.token(key, p)
+		if err != nil {
+			return nil, nil, err
+		}
+		if k, err = tok.Signer(p.KeyLabel); err != nil {
+			return nil, nil, fmt.Errorf("%s.pkcs11: %w", key, err)
+		}
+		where = fmt.Sprintf("key %q on token %q", p.KeyLabel, p.TokenLabel)
+	} else if k, err = hsm.LoadFile(kp.Key); err != nil {
+		return nil, nil, fmt.Errorf("%s.key: %w", key, err)
+	}
 	if err := hsm.CheckMatches(k, certs[0].PublicKey); err != nil {
-		return nil, nil, fmt.Errorf("%s: the key in %s does not match the certificate in %s: %w", key, kp.Key, kp.Cert, err)
+		return nil, nil, fmt.Errorf("%s: the %s does not match the certificate in %s: %w", key, where, kp.Cert, err)
 	}
 	return k, certs[0], nil
+}
+
+// token is the PKCS#11 token p names, logged in once for every key on it
+// and logged out when the service closes.
+func (s *Service) token(key string, p *config.PKCS11Key) (*hsm.Token, error) {
+	id := p.Module + "\x00" + p.TokenLabel
+	if t, ok := s.tokens[id]; ok {
+		return t, nil
+	}
+	t, err := hsm.OpenToken(hsm.PKCS11{Module: p.Module, TokenLabel: p.TokenLabel, PINFile: p.PINFile, Sessions: p.Sessions})
+	if err != nil {
+		return nil, fmt.Errorf("%s.pkcs11: %w", key, err)
+	}
+	if s.tokens == nil {
+		s.tokens = map[string]*hsm.Token{}
+	}
+	s.tokens[id] = t
+	s.closers = append(s.closers, t.Close)
+	return t, nil
 }
 
 func (s *Service) cosKey(key, id string, kp *config.KeyPair) (*signer.Key, error) {
 	if kp == nil {
 		return nil, nil
 	}
-	k, cert, err := keyPair(key, *kp)
+	k, cert, err := s.keyPair(key, *kp)
 	if err != nil {
 		return nil, err
 	}

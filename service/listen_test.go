@@ -93,7 +93,7 @@ func TestLoadPushTLS(t *testing.T) {
 	}
 	f := func(name string) string { return filepath.Join(dir, name) }
 	client := f(testpki.TLSClientName(testpki.SupplierEUI(1)))
-	good := config.Callback{CAs: []string{f("tls-ca.pem")}, Client: &config.KeyPair{Cert: client + ".pem", Key: client + ".key"}}
+	good := config.Callback{CAs: []string{f("tls-ca.pem")}, Client: &config.FileKeyPair{Cert: client + ".pem", Key: client + ".key"}}
 	tc, err := loadPushTLS(good)
 	if err != nil || tc.RootCAs == nil || len(tc.Certificates) != 1 {
 		t.Fatalf("loadPushTLS = %+v, %v", tc, err)
@@ -103,7 +103,7 @@ func TestLoadPushTLS(t *testing.T) {
 	}
 	for name, c := range map[string]config.Callback{
 		"callback.cas[0]: " + f("empty.pem") + " holds no PEM certificate": {CAs: []string{f("empty.pem")}},
-		"callback.client: ": {Client: &config.KeyPair{Cert: client + ".pem", Key: f("tls-server.key")}},
+		"callback.client: ": {Client: &config.FileKeyPair{Cert: client + ".pem", Key: f("tls-server.key")}},
 	} {
 		if _, err := loadPushTLS(c); err == nil || !strings.HasPrefix(err.Error(), name) {
 			t.Errorf("err = %v, want it to start %q", err, name)

@@ -106,7 +106,7 @@ func TestPushEachUserItsOwn(t *testing.T) {
 		return func(c *config.Config) {
 			c.Callback.Users = users
 			c.Callback.CAs = []string{filepath.Join(dir, "receivers.pem")}
-			c.Callback.Client = &config.KeyPair{Key: filepath.Join(dir, "push.key"), Cert: filepath.Join(dir, "push.pem")}
+			c.Callback.Client = &config.FileKeyPair{Key: filepath.Join(dir, "push.key"), Cert: filepath.Join(dir, "push.pem")}
 		}
 	}
 	supplier1, supplier2 := w.PKI.Suppliers[0].EUI.String(), w.PKI.Suppliers[1].EUI.String()

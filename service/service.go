@@ -27,6 +27,7 @@ import (
 	"github.com/ecos-cos/ecos/anomaly"
 	"github.com/ecos-cos/ecos/api"
 	"github.com/ecos-cos/ecos/config"
+	"github.com/ecos-cos/ecos/hsm"
 	"github.com/ecos-cos/ecos/internal/every"
 	"github.com/ecos-cos/ecos/migrate"
 	"github.com/ecos-cos/ecos/obs"
@@ -90,7 +91,8 @@ type Service struct {
 	now               func() time.Time
 	wake              chan struct{} // tells the pusher a document is waiting
 	closers           []func() error
-	audit             *obs.AuditFile // nil when Options.Audit was given
+	tokens            map[string]*hsm.Token // PKCS#11 tokens by module and label, opened once
+	audit             *obs.AuditFile        // nil when Options.Audit was given
 	reopen            <-chan os.Signal
 	keys              []any // each key's SKI, for the start summary
 	// recovered is closed once Run has recovered what a previous run

@@ -1,0 +1,130 @@
+package service_test
+
+import (
+	"context"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/ecos-cos/ecos/config"
+	"github.com/ecos-cos/ecos/demoworld"
+	"github.com/ecos-cos/ecos/duis"
+	"github.com/ecos-cos/ecos/internal/testkit"
+	"github.com/ecos-cos/ecos/obs"
+	"github.com/ecos-cos/ecos/service"
+	"github.com/ecos-cos/ecos/smki"
+	"github.com/ecos-cos/ecos/store"
+	"github.com/ecos-cos/ecos/xmldsig"
+)
+
+// TestKeysOnSoftHSM: with the TCoS, ECoS and DUIS signing keys on a
+// PKCS#11 token (SoftHSM2), the demo service signs a 6.23 the meter
+// obeys and a signed response the supplier verifies, migrates its meters
+// with mode 6 commands the token signs with the TCoS key, and then signs
+// a 6.23 with the ECoS key. The keys' files are not read: the
+// configuration names none.
+func TestKeysOnSoftHSM(t *testing.T) {
+	pinFile := testkit.SoftHSM(t, "ecos", "1234")
+	ctx := context.Background()
+	dir := t.TempDir()
+	cfg := installDemo(t, dir, demoworld.InstallOptions{Devices: 5})
+	w, err := demoworld.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testkit.SoftHSMImport(t, "ecos", "1234", "tcos", w.PKI.TCoS.Key)
+	testkit.SoftHSMImport(t, "ecos", "1234", "ecos", w.PKI.ECoS.Key)
+	testkit.SoftHSMImport(t, "ecos", "1234", "dsp", w.PKI.DSPXMLSign.Key)
+	onToken := func(label, cert string) config.KeyPair {
+		return config.KeyPair{Cert: cert, PKCS11: &config.PKCS11Key{Module: testkit.SoftHSMModule, TokenLabel: "ecos", KeyLabel: label, PINFile: pinFile}}
+	}
+	tcos, ecos, dsp := onToken("tcos", cfg.Keys.TCoS.Cert), onToken("ecos", cfg.Keys.ECoS.Cert), onToken("dsp", cfg.Keys.DSPXMLSign.Cert)
+	cfg.Keys.TCoS, cfg.Keys.ECoS, cfg.Keys.DSPXMLSign = &tcos, &ecos, dsp
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+
+	sim := simulator(t, cfg)
+	svc, err := service.New(ctx, service.Options{Config: cfg, Log: obs.Discard(), Audit: obs.Discard(), Simulator: sim})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { svc.Close() })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(runCtx, ln, nil) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	client := demoClient(t, dir, w, 2, ln.Addr())
+	dspPool := smki.NewPool(mustParse(t, w.PKI.DSPXMLSign.Cert))
+	changeSupplier := func(device int, counter uint64) {
+		t.Helper()
+		doc, err := w.Sign(demoworld.Request{Supplier: 2, Device: demoworld.Device(device), Counter: counter})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ack, accepted, err := client.Submit(ctx, doc)
+		if err != nil || !accepted {
+			t.Fatalf("device %d: submit accepted=%v err=%v\n%s", device, accepted, err, ack)
+		}
+		if _, err := xmldsig.Verify(ack, dspPool); err != nil {
+			t.Fatalf("the acknowledgement signed on the token: %v", err)
+		}
+		req, _ := duis.DecodeRequest(doc)
+		resp, final, err := client.Response(ctx, req.Header.RequestID.String(), 10*time.Second)
+		if err != nil || !final {
+			t.Fatalf("device %d: response final=%v err=%v", device, final, err)
+		}
+		v, err := xmldsig.Verify(resp, dspPool)
+		if err != nil {
+			t.Fatalf("the response signed on the token: %v", err)
+		}
+		got, _ := duis.DecodeResponse(v.Digested)
+		if got.Header.ResponseCode != duis.ResponseSuccess {
+			t.Fatalf("device %d: response %s, want I0", device, got.Header.ResponseCode)
+		}
+	}
+	counter := uint64(time.Now().UnixMilli())
+	changeSupplier(2, counter) // the TCoS key, on the token
+
+	<-svc.Recovered()
+	wave, err := svc.Migration().Start(ctx, store.Wave{Name: "hsm", Concurrency: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		wv, err := svc.Migration().Wave(ctx, wave.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if wv.State != store.WaveRunning {
+			p, err := svc.Migration().Progress(ctx, wave.ID)
+			if err != nil || p.Counts[store.MigrationECoS] != 5 {
+				t.Fatalf("the wave ended %s (%s): %v, %v", wv.State, wv.Reason, p.Counts, err)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the wave is still running after 30s")
+		}
+		<-tick.C
+	}
+	for n := 1; n <= 5; n++ {
+		d, _ := sim.Fleet().Device(demoworld.Device(n))
+		if cert, _ := d.TransitionalCoS(); string(cert.Raw) != string(w.PKI.ECoS.Cert) {
+			t.Errorf("meter %d does not hold the ECoS certificate", n)
+		}
+	}
+	changeSupplier(3, counter+1) // the ECoS key, on the token
+}
