@@ -175,8 +175,8 @@ type Callback struct {
 	// Client is the TLS client certificate presented to receivers that
 	// ask for one (mutual TLS); nil: none.
 	Client      *FileKeyPair `json:"client"`
-	Timeout     Duration `json:"timeout"`
-	MaxAttempts int      `json:"max_attempts"`
+	Timeout     Duration     `json:"timeout"`
+	MaxAttempts int          `json:"max_attempts"`
 }
 
 // ByUser is Users keyed by each EUI-64 as a RequestID spells it. Call it on
