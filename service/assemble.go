@@ -206,7 +206,7 @@ func (s *Service) keyPair(key string, kp config.KeyPair) (crypto.Signer, *smki.C
 		return nil, nil, fmt.Errorf("%s.cert: %d certificates, want one", key, len(certs))
 	}
 	var k crypto.Signer
-	where := kp.Key
+	where := "key in " + kp.Key
 	if p := kp.PKCS11; p != nil {
 		tok, err := s.token(key, p)
 		if err != nil {
