@@ -99,3 +99,39 @@ func TestSignerLabelAmbiguous(t *testing.T) {
 		t.Errorf("two keys under one label: %v", err)
 	}
 }
+
+// BenchmarkSign: P-256 signatures on a SoftHSM2 token through the session
+// pool, and in software, in the same run, on every core.
+func BenchmarkSign(b *testing.B) {
+	pinFile := testkit.SoftHSM(b, "ecos", "1234")
+	tok, err := OpenToken(PKCS11{Module: testkit.SoftHSMModule, TokenLabel: "ecos", PINFile: pinFile})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer tok.Close()
+	if _, err := tok.ctx.GenerateECDSAKeyPairWithLabel([]byte("k"), []byte("k"), elliptic.P256()); err != nil {
+		b.Fatal(err)
+	}
+	onToken, err := tok.Signer("k")
+	if err != nil {
+		b.Fatal(err)
+	}
+	software, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	digest := sha256.Sum256([]byte("bench"))
+	for _, s := range []struct {
+		name string
+		s    crypto.Signer
+	}{{"softhsm", onToken}, {"software", software}} {
+		b.Run(s.name, func(b *testing.B) {
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := s.s.Sign(rand.Reader, digest[:], crypto.SHA256); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "signs/s")
+		})
+	}
+}
