@@ -2,7 +2,6 @@ package service_test
 
 import (
 	"context"
-	"net"
 	"testing"
 	"time"
 
@@ -10,8 +9,6 @@ import (
 	"github.com/ecos-cos/ecos/demoworld"
 	"github.com/ecos-cos/ecos/duis"
 	"github.com/ecos-cos/ecos/internal/testkit"
-	"github.com/ecos-cos/ecos/obs"
-	"github.com/ecos-cos/ecos/service"
 	"github.com/ecos-cos/ecos/smki"
 	"github.com/ecos-cos/ecos/store"
 	"github.com/ecos-cos/ecos/xmldsig"
@@ -44,26 +41,8 @@ func TestKeysOnSoftHSM(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	sim := simulator(t, cfg)
-	svc, err := service.New(ctx, service.Options{Config: cfg, Log: obs.Discard(), Audit: obs.Discard(), Simulator: sim})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { svc.Close() })
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(runCtx, ln, nil) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
-	client := demoClient(t, dir, w, 2, ln.Addr())
+	r := serve(t, dir, cfg)
+	svc, sim, client := r.svc, r.sim, r.client
 	dspPool := smki.NewPool(mustParse(t, w.PKI.DSPXMLSign.Cert))
 	changeSupplier := func(device int, counter uint64) {
 		t.Helper()

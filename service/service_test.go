@@ -37,9 +37,14 @@ type running struct {
 // start runs a demo service on db (zero: SQLite).
 func start(t *testing.T, db store.Config) *running {
 	t.Helper()
-	ctx := context.Background()
 	dir := t.TempDir()
-	cfg := installDemo(t, dir, demoworld.InstallOptions{Devices: 5, Database: db})
+	return serve(t, dir, installDemo(t, dir, demoworld.InstallOptions{Devices: 5, Database: db}))
+}
+
+// serve runs the demo installed in dir with configuration cfg.
+func serve(t *testing.T, dir string, cfg *config.Config) *running {
+	t.Helper()
+	ctx := context.Background()
 	sim := simulator(t, cfg)
 	svc, err := service.New(ctx, service.Options{Config: cfg, Log: obs.Discard(), Audit: obs.Discard(), Simulator: sim})
 	if err != nil {
