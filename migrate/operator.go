@@ -23,6 +23,7 @@ type OperatorWaves interface {
 	SetWaveState(ctx context.Context, id store.WaveID, to store.WaveState, reason string, at time.Time) (store.Wave, error)
 	WaveCounts(ctx context.Context, id store.WaveID) (map[store.MigrationState]int64, int64, error)
 	WaveDevices(ctx context.Context, wave store.WaveID, state store.MigrationState, after eui.EUI, due time.Time, limit int) ([]eui.EUI, error)
+	WaveHasOpen(ctx context.Context, id store.WaveID) (bool, error)
 }
 
 // OperatorDevices moves the devices the operator acts on; *store.DB is
@@ -279,8 +280,8 @@ func (o *Operator) reopen(ctx context.Context) {
 		if w.State != store.WaveDone {
 			continue
 		}
-		counts, _, err := o.Store.WaveCounts(ctx, w.ID)
-		if err == nil && counts[store.MigrationQueued]+counts[store.MigrationUnknown] > 0 {
+		// One index entry per wave, not a count of it.
+		if open, err := o.Store.WaveHasOpen(ctx, w.ID); err == nil && open {
 			_, _ = o.Store.SetWaveState(ctx, w.ID, store.WaveRunning, "", o.Now())
 		}
 	}

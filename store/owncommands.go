@@ -305,70 +305,14 @@ func (db *DB) SettleCommands(ctx context.Context, ss []Settlement, at time.Time)
 	out := make([]error, len(ss))
 	err := db.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		clear(out)
-		if sameDeviceTwice(ss) {
-			// Later settlements of a device depend on its earlier ones:
-			// one at a time, in order.
-			for i, s := range ss {
-				var err error
-				if out[i], err = db.settleOne(ctx, tx, s, at); err != nil {
-					return err
-				}
-			}
-			return nil
+		if !sameDeviceTwice(ss) {
+			return db.settle(ctx, tx, ss, at, out)
 		}
-		open, err := db.openOf(ctx, tx, ss)
-		if err != nil {
-			return err
-		}
-		var moves []Move
-		var moved []int // the settlements the moves are for
-		for i, s := range ss {
-			if s.State != OwnAnswered && s.State != OwnFailed {
-				out[i] = invalidf("device %s counter %d: settle as %q", s.Device, s.Counter, s.State)
-				continue
-			}
-			if s.Move != nil {
-				if err := s.Move.check(); err != nil {
-					out[i] = err
-					continue
-				}
-			}
-			// The command must be open before the device moves, and the move
-			// made before the command is settled: a refused move leaves the
-			// command open, for recovery, instead of settled with its device
-			// stuck in sent.
-			if !open[OwnKey{Device: s.Device, Counter: s.Counter}] {
-				out[i] = &TransitionError{Entity: "migration command", Key: fmt.Sprintf("%s/%d", s.Device, s.Counter), From: "settled or unknown", To: string(s.State)}
-				continue
-			}
-			if s.Move != nil {
-				moves = append(moves, *s.Move)
-				moved = append(moved, i)
-			}
-		}
-		// The batch's moves go together (most are the same move: sent to
-		// ecos); a refused one leaves its command open.
-		_, errs, err := db.moveMany(ctx, tx, moves)
-		if err != nil {
-			return err
-		}
-		for k, i := range moved {
-			out[i] = errs[k]
-		}
-		for i, s := range ss {
-			if out[i] != nil {
-				continue
-			}
-			res, err := tx.ExecContext(ctx, db.q(`UPDATE migration_commands SET state = ?, outcome = ?, response = ?, settled_at_us = ?
-				WHERE device_eui = ? AND counter = ? AND state IN ('intent', 'sent')`),
-				string(s.State), s.Outcome, nullBytesArg(s.Response), timeArg(at), euiArg(s.Device), int64(s.Counter))
-			if err != nil {
-				return fmt.Errorf("store: settle device %s counter %d: %w", s.Device, s.Counter, err)
-			}
-			if n, _ := res.RowsAffected(); n != 1 {
-				// Settled by another transaction since the check, or a device
-				// in sent without its open command: undo the whole batch.
-				return &TransitionError{Entity: "migration command", Key: fmt.Sprintf("%s/%d", s.Device, s.Counter), From: "settled", To: string(s.State)}
+		// Later settlements of a device depend on its earlier ones: one at
+		// a time, in order.
+		for i := range ss {
+			if err := db.settle(ctx, tx, ss[i:i+1], at, out[i:i+1]); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -377,6 +321,67 @@ func (db *DB) SettleCommands(ctx context.Context, ss []Settlement, at time.Time)
 		return nil, err
 	}
 	return out, nil
+}
+
+// settle makes the settlements ss, of distinct devices, filling out with
+// each one's refusal; an error ends the transaction.
+func (db *DB) settle(ctx context.Context, tx *sql.Tx, ss []Settlement, at time.Time, out []error) error {
+	open, err := db.openOf(ctx, tx, ss)
+	if err != nil {
+		return err
+	}
+	var moves []Move
+	var moved []int // the settlements the moves are for
+	for i, s := range ss {
+		if s.State != OwnAnswered && s.State != OwnFailed {
+			out[i] = invalidf("device %s counter %d: settle as %q", s.Device, s.Counter, s.State)
+			continue
+		}
+		if s.Move != nil {
+			if err := s.Move.check(); err != nil {
+				out[i] = err
+				continue
+			}
+		}
+		// The command must be open before the device moves, and the move
+		// made before the command is settled: a refused move leaves the
+		// command open, for recovery, instead of settled with its device
+		// stuck in sent.
+		if !open[OwnKey{Device: s.Device, Counter: s.Counter}] {
+			out[i] = &TransitionError{Entity: "migration command", Key: fmt.Sprintf("%s/%d", s.Device, s.Counter), From: "settled or unknown", To: string(s.State)}
+			continue
+		}
+		if s.Move != nil {
+			moves = append(moves, *s.Move)
+			moved = append(moved, i)
+		}
+	}
+	// The batch's moves go together (most are the same move: sent to
+	// ecos); a refused one leaves its command open.
+	_, errs, err := db.moveMany(ctx, tx, moves)
+	if err != nil {
+		return err
+	}
+	for k, i := range moved {
+		out[i] = errs[k]
+	}
+	for i, s := range ss {
+		if out[i] != nil {
+			continue
+		}
+		res, err := tx.ExecContext(ctx, db.q(`UPDATE migration_commands SET state = ?, outcome = ?, response = ?, settled_at_us = ?
+			WHERE device_eui = ? AND counter = ? AND state IN ('intent', 'sent')`),
+			string(s.State), s.Outcome, nullBytesArg(s.Response), timeArg(at), euiArg(s.Device), int64(s.Counter))
+		if err != nil {
+			return fmt.Errorf("store: settle device %s counter %d: %w", s.Device, s.Counter, err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			// Settled by another transaction since the check, or a device
+			// in sent without its open command: undo the whole batch.
+			return &TransitionError{Entity: "migration command", Key: fmt.Sprintf("%s/%d", s.Device, s.Counter), From: "settled", To: string(s.State)}
+		}
+	}
+	return nil
 }
 
 func sameDeviceTwice(ss []Settlement) bool {
@@ -388,44 +393,6 @@ func sameDeviceTwice(ss []Settlement) bool {
 		seen[s.Device] = true
 	}
 	return false
-}
-
-// settleOne is one settlement as SettleCommands makes it: the refusal,
-// or an error that ends the transaction.
-func (db *DB) settleOne(ctx context.Context, tx *sql.Tx, s Settlement, at time.Time) (refused, err error) {
-	if s.State != OwnAnswered && s.State != OwnFailed {
-		return invalidf("device %s counter %d: settle as %q", s.Device, s.Counter, s.State), nil
-	}
-	if s.Move != nil {
-		if err := s.Move.check(); err != nil {
-			return err, nil
-		}
-	}
-	var open int
-	err = tx.QueryRowContext(ctx, db.q(`SELECT COUNT(*) FROM migration_commands
-		WHERE device_eui = ? AND counter = ? AND state IN ('intent', 'sent')`), euiArg(s.Device), int64(s.Counter)).Scan(&open)
-	if err != nil {
-		return nil, fmt.Errorf("store: settle device %s counter %d: %w", s.Device, s.Counter, err)
-	}
-	if open == 0 {
-		return &TransitionError{Entity: "migration command", Key: fmt.Sprintf("%s/%d", s.Device, s.Counter), From: "settled or unknown", To: string(s.State)}, nil
-	}
-	if s.Move != nil {
-		_, err = db.move(ctx, tx, *s.Move)
-		if _, no := errors.AsType[*TransitionError](err); no || errors.Is(err, ErrNotFound) {
-			return err, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
-	_, err = tx.ExecContext(ctx, db.q(`UPDATE migration_commands SET state = ?, outcome = ?, response = ?, settled_at_us = ?
-		WHERE device_eui = ? AND counter = ? AND state IN ('intent', 'sent')`),
-		string(s.State), s.Outcome, nullBytesArg(s.Response), timeArg(at), euiArg(s.Device), int64(s.Counter))
-	if err != nil {
-		return nil, fmt.Errorf("store: settle device %s counter %d: %w", s.Device, s.Counter, err)
-	}
-	return nil, nil
 }
 
 // openOf is which of the settlements' commands are open, in one query.
