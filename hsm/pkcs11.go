@@ -4,10 +4,7 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
-	"errors"
-	"fmt"
-	"os"
-	"strings"
+		"fmt"
 	"time"
 
 	"github.com/ThalesGroup/crypto11"
@@ -37,24 +34,9 @@ type Token struct {
 
 // OpenToken logs in to the token c names.
 func OpenToken(c PKCS11) (*Token, error) {
-	switch {
-	case c.Module == "":
-		return nil, errors.New("hsm: no PKCS#11 module")
-	case c.TokenLabel == "":
-		return nil, errors.New("hsm: no token label")
-	case c.PINFile == "":
-		return nil, errors.New("hsm: no PIN file (the PIN is never given inline)")
-	}
-	if _, err := os.Stat(c.Module); err != nil {
-		return nil, fmt.Errorf("hsm: PKCS#11 module %s: %w", c.Module, err)
-	}
-	pin, err := os.ReadFile(c.PINFile)
+	p, err := readPIN(c)
 	if err != nil {
-		return nil, fmt.Errorf("hsm: PIN file: %w", err)
-	}
-	p := strings.TrimRight(string(pin), "\r\n")
-	if p == "" {
-		return nil, fmt.Errorf("hsm: PIN file %s is empty", c.PINFile)
+		return nil, err
 	}
 	sessions := c.Sessions
 	if sessions == 0 {
