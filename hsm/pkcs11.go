@@ -4,7 +4,7 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
-		"fmt"
+	"fmt"
 	"time"
 
 	"github.com/ThalesGroup/crypto11"
