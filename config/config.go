@@ -141,6 +141,11 @@ type Devices struct {
 	// it gets, or with the suffix "-once" to its first only. Only for
 	// gateway "sim".
 	Faults map[string]string `json:"faults"`
+	// TCoSAnchor is a certificate file the simulated meters hold in their
+	// transitionalCoS cell instead of the test PKI's TCoS certificate: a
+	// rehearsal of moving a real TCoS key (ZAZ1's) into an HSM ends with
+	// meters that obey it (docs/keys.md). Only for gateway "sim".
+	TCoSAnchor string `json:"tcos_anchor"`
 }
 
 // SimulatedFaults are the faults Devices.Faults can give a meter: the
@@ -425,7 +430,8 @@ func (c *Config) pathFields() []pathField {
 	fs = append(fs,
 		pathField{"database.dsn_file", &c.Database.DSNFile, regularFile, false},
 		pathField{"policy.mpid_by_serial_file", &c.Policy.MPIDBySerialFile, regularFile, false},
-		pathField{"devices.pki", &c.Devices.PKI, directory, false})
+		pathField{"devices.pki", &c.Devices.PKI, directory, false},
+		pathField{"devices.tcos_anchor", &c.Devices.TCoSAnchor, regularFile, false})
 	return fs
 }
 

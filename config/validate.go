@@ -323,6 +323,9 @@ func (v *validator) devices(d *Devices) {
 		if len(d.Faults) > 0 {
 			v.add("devices.faults", "only used with gateway %q", GatewaySim)
 		}
+		if d.TCoSAnchor != "" {
+			v.add("devices.tcos_anchor", "only used with gateway %q", GatewaySim)
+		}
 	default:
 		v.oneOf("devices.gateway", d.Gateway, GatewaySim, GatewayHTTP)
 	}

@@ -55,6 +55,17 @@ func ESMEAnchors(p *testpki.PKI, supplier int) ([]Anchor, error) {
 	return out, nil
 }
 
+// withTCoS is anchors with cert in the transitionalCoS DS cell.
+func withTCoS(anchors []Anchor, cert *smki.Certificate) []Anchor {
+	out := make([]Anchor, 0, len(anchors)+1)
+	for _, a := range anchors {
+		if keyOf(a.Cell) != cellTransCoSDS {
+			out = append(out, a)
+		}
+	}
+	return append(out, Anchor{Cell: cellTransCoSDS.cell(), Cert: cert})
+}
+
 // ESMEConfig is the configuration of device n (1-based) of the PKI as a
 // commissioned ESME trusting supplier 1 and the TCoS credential, with the
 // device's own DS and KA keys from the PKI. Adjust the result (Faults,

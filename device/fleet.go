@@ -14,6 +14,7 @@ import (
 	"unsafe"
 
 	"github.com/ecos-cos/ecos/eui"
+	"github.com/ecos-cos/ecos/smki"
 	"github.com/ecos-cos/ecos/gbcs"
 	"github.com/ecos-cos/ecos/testpki"
 )
@@ -30,6 +31,10 @@ type FleetConfig struct {
 	Supplier int
 	// Anchors overrides ESMEAnchors(PKI, Supplier) for every device.
 	Anchors []Anchor
+	// TCoSAnchor, if set, is the certificate every device holds in its
+	// transitionalCoS DS cell instead of the PKI's TCoS: a TCoS key from
+	// elsewhere (ZAZ1's, moved into an HSM) is then the one they obey.
+	TCoSAnchor *smki.Certificate
 	// Now, Rand and Faults are shared by every device (see Config).
 	Now    func() time.Time
 	Rand   io.Reader
@@ -118,6 +123,9 @@ func NewFleet(cfg FleetConfig) (*Fleet, error) {
 		if anchors, err = ESMEAnchors(cfg.PKI, supplier); err != nil {
 			return nil, err
 		}
+	}
+	if cfg.TCoSAnchor != nil {
+		anchors = withTCoS(anchors, cfg.TCoSAnchor)
 	}
 	table, err := newCells(anchors)
 	if err != nil {

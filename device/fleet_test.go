@@ -1,6 +1,7 @@
 package device
 
 import (
+	"bytes"
 	"runtime"
 	"slices"
 	"sync"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ecos-cos/ecos/gbcs"
+	"github.com/ecos-cos/ecos/smki"
 	"github.com/ecos-cos/ecos/testpki"
 )
 
@@ -220,4 +222,25 @@ func TestFleetMemory(t *testing.T) {
 func isReason(err error, r Reason) bool {
 	re, ok := err.(*RejectError)
 	return ok && re.Reason == r
+}
+
+// TestFleetTCoSAnchor: a fleet given another transitionalCoS anchor obeys
+// that certificate's key and no longer the PKI's TCoS key.
+func TestFleetTCoSAnchor(t *testing.T) {
+	p := genPKI(t, pkiNow)
+	other, err := smki.Parse(p.ECoS.Cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newClock(deviceNow)
+	f, err := NewFleet(FleetConfig{PKI: p, Devices: 2, Now: c.Now, TCoSAnchor: other})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := f.Device(p.Devices[0].EUI)
+	if cert, ok := d.TransitionalCoS(); !ok || !bytes.Equal(cert.Raw, p.ECoS.Cert) {
+		t.Fatalf("the transitionalCoS cell holds %v, want the given anchor", cert)
+	}
+	mustReject(t, d, frame(t, p.TCoS, d.EUI(), cmd623(t, body623(p, 2), 1)), BadSignature)
+	mustHandle(t, d, frame(t, p.ECoS, d.EUI(), cmd623(t, body623(p, 2), 2)))
 }

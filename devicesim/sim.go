@@ -12,6 +12,7 @@ import (
 	"github.com/ecos-cos/ecos/device"
 	"github.com/ecos-cos/ecos/dispatch"
 	"github.com/ecos-cos/ecos/eui"
+	"github.com/ecos-cos/ecos/smki"
 	"github.com/ecos-cos/ecos/testpki"
 )
 
@@ -49,7 +50,18 @@ func ForConfig(d config.Devices, now func() time.Time) (*Sim, error) {
 		if err != nil {
 			return nil, err
 		}
-		f, err := device.NewFleet(device.FleetConfig{PKI: p, Devices: d.Simulated, Now: now, Faults: faults})
+		var anchor *smki.Certificate
+		if d.TCoSAnchor != "" {
+			certs, err := smki.LoadFiles(d.TCoSAnchor)
+			if err != nil {
+				return nil, fmt.Errorf("devices.tcos_anchor: %w", err)
+			}
+			if len(certs) != 1 || certs[0].Role != smki.RoleTransitionalCoS || certs[0].KeyUsage != smki.KeyUsageDigitalSignature {
+				return nil, fmt.Errorf("devices.tcos_anchor: %s is not one transitionalCoS digital-signature certificate", d.TCoSAnchor)
+			}
+			anchor = certs[0]
+		}
+		f, err := device.NewFleet(device.FleetConfig{PKI: p, Devices: d.Simulated, Now: now, Faults: faults, TCoSAnchor: anchor})
 		if err != nil {
 			return nil, err
 		}
