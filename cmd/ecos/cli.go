@@ -60,6 +60,7 @@ func root() *command {
 		quarantineCommand(),
 		gbcsCommand(),
 		importCommand(),
+		keysCommand(),
 		migrateCommand(),
 		sendCommand(),
 		serveCommand(),

@@ -1,0 +1,10 @@
+package main
+
+// keysCommand is key custody: the KEK ceremony, moving a key into an HSM,
+// the ECoS credential, and proving what a token holds (docs/keys.md).
+// Each subcommand lives in its own keys_*.go file.
+func keysCommand() *command {
+	return &command{name: "keys", summary: "key custody: KEK ceremony, key transfer into an HSM, the ECoS credential, proofs", subs: []*command{
+		keysListCommand(),
+	}}
+}
