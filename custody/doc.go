@@ -8,9 +8,10 @@
 //
 // Secrets (components, the combined KEK, a clear private key) live only in
 // process memory here and are cleared after use. That is best effort in
-// Go: the garbage collector may have copied a slice before it was cleared,
-// and big.Int (an ecdsa.PrivateKey's D) cannot be cleared reliably, so the
-// ceremony machine itself must be trusted, as in any key ceremony.
+// Go: the garbage collector may have moved a slice before it was cleared,
+// leaving a copy behind, and an ecdsa.PrivateKey's scalar lives inside
+// crypto/ecdsa where it cannot be cleared at all; so the ceremony machine
+// itself must be trusted, as in any key ceremony.
 //
 // Trust level: handles clear key material on the ceremony machine; only
 // the ceremony commands import it, never the service.

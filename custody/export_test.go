@@ -137,7 +137,11 @@ func TestExportRoundTrip(t *testing.T) {
 		}
 	}
 	sec1, _ := x509.MarshalECPrivateKey(orig)
-	assertAbsentInDir(t, filepath.Join(dir, "out"), orig.D.FillBytes(make([]byte, 32)), der, sec1, kek)
+	scalar, err := orig.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertAbsentInDir(t, filepath.Join(dir, "out"), scalar, der, sec1, kek)
 }
 
 // TestExportRefuses: each refusal leaves no output but the transcript.

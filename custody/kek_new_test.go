@@ -156,4 +156,3 @@ func TestNewKEKRefuses(t *testing.T) {
 		}
 	})
 }
-
