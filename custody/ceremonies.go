@@ -106,7 +106,7 @@ type KEKLoadCeremony struct {
 func (*KEKLoadCeremony) Kind() string { return "kek-load" }
 
 func (c *KEKLoadCeremony) paths() []*string {
-	ps := []*string{&c.PKCS11.Module, &c.PKCS11.PINFile, &c.Transcript}
+	ps := []*string{&c.PKCS11.PINFile, &c.Transcript}
 	for i := range c.Components {
 		ps = append(ps, &c.Components[i].File)
 	}
@@ -151,7 +151,7 @@ type ImportCeremony struct {
 func (*ImportCeremony) Kind() string { return "import" }
 
 func (c *ImportCeremony) paths() []*string {
-	return []*string{&c.PKCS11.Module, &c.PKCS11.PINFile, &c.Wrapped, &c.Manifest, &c.Cert, &c.Transcript}
+	return []*string{&c.PKCS11.PINFile, &c.Wrapped, &c.Manifest, &c.Cert, &c.Transcript}
 }
 
 // Validate checks every field but the mechanism's spelling, which the

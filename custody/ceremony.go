@@ -23,7 +23,8 @@ type Ceremony interface {
 	// Validate checks every field, naming each wrong one.
 	Validate() error
 	// paths are the file and directory fields, resolved against the
-	// ceremony file's directory.
+	// ceremony file's directory. A PKCS#11 module is not among them: a
+	// bare library name is for the dynamic linker to find.
 	paths() []*string
 }
 
