@@ -137,11 +137,8 @@ func TestExportRoundTrip(t *testing.T) {
 		}
 	}
 	sec1, _ := x509.MarshalECPrivateKey(orig)
-	scalar, err := orig.Bytes()
-	if err != nil {
-		t.Fatal(err)
-	}
-	assertAbsentInDir(t, filepath.Join(dir, "out"), scalar, der, sec1, kek)
+	testkit.NoClearKey(t, orig, dir)
+	assertAbsentInDir(t, filepath.Join(dir, "out"), der, sec1, kek)
 }
 
 // TestExportRefuses: each refusal leaves no output but the transcript.

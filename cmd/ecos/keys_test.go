@@ -135,20 +135,13 @@ func TestKeysKEKNewThenExport(t *testing.T) {
 		t.Error(err)
 	}
 
-	// No clear key, in any form, in any file the flow wrote.
+	// No clear key, in any form, in any file the flow wrote; nor the KEK,
+	// which exists only in memory.
 	orig, err := hsm.LoadFile(keyFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	scalar, err := orig.Bytes()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sec1, err := x509.MarshalECPrivateKey(orig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	scanned := 0
+	testkit.NoClearKey(t, orig, dir)
 	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -157,20 +150,14 @@ func TestKeysKEKNewThenExport(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		scanned++
-		for _, secret := range [][]byte{scalar, der, sec1} {
-			h := hex.EncodeToString(secret)
-			for _, form := range []string{string(secret), h, strings.ToUpper(h), base64.StdEncoding.EncodeToString(secret), base64.RawURLEncoding.EncodeToString(secret)} {
-				if bytes.Contains(b, []byte(form)) {
-					t.Errorf("%s holds the clear key", p)
-				}
+		h := hex.EncodeToString(k)
+		for _, form := range []string{string(k), h, strings.ToUpper(h), base64.StdEncoding.EncodeToString(k)} {
+			if bytes.Contains(b, []byte(form)) {
+				t.Errorf("%s holds the KEK", p)
 			}
 		}
 		return nil
 	})
-	if scanned < 7 { // 3 components, 2 transcripts, the blob, the manifest, the ceremony file
-		t.Errorf("scanned %d files", scanned)
-	}
 }
 
 // TestKeysRefusals: the CLI refuses with a sentence and its exit status,
