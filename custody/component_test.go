@@ -148,3 +148,26 @@ func TestCheckExpected(t *testing.T) {
 		}
 	}
 }
+
+func TestMatchCheckValue(t *testing.T) {
+	kek := []byte("0123456789abcdef0123456789abcdef")
+	ecb, cmac := mustKCV(t, kek, keywrap.KCVECB), mustKCV(t, kek, keywrap.KCVCMAC)
+	v, _ := keywrap.KCV(kek, keywrap.KCVECB)
+	if err := MatchCheckValue(v[:], ecb); err != nil {
+		t.Error(err)
+	}
+	for name, tc := range map[string]struct {
+		cv   []byte
+		want KCV
+		msg  string
+	}{
+		"other key":         {[]byte{1, 2, 3}, ecb, "the token's key has KCV 010203 (aes-ecb-zero), want " + ecb.String()},
+		"short":             {v[:2], ecb, "check value of 2 bytes"},
+		"none":              {nil, ecb, "check value of 0 bytes"},
+		"by another method": {v[:], cmac, "a token's check value is by aes-ecb-zero"},
+	} {
+		if err := MatchCheckValue(tc.cv, tc.want); err == nil || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("%s: %v, want %q", name, err, tc.msg)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/ecos-cos/ecos/hsm"
 	"github.com/ecos-cos/ecos/keywrap"
@@ -70,7 +71,8 @@ func export(c *ExportCeremony, env Env, t *Transcript) (*Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.Logf("certificate %s: %s, subject key identifier %X", c.Cert, cert, cert.SubjectKeyID)
+	t.Logf("certificate %s: %s, subject key identifier %X, valid %s to %s%s", c.Cert, cert, cert.SubjectKeyID,
+		cert.NotBefore.UTC().Format(time.RFC3339), cert.NotAfter.UTC().Format(time.RFC3339), expired(cert, env.Now()))
 	wrapped, err := WrapKeyFile(c.Key, cert, kek, env.Rand)
 	if err != nil {
 		return nil, err
@@ -98,6 +100,15 @@ func export(c *ExportCeremony, env Env, t *Transcript) (*Manifest, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// expired notes a certificate past its notAfter: a TCoS key is still
+// moved then, as devices anchored on it keep accepting its signatures.
+func expired(cert *smki.Certificate, now time.Time) string {
+	if now.After(cert.NotAfter) {
+		return " (expired: devices that hold it as their trust anchor still accept its key's signatures)"
+	}
+	return ""
 }
 
 // loadCertificate reads the one certificate of a PEM or DER file; the

@@ -122,6 +122,9 @@ func TestExportRoundTrip(t *testing.T) {
 	if err := m.CheckKEKCheckValue(ecb[:]); err != nil {
 		t.Error(err)
 	}
+	if err := m.CheckKEKCheckValue(append(ecb[:], 0xFF, 0xFF)); err != nil {
+		t.Errorf("a longer token check value: %v", err)
+	}
 	if err := m.CheckKEKCheckValue([]byte{1, 2, 3}); !errors.Is(err, ErrManifest) {
 		t.Errorf("another KEK's check value: %v", err)
 	}

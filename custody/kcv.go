@@ -63,3 +63,21 @@ func normalKCV(s string) (string, error) {
 	}
 	return strings.ToUpper(s), nil
 }
+
+// MatchCheckValue compares a token's check value of a key (PKCS#11
+// CKA_CHECK_VALUE: the aes-ecb-zero KCV, at least its first three bytes)
+// with want, which must be by aes-ecb-zero; a KEK loaded into an HSM is
+// checked so. An error says both values.
+func MatchCheckValue(checkValue []byte, want KCV) error {
+	if want.Method != keywrap.KCVECB {
+		return fmt.Errorf("a token's check value is by %s; %s is by %s", keywrap.KCVECB, want, want.Method)
+	}
+	if len(checkValue) < keywrap.KCVLen {
+		return fmt.Errorf("the token gives a check value of %d bytes, not %d", len(checkValue), keywrap.KCVLen)
+	}
+	got := strings.ToUpper(hex.EncodeToString(checkValue[:keywrap.KCVLen]))
+	if got != want.Value {
+		return fmt.Errorf("%w: the token's key has KCV %s (%s), want %s", ErrKCV, got, keywrap.KCVECB, want)
+	}
+	return nil
+}

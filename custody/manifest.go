@@ -179,19 +179,15 @@ func (m *Manifest) KCV(method keywrap.KCVMethod) (KCV, bool) {
 }
 
 // CheckKEKCheckValue refuses a KEK whose token check value (PKCS#11
-// CKA_CHECK_VALUE: the aes-ecb-zero KCV, at least its first three bytes)
-// is not the manifest's: the blob was wrapped under another KEK.
+// CKA_CHECK_VALUE) is not the manifest's aes-ecb-zero KCV: the blob was
+// wrapped under another KEK.
 func (m *Manifest) CheckKEKCheckValue(checkValue []byte) error {
 	want, ok := m.KCV(keywrap.KCVECB)
 	if !ok {
 		return fmt.Errorf("%w: the manifest has no %s KCV", ErrManifest, keywrap.KCVECB)
 	}
-	if len(checkValue) < keywrap.KCVLen {
-		return fmt.Errorf("the token gives a check value of %d bytes, not %d", len(checkValue), keywrap.KCVLen)
-	}
-	got := strings.ToUpper(hex.EncodeToString(checkValue[:keywrap.KCVLen]))
-	if got != want.Value {
-		return fmt.Errorf("%w: the KEK on the token has KCV %s (%s), the manifest's KEK %s", ErrManifest, got, keywrap.KCVECB, want)
+	if err := MatchCheckValue(checkValue, want); err != nil {
+		return fmt.Errorf("%w: %v", ErrManifest, err)
 	}
 	return nil
 }
