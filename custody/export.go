@@ -38,6 +38,9 @@ func Export(c *ExportCeremony, src Source, env Env) (*ExportResult, error) {
 	if err := CheckAbsent(res.Transcript, res.Wrapped, res.ManifestFile); err != nil {
 		return nil, err
 	}
+	if err := checkParents(res.Transcript, res.Wrapped, res.ManifestFile); err != nil {
+		return nil, err
+	}
 	t, err := OpenTranscript(res.Transcript, env.Out, env.Now, src, c)
 	if err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"os"
 	"path/filepath"
@@ -185,6 +186,9 @@ func TestExportRefuses(t *testing.T) {
 			b, _ := os.ReadFile(c.Cert)
 			c.Key = writeFile(t, t.TempDir(), "cert-as-key.pem", string(b))
 		}, nil, "not a PKCS#8 or SEC 1 private key"},
+		{"no directory for the blob", func(t *testing.T, c *ExportCeremony) {
+			c.Wrapped = filepath.Join(filepath.Dir(c.Wrapped), "none", "w")
+		}, nil, "the directory of output"},
 		{"missing component file", func(t *testing.T, c *ExportCeremony) { c.Components[0].File += ".gone" }, nil, "no such file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -200,8 +204,11 @@ func TestExportRefuses(t *testing.T) {
 					t.Errorf("%s was written", f)
 				}
 			}
-			tr, _ := os.ReadFile(c.Transcript)
-			if !strings.Contains(string(tr), "REFUSED: ") {
+			tr, err := os.ReadFile(c.Transcript)
+			if before := strings.Contains(tc.want, "the directory of output"); before != (err != nil) {
+				t.Errorf("refused before the first step: %v; transcript: %v", before, err)
+			}
+			if err == nil && !strings.Contains(string(tr), "REFUSED: ") {
 				t.Errorf("the transcript does not record the refusal:\n%s", tr)
 			}
 		})
@@ -243,5 +250,39 @@ func TestWriteNew(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(p); !bytes.Equal(b, []byte("a")) {
 		t.Error("overwritten")
+	}
+}
+
+// TestWrapKeyFileForms: the key may come as PKCS#8 or SEC 1, PEM or DER;
+// what is wrapped is always its PKCS#8.
+func TestWrapKeyFileForms(t *testing.T) {
+	v := testkit.VectorsDir(t)
+	key, err := hsm.LoadFile(filepath.Join(v, "keys/Z1-transitionalCoS-ds.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := loadCertificate(filepath.Join(v, "keys/Z1-transitionalCoS-ds.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkcs8, _ := x509.MarshalPKCS8PrivateKey(key)
+	sec1, _ := x509.MarshalECPrivateKey(key)
+	_, kek := testComponents(t, 2, 256)
+	dir := t.TempDir()
+	for name, data := range map[string][]byte{
+		"PKCS#8 DER": pkcs8,
+		"PKCS#8 PEM": pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8}),
+		"SEC 1 DER":  sec1,
+		"SEC 1 PEM":  pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: sec1}),
+	} {
+		f := writeFile(t, dir, strings.ReplaceAll(name, " ", "_"), string(data))
+		wrapped, err := WrapKeyFile(f, cert, kek, testRand(3))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		der, err := keywrap.UnwrapPad(kek, wrapped)
+		if err != nil || !bytes.Equal(der, pkcs8) {
+			t.Errorf("%s: unwraps to %x, %v; want the key's PKCS#8", name, der, err)
+		}
 	}
 }

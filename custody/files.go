@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 )
 
 // ErrExists: a ceremony output is already there. Outputs are never
@@ -21,6 +22,22 @@ func CheckAbsent(paths ...string) error {
 			return fmt.Errorf("%s %w", p, ErrExists)
 		case !errors.Is(err, fs.ErrNotExist):
 			return fmt.Errorf("checking output %s: %w", p, err)
+		}
+	}
+	return nil
+}
+
+// checkParents refuses outputs whose directory is not there, before the
+// first step rather than at the last.
+func checkParents(paths ...string) error {
+	for _, p := range paths {
+		dir := filepath.Dir(p)
+		fi, err := os.Stat(dir)
+		if err != nil {
+			return fmt.Errorf("the directory of output %s: %w", p, err)
+		}
+		if !fi.IsDir() {
+			return fmt.Errorf("the directory of output %s: %s is not a directory", p, dir)
 		}
 	}
 	return nil

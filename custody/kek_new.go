@@ -51,6 +51,9 @@ func NewKEK(c *KEKNewCeremony, src Source, env Env) (*KEKNewResult, error) {
 	if err := CheckAbsent(append([]string{res.Transcript}, res.Files...)...); err != nil {
 		return nil, err
 	}
+	if err := checkParents(res.Transcript); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(c.OutDir, 0o700); err != nil {
 		return nil, fmt.Errorf("making out_dir: %w", err)
 	}
