@@ -17,6 +17,8 @@ type KEKNewCeremony struct {
 	Transcript string            `json:"transcript"` // default: DefaultTranscript
 }
 
+func (c *KEKNewCeremony) transcript() string { return c.Transcript }
+
 func (*KEKNewCeremony) Kind() string { return "kek-new" }
 
 func (c *KEKNewCeremony) paths() []*string { return []*string{&c.OutDir, &c.Transcript} }
@@ -56,6 +58,8 @@ type ExportCeremony struct {
 	Manifest   string            `json:"manifest"` // output: its manifest
 	Transcript string            `json:"transcript"`
 }
+
+func (c *ExportCeremony) transcript() string { return c.Transcript }
 
 func (*ExportCeremony) Kind() string { return "export" }
 
@@ -103,6 +107,8 @@ type KEKLoadCeremony struct {
 	Transcript string            `json:"transcript"`
 }
 
+func (c *KEKLoadCeremony) transcript() string { return c.Transcript }
+
 func (*KEKLoadCeremony) Kind() string { return "kek-load" }
 
 func (c *KEKLoadCeremony) paths() []*string {
@@ -147,6 +153,8 @@ type ImportCeremony struct {
 	Mechanism  string `json:"mechanism"`
 	Transcript string `json:"transcript"`
 }
+
+func (c *ImportCeremony) transcript() string { return c.Transcript }
 
 func (*ImportCeremony) Kind() string { return "import" }
 

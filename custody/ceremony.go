@@ -26,6 +26,8 @@ type Ceremony interface {
 	// ceremony file's directory. A PKCS#11 module is not among them: a
 	// bare library name is for the dynamic linker to find.
 	paths() []*string
+	// transcript is the transcript file the ceremony names, or "".
+	transcript() string
 }
 
 // maxCeremonyFile bounds a ceremony file: a reviewed one is a page.

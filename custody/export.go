@@ -34,7 +34,7 @@ func Export(c *ExportCeremony, src Source, env Env) (*ExportResult, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	res := &ExportResult{Wrapped: c.Wrapped, ManifestFile: c.Manifest, Transcript: transcriptPath(c, c.Transcript, env.Now())}
+	res := &ExportResult{Wrapped: c.Wrapped, ManifestFile: c.Manifest, Transcript: TranscriptFile(c, env.Now())}
 	if err := CheckAbsent(res.Transcript, res.Wrapped, res.ManifestFile); err != nil {
 		return nil, err
 	}
@@ -70,7 +70,7 @@ func export(c *ExportCeremony, env Env, t *Transcript) (*Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
-	cert, err := loadCertificate(c.Cert)
+	cert, err := LoadCertificate(c.Cert)
 	if err != nil {
 		return nil, err
 	}
@@ -114,9 +114,10 @@ func expired(cert *smki.Certificate, now time.Time) string {
 	return ""
 }
 
-// loadCertificate reads the one certificate of a PEM or DER file; the
-// key's subject key identifier goes into the manifest, so it must have one.
-func loadCertificate(path string) (*smki.Certificate, error) {
+// LoadCertificate reads the one certificate of a PEM or DER file, with a
+// P-256 key and a subject key identifier (which a manifest names the key
+// by).
+func LoadCertificate(path string) (*smki.Certificate, error) {
 	certs, err := smki.LoadFiles(path)
 	if err != nil {
 		return nil, fmt.Errorf("certificate: %w", err)

@@ -261,7 +261,7 @@ func TestWrapKeyFileForms(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cert, err := loadCertificate(filepath.Join(v, "keys/Z1-transitionalCoS-ds.pem"))
+	cert, err := LoadCertificate(filepath.Join(v, "keys/Z1-transitionalCoS-ds.pem"))
 	if err != nil {
 		t.Fatal(err)
 	}

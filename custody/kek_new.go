@@ -41,7 +41,7 @@ func NewKEK(c *KEKNewCeremony, src Source, env Env) (*KEKNewResult, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	res := &KEKNewResult{Transcript: transcriptPath(c, c.Transcript, env.Now())}
+	res := &KEKNewResult{Transcript: TranscriptFile(c, env.Now())}
 	for i := 1; i <= c.Components; i++ {
 		res.Files = append(res.Files, filepath.Join(c.OutDir, ComponentFile(c.Name, i, c.Components)))
 	}

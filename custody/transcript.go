@@ -40,10 +40,11 @@ func DefaultTranscript(kind string, now time.Time) string {
 	return kind + "-" + now.UTC().Format("20060102T150405Z") + ".transcript"
 }
 
-// transcriptPath is c's transcript file.
-func transcriptPath(c Ceremony, named string, now time.Time) string {
-	if named != "" {
-		return named
+// TranscriptFile is c's transcript file: the one it names, else
+// DefaultTranscript.
+func TranscriptFile(c Ceremony, now time.Time) string {
+	if f := c.transcript(); f != "" {
+		return f
 	}
 	return DefaultTranscript(c.Kind(), now)
 }
