@@ -82,6 +82,8 @@ func NewKEK(c *KEKNewCeremony, src Source, env Env) (*KEKNewResult, error) {
 }
 
 func newKEK(c *KEKNewCeremony, env Env, t *Transcript, res *KEKNewResult) error {
+	written := 0
+	defer func() { res.Files = res.Files[:written] }() // on failure, what NewKEK removes
 	t.Logf("generating %d components of a %d-bit KEK %q", c.Components, c.Bits, c.Name)
 	comps, err := GenerateComponents(env.Rand, c.Name, c.Components, c.Bits, c.KCVMethod)
 	if err != nil {
@@ -96,8 +98,6 @@ func newKEK(c *KEKNewCeremony, env Env, t *Transcript, res *KEKNewResult) error 
 	if res.KEKKCVs, err = kekKCVs(kek, c); err != nil {
 		return err
 	}
-	written := 0
-	defer func() { res.Files = res.Files[:written] }() // what to remove on failure
 	for i, comp := range comps {
 		text := FormatComponent(comp)
 		err := WriteNew(res.Files[i], text, 0o400)
