@@ -1,6 +1,7 @@
 package custody
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/ecos-cos/ecos/keywrap"
@@ -82,7 +83,7 @@ func (c *ExportCeremony) Validate() error {
 	ps.required("manifest", c.Manifest, "the file the manifest is written to")
 	files := map[string]string{"key": c.Key, "cert": c.Cert, "wrapped": c.Wrapped, "manifest": c.Manifest, "transcript": c.Transcript}
 	for i, r := range c.Components {
-		files["components["+itoa(i)+"].file"] = r.File
+		files[fmt.Sprintf("components[%d].file", i)] = r.File
 	}
 	ps.distinct(files)
 	return ps.err()
@@ -132,7 +133,7 @@ func (c *KEKLoadCeremony) Validate() error {
 	ps.componentRefs(c.Components, c.KCV)
 	files := map[string]string{"pkcs11.pin_file": c.PKCS11.PINFile, "transcript": c.Transcript}
 	for i, r := range c.Components {
-		files["components["+itoa(i)+"].file"] = r.File
+		files[fmt.Sprintf("components[%d].file", i)] = r.File
 	}
 	ps.distinct(files)
 	return ps.err()

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 
 	"github.com/ecos-cos/ecos/internal/strictjson"
 	"github.com/ecos-cos/ecos/keywrap"
@@ -186,4 +187,13 @@ func (ps *problems) pkcs11(p PKCS11) {
 		ps.check("pkcs11.token_label", checkLabel(p.TokenLabel))
 	}
 	ps.required("pkcs11.pin_file", p.PINFile, "the file holding the user PIN (never the PIN itself)")
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
