@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ecos-cos/ecos/internal/strictjson"
 	"github.com/ecos-cos/ecos/obs"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -300,7 +301,7 @@ func TestDecodeProblemCap(t *testing.T) {
 	}
 	b.WriteString("}")
 	_, err := decode([]byte(b.String()))
-	if err == nil || len(err.Problems) != maxProblems {
+	if err == nil || len(err.Problems) != strictjson.MaxProblems {
 		t.Fatalf("problems: %v", err)
 	}
 }
@@ -311,7 +312,7 @@ func TestPosition(t *testing.T) {
 		off       int64
 		line, col int
 	}{{0, 1, 1}, {2, 1, 3}, {3, 2, 1}, {5, 2, 2}, {7, 3, 1}, {8, 3, 2}, {99, 3, 2}, {-1, 1, 1}} {
-		if l, c := position(data, tc.off); l != tc.line || c != tc.col {
+		if l, c := strictjson.Position(data, tc.off); l != tc.line || c != tc.col {
 			t.Errorf("position(%d) = %d:%d, want %d:%d", tc.off, l, c, tc.line, tc.col)
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/ecos-cos/ecos/internal/strictjson"
 )
 
 const docPath = "../docs/config.md"
@@ -73,13 +75,12 @@ func TestDocExample(t *testing.T) {
 	// devices.simulated, devices.faults and devices.tcos_anchor, which only the sim gateway
 	// takes; and a key pair's key and pkcs11 exclude each other, so each
 	// of their keys must be set for one of the pairs.
-	ch := newChecker(data)
-	ch.document()
+	present, _ := strictjson.Check(data, configType, decodeOptions)
 	anyPair := func(key string) bool {
 		for _, pair := range []string{"keys.tcos", "keys.ecos", "keys.dsp_xml_sign"} {
 			if rest, ok := strings.CutPrefix(key, pair+"."); ok {
 				for _, other := range []string{"keys.tcos", "keys.ecos", "keys.dsp_xml_sign"} {
-					if ch.present[other+"."+rest] {
+					if present[other+"."+rest] {
 						return true
 					}
 				}
@@ -88,7 +89,7 @@ func TestDocExample(t *testing.T) {
 		return false
 	}
 	for _, key := range keyPaths(configType, "") {
-		if !ch.present[key] && !anyPair(key) && key != "database.dsn" && key != "devices.simulated" && key != "devices.faults" && key != "devices.tcos_anchor" {
+		if !present[key] && !anyPair(key) && key != "database.dsn" && key != "devices.simulated" && key != "devices.faults" && key != "devices.tcos_anchor" {
 			t.Errorf("%s example does not set %s", docPath, key)
 		}
 	}

@@ -3,31 +3,13 @@ package config
 import (
 	"fmt"
 	"strings"
+
+	"github.com/ecos-cos/ecos/internal/strictjson"
 )
 
-// Problem is one fault in a configuration.
-type Problem struct {
-	// Key is the key path, "keys.tcos.cert" or "trust.intermediates[2]";
-	// empty for the document as a whole.
-	Key string
-	// Line and Column (1-based; the column counts characters) locate a
-	// decoding fault; both are 0 for a validation fault, which is about a
-	// value rather than a place.
-	Line, Column int
-	Msg          string
-}
-
-func (p Problem) String() string {
-	var b strings.Builder
-	if p.Line > 0 {
-		fmt.Fprintf(&b, "line %d, column %d: ", p.Line, p.Column)
-	}
-	if p.Key != "" {
-		b.WriteString(p.Key + ": ")
-	}
-	b.WriteString(p.Msg)
-	return b.String()
-}
+// Problem is one fault in a configuration: its key path, its line and
+// column for a decoding fault (0 for a validation fault), and what is wrong.
+type Problem = strictjson.Problem
 
 // Error lists every problem found in a configuration.
 type Error struct {
