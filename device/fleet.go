@@ -14,8 +14,8 @@ import (
 	"unsafe"
 
 	"github.com/ecos-cos/ecos/eui"
-	"github.com/ecos-cos/ecos/smki"
 	"github.com/ecos-cos/ecos/gbcs"
+	"github.com/ecos-cos/ecos/smki"
 	"github.com/ecos-cos/ecos/testpki"
 )
 

@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"os"
 	"testing"
 
@@ -250,4 +251,22 @@ func TestParseMechanism(t *testing.T) {
 			t.Errorf("ParseMechanism(%q) accepted", in)
 		}
 	}
+}
+
+func FuzzParseMechanism(f *testing.F) {
+	for _, s := range []string{"0x210A", "CKM_AES_KEY_WRAP_KWP", "luna-CKM_AES_KWP", "0x", "0xFFFFFFFFF", " 0x1 "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		m, err := ParseMechanism(s)
+		if err != nil {
+			return
+		}
+		if m.Name == "" || m.ID > 0xFFFFFFFF {
+			t.Fatalf("ParseMechanism(%q) = %+v", s, m)
+		}
+		if back, err := ParseMechanism(fmt.Sprintf("0x%X", m.ID)); err != nil || back.ID != m.ID {
+			t.Fatalf("%v does not read back: %v, %v", m, back, err)
+		}
+	})
 }
