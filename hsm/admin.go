@@ -111,8 +111,8 @@ func (a *Admin) slot() (uint, error) {
 	var labels []string
 	for _, s := range slots {
 		ti, err := a.p.GetTokenInfo(s)
-		if err != nil {
-			continue
+		if err != nil || ti.Flags&pkcs11.CKF_TOKEN_INITIALIZED == 0 {
+			continue // SoftHSM2 always offers an empty slot to initialise
 		}
 		l := strings.TrimRight(ti.Label, " \x00")
 		labels = append(labels, fmt.Sprintf("%q", l))

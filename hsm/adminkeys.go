@@ -59,7 +59,7 @@ func (a *Admin) ImportKEK(label string, key []byte) ([]byte, error) {
 func (a *Admin) KEKCheckValue(label string) ([]byte, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	h, err := a.one(label, pkcs11.CKO_SECRET_KEY, "secret key")
+	h, err := a.one(label, pkcs11.CKO_SECRET_KEY, "KEK")
 	if err != nil {
 		return nil, err
 	}
@@ -102,6 +102,9 @@ func publicTemplate(label string) []*pkcs11.Attribute {
 		pkcs11.NewAttribute(pkcs11.CKA_LABEL, label),
 		pkcs11.NewAttribute(pkcs11.CKA_ID, []byte(label)),
 		pkcs11.NewAttribute(pkcs11.CKA_VERIFY, true),
+		pkcs11.NewAttribute(pkcs11.CKA_ENCRYPT, false),
+		pkcs11.NewAttribute(pkcs11.CKA_WRAP, false),
+		pkcs11.NewAttribute(pkcs11.CKA_DERIVE, false),
 		pkcs11.NewAttribute(pkcs11.CKA_EC_PARAMS, p256Params),
 	}
 }
@@ -270,4 +273,22 @@ func (s *adminSigner) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) (
 		return nil, fmt.Errorf("hsm: signing on token %q: %w", s.a.label, err)
 	}
 	return ecdsars.ToDER(rs), nil
+}
+
+// Remove destroys every object labelled label, for a ceremony that must
+// take back what it made when a later check fails. It returns how many
+// it destroyed.
+func (a *Admin) Remove(label string) (int, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	hs, err := a.find(label, ^uint(0))
+	if err != nil {
+		return 0, err
+	}
+	for i, h := range hs {
+		if err := a.p.DestroyObject(a.sess, h); err != nil {
+			return i, fmt.Errorf("hsm: removing %q from token %q: %w", label, a.label, err)
+		}
+	}
+	return len(hs), nil
 }

@@ -7,6 +7,7 @@ func keysCommand() *command {
 	return &command{name: "keys", summary: "key custody: KEK ceremony, key transfer into an HSM, the ECoS credential, proofs", subs: []*command{
 		keysKEKCommand(),
 		keysExportCommand(),
+		keysImportCommand(),
 		keysListCommand(),
 	}}
 }
@@ -15,5 +16,6 @@ func keysCommand() *command {
 func keysKEKCommand() *command {
 	return &command{name: "kek", summary: "make a KEK as custodians' components, or load one into an HSM", subs: []*command{
 		keysKEKNewCommand(),
+		keysKEKLoadCommand(),
 	}}
 }
