@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"crypto"
+	"fmt"
+	"time"
+
+	"github.com/ecos-cos/ecos/hsm"
+	"github.com/ecos-cos/ecos/prove"
+)
+
+func keysProveCommand() *command {
+	return &command{name: "prove", summary: "sign a CS02b mode 7 and mode 6 with a CoS key, verify them with its certificate and send them to simulated meters trusting it, its certificate valid and expired", run: runKeysProve}
+}
+
+func runKeysProve(_ context.Context, std stdio, args []string) error {
+	fs := newFlags(std, "ecos keys prove", "")
+	module := fs.String("module", "", "the PKCS#11 module (`LIBRARY`), e.g. /usr/lib/softhsm/libsofthsm2.so")
+	token := fs.String("token-label", "", "the token holding the key")
+	pinFile := fs.String("pin-file", "", "a file holding the token's user PIN (`FILE`; the PIN is never given inline)")
+	keyLabel := fs.String("key-label", "", "the key pair's label (CKA_LABEL) on the token")
+	keyFile := fs.String("key", "", "a software key `FILE` (PEM or DER) instead of a token key: the old side's proof before export")
+	certPath := fs.String("cert", "", "the key's transitionalCoS digital-signing certificate (`CERT.pem`, PEM or DER): the meters' trust anchor")
+	format := formatFlag(fs, "text", "json")
+	if err := parseNone(fs, args); err != nil {
+		return err
+	}
+	onToken := *module != "" || *token != "" || *pinFile != "" || *keyLabel != ""
+	switch {
+	case *certPath == "":
+		return usagef("--cert is required")
+	case *keyFile != "" && onToken:
+		return usagef("--key or the token's flags (--module, --token-label, --pin-file, --key-label), not both")
+	case *keyFile == "" && !onToken:
+		return usagef("the key: --module, --token-label, --pin-file and --key-label for a token key, or --key FILE")
+	case onToken && (*module == "" || *token == "" || *pinFile == "" || *keyLabel == ""):
+		return usagef("a token key needs all of --module, --token-label, --pin-file and --key-label")
+	}
+	cert, err := loadCert(*certPath)
+	if err != nil {
+		return malformed(err)
+	}
+	var signer crypto.Signer
+	var name string
+	if onToken {
+		tok, err := hsm.OpenToken(hsm.PKCS11{Module: *module, TokenLabel: *token, PINFile: *pinFile})
+		if err != nil {
+			return err
+		}
+		defer tok.Close()
+		if signer, err = tok.Signer(*keyLabel); err != nil {
+			return err
+		}
+		name = fmt.Sprintf("key %q on token %q (%s)", *keyLabel, *token, *module)
+	} else {
+		key, err := hsm.LoadFile(*keyFile)
+		if err != nil {
+			return malformed(err)
+		}
+		signer, name = key, "software key "+*keyFile
+	}
+	r, err := prove.Run(prove.Options{Signer: signer, Key: name, Cert: cert.Raw, Now: time.Now})
+	if err != nil {
+		return invalid(fmt.Errorf("%s: %w", *certPath, err))
+	}
+	if format.value == "json" {
+		if err := printJSON(std, r); err != nil {
+			return err
+		}
+	} else {
+		r.WriteText(std.out)
+	}
+	if !r.OK() {
+		return invalid(fmt.Errorf("%d of %d checks failed", r.Failed, r.Failed+r.Passed))
+	}
+	return nil
+}
