@@ -98,10 +98,8 @@ var CryptoPerRequest = []CryptoStep{
 	{"DUIS ack + response: XML sign", 2, 0},
 }
 
-// CryptoCounts totals CryptoPerRequest.
-func CryptoCounts() (signs, verifies int) { return cryptoCounts(CryptoPerRequest) }
-
-func cryptoCounts(steps []CryptoStep) (signs, verifies int) {
+// CryptoCounts totals steps (CryptoPerRequest, CryptoPerRequestHSM).
+func CryptoCounts(steps []CryptoStep) (signs, verifies int) {
 	for _, s := range steps {
 		signs += s.Signs
 		verifies += s.Verifies
@@ -222,7 +220,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	res := &Result{Store: cfg.Database.Driver, N: o.N, Concurrency: o.Concurrency, Workers: cfg.Workers,
 		Devices: o.Devices, GOMAXPROCS: runtime.GOMAXPROCS(0), Crypto: crypto, ADTUsers: users, ADTRows: rows,
 		TokenSignsPerRequest: tokenSigns, HSM: onHSM}
-	res.SignsPerRequest, res.VerifiesPerRequest = cryptoCounts(crypto)
+	res.SignsPerRequest, res.VerifiesPerRequest = CryptoCounts(crypto)
 
 	// Warm up with the first requests, which are for distinct devices.
 	if _, fails, first := drive(ctx, svc, docs[:warm], ids[:warm], o.Concurrency); fails > 0 {
