@@ -16,9 +16,7 @@ func keysProveCommand() *command {
 
 func runKeysProve(_ context.Context, std stdio, args []string) error {
 	fs := newFlags(std, "ecos keys prove", "")
-	module := fs.String("module", "", "the PKCS#11 module (`LIBRARY`), e.g. /usr/lib/softhsm/libsofthsm2.so")
-	token := fs.String("token-label", "", "the token holding the key")
-	pinFile := fs.String("pin-file", "", "a file holding the token's user PIN (`FILE`; the PIN is never given inline)")
+	tf := addTokenFlags(fs)
 	keyLabel := fs.String("key-label", "", "the key pair's label (CKA_LABEL) on the token")
 	keyFile := fs.String("key", "", "a software key `FILE` (PEM or DER) instead of a token key: the old side's proof before export")
 	certPath := fs.String("cert", "", "the key's transitionalCoS digital-signing certificate (`CERT.pem`, PEM or DER): the meters' trust anchor")
@@ -26,7 +24,7 @@ func runKeysProve(_ context.Context, std stdio, args []string) error {
 	if err := parseNone(fs, args); err != nil {
 		return err
 	}
-	onToken := *module != "" || *token != "" || *pinFile != "" || *keyLabel != ""
+	onToken := *tf.module != "" || *tf.token != "" || *tf.pinFile != "" || *keyLabel != ""
 	switch {
 	case *certPath == "":
 		return usagef("--cert is required")
@@ -34,8 +32,15 @@ func runKeysProve(_ context.Context, std stdio, args []string) error {
 		return usagef("--key or the token's flags (--module, --token-label, --pin-file, --key-label), not both")
 	case *keyFile == "" && !onToken:
 		return usagef("the key: --module, --token-label, --pin-file and --key-label for a token key, or --key FILE")
-	case onToken && (*module == "" || *token == "" || *pinFile == "" || *keyLabel == ""):
-		return usagef("a token key needs all of --module, --token-label, --pin-file and --key-label")
+	case onToken && *keyLabel == "":
+		return usagef("--key-label: name the key on the token")
+	}
+	var tok hsm.PKCS11
+	if onToken {
+		var err error
+		if tok, err = tf.config(); err != nil {
+			return err
+		}
 	}
 	cert, err := loadCert(*certPath)
 	if err != nil {
@@ -44,15 +49,15 @@ func runKeysProve(_ context.Context, std stdio, args []string) error {
 	var signer crypto.Signer
 	var name string
 	if onToken {
-		tok, err := hsm.OpenToken(hsm.PKCS11{Module: *module, TokenLabel: *token, PINFile: *pinFile})
+		t, err := hsm.OpenToken(tok)
 		if err != nil {
 			return err
 		}
-		defer tok.Close()
-		if signer, err = tok.Signer(*keyLabel); err != nil {
+		defer t.Close()
+		if signer, err = t.Signer(*keyLabel); err != nil {
 			return err
 		}
-		name = fmt.Sprintf("key %q on token %q (%s)", *keyLabel, *token, *module)
+		name = fmt.Sprintf("key %q on token %q (%s)", *keyLabel, tok.TokenLabel, tok.Module)
 	} else {
 		key, err := hsm.LoadFile(*keyFile)
 		if err != nil {

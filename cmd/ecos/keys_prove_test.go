@@ -100,7 +100,8 @@ func TestKeysProveUsage(t *testing.T) {
 		{[]string{"--key", "k"}, "--cert is required"},
 		{[]string{"--cert", "c"}, "the key:"},
 		{[]string{"--cert", "c", "--key", "k", "--key-label", "tcos"}, "not both"},
-		{[]string{"--cert", "c", "--module", "m", "--key-label", "tcos"}, "needs all of"},
+		{[]string{"--cert", "c", "--module", "m", "--key-label", "tcos"}, "--token-label"},
+		{[]string{"--cert", "c", "--module", "m", "--token-label", "t", "--pin-file", "p"}, "--key-label"},
 		{[]string{"--cert", "/nonexistent.pem", "--key", "k"}, "/nonexistent.pem"},
 	} {
 		code, _, errs := ecos(t, "", append([]string{"keys", "prove"}, c.args...)...)
