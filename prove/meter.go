@@ -161,11 +161,11 @@ func (p *proof) command(payload *gbcs.UpdateSecurityCredentials, cell gbcs.Cell,
 	}
 	frame, err := p.signer.SignOwn(msg, string(store.CredentialTCoS))
 	if err != nil {
-		p.add("sign", mode, counter, false, "signing %s with %s: %v", what, p.o.Key, err)
+		p.add("sign", mode, counter, false, "signing %s with %s: %v", what, p.o.Label, err)
 		return
 	}
 	sum := sha256.Sum256(tbs)
-	p.add("sign", mode, counter, true, "%s: signed with %s (SHA-256 of the signed bytes %X…)", what, p.o.Key, sum[:8])
+	p.add("sign", mode, counter, true, "%s: signed with %s (SHA-256 of the signed bytes %X…)", what, p.o.Label, sum[:8])
 
 	back, err := gbcs.ParseMessage(frame)
 	if err == nil {

@@ -34,8 +34,10 @@ type Options struct {
 	// Signer is the key under proof: a token key (hsm.Token.Signer) or a
 	// software key.
 	Signer crypto.Signer
-	// Key names it in the report, e.g. `key "tcos" on token "ecos"`.
-	Key string
+	// Key names it in the report, e.g. `key "tcos" on token "ecos"
+	// (/usr/lib/softhsm/libsofthsm2.so)`; Label, shorter, in each
+	// signature's line (Key when "").
+	Key, Label string
 	// Cert is the DER certificate the key must be: the transitionalCoS
 	// digital-signing certificate the meters hold.
 	Cert []byte
@@ -124,6 +126,9 @@ func Run(o Options) (*Report, error) {
 	if o.Rand == nil {
 		o.Rand = rand.Reader
 	}
+	if o.Label == "" {
+		o.Label = o.Key
+	}
 	cert, err := smki.Parse(o.Cert)
 	if err != nil {
 		return nil, fmt.Errorf("the certificate: %w", err)
@@ -133,7 +138,7 @@ func Run(o Options) (*Report, error) {
 	}
 	info := describe(cert)
 	if err := hsm.CheckMatches(o.Signer, cert.PublicKey); err != nil {
-		return nil, fmt.Errorf("%w: %s holds a P-256 key whose public key is not in the certificate (EUI-64 %s, SKI %s); nothing was signed",
+		return nil, fmt.Errorf("%w: %s is not the key of the certificate with EUI-64 %s, SKI %s; nothing was signed",
 			ErrNotTheKey, o.Key, info.EUI, info.SKI)
 	}
 	r := &Report{Key: o.Key, Certificate: info}

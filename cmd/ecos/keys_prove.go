@@ -47,7 +47,7 @@ func runKeysProve(_ context.Context, std stdio, args []string) error {
 		return malformed(err)
 	}
 	var signer crypto.Signer
-	var name string
+	var name, label string
 	if onToken {
 		t, err := hsm.OpenToken(tok)
 		if err != nil {
@@ -58,14 +58,15 @@ func runKeysProve(_ context.Context, std stdio, args []string) error {
 			return err
 		}
 		name = fmt.Sprintf("key %q on token %q (%s)", *keyLabel, tok.TokenLabel, tok.Module)
+		label = fmt.Sprintf("key %q", *keyLabel)
 	} else {
 		key, err := hsm.LoadFile(*keyFile)
 		if err != nil {
 			return malformed(err)
 		}
-		signer, name = key, "software key "+*keyFile
+		signer, name, label = key, "software key "+*keyFile, "the software key"
 	}
-	r, err := prove.Run(prove.Options{Signer: signer, Key: name, Cert: cert.Raw, Now: time.Now})
+	r, err := prove.Run(prove.Options{Signer: signer, Key: name, Label: label, Cert: cert.Raw, Now: time.Now})
 	if err != nil {
 		return invalid(fmt.Errorf("%s: %w", *certPath, err))
 	}

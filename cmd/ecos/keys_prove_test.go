@@ -56,7 +56,7 @@ func TestKeysProveOnSoftHSM(t *testing.T) {
 		if c.Step == "device" && c.OK {
 			accepted[c.Meter+"/"+string(rune('0'+c.Mode))] = true
 		}
-		if c.Step == "sign" && !strings.Contains(c.Detail, `key "tcos" on token "ecos"`) {
+		if c.Step == "sign" && !strings.Contains(c.Detail, `signed with key "tcos"`) {
 			t.Errorf("a signature not by the token key: %s", c.Detail)
 		}
 	}
