@@ -56,6 +56,8 @@ type Options struct {
 	// loaded beside the demo suppliers', so the threshold check works at
 	// a realistic size; 0: 10,000; negative: none.
 	ADTUsers int
+	// HSM, if set, puts the party's keys on a PKCS#11 token first.
+	HSM *HSM
 }
 
 // adtSRVs is how many SRVs each extra User's thresholds cover.
@@ -96,9 +98,9 @@ var CryptoPerRequest = []CryptoStep{
 	{"DUIS ack + response: XML sign", 2, 0},
 }
 
-// CryptoCounts totals CryptoPerRequest.
-func CryptoCounts() (signs, verifies int) {
-	for _, s := range CryptoPerRequest {
+// CryptoCounts totals steps (CryptoPerRequest, CryptoPerRequestHSM).
+func CryptoCounts(steps []CryptoStep) (signs, verifies int) {
+	for _, s := range steps {
 		signs += s.Signs
 		verifies += s.Verifies
 	}
@@ -126,6 +128,11 @@ type Result struct {
 	Failures           int          `json:"failures"`
 	FirstFailure       string       `json:"first_failure,omitempty"`
 	Crypto             []CryptoStep `json:"crypto_per_request"`
+	// TokenSignsPerRequest are the signatures of SignsPerRequest made on
+	// the token, with HSM; the crypto floor counts them at the rate the
+	// token signed in the same run (HSM.TokenSignsPerSec).
+	TokenSignsPerRequest int        `json:"token_signs_per_request,omitempty"`
+	HSM                  *HSMResult `json:"hsm,omitempty"`
 	// The anomaly detection threshold check (step 9) as the pipeline
 	// timed it: mean time per request, and its share of the time each
 	// request had on all cores (wall × GOMAXPROCS / N).
@@ -168,6 +175,18 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if o.Workers > 0 {
 		cfg.Workers = o.Workers
 	}
+	crypto, tokenSigns := CryptoPerRequest, 0
+	var onHSM *HSMResult
+	if o.HSM != nil {
+		// As many token signatures as the timed requests cost, at least
+		// 1,000.
+		var restore func()
+		if onHSM, restore, err = onToken(cfg, dir, *o.HSM, max(1000, o.N*tokenSignsPerRequest)); err != nil {
+			return nil, err
+		}
+		defer restore() // after the service, deferred below, has closed its token
+		crypto, tokenSigns = CryptoPerRequestHSM, tokenSignsPerRequest
+	}
 	// The audit stream goes to the demo's audit.log: it is part of the
 	// real cost. The operational log is dropped.
 	sim, err := devicesim.ForConfig(cfg.Devices, nil)
@@ -199,8 +218,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}()
 
 	res := &Result{Store: cfg.Database.Driver, N: o.N, Concurrency: o.Concurrency, Workers: cfg.Workers,
-		Devices: o.Devices, GOMAXPROCS: runtime.GOMAXPROCS(0), Crypto: CryptoPerRequest, ADTUsers: users, ADTRows: rows}
-	res.SignsPerRequest, res.VerifiesPerRequest = CryptoCounts()
+		Devices: o.Devices, GOMAXPROCS: runtime.GOMAXPROCS(0), Crypto: crypto, ADTUsers: users, ADTRows: rows,
+		TokenSignsPerRequest: tokenSigns, HSM: onHSM}
+	res.SignsPerRequest, res.VerifiesPerRequest = CryptoCounts(crypto)
 
 	// Warm up with the first requests, which are for distinct devices.
 	if _, fails, first := drive(ctx, svc, docs[:warm], ids[:warm], o.Concurrency); fails > 0 {
@@ -235,9 +255,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	res.P99ms = ms(percentile(lat, 0.99))
 	res.MaxMs = ms(lat[len(lat)-1])
 
-	floor, err := CryptoFloor(o.N*res.SignsPerRequest, o.N*res.VerifiesPerRequest, runtime.GOMAXPROCS(0))
+	floor, err := CryptoFloor(o.N*(res.SignsPerRequest-tokenSigns), o.N*res.VerifiesPerRequest, runtime.GOMAXPROCS(0))
 	if err != nil {
 		return nil, err
+	}
+	if onHSM != nil {
+		floor += time.Duration(float64(o.N*tokenSigns) / onHSM.TokenSignsPerSec * float64(time.Second))
 	}
 	res.CryptoFloorSeconds = floor.Seconds()
 	res.CryptoFloorPerSec = float64(o.N) / floor.Seconds()

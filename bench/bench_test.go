@@ -19,7 +19,7 @@ func TestBench(t *testing.T) {
 	if r.Failures != 0 {
 		t.Fatalf("%d failures; first: %s", r.Failures, r.FirstFailure)
 	}
-	signs, verifies := bench.CryptoCounts()
+	signs, verifies := bench.CryptoCounts(bench.CryptoPerRequest)
 	switch {
 	case r.Store != "sqlite" || r.N != 40 || r.Concurrency != 8 || r.GOMAXPROCS < 1:
 		t.Errorf("result %+v", r)

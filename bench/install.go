@@ -18,14 +18,15 @@ import (
 // its directory, and what removes it all.
 func install(ctx context.Context, dir, postgres string, devices int) (_ *config.Config, _ string, cleanup func(), err error) {
 	var undo []func()
-	cleanup = func() {
+	undoAll := func() {
 		for i := len(undo) - 1; i >= 0; i-- {
 			undo[i]()
 		}
 	}
+	// A failure returns a nil cleanup: what was made is removed here.
 	defer func() {
 		if err != nil {
-			cleanup()
+			undoAll()
 		}
 	}()
 	if dir == "" {
@@ -51,5 +52,5 @@ func install(ctx context.Context, dir, postgres string, devices int) (_ *config.
 	if err != nil {
 		return nil, "", nil, err
 	}
-	return cfg, dir, cleanup, nil
+	return cfg, dir, undoAll, nil
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/ecos-cos/ecos/bench"
+	"github.com/ecos-cos/ecos/hsm"
 )
 
 func benchCommand() *command {
@@ -28,7 +29,12 @@ func runBenchCoS(ctx context.Context, std stdio, args []string) error {
 	format := formatFlag(fs, "text", "json")
 	cpuprofile := fs.String("cpuprofile", "", "write a pprof CPU profile of the timed section to `FILE`")
 	db := benchStoreFlag(fs)
+	onToken := benchHSMFlags(fs)
 	if err := parseNone(fs, args); err != nil {
+		return err
+	}
+	token, err := onToken()
+	if err != nil {
 		return err
 	}
 	switch {
@@ -46,7 +52,7 @@ func runBenchCoS(ctx context.Context, std stdio, args []string) error {
 	if *adtUsers < 0 {
 		return usagef("--adt-users %d: want 0 or more", *adtUsers)
 	}
-	o := bench.Options{N: *n, Concurrency: *conc, Devices: *devices, Workers: *workers, ADTUsers: *adtUsers}
+	o := bench.Options{N: *n, Concurrency: *conc, Devices: *devices, Workers: *workers, ADTUsers: *adtUsers, HSM: token}
 	if *adtUsers == 0 {
 		o.ADTUsers = -1
 	}
@@ -84,15 +90,96 @@ func printBench(std stdio, r *bench.Result) {
 		r.N, r.Devices, r.Store, r.Concurrency, r.Workers, r.GOMAXPROCS)
 	fmt.Fprintf(w, "  throughput    %10.1f requests/s   (%.2f s)\n", r.RequestsPerSec, r.WallSeconds)
 	fmt.Fprintf(w, "  latency       p50 %.2f ms   p99 %.2f ms   max %.2f ms   (submit to final response)\n", r.P50ms, r.P99ms, r.MaxMs)
-	fmt.Fprintf(w, "  crypto floor  %10.1f requests/s   (%d signs + %d verifies per request, bare P-256, %.2f s)\n",
-		r.CryptoFloorPerSec, r.SignsPerRequest, r.VerifiesPerRequest, r.CryptoFloorSeconds)
+	onToken := ""
+	if r.TokenSignsPerRequest > 0 {
+		onToken = fmt.Sprintf(", %d of them on the token at its rate below", r.TokenSignsPerRequest)
+	}
+	fmt.Fprintf(w, "  crypto floor  %10.1f requests/s   (%d signs%s + %d verifies per request, bare P-256, %.2f s)\n",
+		r.CryptoFloorPerSec, r.SignsPerRequest, onToken, r.VerifiesPerRequest, r.CryptoFloorSeconds)
 	fmt.Fprintf(w, "  ratio         %10.2f\n", r.Ratio)
 	fmt.Fprintf(w, "  failures      %10d\n", r.Failures)
 	fmt.Fprintf(w, "  ADT check     %10.0f ns/request   (%.3f%% of the time per request; %d Users, %d threshold rows loaded)\n",
 		r.AnomalyCheckNs, 100*r.AnomalyShare, r.ADTUsers+2, r.ADTRows)
+	if h := r.HSM; h != nil {
+		kind := "the operator's token"
+		if h.SoftHSM {
+			kind = "a throwaway SoftHSM2 token"
+		}
+		fmt.Fprintf(w, "  keys          on %s %q (%s), each imported wrapped (RFC 5649) under a random KEK and unwrapped inside it with %s:\n", kind, h.Token, h.Module, h.Mechanism)
+		for _, k := range h.Keys {
+			fmt.Fprintf(w, "    %-18s %-32s %s\n", k.Config, k.Private.Label, keyAttributes(k.Private))
+		}
+		fmt.Fprintf(w, "  token signs   %10.1f signs/s   against software %.1f signs/s in the same run: ratio %.2f (%d each, %d at once through %d sessions)\n",
+			h.TokenSignsPerSec, h.SoftwareSignsPerSec, h.Ratio, h.Signs, h.Concurrency, h.Concurrency)
+		if len(h.LeftOnToken) > 0 {
+			fmt.Fprintf(w, "  left on the token: %s\n", strings.Join(h.LeftOnToken, ", "))
+		}
+	}
 	fmt.Fprintf(w, "  per request:\n")
 	for _, s := range r.Crypto {
 		fmt.Fprintf(w, "    %-46s %d sign, %2d verify\n", s.Who, s.Signs, s.Verifies)
+	}
+}
+
+// keyAttributes says what a custodian checks of a private key on a token.
+func keyAttributes(o hsm.Object) string {
+	yes := func(b bool, s string) string {
+		if b {
+			return s
+		}
+		return "NOT " + s
+	}
+	// CKA_NEVER_EXTRACTABLE is false for any unwrapped key (it was once
+	// outside the token), so it says nothing here.
+	out := []string{yes(o.Sensitive, "sensitive"), yes(!o.Extractable, "non-extractable")}
+	if o.Sign && !o.Decrypt && !o.Unwrap && !o.Derive && !o.Wrap && !o.Encrypt {
+		out = append(out, "sign only")
+	} else {
+		out = append(out, "NOT sign only")
+	}
+	return strings.Join(out, ", ")
+}
+
+// benchHSMFlags are --hsm and the token's flags; the function returned,
+// called once the flags are parsed, says which token the keys go on (nil:
+// none, the keys stay in their files).
+func benchHSMFlags(fs *flag.FlagSet) func() (*bench.HSM, error) {
+	kind := fs.String("hsm", "", "put the CoS keys and the DUIS signing key on a PKCS#11 token first, imported wrapped: `softhsm` (a throwaway SoftHSM2 token in the run's directory) or pkcs11 (the token --pkcs11-module, --token-label and --pin-file name)")
+	module := fs.String("pkcs11-module", "", "the PKCS#11 module (`LIBRARY`) of the token; with --hsm softhsm, where SoftHSM2's is when it is not where distributions put it")
+	token := fs.String("token-label", "", "the operator's token (with --pkcs11-module and --pin-file); the run adds a KEK and three keys under labels of their own and leaves them there")
+	pinFile := fs.String("pin-file", "", "a file holding the token's user PIN (`FILE`)")
+	mech := fs.String("wrap-mechanism", "", "the token's RFC 5649 unwrap mechanism (`MECH`): CKM_AES_KEY_WRAP_PAD (0x210A, SoftHSM2's, the default), CKM_AES_KEY_WRAP_KWP (0x210B), luna-CKM_AES_KWP (0x80000171)")
+	return func() (*bench.HSM, error) {
+		h := &bench.HSM{Token: hsm.PKCS11{Module: *module, TokenLabel: *token, PINFile: *pinFile}}
+		if *kind == "" && (*module != "" || *token != "" || *pinFile != "") {
+			*kind = "pkcs11"
+		}
+		switch *kind {
+		case "":
+			if *mech != "" {
+				return nil, usagef("--wrap-mechanism goes with --hsm")
+			}
+			return nil, nil
+		case "softhsm":
+			if *token != "" || *pinFile != "" {
+				return nil, usagef("--hsm softhsm makes its own token: no --token-label or --pin-file")
+			}
+			h.SoftHSM = true
+		case "pkcs11":
+			if *module == "" || *token == "" || *pinFile == "" {
+				return nil, usagef("an operator's token needs all of --pkcs11-module, --token-label and --pin-file")
+			}
+		default:
+			return nil, usagef("--hsm %q: want softhsm or pkcs11", *kind)
+		}
+		if *mech != "" {
+			m, err := hsm.ParseMechanism(*mech)
+			if err != nil {
+				return nil, usagef("--wrap-mechanism: %v", err)
+			}
+			h.Mechanism = m
+		}
+		return h, nil
 	}
 }
 

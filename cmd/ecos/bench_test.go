@@ -98,3 +98,14 @@ func TestBenchMigrateJSON(t *testing.T) {
 		t.Errorf("--devices 0: exit %d", code)
 	}
 }
+
+// TestBenchCoSNoServer: a PostgreSQL server that is not there is one
+// sentence naming it, not a crash in the benchmark's cleanup.
+func TestBenchCoSNoServer(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"bench", "cos", "--n", "1", "--devices", "1", "--concurrency", "1", "--db", "postgres://ecos@127.0.0.1:1/postgres?connect_timeout=5"},
+		stdio{in: strings.NewReader(""), out: &out, err: &errb})
+	if code != 1 || !strings.Contains(errb.String(), "127.0.0.1:1") {
+		t.Errorf("exit %d\n%s", code, errb.String())
+	}
+}

@@ -9,6 +9,7 @@ func keysCommand() *command {
 		keysExportCommand(),
 		keysImportCommand(),
 		keysListCommand(),
+		keysProveCommand(),
 	}}
 }
 

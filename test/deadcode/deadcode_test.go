@@ -21,8 +21,6 @@ const module = "github.com/ecos-cos/ecos"
 var notYet = map[string]string{
 	"adt.CriticalSRV":       "thresholds' tests compute expectations with it",
 	"config.Parse":          "config's tests",
-	"device.New":            "the simulated meter (issue 11 item 20)",
-	"device.ESMEConfig":     "the simulated meter's tests",
 	"ecoserr.PublicMessage": "ecoserr's and authorise's tests",
 	"ecoserr.Table":         "ecoserr's tests",
 	"eui.MustParse":         "a test helper used across packages",
