@@ -1,5 +1,5 @@
-// Package keywrap is AES Key Wrap (RFC 3394) and AES Key Wrap with
-// Padding (RFC 5649, NIST SP 800-38F KWP), the formats a private key
+// Package keywrap is AES Key Wrap with Padding (RFC 5649, NIST SP 800-38F
+// KWP) on its RFC 3394 core, the format a private key
 // travels in from the old TCoS service to the ECoS Party's HSM under a
 // key-encryption key (product.md §7), and the key check values custodians
 // compare during a KEK ceremony.

@@ -13,7 +13,7 @@ func FuzzUnwrapPad(f *testing.F) {
 	f.Fuzz(func(t *testing.T, kek, blob []byte) {
 		for _, s := range []struct {
 			wrap, unwrap func(k, b []byte) ([]byte, error)
-		}{{WrapPad, UnwrapPad}, {Wrap, Unwrap}} {
+		}{{WrapPad, UnwrapPad}, {wrapKW, unwrapKW}} {
 			p, err := s.unwrap(kek, blob)
 			if err != nil {
 				continue

@@ -29,36 +29,6 @@ func newCipher(kek []byte) (cipher.Block, error) {
 	return aes.NewCipher(kek)
 }
 
-// Wrap wraps plaintext, a multiple of 8 bytes and at least 16, under kek
-// (RFC 3394).
-func Wrap(kek, plaintext []byte) ([]byte, error) {
-	b, err := newCipher(kek)
-	if err != nil {
-		return nil, err
-	}
-	if len(plaintext) < 16 || len(plaintext)%8 != 0 {
-		return nil, fmt.Errorf("keywrap: RFC 3394 wraps a multiple of 8 bytes, at least 16; got %d (use WrapPad)", len(plaintext))
-	}
-	return wrap(b, defaultIV, plaintext), nil
-}
-
-// Unwrap reverses Wrap.
-func Unwrap(kek, wrapped []byte) ([]byte, error) {
-	b, err := newCipher(kek)
-	if err != nil {
-		return nil, err
-	}
-	if len(wrapped) < 24 || len(wrapped)%8 != 0 {
-		return nil, ErrUnwrap
-	}
-	iv, p := unwrap(b, wrapped)
-	if subtle.ConstantTimeCompare(iv[:], defaultIV[:]) != 1 {
-		clear(p)
-		return nil, ErrUnwrap
-	}
-	return p, nil
-}
-
 // WrapPad wraps plaintext of any length from 1 byte to 2³²−1 under kek
 // (RFC 5649).
 func WrapPad(kek, plaintext []byte) ([]byte, error) {

@@ -44,7 +44,7 @@ func TestVectors(t *testing.T) {
 	} {
 		t.Run(v.name, func(t *testing.T) {
 			kek, key, want := unhex(t, v.kek), unhex(t, v.key), unhex(t, v.wrapped)
-			wrapF, unwrapF := Wrap, Unwrap
+			wrapF, unwrapF := wrapKW, unwrapKW
 			if v.pad {
 				wrapF, unwrapF = WrapPad, UnwrapPad
 			}
@@ -83,7 +83,7 @@ func TestRoundTripAndTamper(t *testing.T) {
 			}
 			schemes := []scheme{{"kwp", WrapPad, UnwrapPad}}
 			if n >= 16 && n%8 == 0 {
-				schemes = append(schemes, scheme{"kw", Wrap, Unwrap})
+				schemes = append(schemes, scheme{"kw", wrapKW, unwrapKW})
 			}
 			for _, s := range schemes {
 				blob, err := s.wrap(kek, key)
@@ -121,12 +121,12 @@ func TestRefusals(t *testing.T) {
 		err  func() error
 		want string
 	}{
-		{"kek-length", func() error { _, err := Wrap(make([]byte, 20), make([]byte, 16)); return err }, "a key-encryption key of 20 bytes"},
+		{"kek-length", func() error { _, err := wrapKW(make([]byte, 20), make([]byte, 16)); return err }, "a key-encryption key of 20 bytes"},
 		{"kek-length-unwrap", func() error { _, err := UnwrapPad(nil, make([]byte, 16)); return err }, "a key-encryption key of 0 bytes"},
-		{"kw-short", func() error { _, err := Wrap(kek, make([]byte, 8)); return err }, "at least 16; got 8"},
-		{"kw-unaligned", func() error { _, err := Wrap(kek, make([]byte, 20)); return err }, "got 20 (use WrapPad)"},
+		{"kw-short", func() error { _, err := wrapKW(kek, make([]byte, 8)); return err }, "at least 16; got 8"},
+		{"kw-unaligned", func() error { _, err := wrapKW(kek, make([]byte, 20)); return err }, "got 20 (use WrapPad)"},
 		{"kwp-empty", func() error { _, err := WrapPad(kek, nil); return err }, "1 to 2³²−1 bytes; got 0"},
-		{"kw-unwrap-short", func() error { _, err := Unwrap(kek, make([]byte, 16)); return err }, ErrUnwrap.Error()},
+		{"kw-unwrap-short", func() error { _, err := unwrapKW(kek, make([]byte, 16)); return err }, ErrUnwrap.Error()},
 		{"kwp-unwrap-short", func() error { _, err := UnwrapPad(kek, make([]byte, 8)); return err }, ErrUnwrap.Error()},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -136,12 +136,12 @@ func TestRefusals(t *testing.T) {
 		})
 	}
 	// An RFC 3394 blob is not an RFC 5649 one, and the other way round.
-	kw, _ := Wrap(kek, make([]byte, 16))
+	kw, _ := wrapKW(kek, make([]byte, 16))
 	if _, err := UnwrapPad(kek, kw); !errors.Is(err, ErrUnwrap) {
 		t.Errorf("an RFC 3394 blob unwrapped as RFC 5649: %v", err)
 	}
 	kwp, _ := WrapPad(kek, make([]byte, 16))
-	if _, err := Unwrap(kek, kwp); !errors.Is(err, ErrUnwrap) {
+	if _, err := unwrapKW(kek, kwp); !errors.Is(err, ErrUnwrap) {
 		t.Errorf("an RFC 5649 blob unwrapped as RFC 3394: %v", err)
 	}
 }

@@ -22,7 +22,6 @@ var notYet = map[string]string{
 	"adt.CriticalSRV":       "thresholds' tests compute expectations with it",
 	"config.Parse":          "config's tests",
 	"ecoserr.PublicMessage": "ecoserr's and authorise's tests",
-	"ecoserr.Table":         "ecoserr's tests",
 	"eui.MustParse":         "a test helper used across packages",
 }
 
