@@ -110,7 +110,9 @@ func TestCreateRequestContents(t *testing.T) {
 	}
 }
 
-func hexByte(b uint8) string { return string("0123456789ABCDEF"[b>>4]) + string("0123456789ABCDEF"[b&15]) }
+func hexByte(b uint8) string {
+	return string("0123456789ABCDEF"[b>>4]) + string("0123456789ABCDEF"[b&15])
+}
 
 // TestCreateRequestOpenSSL: openssl reads the request and verifies its
 // signature, as an SMKI registration authority's tools would.

@@ -38,11 +38,11 @@ func (p *PKI) IssueOrganisation(req *smki.Request, o IssueOptions) ([]byte, erro
 	if o.Now.IsZero() {
 		return nil, errors.New("testpki: IssueOptions.Now is required")
 	}
-	if err := req.CheckSignature(); err != nil {
-		return nil, fmt.Errorf("testpki: refusing the request: %w", err)
-	}
 	if err := req.CheckProfile(); err != nil {
 		return nil, fmt.Errorf("testpki: refusing the request: it asks for a certificate the SMKI Organisation profile forbids: %w", err)
+	}
+	if err := req.CheckSignature(); err != nil {
+		return nil, fmt.Errorf("testpki: refusing the request: %w", err)
 	}
 	if req.Role != o.Role {
 		return nil, fmt.Errorf("testpki: refusing the request: it asks for role %v (OU %02X), the CA was told to issue %v", req.Role, uint8(req.Role), o.Role)
