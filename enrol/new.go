@@ -10,13 +10,16 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/ecos-cos/ecos/hsm"
 )
 
-// KeyMaker makes a key pair on a token and signs with it there: an
-// hsm.Admin session.
+// KeyMaker makes a key pair on a token, signs with it there and lists
+// the token's objects: an hsm.Admin session.
 type KeyMaker interface {
 	GenerateSigningKey(label string) (*ecdsa.PublicKey, error)
 	Signer(label string) (crypto.Signer, error)
+	Objects() ([]hsm.Object, error)
 }
 
 // New generates the P-256 key pair labelled label on km's token, proves
@@ -29,6 +32,19 @@ func New(km KeyMaker, label string, s Subject, rand io.Reader, step func(string)
 	if err := s.check(); err != nil {
 		return nil, nil, err
 	}
+	if label == "" {
+		return nil, nil, errors.New("enrol: no key label")
+	}
+	objs, err := km.Objects()
+	if err != nil {
+		return nil, nil, fmt.Errorf("enrol: listing the token's objects: %w", err)
+	}
+	for _, o := range objs {
+		if o.Label == label {
+			return nil, nil, fmt.Errorf("enrol: the token already has a %s labelled %q; a ceremony never replaces a key: choose a new label", o.Class, label)
+		}
+	}
+	step(fmt.Sprintf("checked: nothing on the token is labelled %q", label))
 	if pub, err = km.GenerateSigningKey(label); err != nil {
 		return nil, nil, fmt.Errorf("enrol: generating key %q: %w", label, err)
 	}
@@ -36,6 +52,10 @@ func New(km KeyMaker, label string, s Subject, rand io.Reader, step func(string)
 		return nil, nil, fmt.Errorf("enrol: key %q is not a P-256 key", label)
 	}
 	step(fmt.Sprintf("generated a P-256 key pair labelled %q on the token; public key %s", label, Fingerprint(pub)))
+	if err := checkKeyObject(km, label); err != nil {
+		return nil, nil, err
+	}
+	step(fmt.Sprintf("checked: the private key %q is a token object, private, sensitive and never extractable, and only signs", label))
 	key, err := km.Signer(label)
 	if err != nil {
 		return nil, nil, fmt.Errorf("enrol: key %q: %w", label, err)
@@ -54,6 +74,46 @@ func New(km KeyMaker, label string, s Subject, rand io.Reader, step func(string)
 	step(fmt.Sprintf("signed the certificate request on the token: subject CN=%q OU=%02X (%v) EUI %s, keyUsage digitalSignature (critical); request SHA-256 %X",
 		s.CommonName, uint8(s.Role), s.Role, s.EUI, sum))
 	return csr, pub, nil
+}
+
+// checkKeyObject reads the new private key's attributes back from the
+// token: what a custodian would check by hand, so a token that ignored
+// the template is caught before a request for its key leaves the room.
+func checkKeyObject(km KeyMaker, label string) error {
+	objs, err := km.Objects()
+	if err != nil {
+		return fmt.Errorf("enrol: listing the token's objects: %w", err)
+	}
+	var found []hsm.Object
+	for _, o := range objs {
+		if o.Label == label && o.Class == "private key" {
+			found = append(found, o)
+		}
+	}
+	if len(found) != 1 {
+		return fmt.Errorf("enrol: %d private keys labelled %q on the token after generating one", len(found), label)
+	}
+	o := found[0]
+	var bad []string
+	for _, c := range []struct {
+		ok   bool
+		what string
+	}{
+		{o.Token, "not a token object"}, {o.Private, "not private"},
+		{o.Sensitive && o.AlwaysSensitive, "not always sensitive"},
+		{!o.Extractable && o.NeverExtractable, "extractable"},
+		{!o.ValueReadable, "its value can be read"},
+		{o.Sign, "cannot sign"},
+		{!o.Decrypt && !o.Unwrap && !o.Derive, "may decrypt, unwrap or derive"},
+	} {
+		if !c.ok {
+			bad = append(bad, c.what)
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("enrol: the private key %q on the token is %s; destroy it and use a token that honours the template", label, strings.Join(bad, ", "))
+	}
+	return nil
 }
 
 // Prove checks that key holds the private half of pub: its signature over
