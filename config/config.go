@@ -302,7 +302,18 @@ func Load(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading configuration: %w", err)
 	}
-	return parse(data, filepath.Dir(path), path)
+	return parse(data, filepath.Dir(path), path, nil)
+}
+
+// LoadPending is Load for a command about to write the files the keys in
+// pending name (`ecos keys ecos install` writes keys.ecos.cert): those
+// may be absent; everything else is checked as Load checks it.
+func LoadPending(path string, pending ...string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading configuration: %w", err)
+	}
+	return parse(data, filepath.Dir(path), path, pending)
 }
 
 // Parse decodes a configuration strictly, applies the defaults, resolves
@@ -310,10 +321,10 @@ func Load(path string) (*Config, error) {
 // error the Config is nil; a fault in the configuration itself is reported
 // as an *Error listing every problem found.
 func Parse(data []byte, dir string) (*Config, error) {
-	return parse(data, dir, "")
+	return parse(data, dir, "", nil)
 }
 
-func parse(data []byte, dir, file string) (*Config, error) {
+func parse(data []byte, dir, file string, pending []string) (*Config, error) {
 	c, err := decode(data)
 	if err != nil {
 		err.File = file
@@ -325,7 +336,7 @@ func parse(data []byte, dir, file string) (*Config, error) {
 		return nil, fmt.Errorf("resolving configuration directory: %w", aerr)
 	}
 	c.resolve(abs)
-	if err := c.Validate(); err != nil {
+	if err := c.validate(pending); err != nil {
 		return nil, err
 	}
 	return c, nil

@@ -499,3 +499,56 @@ func TestWarnings(t *testing.T) {
 		t.Errorf("with an IKI CA: %q", w)
 	}
 }
+
+// TestLoadPending: a file a command is about to write (the ECoS
+// certificate `ecos keys ecos install` writes) may be absent for
+// LoadPending, and only that one: Load still refuses it, and LoadPending
+// still refuses any other missing file.
+func TestLoadPending(t *testing.T) {
+	data, err := os.ReadFile("testdata/good/minimal.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	pki := abs(t, "testdata/pki")
+	keys := doc["keys"].(map[string]any)
+	keys["ecos"] = map[string]any{"key": pki + "/tcos.key", "cert": "not-yet/ecos.pem"}
+	dir := t.TempDir()
+	write := func() string {
+		b, _ := json.Marshal(doc)
+		p := filepath.Join(dir, "ecos.json")
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	// The minimal file's own relative paths resolve against testdata/good.
+	for _, k := range []string{"tls", "trust"} {
+		fixed, _ := json.Marshal(doc[k])
+		fixed = []byte(strings.ReplaceAll(string(fixed), `"../pki/`, `"`+pki+`/`))
+		var v any
+		json.Unmarshal(fixed, &v)
+		doc[k] = v
+	}
+	keys["tcos"] = map[string]any{"key": pki + "/tcos.key", "cert": pki + "/tcos.pem"}
+	keys["dsp_xml_sign"] = map[string]any{"key": pki + "/dsp.key", "cert": pki + "/dsp.pem"}
+	path := write()
+	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), "keys.ecos.cert: file "+filepath.Join(dir, "not-yet/ecos.pem")+" does not exist") {
+		t.Fatalf("Load: %v, want keys.ecos.cert refused", err)
+	}
+	c, err := LoadPending(path, "keys.ecos.cert")
+	if err != nil {
+		t.Fatalf("LoadPending: %v", err)
+	}
+	if c.Keys.ECoS.Cert != filepath.Join(dir, "not-yet/ecos.pem") {
+		t.Errorf("keys.ecos.cert = %q, want it resolved against the file's directory", c.Keys.ECoS.Cert)
+	}
+	keys["tcos"].(map[string]any)["cert"] = "missing-tcos.pem"
+	path = write()
+	if _, err := LoadPending(path, "keys.ecos.cert"); err == nil || !strings.Contains(err.Error(), "keys.tcos.cert: file") {
+		t.Fatalf("LoadPending with keys.tcos.cert missing: %v, want it refused", err)
+	}
+}

@@ -34,8 +34,11 @@ const (
 // every problem, or nil. It does not apply defaults (Parse does, before
 // calling it) and reads no secret; of the files named, it checks only that
 // they exist and are of the right kind.
-func (c *Config) Validate() error {
-	v := &validator{}
+func (c *Config) Validate() error { return c.validate(nil) }
+
+// validate is Validate with the keys whose files may be absent.
+func (c *Config) validate(pending []string) error {
+	v := &validator{pending: pending}
 	v.listen("listen", c.Listen, true)
 	v.listen("operator_listen", c.OperatorListen, false)
 	// Port 0 twice is two ports: the kernel picks one for each listener.
@@ -98,6 +101,7 @@ var topLevelKeys = func() []string {
 
 type validator struct {
 	problems []Problem
+	pending  []string // keys whose files a command is about to write
 }
 
 func (v *validator) add(key, format string, a ...any) {
@@ -292,6 +296,7 @@ func (v *validator) files(fields []pathField) {
 		}
 		fi, err := os.Stat(p)
 		switch {
+		case errors.Is(err, fs.ErrNotExist) && slices.Contains(v.pending, f.key):
 		case errors.Is(err, fs.ErrNotExist):
 			v.add(f.key, "file %s does not exist", p)
 		case err != nil:

@@ -153,4 +153,3 @@ func TestIssueOrganisationRefuses(t *testing.T) {
 		})
 	}
 }
-
