@@ -18,8 +18,9 @@ import (
 // only if it follows the SMKI Organisation profile, is a transitionalCoS
 // digitalSignature certificate, chains to opts.Roots at opts.Now, and
 // certifies pub, the key the service will sign with. Each refusal is a
-// sentence saying which of these failed.
-func Check(data []byte, pub *ecdsa.PublicKey, opts smki.VerifyOptions) (*smki.Certificate, error) {
+// sentence saying which of these failed. It returns the chain, the
+// certificate first and the anchor last.
+func Check(data []byte, pub *ecdsa.PublicKey, opts smki.VerifyOptions) ([]*smki.Certificate, error) {
 	var certs []*smki.Certificate
 	var err error
 	if bytes.Contains(data, []byte("-----BEGIN")) {
@@ -49,13 +50,14 @@ func Check(data []byte, pub *ecdsa.PublicKey, opts smki.VerifyOptions) (*smki.Ce
 	if c.KeyUsage != smki.KeyUsageDigitalSignature {
 		return nil, fmt.Errorf("its key usage is %v; the ECoS credential signs commands: digitalSignature", c.KeyUsage)
 	}
-	if _, err := smki.Verify(c, opts); err != nil {
+	chain, err := smki.Verify(c, opts)
+	if err != nil {
 		return nil, fmt.Errorf("it does not chain to the configured trust anchors (trust.organisation_cas, trust.intermediates): %w", err)
 	}
 	if pub == nil || !c.PublicKey.Equal(pub) {
 		return nil, fmt.Errorf("it certifies another key (%s) than the ECoS key (%s)", Fingerprint(c.PublicKey), fingerprintOrNone(pub))
 	}
-	return c, nil
+	return chain, nil
 }
 
 func fingerprintOrNone(pub *ecdsa.PublicKey) string {

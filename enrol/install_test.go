@@ -126,10 +126,14 @@ func TestInstall(t *testing.T) {
 	p := testPKI(t)
 	key := newKey(t)
 	opts := verifyOpts(t, p, testNow)
-	c, err := Check(issue(t, p, key, Subject{Role: role.TransitionalCoS, EUI: ecosEUI}), &key.PublicKey, opts)
+	chain, err := Check(issue(t, p, key, Subject{Role: role.TransitionalCoS, EUI: ecosEUI}), &key.PublicKey, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(chain) != 3 {
+		t.Fatalf("a chain of %d, want the certificate, the Organisation CA and the root", len(chain))
+	}
+	c := chain[0]
 	path := filepath.Join(t.TempDir(), "ecos.pem")
 	if done, err := Install(path, c); !done || err != nil {
 		t.Fatalf("first install: %v %v", done, err)
@@ -146,7 +150,7 @@ func TestInstall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if done, err := Install(path, other); done || !errors.Is(err, ErrExists) {
+	if done, err := Install(path, other[0]); done || !errors.Is(err, ErrExists) {
 		t.Fatalf("replacing with another certificate: %v %v, want ErrExists", done, err)
 	}
 	if now, _ := os.ReadFile(path); !bytes.Equal(now, written) {

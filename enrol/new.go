@@ -29,7 +29,7 @@ type KeyMaker interface {
 // as a sentence, for the ceremony's transcript. The subject is checked
 // before the token is touched.
 func New(km KeyMaker, label string, s Subject, rand io.Reader, step func(string)) (csr []byte, pub *ecdsa.PublicKey, err error) {
-	if err := s.check(); err != nil {
+	if err := s.Check(); err != nil {
 		return nil, nil, err
 	}
 	if label == "" {
@@ -70,9 +70,12 @@ func New(km KeyMaker, label string, s Subject, rand io.Reader, step func(string)
 	if csr, err = CreateRequest(rand, key, s); err != nil {
 		return nil, nil, err
 	}
-	sum := sha256.Sum256(csr)
-	step(fmt.Sprintf("signed the certificate request on the token: subject CN=%q OU=%02X (%v) EUI %s, keyUsage digitalSignature (critical); request SHA-256 %X",
-		s.CommonName, uint8(s.Role), s.Role, s.EUI, sum))
+	cn := ""
+	if s.CommonName != "" {
+		cn = fmt.Sprintf("CN=%q ", s.CommonName)
+	}
+	step(fmt.Sprintf("signed the certificate request on the token, its signature verified in software: subject %sOU=%02X (%v) x500UniqueIdentifier %s, keyUsage digitalSignature (critical)",
+		cn, uint8(s.Role), s.Role, s.EUI))
 	return csr, pub, nil
 }
 

@@ -42,7 +42,8 @@ type Subject struct {
 	EUI        eui.EUI
 }
 
-func (s Subject) check() error {
+// Check says whether s can be certified, before anything is made for it.
+func (s Subject) Check() error {
 	switch {
 	case s.EUI.IsZero():
 		return errors.New("enrol: no EUI-64: the certificate must name the party's entity identifier")
@@ -88,7 +89,7 @@ var digitalSignature = []byte{0x07, 0x80}
 // it writes is what `ecos pki sign-csr` (and an SMKI that follows the
 // profile) accepts.
 func CreateRequest(rand io.Reader, key crypto.Signer, s Subject) ([]byte, error) {
-	if err := s.check(); err != nil {
+	if err := s.Check(); err != nil {
 		return nil, err
 	}
 	pub, ok := key.Public().(*ecdsa.PublicKey)

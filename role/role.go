@@ -7,7 +7,11 @@
 // Trust level: a value type.
 package role
 
-import "fmt"
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
 
 // Role is a remote-party role code.
 type Role uint8
@@ -62,4 +66,20 @@ func (r Role) String() string {
 func (r Role) Known() bool {
 	_, ok := names[r]
 	return ok && r != None
+}
+
+// Parse reads a role by its GBCS name ("transitionalCoS", any case) or as
+// the two hex digits of an SMKI subject OU ("05").
+func Parse(s string) (Role, error) {
+	for r, n := range names {
+		if r != None && strings.EqualFold(n, s) {
+			return r, nil
+		}
+	}
+	if len(s) == 2 {
+		if b, err := strconv.ParseUint(s, 16, 8); err == nil && Role(b).Known() {
+			return Role(b), nil
+		}
+	}
+	return None, fmt.Errorf("role: %q is not a remote-party role (a name such as transitionalCoS, or two hex digits such as 05)", s)
 }

@@ -12,3 +12,20 @@ func TestNames(t *testing.T) {
 		t.Error("Known")
 	}
 }
+
+func TestParse(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want Role
+		ok   bool
+	}{
+		{"transitionalCoS", TransitionalCoS, true}, {"TRANSITIONALCOS", TransitionalCoS, true}, {"05", TransitionalCoS, true},
+		{"supplier", Supplier, true}, {"87", XMLSign, true}, {"7f", Other, true},
+		{"none", None, false}, {"FF", None, false}, {"42", None, false}, {"5", None, false}, {"", None, false}, {"tcos", None, false},
+	} {
+		got, err := Parse(tc.in)
+		if got != tc.want || (err == nil) != tc.ok {
+			t.Errorf("Parse(%q) = %v, %v; want %v, ok %v", tc.in, got, err, tc.want, tc.ok)
+		}
+	}
+}

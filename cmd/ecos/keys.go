@@ -10,6 +10,7 @@ func keysCommand() *command {
 		keysImportCommand(),
 		keysListCommand(),
 		keysProveCommand(),
+		keysECoSCommand(),
 	}}
 }
 

@@ -19,6 +19,7 @@ import (
 func pkiCommand() *command {
 	return &command{name: "pki", summary: "generate and inspect the SMKI-profile test PKI", subs: []*command{
 		{name: "init", summary: "write a complete test PKI (CAs, parties, TCoS/ECoS, devices) to DIR", run: runPKIInit},
+		{name: "sign-csr", summary: "issue the certificate a PKCS#10 request asks for from the test PKI's Organisation CA, checked against the SMKI profile", run: runPKISignCSR},
 		{name: "tls", summary: "write a test TLS PKI for the Users' listener to DIR: a CA, a server certificate and a client certificate per User", run: runPKITLS},
 	}}
 }

@@ -1,0 +1,242 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ecos-cos/ecos/enrol"
+	"github.com/ecos-cos/ecos/hsm"
+	"github.com/ecos-cos/ecos/internal/testkit"
+	"github.com/ecos-cos/ecos/smki"
+)
+
+func mustCLI(t *testing.T, args ...string) string {
+	t.Helper()
+	code, out, errs := ecos(t, "", args...)
+	if code != 0 {
+		t.Fatalf("ecos %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errs)
+	}
+	return out
+}
+
+func absent(t *testing.T, paths ...string) {
+	t.Helper()
+	for _, p := range paths {
+		if _, err := os.Lstat(p); err == nil {
+			t.Errorf("%s was written", p)
+		}
+	}
+}
+
+// serviceConfig is docs/config.md's smallest file with the ECoS key on the
+// token and its certificate at ecos.pem.
+func serviceConfig(t *testing.T, smallest []byte, pinFile string) {
+	t.Helper()
+	var doc map[string]any
+	if err := json.Unmarshal(smallest, &doc); err != nil {
+		t.Fatal(err)
+	}
+	doc["keys"].(map[string]any)["ecos"] = map[string]any{"cert": "ecos.pem", "pkcs11": map[string]any{
+		"module": testkit.SoftHSMModule, "token_label": "ecos", "key_label": "ecos-2026", "pin_file": pinFile}}
+	b, _ := json.MarshalIndent(doc, "", "  ")
+	if err := os.WriteFile("ecos.json", b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestECoSCredentialOnSoftHSM is the ECoS credential's whole life through
+// the CLI: a test PKI; `keys ecos new` from a ceremony file makes the key
+// on a SoftHSM2 token (sign-only, sensitive, never extractable) and the
+// request, logging every step with its time to the screen and the
+// transcript; the same label again is refused with the token unchanged;
+// `pki sign-csr` issues the certificate; `keys ecos install` refuses
+// another key's certificate and installs this one (and again is a
+// no-op); and `ecos serve` starts with the ECoS key on the token,
+// checked against the installed certificate, naming its SKI.
+func TestECoSCredentialOnSoftHSM(t *testing.T) {
+	pinFile := testkit.SoftHSM(t, "ecos", "1234")
+	smallest := smallestConfig(t)
+	t.Chdir(t.TempDir())
+	mustCLI(t, "pki", "init", "pki")
+	mustCLI(t, "pki", "tls", "--users", "EE-C0-5E-00-01-00-00-01", "tls")
+
+	ceremony := fmt.Sprintf(`{
+  "module": %q,
+  "token_label": "ecos",
+  "pin_file": %q,
+  "key_label": "ecos-2026",
+  "eui": "EE-C0-5E-00-00-00-00-05",
+  "name": "ECOS PARTY",
+  "csr": "ecos.csr",
+  "transcript": "ecos-new.transcript"
+}
+`, testkit.SoftHSMModule, pinFile)
+	if err := os.WriteFile("ecos-new.json", []byte(ceremony), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := mustCLI(t, "keys", "ecos", "new", "--ceremony", "ecos-new.json")
+	transcript, err := os.ReadFile("ecos-new.transcript")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(transcript) != out {
+		t.Errorf("the transcript is not what the screen showed:\n%s\n---\n%s", transcript, out)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	stamp := regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ `)
+	for _, l := range lines {
+		if !stamp.MatchString(l) {
+			t.Errorf("a step without its UTC time: %q", l)
+		}
+	}
+	if want := fmt.Sprintf("ceremony file ecos-new.json, SHA-256 %X", sha256.Sum256([]byte(ceremony))); len(lines) < 3 || !strings.HasSuffix(lines[1], want) || !strings.Contains(lines[2], ` ceremony: {"module":`) {
+		t.Errorf("the transcript does not start with the ceremony file's hash and the ceremony:\n%s", out)
+	}
+	for _, want := range []string{"never extractable, and only signs", "proved key \"ecos-2026\"", "wrote the certificate request to ecos.csr"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the transcript lacks %q:\n%s", want, out)
+		}
+	}
+	csrPEM, err := os.ReadFile("ecos.csr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := smki.ParseRequestPEM(csrPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objects := tokenObjects(t, pinFile)
+	for _, o := range objects {
+		if o.Label == "ecos-2026" && o.Class == "private key" && (!o.Sensitive || o.Extractable || !o.NeverExtractable || o.ValueReadable || !o.Sign || o.Decrypt) {
+			t.Errorf("the ECoS private key can leave the token or do more than sign: %+v", o)
+		}
+	}
+	if len(objects) != 2 {
+		t.Fatalf("%d objects on the token, want the key pair", len(objects))
+	}
+
+	// The same label again: refused, nothing written, the token unchanged.
+	code, _, errs := ecos(t, "", "keys", "ecos", "new", "--module", testkit.SoftHSMModule, "--token-label", "ecos", "--pin-file", pinFile,
+		"--key-label", "ecos-2026", "--eui", "EE-C0-5E-00-00-00-00-05", "--csr", "again.csr", "--transcript", "again.transcript")
+	if code == 0 || !strings.Contains(errs, `already has a private key labelled "ecos-2026"`) {
+		t.Errorf("a second key under the label: exit %d, %s", code, errs)
+	}
+	absent(t, "again.csr")
+	if got := tokenObjects(t, pinFile); len(got) != 2 {
+		t.Errorf("the refused ceremony left %d objects on the token, want 2", len(got))
+	}
+
+	out = mustCLI(t, "pki", "sign-csr", "--pki", "pki", "ecos.csr", "ecos-issued.pem")
+	if !strings.Contains(out, "issued ecos-issued.pem: transitionalCoS certificate for EUI EE-C0-5E-00-00-00-00-05, digitalSignature") {
+		t.Errorf("sign-csr said:\n%s", out)
+	}
+	if code, _, errs := ecos(t, "", "pki", "sign-csr", "--pki", "pki", "--role", "supplier", "ecos.csr", "supplier.pem"); code != 1 || !strings.Contains(errs, "asks for role transitionalCoS") {
+		t.Errorf("sign-csr --role supplier of a transitionalCoS request: exit %d, %s", code, errs)
+	}
+	absent(t, "supplier.pem")
+
+	serviceConfig(t, smallest, pinFile)
+	code, _, errs = ecos(t, "", "keys", "ecos", "install", "--config", "ecos.json", "pki/ecos-ds.pem")
+	if code != 1 || !strings.Contains(errs, "certifies another key") || !strings.Contains(errs, "nothing was installed") {
+		t.Errorf("installing the test PKI's own ECoS certificate: exit %d, %s", code, errs)
+	}
+	absent(t, "ecos.pem")
+	out = mustCLI(t, "keys", "ecos", "install", "--config", "ecos.json", "ecos-issued.pem")
+	for _, want := range []string{"follows the profile: transitionalCoS (OU 05), EUI EE-C0-5E-00-00-00-00-05, digitalSignature", "to the trust anchor CN=TA,OU=00",
+		`the key "ecos-2026" on token "ecos"`, "installed ecos-issued.pem as keys.ecos.cert"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("install said nothing of %q:\n%s", want, out)
+		}
+	}
+	if out := mustCLI(t, "keys", "ecos", "install", "--config", "ecos.json", "ecos-issued.pem"); !strings.Contains(out, "already installed") {
+		t.Errorf("installing it again:\n%s", out)
+	}
+
+	mustCLI(t, "db", "migrate", "--config", "ecos.json")
+	ctx, stop := context.WithCancel(t.Context())
+	defer stop()
+	sout, serr := watch("serving on"), watch("")
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, []string{"serve", "--config", "ecos.json", "--listen", "127.0.0.1:0", "--operator-listen", "127.0.0.1:0"}, stdio{out: sout, err: serr})
+	}()
+	select {
+	case <-sout.seen:
+	case code := <-done:
+		t.Fatalf("serve with the installed ECoS credential exited %d: %s", code, serr)
+	}
+	stop()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("serve did not stop")
+	}
+	if ski := fmt.Sprintf(`"keys.ecos.ski":"%X"`, enrol.KeyID(req.PublicKey)); !strings.Contains(serr.String(), ski) {
+		t.Errorf("the service did not start with the new ECoS key: want %s in\n%s", ski, serr)
+	}
+}
+
+func tokenObjects(t *testing.T, pinFile string) []hsm.Object {
+	t.Helper()
+	a, err := hsm.OpenAdmin(hsm.PKCS11{Module: testkit.SoftHSMModule, TokenLabel: "ecos", PINFile: pinFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	objs, err := a.Objects()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return objs
+}
+
+// TestECoSNewRefusesBeforeTheToken: a ceremony that cannot be carried out
+// whole is refused before any HSM is touched (the module named does not
+// even exist) and before anything is written.
+func TestECoSNewRefusesBeforeTheToken(t *testing.T) {
+	t.Chdir(t.TempDir())
+	good := map[string]string{"module": "/nonexistent/pkcs11.so", "token_label": "ecos", "pin_file": "pin", "key_label": "ecos",
+		"eui": "EE-C0-5E-00-00-00-00-05", "csr": "ecos.csr", "transcript": "t.transcript"}
+	file := func(name string, edit func(map[string]string), extra string) string {
+		m := map[string]string{}
+		for k, v := range good {
+			m[k] = v
+		}
+		edit(m)
+		b, _ := json.Marshal(m)
+		if extra != "" {
+			b = append(b[:len(b)-1], []byte(","+extra+"}")...)
+		}
+		os.WriteFile(name, b, 0o600)
+		return name
+	}
+	os.WriteFile("exists.csr", []byte("x"), 0o600)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"ceremony and flags", []string{"--ceremony", file("c1.json", func(map[string]string) {}, ""), "--key-label", "other"}, "give the ceremony file or the flags, not both"},
+		{"unknown key", []string{"--ceremony", file("c2.json", func(map[string]string) {}, `"kek":"x"`)}, `unknown field "kek"`},
+		{"missing fields", []string{"--ceremony", file("c3.json", func(m map[string]string) { delete(m, "eui"); delete(m, "key_label") }, "")}, "key_label (--key-label) is required\neui (--eui) is required"},
+		{"bad EUI", []string{"--ceremony", file("c4.json", func(m map[string]string) { m["eui"] = "EE-C0" }, "")}, `eui "EE-C0"`},
+		{"name too long", []string{"--ceremony", file("c5.json", func(m map[string]string) { m["name"] = strings.Repeat("N", 65) }, "")}, "at most 64"},
+		{"output exists", []string{"--ceremony", file("c6.json", func(m map[string]string) { m["csr"] = "exists.csr" }, "")}, "exists.csr exists: a ceremony never writes over an output"},
+		{"no flags", nil, "module (--module) is required"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errs := ecos(t, "", append([]string{"keys", "ecos", "new"}, tc.args...)...)
+			if code != exitMalformed || !strings.Contains(errs, tc.want) {
+				t.Errorf("exit %d, %s%s; want exit 2 saying %q", code, out, errs, tc.want)
+			}
+			absent(t, "ecos.csr", "t.transcript")
+		})
+	}
+}
