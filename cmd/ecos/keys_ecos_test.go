@@ -2,18 +2,23 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ecos-cos/ecos/enrol"
+	"github.com/ecos-cos/ecos/eui"
 	"github.com/ecos-cos/ecos/hsm"
 	"github.com/ecos-cos/ecos/internal/testkit"
+	"github.com/ecos-cos/ecos/role"
 	"github.com/ecos-cos/ecos/smki"
 )
 
@@ -239,4 +244,79 @@ func TestECoSNewRefusesBeforeTheToken(t *testing.T) {
 			absent(t, "ecos.csr", "t.transcript")
 		})
 	}
+}
+
+// TestECoSInstallRefuses: with the ECoS key in a file, `keys ecos
+// install` installs the certificate issued for it, and refuses, each
+// with its sentence and nothing written, a certificate of another PKI, of
+// another role, a request instead of a certificate, and a second
+// certificate over the installed one.
+func TestECoSInstallRefuses(t *testing.T) {
+	smallest := smallestConfig(t)
+	t.Chdir(t.TempDir())
+	mustCLI(t, "pki", "init", "pki")
+	mustCLI(t, "pki", "init", "other")
+	mustCLI(t, "pki", "tls", "--users", "EE-C0-5E-00-01-00-00-01", "tls")
+	key, err := hsm.LoadFile("pki/ecos-ds.key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	csr, err := enrol.CreateRequest(rand.Reader, key, enrol.Subject{Role: role.TransitionalCoS, EUI: eui.MustParse("EE-C0-5E-00-00-00-00-05")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile("ecos.csr", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: csr}), 0o600)
+	mustCLI(t, "pki", "sign-csr", "--pki", "pki", "ecos.csr", "issued.pem")
+	mustCLI(t, "pki", "sign-csr", "--pki", "pki", "--days", "30", "ecos.csr", "issued-again.pem")
+	mustCLI(t, "pki", "sign-csr", "--pki", "other", "ecos.csr", "other.pem")
+	if code, _, errs := ecos(t, "", "pki", "sign-csr", "--pki", "pki", "ecos.csr", "issued.pem"); code != exitMalformed || !strings.Contains(errs, "issued.pem exists") {
+		t.Errorf("sign-csr over an existing file: exit %d, %s", code, errs)
+	}
+	var doc map[string]any
+	json.Unmarshal(smallest, &doc)
+	doc["keys"].(map[string]any)["ecos"] = map[string]any{"key": "pki/ecos-ds.key", "cert": "installed/ecos.pem"}
+	b, _ := json.Marshal(doc)
+	os.WriteFile("ecos.json", b, 0o600)
+	os.Mkdir("installed", 0o700)
+
+	for _, tc := range []struct{ cert, want string }{
+		{"other.pem", "does not chain to the configured trust anchors"},
+		{"pki/acb-ds.pem", "accessControlBroker certificate (OU 04)"},
+		{"pki/acb-ka.pem", "accessControlBroker certificate (OU 04)"},
+		{"pki/org-ca.pem", "CA certificate, not an Organisation certificate"},
+		{"ecos.csr", "not a certificate"},
+	} {
+		code, _, errs := ecos(t, "", "keys", "ecos", "install", "--config", "ecos.json", tc.cert)
+		if code != exitInvalid || !strings.Contains(errs, "refusing "+tc.cert+": it ") || !strings.Contains(errs, tc.want) {
+			t.Errorf("install %s: exit %d, %s; want exit 1 saying %q", tc.cert, code, errs, tc.want)
+		}
+		absent(t, "installed/ecos.pem")
+	}
+	out := mustCLI(t, "keys", "ecos", "install", "--config", "ecos.json", "issued.pem")
+	if !strings.Contains(out, "it certifies the ECoS key, the key in "+filepath.Join(mustAbs(t, "."), "pki/ecos-ds.key")) {
+		t.Errorf("install said:\n%s", out)
+	}
+	before, _ := os.ReadFile("installed/ecos.pem")
+	code, _, errs := ecos(t, "", "keys", "ecos", "install", "--config", "ecos.json", "issued-again.pem")
+	if code != exitInvalid || !strings.Contains(errs, "holds something else") {
+		t.Errorf("installing another certificate over the installed one: exit %d, %s", code, errs)
+	}
+	if after, _ := os.ReadFile("installed/ecos.pem"); string(after) != string(before) {
+		t.Error("the refused install changed keys.ecos.cert")
+	}
+	delete(doc["keys"].(map[string]any), "ecos")
+	b, _ = json.Marshal(doc)
+	os.WriteFile("no-ecos.json", b, 0o600)
+	if code, _, errs := ecos(t, "", "keys", "ecos", "install", "--config", "no-ecos.json", "issued.pem"); code != exitMalformed || !strings.Contains(errs, "has no keys.ecos") {
+		t.Errorf("a configuration without keys.ecos: exit %d, %s", code, errs)
+	}
+}
+
+func mustAbs(t *testing.T, p string) string {
+	t.Helper()
+	a, err := filepath.Abs(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }
