@@ -29,3 +29,23 @@ func TestParse(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParse: Parse never panics, and what it accepts is a known role
+// whose name or OU digits read back to it.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"transitionalCoS", "05", "ff", "none", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		r, err := Parse(s)
+		if err != nil {
+			return
+		}
+		if !r.Known() {
+			t.Fatalf("Parse(%q) = %v, not a known role", s, r)
+		}
+		if back, err := Parse(r.String()); err != nil || back != r {
+			t.Fatalf("Parse(%q) = %v, whose name reads back as %v, %v", s, r, back, err)
+		}
+	})
+}

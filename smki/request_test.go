@@ -104,13 +104,21 @@ func TestParseRequestMalformed(t *testing.T) {
 	}
 }
 
-// FuzzParseRequest: ParseRequest never panics, fails only with a
-// *ParseError, and what it accepts keeps the input's bytes; its checks
-// never panic on what it accepts.
+// FuzzParseRequest: ParseRequest and ParseRequestPEM never panic, fail
+// only with a *ParseError, and what they accept keeps the input's bytes;
+// the checks never panic on what they accept.
 func FuzzParseRequest(f *testing.F) {
 	f.Add(newRequest(f, kuDigitalSignature))
 	f.Add(newRequest(f))
+	f.Add(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: newRequest(f, kuDigitalSignature)}))
 	f.Fuzz(func(t *testing.T, der []byte) {
+		if r, err := ParseRequestPEM(der); err != nil {
+			if _, ok := errors.AsType[*ParseError](err); !ok || r != nil {
+				t.Fatalf("PEM: error %T with request %v", err, r)
+			}
+		} else {
+			_ = r.CheckProfile()
+		}
 		r, err := ParseRequest(der)
 		if err != nil {
 			if _, ok := errors.AsType[*ParseError](err); !ok || r != nil {
