@@ -47,6 +47,12 @@ func (p *PKI) IssueOrganisation(req *smki.Request, o IssueOptions) ([]byte, erro
 	if req.Role != o.Role {
 		return nil, fmt.Errorf("testpki: refusing the request: it asks for role %v (OU %02X), the CA was told to issue %v", req.Role, uint8(req.Role), o.Role)
 	}
+	if req.EUI.IsZero() {
+		return nil, errors.New("testpki: refusing the request: its entity identifier is the all-zero EUI-64, which names no party")
+	}
+	if err := p.checkEUI(req, o.Role); err != nil {
+		return nil, err
+	}
 	usage := UsageDS
 	switch {
 	case req.KeyUsage == smki.KeyUsageKeyAgreement && o.Role == role.TransitionalCoS:
@@ -104,4 +110,22 @@ func (p *PKI) IssueOrganisation(req *smki.Request, o IssueOptions) ([]byte, erro
 		return nil, fmt.Errorf("testpki: the issued certificate does not pass smki's checks: %w", err)
 	}
 	return der, nil
+}
+
+// checkEUI refuses a request naming a party of this PKI in another role
+// (a transitionalCoS certificate for a supplier's EUI-64, say), as an
+// SMKI registration authority refuses a party asking for another's
+// identity. An EUI-64 the PKI does not know is any new party's.
+func (p *PKI) checkEUI(req *smki.Request, r role.Role) error {
+	held := p.ByEUI(req.EUI)
+	for _, c := range held {
+		if role.Role(c.Role) == r {
+			return nil
+		}
+	}
+	if len(held) > 0 {
+		return fmt.Errorf("testpki: refusing the request: EUI-64 %s is %s's in this PKI (%s), not a %v party's",
+			req.EUI, held[0].Name, RoleName(held[0].Role), r)
+	}
+	return nil
 }

@@ -138,6 +138,9 @@ func TestIssueOrganisationRefuses(t *testing.T) {
 		{"extra attribute", csrSpec{key: p256(t), subject: append(name{{oidOrganization, 0x0C, []byte("Evil")}}, tcos...), exts: []pkix.Extension{kuDS}}, IssueOptions{}, "unexpected attribute 2.5.4.10"},
 		{"CA role", csrSpec{key: p256(t), subject: entityName("", RoleIssuingAuthority, newECoS), exts: []pkix.Extension{kuDS}}, IssueOptions{Role: role.IssuingAuthority}, "belongs to a CA"},
 		{"outlasts the CA", csrSpec{key: p256(t), subject: tcos, exts: []pkix.Extension{kuDS}}, IssueOptions{NotAfter: testNow.AddDate(30, 0, 0)}, "outlasts the Organisation CA"},
+		{"another party's EUI", csrSpec{key: p256(t), subject: entityName("", RoleTransitionalCoS, SupplierEUI(1)), exts: []pkix.Extension{kuDS}}, IssueOptions{}, "is supplier1-ds's in this PKI (supplier), not a transitionalCoS party's"},
+		{"a device's EUI", csrSpec{key: p256(t), subject: entityName("", RoleTransitionalCoS, DeviceEUI(1)), exts: []pkix.Extension{kuDS}}, IssueOptions{}, "is device-0001-ds's"},
+		{"zero EUI", csrSpec{key: p256(t), subject: entityName("", RoleTransitionalCoS, eui.EUI{}), exts: []pkix.Extension{kuDS}}, IssueOptions{}, "all-zero EUI-64"},
 		{"ends before it starts", csrSpec{key: p256(t), subject: tcos, exts: []pkix.Extension{kuDS}}, IssueOptions{NotAfter: testNow.Add(-1e9)}, "not after it starts"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
