@@ -144,6 +144,7 @@ func TestEveryCeremonyDecodes(t *testing.T) {
 		{&ImportCeremony{}, `{"name": "k", "pkcs11": {"module": "m", "token_label": "t", "pin_file": "p"}, "kek_label": "kek", "wrapped": "w",
 			"manifest": "m", "cert": "c", "key_label": "tcos", "mechanism": "0x210A", "transcript": "t"}`},
 		{&ExportCeremony{}, exportJSON},
+		{&ECoSNewCeremony{}, ecosNewJSON},
 	} {
 		if err := ParseCeremony([]byte(tc.json), "", tc.c); err != nil {
 			t.Errorf("%s: %v", tc.c.Kind(), err)
@@ -156,8 +157,9 @@ func FuzzParseCeremony(f *testing.F) {
 	f.Add([]byte(exportJSON), uint8(0))
 	f.Add([]byte(`{"name": "k", "components": 3, "bits": 256, "kcv_method": "aes-cmac-zero", "out_dir": "o"}`), uint8(1))
 	f.Add([]byte(`{"pkcs11": {"module": "m", "module": "n"}}`), uint8(2))
+	f.Add([]byte(ecosNewJSON), uint8(4))
 	f.Fuzz(func(t *testing.T, data []byte, kind uint8) {
-		cs := []Ceremony{&ExportCeremony{}, &KEKNewCeremony{}, &KEKLoadCeremony{}, &ImportCeremony{}}
+		cs := []Ceremony{&ExportCeremony{}, &KEKNewCeremony{}, &KEKLoadCeremony{}, &ImportCeremony{}, &ECoSNewCeremony{}}
 		c := cs[int(kind)%len(cs)]
 		if err := ParseCeremony(data, "/base", c); err != nil {
 			return

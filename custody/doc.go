@@ -2,8 +2,10 @@
 // components (made, written for their custodians, read back, checked by
 // their key check values and combined by XOR), the export of a private key
 // as a PKCS#8 blob wrapped under the KEK (RFC 5649) with its manifest, the
-// ceremony files (strictly decoded), and the transcript every ceremony
-// writes. It holds no PKCS#11 code: what happens inside an HSM is package
+// ceremony files (strictly decoded), the transcript every ceremony
+// writes, and the ceremonies' steps, including the ECoS credential's (its
+// key made on a token through package enrol, and its certificate
+// request). It holds no PKCS#11 code: what happens inside an HSM is package
 // hsm's.
 //
 // Secrets (components, the combined KEK, a clear private key) live only in

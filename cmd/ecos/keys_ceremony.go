@@ -68,4 +68,5 @@ var flagOf = map[string]string{
 	"transcript": "transcript", "key": "key", "cert": "cert", "kcv": "kcv", "wrapped": "out", "manifest": "manifest",
 	"pkcs11.module": "module", "pkcs11.token_label": "token-label", "pkcs11.pin_file": "pin-file",
 	"kek_label": "kek-label", "key_label": "key-label", "mechanism": "mechanism",
+	"eui": "eui", "organisation": "organisation", "csr": "csr",
 }

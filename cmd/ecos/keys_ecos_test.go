@@ -73,12 +73,11 @@ func TestECoSCredentialOnSoftHSM(t *testing.T) {
 	mustCLI(t, "pki", "tls", "--users", "EE-C0-5E-00-01-00-00-01", "tls")
 
 	ceremony := fmt.Sprintf(`{
-  "module": %q,
-  "token_label": "ecos",
-  "pin_file": %q,
+  "name": "ecos-2026",
+  "pkcs11": {"module": %q, "token_label": "ecos", "pin_file": %q},
   "key_label": "ecos-2026",
   "eui": "EE-C0-5E-00-00-00-00-05",
-  "name": "ECOS PARTY",
+  "organisation": "ECOS PARTY",
   "csr": "ecos.csr",
   "transcript": "ecos-new.transcript"
 }
@@ -91,18 +90,16 @@ func TestECoSCredentialOnSoftHSM(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(transcript) != out {
+	if !strings.HasPrefix(out, string(transcript)) {
 		t.Errorf("the transcript is not what the screen showed:\n%s\n---\n%s", transcript, out)
 	}
-	lines := strings.Split(strings.TrimSpace(out), "\n")
-	stamp := regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ `)
-	for _, l := range lines {
-		if !stamp.MatchString(l) {
-			t.Errorf("a step without its UTC time: %q", l)
-		}
+	stamp := regexp.MustCompile(`(?m)^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ `)
+	steps := stamp.FindAllStringIndex(string(transcript), -1)
+	if len(steps) < 8 {
+		t.Errorf("%d timed steps in the transcript, want every step with its UTC time:\n%s", len(steps), transcript)
 	}
-	if want := fmt.Sprintf("ceremony file ecos-new.json, SHA-256 %X", sha256.Sum256([]byte(ceremony))); len(lines) < 3 || !strings.HasSuffix(lines[1], want) || !strings.Contains(lines[2], ` ceremony: {"module":`) {
-		t.Errorf("the transcript does not start with the ceremony file's hash and the ceremony:\n%s", out)
+	if want := fmt.Sprintf("ecos-new ceremony from file %s, sha256 %x", mustAbs(t, "ecos-new.json"), sha256.Sum256([]byte(ceremony))); !strings.Contains(string(transcript), want) || !strings.Contains(string(transcript), `"key_label": "ecos-2026"`) {
+		t.Errorf("the transcript does not start with the ceremony file's hash and the ceremony (%s):\n%s", want, transcript)
 	}
 	for _, want := range []string{"never extractable, and only signs", "proved key \"ecos-2026\"", "wrote the certificate request to ecos.csr"} {
 		if !strings.Contains(out, want) {
@@ -130,6 +127,9 @@ func TestECoSCredentialOnSoftHSM(t *testing.T) {
 	// The same label again: refused, nothing written, the token unchanged.
 	code, _, errs := ecos(t, "", "keys", "ecos", "new", "--module", testkit.SoftHSMModule, "--token-label", "ecos", "--pin-file", pinFile,
 		"--key-label", "ecos-2026", "--eui", "EE-C0-5E-00-00-00-00-05", "--csr", "again.csr", "--transcript", "again.transcript")
+	if again, _ := os.ReadFile("again.transcript"); !strings.Contains(string(again), "REFUSED") {
+		t.Errorf("the refused ceremony's transcript does not say so:\n%s", again)
+	}
 	if code == 0 || !strings.Contains(errs, `already has a private key labelled "ecos-2026"`) {
 		t.Errorf("a second key under the label: exit %d, %s", code, errs)
 	}
@@ -207,34 +207,28 @@ func tokenObjects(t *testing.T, pinFile string) []hsm.Object {
 // even exist) and before anything is written.
 func TestECoSNewRefusesBeforeTheToken(t *testing.T) {
 	t.Chdir(t.TempDir())
-	good := map[string]string{"module": "/nonexistent/pkcs11.so", "token_label": "ecos", "pin_file": "pin", "key_label": "ecos",
-		"eui": "EE-C0-5E-00-00-00-00-05", "csr": "ecos.csr", "transcript": "t.transcript"}
-	file := func(name string, edit func(map[string]string), extra string) string {
-		m := map[string]string{}
-		for k, v := range good {
-			m[k] = v
+	file := func(name, body string) string {
+		if err := os.WriteFile(name, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
 		}
-		edit(m)
-		b, _ := json.Marshal(m)
-		if extra != "" {
-			b = append(b[:len(b)-1], []byte(","+extra+"}")...)
-		}
-		os.WriteFile(name, b, 0o600)
 		return name
 	}
+	const token = `"pkcs11": {"module": "/nonexistent/pkcs11.so", "token_label": "ecos", "pin_file": "pin"}`
+	good := `"name": "n", ` + token + `, "key_label": "ecos", "csr": "ecos.csr", "transcript": "t.transcript"`
 	os.WriteFile("exists.csr", []byte("x"), 0o600)
 	for _, tc := range []struct {
 		name string
 		args []string
 		want string
 	}{
-		{"ceremony and flags", []string{"--ceremony", file("c1.json", func(map[string]string) {}, ""), "--key-label", "other"}, "give the ceremony file or the flags, not both"},
-		{"unknown key", []string{"--ceremony", file("c2.json", func(map[string]string) {}, `"kek":"x"`)}, `unknown field "kek"`},
-		{"missing fields", []string{"--ceremony", file("c3.json", func(m map[string]string) { delete(m, "eui"); delete(m, "key_label") }, "")}, "key_label (--key-label) is required\neui (--eui) is required"},
-		{"bad EUI", []string{"--ceremony", file("c4.json", func(m map[string]string) { m["eui"] = "EE-C0" }, "")}, `eui "EE-C0"`},
-		{"name too long", []string{"--ceremony", file("c5.json", func(m map[string]string) { m["name"] = strings.Repeat("N", 65) }, "")}, "at most 64"},
-		{"output exists", []string{"--ceremony", file("c6.json", func(m map[string]string) { m["csr"] = "exists.csr" }, "")}, "exists.csr exists: a ceremony never writes over an output"},
-		{"no flags", nil, "module (--module) is required"},
+		{"ceremony and flags", []string{"--ceremony", file("c1.json", `{`+good+`, "eui": "EE-C0-5E-00-00-00-00-05"}`), "--key-label", "other"}, "may not be given with it"},
+		{"unknown key", []string{"--ceremony", file("c2.json", `{`+good+`, "eui": "EE-C0-5E-00-00-00-00-05", "kek": "x"}`)}, "kek: unknown key"},
+		{"duplicate key", []string{"--ceremony", file("c3.json", `{`+good+`, "eui": "EE-C0-5E-00-00-00-00-05", "eui": "EE-C0-5E-00-00-00-00-04"}`)}, "eui: duplicate key"},
+		{"missing EUI", []string{"--ceremony", file("c4.json", `{`+good+`}`)}, "eui: required"},
+		{"bad EUI", []string{"--ceremony", file("c5.json", `{`+good+`, "eui": "EE-C0"}`)}, "eui: "},
+		{"zero EUI", []string{"--ceremony", file("c6.json", `{`+good+`, "eui": "00-00-00-00-00-00-00-00"}`)}, "all-zero EUI-64"},
+		{"name too long", []string{"--ceremony", file("c7.json", `{`+good+`, "eui": "EE-C0-5E-00-00-00-00-05", "organisation": "`+strings.Repeat("N", 65)+`"}`)}, "at most 64"},
+		{"no flags", nil, "key_label (--key-label): required"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, errs := ecos(t, "", append([]string{"keys", "ecos", "new"}, tc.args...)...)
@@ -244,6 +238,11 @@ func TestECoSNewRefusesBeforeTheToken(t *testing.T) {
 			absent(t, "ecos.csr", "t.transcript")
 		})
 	}
+	code, out, errs := ecos(t, "", "keys", "ecos", "new", "--ceremony", file("c8.json", `{"name": "n", `+token+`, "key_label": "ecos", "csr": "exists.csr", "transcript": "t.transcript", "eui": "EE-C0-5E-00-00-00-00-05"}`))
+	if code == 0 || !strings.Contains(errs, "exists.csr exists: a ceremony never overwrites an output") {
+		t.Errorf("an existing output: exit %d, %s%s", code, out, errs)
+	}
+	absent(t, "t.transcript")
 }
 
 // TestECoSInstallRefuses: with the ECoS key in a file, `keys ecos

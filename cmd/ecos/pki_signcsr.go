@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/ecos-cos/ecos/custody"
 	"github.com/ecos-cos/ecos/enrol"
 	"github.com/ecos-cos/ecos/role"
 	"github.com/ecos-cos/ecos/smki"
@@ -66,7 +67,7 @@ func runPKISignCSR(_ context.Context, std stdio, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := writeNew(out, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+	if err := custody.WriteNew(out, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
 		return err
 	}
 	fmt.Fprintf(std.out, "issued %s: %v certificate for EUI %s, %v, serial %X\n", out, c.Role, c.EUI, c.KeyUsage, c.SerialNumber)
@@ -74,26 +75,5 @@ func runPKISignCSR(_ context.Context, std stdio, args []string) error {
 	fmt.Fprintf(std.out, "  valid %s to %s, issued by %s (%s/org-ca.pem) under %s/root-ca.pem\n",
 		c.NotBefore.Format(time.RFC3339), c.NotAfter.Format(time.RFC3339), c.Issuer, *dir, *dir)
 	fmt.Fprintln(std.out, "this is a test PKI's certificate: for tests and rehearsals only")
-	return nil
-}
-
-// writeNew creates path with data, refusing an existing file: a command's
-// output never replaces anything.
-func writeNew(path string, data []byte, perm os.FileMode) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
-	if err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("%s exists: it is never written over", path)
-		}
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if err = errors.Join(err, f.Close()); err != nil {
-		os.Remove(path)
-		return err
-	}
 	return nil
 }
