@@ -105,7 +105,7 @@ func TestCheck(t *testing.T) {
 		{"another key's", issue(t, p, newKey(t), tcos), testNow, "certifies another key"},
 		{"not chaining", issue(t, other, key, tcos), testNow, "does not chain to the configured trust anchors"},
 		{"expired", good, testNow.AddDate(11, 0, 0), "expired"},
-		{"supplier role", issue(t, p, key, Subject{Role: role.Supplier, EUI: ecosEUI}), testNow, "supplier certificate (OU 02)"},
+		{"supplier role", issue(t, p, key, Subject{Role: role.Supplier, EUI: testpki.SupplierEUI(1)}), testNow, "supplier certificate (OU 02)"},
 		{"key agreement", p.ACB.KA.CertPEM(), testNow, "accessControlBroker certificate"},
 		{"a CA", p.OrgCA.CertPEM(), testNow, "CA certificate, not an Organisation"},
 		{"a device", p.Devices[0].DS.CertPEM(), testNow, "device certificate"},
