@@ -7,6 +7,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,8 +44,17 @@ func TestECoSNewCeremonyValidate(t *testing.T) {
 
 // softECoSToken is an ECoSToken in memory.
 type softECoSToken struct {
-	keys   map[string]*ecdsa.PrivateKey
-	closed bool
+	keys    map[string]*ecdsa.PrivateKey
+	closed  bool
+	removed []string
+	// liar: Signer answers with another key than the one generated.
+	liar bool
+}
+
+func (s *softECoSToken) Remove(label string) (int, error) {
+	s.removed = append(s.removed, label)
+	delete(s.keys, label)
+	return 1, nil
 }
 
 func (s *softECoSToken) GenerateSigningKey(label string) (*ecdsa.PublicKey, error) {
@@ -56,7 +66,12 @@ func (s *softECoSToken) GenerateSigningKey(label string) (*ecdsa.PublicKey, erro
 	return &k.PublicKey, nil
 }
 
-func (s *softECoSToken) Signer(label string) (crypto.Signer, error) { return s.keys[label], nil }
+func (s *softECoSToken) Signer(label string) (crypto.Signer, error) {
+	if s.liar {
+		return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	}
+	return s.keys[label], nil
+}
 
 func (s *softECoSToken) Objects() ([]hsm.Object, error) {
 	var out []hsm.Object
@@ -106,5 +121,38 @@ func TestNewECoS(t *testing.T) {
 	}
 	if _, err := NewECoS(&c, Source{}, env, open); !errors.Is(err, ErrExists) || opened != 1 {
 		t.Errorf("a second run over the same outputs: %v, token opened %d times; want ErrExists before the token", err, opened)
+	}
+}
+
+// TestNewECoSTakesBackItsKey: a key the ceremony generated is removed
+// when a later step fails; a key that was on the token before is never
+// touched.
+func TestNewECoSTakesBackItsKey(t *testing.T) {
+	env := Env{Rand: rand.Reader, Now: time.Now, Out: io.Discard}
+	for _, tc := range []struct {
+		name        string
+		tok         *softECoSToken
+		wantRemoved bool
+	}{
+		{"the proof fails after the key is made", &softECoSToken{keys: map[string]*ecdsa.PrivateKey{}, liar: true}, true},
+		{"the label was taken before", &softECoSToken{keys: map[string]*ecdsa.PrivateKey{"ecos-2026": nil}}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			var c ECoSNewCeremony
+			if err := ParseCeremony([]byte(ecosNewJSON), dir, &c); err != nil {
+				t.Fatal(err)
+			}
+			_, err := NewECoS(&c, Source{}, env, func(PKCS11) (ECoSToken, error) { return tc.tok, nil })
+			if err == nil {
+				t.Fatal("the ceremony succeeded")
+			}
+			if got := len(tc.tok.removed) == 1; got != tc.wantRemoved {
+				t.Errorf("removed %v, want a removal %v (%v)", tc.tok.removed, tc.wantRemoved, err)
+			}
+			if _, err := os.Stat(c.CSR); err == nil {
+				t.Error("a request was written")
+			}
+		})
 	}
 }
