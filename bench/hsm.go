@@ -56,8 +56,9 @@ type HSMResult struct {
 	TokenSignsPerSec    float64 `json:"token_signs_per_sec"`
 	SoftwareSignsPerSec float64 `json:"software_signs_per_sec"`
 	Ratio               float64 `json:"ratio"` // token / software
-	// LeftOnToken lists the labels an operator's token keeps after the
-	// run (a throwaway SoftHSM2 token is removed with the run).
+	// LeftOnToken lists the labels an operator's token still holds after
+	// the run: those the run could not remove (a throwaway SoftHSM2
+	// token is removed with the run).
 	LeftOnToken []string `json:"left_on_token,omitempty"`
 }
 
@@ -139,7 +140,10 @@ func onToken(cfg *config.Config, dir string, h HSM, signs int) (_ *HSMResult, re
 		return nil, nil, err
 	}
 	if !h.SoftHSM {
+		// An operator's token gets back what the run put on it, once the
+		// service has let go of it; what cannot be removed is reported.
 		res.LeftOnToken = append([]string{prefix + "kek"}, labels...)
+		restore = func() { res.LeftOnToken = removeFrom(tok, res.LeftOnToken) }
 	}
 	i := 0
 	for _, p := range pairs {
@@ -348,4 +352,21 @@ func softHSMToken(dir, module string) (_ hsm.PKCS11, restore func(), err error) 
 		}
 	}
 	return hsm.PKCS11{Module: module, TokenLabel: label, PINFile: pinFile}, restore, nil
+}
+
+// removeFrom removes the objects labelled labels from the token and
+// returns the labels it could not remove.
+func removeFrom(tok hsm.PKCS11, labels []string) []string {
+	a, err := hsm.OpenAdmin(tok)
+	if err != nil {
+		return labels
+	}
+	defer a.Close()
+	var left []string
+	for _, l := range labels {
+		if _, err := a.Remove(l); err != nil {
+			left = append(left, l)
+		}
+	}
+	return left
 }
