@@ -251,7 +251,7 @@ func signRates(tok hsm.PKCS11, label string, n, conc int) (token, software float
 		return 0, 0, fmt.Errorf("bench: %w", err)
 	}
 	defer t.Close()
-	s, err := t.Signer(label)
+	s, err := t.Signer(label, nil)
 	if err != nil {
 		return 0, 0, fmt.Errorf("bench: %w", err)
 	}

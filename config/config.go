@@ -13,6 +13,7 @@
 package config
 
 import (
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -101,8 +102,21 @@ type PKCS11Key struct {
 	Module     string `json:"module"`      // the PKCS#11 library, e.g. /usr/lib/softhsm/libsofthsm2.so
 	TokenLabel string `json:"token_label"` // the token
 	KeyLabel   string `json:"key_label"`   // the key pair's CKA_LABEL
+	KeyID      string `json:"key_id"`      // or its CKA_ID, in hex; or both
 	PINFile    string `json:"pin_file"`    // the user PIN, in a file of its own: never inline
 	Sessions   int    `json:"sessions"`    // the token's session pool; 0: 16
+}
+
+// ID is KeyID as bytes (nil when none is given).
+func (p *PKCS11Key) ID() ([]byte, error) {
+	if p.KeyID == "" {
+		return nil, nil
+	}
+	id, err := hex.DecodeString(p.KeyID)
+	if err != nil {
+		return nil, fmt.Errorf("%q is not hexadecimal bytes (a CKA_ID, such as 0102A0)", p.KeyID)
+	}
+	return id, nil
 }
 
 // Keys are the service's signing credentials. A nil TCoS or ECoS means the

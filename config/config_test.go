@@ -145,9 +145,10 @@ var badFiles = map[string][]string{
 	"listen_named_port.json": {`listen: port "http" is not a number`},
 	"bad_pkcs11.json": {
 		"keys.tcos: give key (a file) or pkcs11 (a token), not both",
+		`keys.tcos.pkcs11.key_id: "7g" is not hexadecimal bytes`,
 		"keys.ecos.pkcs11.module: required",
 		"keys.ecos.pkcs11.token_label: required",
-		"keys.ecos.pkcs11.key_label: required",
+		"keys.ecos.pkcs11.key_label: required (or key_id)",
 		"keys.ecos.pkcs11.sessions: 1 is out of range 2–1024",
 	},
 	"bad_migration.json": {

@@ -257,10 +257,16 @@ func (v *validator) keys(k *Keys) {
 		if kp.kp.Key != "" {
 			v.add(kp.key, "give key (a file) or pkcs11 (a token), not both")
 		}
-		for _, f := range []struct{ name, val string }{{"module", p.Module}, {"token_label", p.TokenLabel}, {"key_label", p.KeyLabel}} {
+		for _, f := range []struct{ name, val string }{{"module", p.Module}, {"token_label", p.TokenLabel}} {
 			if f.val == "" {
 				v.add(kp.key+".pkcs11."+f.name, "required")
 			}
+		}
+		if p.KeyLabel == "" && p.KeyID == "" {
+			v.add(kp.key+".pkcs11.key_label", "required (or key_id)")
+		}
+		if _, err := p.ID(); err != nil {
+			v.add(kp.key+".pkcs11.key_id", "%v", err)
 		}
 		if p.Sessions != 0 {
 			v.intRange(kp.key+".pkcs11.sessions", p.Sessions, 2, 1024)

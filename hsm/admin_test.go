@@ -180,7 +180,7 @@ func TestUnwrapSigningKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tok.Close()
-	ts, err := tok.Signer("tcos")
+	ts, err := tok.Signer("tcos", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

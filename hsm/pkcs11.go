@@ -4,6 +4,7 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
+	"errors"
 	"fmt"
 	"time"
 
@@ -53,30 +54,54 @@ func OpenToken(c PKCS11) (*Token, error) {
 	return &Token{ctx: ctx, label: c.TokenLabel}, nil
 }
 
-// Signer is the P-256 key labelled label on the token. It hashes in Go
-// and signs with CKM_ECDSA (SoftHSM has no CKM_ECDSA_SHA256), and returns
-// DER signatures, as crypto.Signer's do; GBCS and DUIS turn them into
-// r‖s themselves.
-func (t *Token) Signer(label string) (crypto.Signer, error) {
-	found, err := t.ctx.FindKeyPairs(nil, []byte(label))
+// Signer is the P-256 key pair on the token labelled label, with CKA_ID
+// id, or both (an empty one is not matched). It hashes in Go and signs
+// with CKM_ECDSA (SoftHSM has no CKM_ECDSA_SHA256), and returns DER
+// signatures, as crypto.Signer's do; GBCS and DUIS turn them into r‖s
+// themselves.
+func (t *Token) Signer(label string, id []byte) (crypto.Signer, error) {
+	var l []byte
+	if label != "" {
+		l = []byte(label)
+	}
+	if len(id) == 0 {
+		id = nil
+	}
+	if l == nil && id == nil {
+		return nil, errors.New("hsm: name a key by its label or its ID")
+	}
+	what := KeyName(label, id)
+	found, err := t.ctx.FindKeyPairs(id, l)
 	if err != nil {
-		return nil, fmt.Errorf("hsm: key %q on token %q: %w", label, t.label, err)
+		return nil, fmt.Errorf("hsm: key %s on token %q: %w", what, t.label, err)
 	}
 	switch len(found) {
 	case 0:
 		// crypto11 finds a private key by its CKA_ID's public twin: a key
 		// with no CKA_ID is not found either.
-		return nil, fmt.Errorf("hsm: no key labelled %q on token %q (with a CKA_ID and its public key beside it)", label, t.label)
+		return nil, fmt.Errorf("hsm: no key %s on token %q (with a CKA_ID and its public key beside it)", what, t.label)
 	case 1:
 	default:
-		return nil, fmt.Errorf("hsm: %d keys labelled %q on token %q: a label must name one key", len(found), label, t.label)
+		return nil, fmt.Errorf("hsm: %d keys %s on token %q: a configuration must name one key", len(found), what, t.label)
 	}
 	s := found[0]
 	pub, ok := s.Public().(*ecdsa.PublicKey)
 	if !ok || pub.Curve != elliptic.P256() {
-		return nil, fmt.Errorf("hsm: key %q on token %q is not an ECDSA P-256 key; GBCS and DUIS sign with P-256 only", label, t.label)
+		return nil, fmt.Errorf("hsm: key %s on token %q is not an ECDSA P-256 key; GBCS and DUIS sign with P-256 only", what, t.label)
 	}
 	return s, nil
+}
+
+// KeyName describes a key by what a configuration names it by.
+func KeyName(label string, id []byte) string {
+	switch {
+	case label != "" && len(id) > 0:
+		return fmt.Sprintf("labelled %q with ID %X", label, id)
+	case label != "":
+		return fmt.Sprintf("labelled %q", label)
+	default:
+		return fmt.Sprintf("with ID %X", id)
+	}
 }
 
 // Close logs out and releases the token's sessions.

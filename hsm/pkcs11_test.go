@@ -24,7 +24,7 @@ func TestTokenSigns(t *testing.T) {
 	if _, err := tok.ctx.GenerateECDSAKeyPairWithLabel([]byte("tcos-id"), []byte("tcos"), elliptic.P256()); err != nil {
 		t.Fatal(err)
 	}
-	s, err := tok.Signer("tcos")
+	s, err := tok.Signer("tcos", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,8 +43,22 @@ func TestTokenSigns(t *testing.T) {
 	if err := CheckMatches(s, &other.PublicKey); err == nil {
 		t.Error("CheckMatches accepted another key's certificate")
 	}
-	if _, err := tok.Signer("ecos"); err == nil || !strings.Contains(err.Error(), `no key labelled "ecos" on token "ecos"`) {
+	if _, err := tok.Signer("ecos", nil); err == nil || !strings.Contains(err.Error(), `no key labelled "ecos" on token "ecos"`) {
 		t.Errorf("a missing label: %v", err)
+	}
+	// By CKA_ID, alone or with the label.
+	for _, c := range []struct {
+		label string
+		id    []byte
+		found bool
+	}{{"", []byte("tcos-id"), true}, {"tcos", []byte("tcos-id"), true}, {"tcos", []byte("other"), false}, {"", []byte("other"), false}} {
+		byID, err := tok.Signer(c.label, c.id)
+		if (err == nil) != c.found || (c.found && !byID.Public().(*ecdsa.PublicKey).Equal(s.Public())) {
+			t.Errorf("label %q, ID %q: %v", c.label, c.id, err)
+		}
+	}
+	if _, err := tok.Signer("", nil); err == nil {
+		t.Error("a key named by nothing was found")
 	}
 }
 
@@ -95,7 +109,7 @@ func TestSignerLabelAmbiguous(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := tok.Signer("tcos"); err == nil || !strings.Contains(err.Error(), `2 keys labelled "tcos"`) {
+	if _, err := tok.Signer("tcos", nil); err == nil || !strings.Contains(err.Error(), `2 keys labelled "tcos"`) {
 		t.Errorf("two keys under one label: %v", err)
 	}
 }
@@ -112,7 +126,7 @@ func BenchmarkSign(b *testing.B) {
 	if _, err := tok.ctx.GenerateECDSAKeyPairWithLabel([]byte("k"), []byte("k"), elliptic.P256()); err != nil {
 		b.Fatal(err)
 	}
-	onToken, err := tok.Signer("k")
+	onToken, err := tok.Signer("k", nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -212,10 +212,11 @@ func (s *Service) keyPair(key string, kp config.KeyPair) (crypto.Signer, *smki.C
 		if err != nil {
 			return nil, nil, err
 		}
-		if k, err = tok.Signer(p.KeyLabel); err != nil {
+		id, _ := p.ID() // checked by config.Validate
+		if k, err = tok.Signer(p.KeyLabel, id); err != nil {
 			return nil, nil, fmt.Errorf("%s.pkcs11: %w", key, err)
 		}
-		where = fmt.Sprintf("key %q on token %q", p.KeyLabel, p.TokenLabel)
+		where = fmt.Sprintf("key %s on token %q", hsm.KeyName(p.KeyLabel, id), p.TokenLabel)
 	} else if k, err = hsm.LoadFile(kp.Key); err != nil {
 		return nil, nil, fmt.Errorf("%s.key: %w", key, err)
 	}

@@ -90,11 +90,12 @@ func ecosPublicKey(kp *config.KeyPair) (*ecdsa.PublicKey, string, error) {
 			return nil, "", fmt.Errorf("keys.ecos.pkcs11: %w", err)
 		}
 		defer tok.Close()
-		s, err := tok.Signer(p.KeyLabel)
+		id, _ := p.ID() // checked by config.Validate
+		s, err := tok.Signer(p.KeyLabel, id)
 		if err != nil {
 			return nil, "", fmt.Errorf("keys.ecos.pkcs11: %w", err)
 		}
-		return s.Public().(*ecdsa.PublicKey), fmt.Sprintf("key %q on token %q", p.KeyLabel, p.TokenLabel), nil
+		return s.Public().(*ecdsa.PublicKey), fmt.Sprintf("key %s on token %q", hsm.KeyName(p.KeyLabel, id), p.TokenLabel), nil
 	}
 	k, err := hsm.LoadFile(kp.Key)
 	if err != nil {

@@ -155,7 +155,7 @@ func TestECoSCredentialOnSoftHSM(t *testing.T) {
 	absent(t, "ecos.pem")
 	out = mustCLI(t, "keys", "ecos", "install", "--config", "ecos.json", "ecos-issued.pem")
 	for _, want := range []string{"follows the profile: transitionalCoS (OU 05), EUI EE-C0-5E-00-00-00-00-05, digitalSignature", "to the trust anchor CN=TA,OU=00",
-		`the key "ecos-2026" on token "ecos"`, "installed ecos-issued.pem as keys.ecos.cert"} {
+		`the key labelled "ecos-2026" on token "ecos"`, "installed ecos-issued.pem as keys.ecos.cert"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("install said nothing of %q:\n%s", want, out)
 		}

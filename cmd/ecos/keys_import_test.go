@@ -151,7 +151,7 @@ func TestKeysTransferZAZ1(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := tok.Signer("tcos")
+	s, err := tok.Signer("tcos", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,7 +54,7 @@ func runKeysProve(_ context.Context, std stdio, args []string) error {
 			return err
 		}
 		defer t.Close()
-		if signer, err = t.Signer(*keyLabel); err != nil {
+		if signer, err = t.Signer(*keyLabel, nil); err != nil {
 			return err
 		}
 		name = fmt.Sprintf("key %q on token %q (%s)", *keyLabel, tok.TokenLabel, tok.Module)
