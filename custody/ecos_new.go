@@ -122,26 +122,12 @@ func NewECoS(c *ECoSNewCeremony, src Source, env Env, open func(PKCS11) (ECoSTok
 		return nil, err
 	}
 	res := &ECoSNewResult{CSR: c.CSR, Token: c.PKCS11.TokenLabel, KeyLabel: c.KeyLabel, Transcript: TranscriptFile(c, env.Now())}
-	if err := CheckAbsent(res.Transcript, res.CSR); err != nil {
-		return nil, err
-	}
-	if err := checkParents(res.Transcript, res.CSR); err != nil {
-		return nil, err
-	}
-	t, err := OpenTranscript(res.Transcript, env.Out, env.Now, src, c)
-	if err != nil {
-		return nil, err
-	}
-	res.PublicKey, err = newECoS(c, s, env, t, open)
-	if err != nil {
-		t.Fail(err)
-	} else {
-		t.Logf("done: the SMKI issues the transitionalCoS certificate for EUI %s from %s; install it with `ecos keys ecos install --config FILE CERT`, keys.ecos.pkcs11 naming key %q on token %q",
-			s.EUI, c.CSR, c.KeyLabel, c.PKCS11.TokenLabel)
-	}
-	if cerr := t.Close(); err == nil {
-		err = cerr
-	}
+	err = conduct(c, src, env, res.Transcript, []string{res.CSR}, func(t *Transcript) (string, error) {
+		var err error
+		res.PublicKey, err = newECoS(c, s, env, t, open)
+		return fmt.Sprintf("the SMKI issues the transitionalCoS certificate for EUI %s from %s; install it with `ecos keys ecos install --config FILE CERT`, keys.ecos.pkcs11 naming key %q on token %q",
+			s.EUI, c.CSR, c.KeyLabel, c.PKCS11.TokenLabel), err
+	})
 	if err != nil {
 		return nil, err
 	}

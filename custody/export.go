@@ -35,25 +35,11 @@ func Export(c *ExportCeremony, src Source, env Env) (*ExportResult, error) {
 		return nil, err
 	}
 	res := &ExportResult{Wrapped: c.Wrapped, ManifestFile: c.Manifest, Transcript: TranscriptFile(c, env.Now())}
-	if err := CheckAbsent(res.Transcript, res.Wrapped, res.ManifestFile); err != nil {
-		return nil, err
-	}
-	if err := checkParents(res.Transcript, res.Wrapped, res.ManifestFile); err != nil {
-		return nil, err
-	}
-	t, err := OpenTranscript(res.Transcript, env.Out, env.Now, src, c)
-	if err != nil {
-		return nil, err
-	}
-	res.Manifest, err = export(c, env, t)
-	if err != nil {
-		t.Fail(err)
-	} else {
-		t.Logf("done: move %s and %s to the importing side; the KEK's components travel separately, with their custodians", res.Wrapped, res.ManifestFile)
-	}
-	if cerr := t.Close(); err == nil {
-		err = cerr
-	}
+	err := conduct(c, src, env, res.Transcript, []string{res.Wrapped, res.ManifestFile}, func(t *Transcript) (string, error) {
+		var err error
+		res.Manifest, err = export(c, env, t)
+		return fmt.Sprintf("move %s and %s to the importing side; the KEK's components travel separately, with their custodians", res.Wrapped, res.ManifestFile), err
+	})
 	if err != nil {
 		return nil, err
 	}

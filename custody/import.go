@@ -46,25 +46,11 @@ func Import(c *ImportCeremony, src Source, env Env, open func(PKCS11) (ImportTok
 		return nil, err
 	}
 	res := &ImportResult{Token: c.PKCS11.TokenLabel, KeyLabel: c.KeyLabel, Transcript: TranscriptFile(c, env.Now())}
-	if err := CheckAbsent(res.Transcript); err != nil {
-		return nil, err
-	}
-	if err := checkParents(res.Transcript); err != nil {
-		return nil, err
-	}
-	t, err := OpenTranscript(res.Transcript, env.Out, env.Now, src, c)
-	if err != nil {
-		return nil, err
-	}
-	res.Manifest, err = importKey(c, mech, env, t, open)
-	if err != nil {
-		t.Fail(err)
-	} else {
-		t.Logf("done: key %q is on token %q; point the configuration's key at it (docs/keys.md) and run ecos keys prove", c.KeyLabel, c.PKCS11.TokenLabel)
-	}
-	if cerr := t.Close(); err == nil {
-		err = cerr
-	}
+	err = conduct(c, src, env, res.Transcript, nil, func(t *Transcript) (string, error) {
+		var err error
+		res.Manifest, err = importKey(c, mech, env, t, open)
+		return fmt.Sprintf("key %q is on token %q; point the configuration's key at it (docs/keys.md) and run ecos keys prove", c.KeyLabel, c.PKCS11.TokenLabel), err
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -35,25 +35,11 @@ func LoadKEK(c *KEKLoadCeremony, src Source, env Env, open func(PKCS11) (KEKToke
 		return nil, err
 	}
 	res := &KEKLoadResult{Token: c.PKCS11.TokenLabel, Transcript: TranscriptFile(c, env.Now())}
-	if err := CheckAbsent(res.Transcript); err != nil {
-		return nil, err
-	}
-	if err := checkParents(res.Transcript); err != nil {
-		return nil, err
-	}
-	t, err := OpenTranscript(res.Transcript, env.Out, env.Now, src, c)
-	if err != nil {
-		return nil, err
-	}
-	res.KCVs, err = loadKEK(c, t, open)
-	if err != nil {
-		t.Fail(err)
-	} else {
-		t.Logf("done: KEK %q is on token %q; each custodian takes back their component", c.KEKLabel, c.PKCS11.TokenLabel)
-	}
-	if cerr := t.Close(); err == nil {
-		err = cerr
-	}
+	err := conduct(c, src, env, res.Transcript, nil, func(t *Transcript) (string, error) {
+		var err error
+		res.KCVs, err = loadKEK(c, t, open)
+		return fmt.Sprintf("KEK %q is on token %q; each custodian takes back their component", c.KEKLabel, c.PKCS11.TokenLabel), err
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -31,7 +31,7 @@ func runKeysECoSNew(_ context.Context, std stdio, args []string) error {
 	if err := parseNone(fs, args); err != nil {
 		return err
 	}
-	c.PKCS11 = custody.PKCS11{Module: *tf.module, TokenLabel: *tf.token, PINFile: *tf.pinFile}
+	c.PKCS11 = tf.ceremony()
 	if *file != "" {
 		c = custody.ECoSNewCeremony{}
 	}

@@ -30,7 +30,7 @@ func runKeysImport(_ context.Context, std stdio, args []string) error {
 	if err := parseNone(fs, args); err != nil {
 		return err
 	}
-	c.PKCS11 = custody.PKCS11{Module: *tf.module, TokenLabel: *tf.token, PINFile: *tf.pinFile}
+	c.PKCS11 = tf.ceremony()
 	if c.Manifest == "" && c.Wrapped != "" {
 		c.Manifest = c.Wrapped + ".manifest.json"
 	}

@@ -30,7 +30,7 @@ func runKeysKEKLoad(_ context.Context, std stdio, args []string) error {
 		return err
 	}
 	c.KCVMethod = keywrap.KCVMethod(*method)
-	c.PKCS11 = custody.PKCS11{Module: *tf.module, TokenLabel: *tf.token, PINFile: *tf.pinFile}
+	c.PKCS11 = tf.ceremony()
 	if *file != "" {
 		c = custody.KEKLoadCeremony{}
 	}

@@ -24,7 +24,7 @@ func runKeysProve(_ context.Context, std stdio, args []string) error {
 	if err := parseNone(fs, args); err != nil {
 		return err
 	}
-	onToken := *tf.module != "" || *tf.token != "" || *tf.pinFile != "" || *keyLabel != ""
+	onToken := tf.set() || *keyLabel != ""
 	switch {
 	case *certPath == "":
 		return usagef("--cert is required")

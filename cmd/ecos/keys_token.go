@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 
+	"github.com/ecos-cos/ecos/custody"
 	"github.com/ecos-cos/ecos/hsm"
 )
 
@@ -18,6 +19,14 @@ func addTokenFlags(fs *flag.FlagSet) tokenFlags {
 		token:   fs.String("token-label", "", "the token's `LABEL`"),
 		pinFile: fs.String("pin-file", "", "a `FILE` holding the token user's PIN (never given on the command line)"),
 	}
+}
+
+// set reports whether any of the flags was given.
+func (f tokenFlags) set() bool { return *f.module != "" || *f.token != "" || *f.pinFile != "" }
+
+// ceremony is the token as a ceremony names it (the ceremony checks it).
+func (f tokenFlags) ceremony() custody.PKCS11 {
+	return custody.PKCS11{Module: *f.module, TokenLabel: *f.token, PINFile: *f.pinFile}
 }
 
 // config is the token the flags name, each flag required.
