@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/asn1"
 	"errors"
 	"fmt"
@@ -24,8 +25,6 @@ var (
 	oidOrgUnit          = asn1.ObjectIdentifier{2, 5, 4, 11}
 	oidUniqueIdentifier = asn1.ObjectIdentifier{2, 5, 4, 45} // x500UniqueIdentifier
 	oidECDSAWithSHA256  = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}
-	oidECPublicKey      = asn1.ObjectIdentifier{1, 2, 840, 10045, 2, 1}
-	oidP256             = asn1.ObjectIdentifier{1, 2, 840, 10045, 3, 1, 7}
 	oidExtensionRequest = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 14}
 	oidExtKeyUsage      = asn1.ObjectIdentifier{2, 5, 29, 15}
 )
@@ -96,7 +95,7 @@ func CreateRequest(rand io.Reader, key crypto.Signer, s Subject) ([]byte, error)
 	if !ok || pub.Curve != elliptic.P256() {
 		return nil, errors.New("enrol: the key is not an ECDSA P-256 key; SMKI certifies P-256 keys only")
 	}
-	point, err := pub.Bytes()
+	spki, err := x509.MarshalPKIXPublicKey(pub)
 	if err != nil {
 		return nil, fmt.Errorf("enrol: public key: %w", err)
 	}
@@ -104,13 +103,7 @@ func CreateRequest(rand io.Reader, key crypto.Signer, s Subject) ([]byte, error)
 	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
 		b.AddASN1Int64(0) // v1
 		s.marshal(b)
-		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-				b.AddASN1ObjectIdentifier(oidECPublicKey)
-				b.AddASN1ObjectIdentifier(oidP256)
-			})
-			b.AddASN1BitString(point)
-		})
+		b.AddBytes(spki)
 		b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
 			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
 				b.AddASN1ObjectIdentifier(oidExtensionRequest)
