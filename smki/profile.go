@@ -86,23 +86,11 @@ func (p *profileChecker) common() {
 	if c.SerialNumber.Sign() <= 0 {
 		p.fail(FieldSerialNumber, "serial number must be positive")
 	}
-	switch {
-	case !c.SignatureAlgorithm.Equal(oidSignatureECDSAWithSHA256):
-		p.fail(FieldSignatureAlgorithm, "%v, want ecdsa-with-SHA256", c.SignatureAlgorithm)
-	case !bytes.Equal(c.rawSignatureAlgorithm, ecdsaWithSHA256DER):
-		p.fail(FieldSignatureAlgorithm, "ecdsa-with-SHA256 with parameters, which RFC 5758 requires absent")
-	}
+	p.signatureAlgorithm()
 	if c.NotAfter.Before(c.NotBefore) {
 		p.fail(FieldValidity, "notAfter %s is before notBefore %s", c.NotAfter.Format(time.RFC3339), c.NotBefore.Format(time.RFC3339))
 	}
-	switch {
-	case !c.publicKeyAlgorithm.Equal(oidPublicKeyEC):
-		p.fail(FieldPublicKey, "algorithm %v, want id-ecPublicKey", c.publicKeyAlgorithm)
-	case !c.publicKeyCurve.Equal(oidCurveP256):
-		p.fail(FieldPublicKey, "curve %v, want prime256v1 (P-256)", c.publicKeyCurve)
-	case c.PublicKey == nil:
-		p.fail(FieldPublicKey, "not a valid uncompressed P-256 point")
-	}
+	p.publicKey()
 	if ku := c.Extension(oidExtKeyUsage); ku == nil {
 		p.fail(FieldKeyUsage, "absent")
 	} else if !ku.Critical {
@@ -306,4 +294,29 @@ func caFamilyOf(n Name) caFamily {
 		}
 	}
 	return organisationCA
+}
+
+// signatureAlgorithm: ecdsa-with-SHA256, parameters absent (certificates
+// and requests alike).
+func (p *profileChecker) signatureAlgorithm() {
+	c := p.c
+	switch {
+	case !c.SignatureAlgorithm.Equal(oidSignatureECDSAWithSHA256):
+		p.fail(FieldSignatureAlgorithm, "%v, want ecdsa-with-SHA256", c.SignatureAlgorithm)
+	case !bytes.Equal(c.rawSignatureAlgorithm, ecdsaWithSHA256DER):
+		p.fail(FieldSignatureAlgorithm, "ecdsa-with-SHA256 with parameters, which RFC 5758 requires absent")
+	}
+}
+
+// publicKey: an uncompressed P-256 point.
+func (p *profileChecker) publicKey() {
+	c := p.c
+	switch {
+	case !c.publicKeyAlgorithm.Equal(oidPublicKeyEC):
+		p.fail(FieldPublicKey, "algorithm %v, want id-ecPublicKey", c.publicKeyAlgorithm)
+	case !c.publicKeyCurve.Equal(oidCurveP256):
+		p.fail(FieldPublicKey, "curve %v, want prime256v1 (P-256)", c.publicKeyCurve)
+	case c.PublicKey == nil:
+		p.fail(FieldPublicKey, "not a valid uncompressed P-256 point")
+	}
 }

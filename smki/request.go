@@ -191,20 +191,8 @@ var requestExtensions = []asn1.ObjectIdentifier{oidExtKeyUsage, oidExtSubjectKey
 func (r *Request) CheckProfile() error {
 	p := &profileChecker{c: r.c}
 	c := r.c
-	switch {
-	case !c.SignatureAlgorithm.Equal(oidSignatureECDSAWithSHA256):
-		p.fail(FieldSignatureAlgorithm, "%v, want ecdsa-with-SHA256", c.SignatureAlgorithm)
-	case !bytes.Equal(c.rawSignatureAlgorithm, ecdsaWithSHA256DER):
-		p.fail(FieldSignatureAlgorithm, "ecdsa-with-SHA256 with parameters, which RFC 5758 requires absent")
-	}
-	switch {
-	case !c.publicKeyAlgorithm.Equal(oidPublicKeyEC):
-		p.fail(FieldPublicKey, "algorithm %v, want id-ecPublicKey", c.publicKeyAlgorithm)
-	case !c.publicKeyCurve.Equal(oidCurveP256):
-		p.fail(FieldPublicKey, "curve %v, want prime256v1 (P-256)", c.publicKeyCurve)
-	case c.PublicKey == nil:
-		p.fail(FieldPublicKey, "not a valid uncompressed P-256 point")
-	}
+	p.signatureAlgorithm()
+	p.publicKey()
 	if ku := c.Extension(oidExtKeyUsage); ku == nil {
 		p.fail(FieldKeyUsage, "not requested (want a critical digitalSignature or keyAgreement)")
 	} else if !ku.Critical {
