@@ -54,7 +54,7 @@ func testMigration0005(t *testing.T, cfg store.Config, raw *sql.DB) {
 	before := dumpRequestTables(t, raw)
 	indexesBefore := requestIndexes(t, db.Driver(), raw)
 
-	if err := db.Migrate(ctx); err != nil {
+	if err := db.MigrateTo(ctx, 5); err != nil {
 		t.Fatalf("migrate 4 -> 5: %v", err)
 	}
 	if d := cmp.Diff(before, dumpRequestTables(t, raw)); d != "" {
