@@ -101,15 +101,18 @@ func MPIDFixture(t *testing.T, db *store.DB) {
 func MPIDFixtureRows() []store.MPIDRow {
 	d := func(day int) time.Time { return time.Date(2022, 10, day, 0, 0, 0, 0, time.UTC) }
 	a, b, z := "Alpha Energy", "Beta Power", "Zeta Supply"
+	row := func(id, name, mpid, serial string, day time.Time, outcome string, n int64) store.MPIDRow {
+		return store.MPIDRow{PartyID: id, PartyName: name, MPID: mpid, SignerSerial: serial, Day: day, Outcome: outcome, Count: n}
+	}
 	return []store.MPIDRow{
-		{"P1", a, "AAAA", "0a01", d(1), "S", 2}, // 00:00 and 10:00
-		{"P1", a, "AAAB", "0a01", d(1), "I", 1}, // 11:00: 0a01 again, another MPID
-		{"P2", b, "BBBB", "0b01", d(1), "S", 2}, // 12:00 and 13:00
-		{"P1", a, "AAAB", "0a02", d(2), "S", 1},
-		{"P2", b, "BBBB", "0b01", d(3), "S", 1},
-		{"P6", z, "ZZZZ", "0f01", d(15), "I", 1},
-		{"P6", z, "ZZZZ", "0f02", d(15), "S", 1},
-		{"P1", a, "AAAA", "0a03", d(31), "M", 1}, // 23:59:59.999, still October
+		row("P1", a, "AAAA", "0a01", d(1), "S", 2), // 00:00 and 10:00
+		row("P1", a, "AAAB", "0a01", d(1), "I", 1), // 11:00: 0a01 again, another MPID
+		row("P2", b, "BBBB", "0b01", d(1), "S", 2), // 12:00 and 13:00
+		row("P1", a, "AAAB", "0a02", d(2), "S", 1),
+		row("P2", b, "BBBB", "0b01", d(3), "S", 1),
+		row("P6", z, "ZZZZ", "0f01", d(15), "I", 1),
+		row("P6", z, "ZZZZ", "0f02", d(15), "S", 1),
+		row("P1", a, "AAAA", "0a03", d(31), "M", 1), // 23:59:59.999, still October
 	}
 }
 
@@ -129,8 +132,8 @@ func MPIDFixtureHeadline() store.MPIDHeadline {
 		MPIDsWithIncorrect: 2,  // AAAB, ZZZZ
 		MPIDsWithMissing:   1,  // AAAA
 		NoneSent: []store.PartyMeters{
-			{"P3", "Gamma Gas", 2},   // MPxNs 1 and 2
-			{"P5", "Epsilon plc", 1}, // MPxN 5; its refused request does not count
+			meters("P3", "Gamma Gas", 2),   // MPxNs 1 and 2
+			meters("P5", "Epsilon plc", 1), // MPxN 5; its refused request does not count
 		},
 	}
 }
@@ -186,7 +189,7 @@ func testMPIDReportParty(t *testing.T, open Opener) {
 	// A party that sent none: its meters, nothing else.
 	h, rows, err = MPIDReport(t, db, store.MPIDQuery{Month: MPIDMonth, Party: "P3"})
 	must(t, err)
-	if d := cmp.Diff(store.MPIDHeadline{NoneSent: []store.PartyMeters{{"P3", "Gamma Gas", 2}}}, h); d != "" || len(rows) != 0 {
+	if d := cmp.Diff(store.MPIDHeadline{NoneSent: []store.PartyMeters{meters("P3", "Gamma Gas", 2)}}, h); d != "" || len(rows) != 0 {
 		t.Errorf("P3's report: rows %v, headline (-want +got):\n%s", rows, d)
 	}
 	_, _, err = MPIDReport(t, db, store.MPIDQuery{Month: MPIDMonth, Party: "P9"})
@@ -204,9 +207,9 @@ func testMPIDReportEmpty(t *testing.T, open Opener) {
 	h, rows, err := MPIDReport(t, db, store.MPIDQuery{Month: time.Date(2022, 12, 1, 0, 0, 0, 0, time.UTC)})
 	must(t, err)
 	want := store.MPIDHeadline{NoneSent: []store.PartyMeters{
-		{"P2", "Beta Power", 2},  // MPxNs 3 and 6
-		{"P3", "Gamma Gas", 2},   // MPxNs 1 and 4 (2 ended on Nov 1)
-		{"P5", "Epsilon plc", 1}, // MPxN 5
+		meters("P2", "Beta Power", 2),  // MPxNs 3 and 6
+		meters("P3", "Gamma Gas", 2),   // MPxNs 1 and 4 (2 ended on Nov 1)
+		meters("P5", "Epsilon plc", 1), // MPxN 5
 	}}
 	if d := cmp.Diff(want, h); d != "" || len(rows) != 0 {
 		t.Errorf("December: rows %v, headline (-want +got):\n%s", rows, d)
@@ -215,4 +218,8 @@ func testMPIDReportEmpty(t *testing.T, open Opener) {
 		_, _, err := MPIDReport(t, db, store.MPIDQuery{Month: m})
 		wantIs(t, err, store.ErrInvalid)
 	}
+}
+
+func meters(id, name string, n int64) store.PartyMeters {
+	return store.PartyMeters{PartyID: id, PartyName: name, Meters: n}
 }
