@@ -25,6 +25,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/ecos-cos/ecos/mpidreport"
 )
 
 // Defaults for the zero values in Config.
@@ -69,6 +71,7 @@ type server struct {
 	plain     bool
 	adt       Thresholds
 	migration Migration
+	mpid      mpidreport.Source // the operator API's MPID report; nil: none
 	log       *slog.Logger
 	metrics   *httpMetrics
 	maxBody   int

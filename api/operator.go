@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ecos-cos/ecos/eui"
+	"github.com/ecos-cos/ecos/mpidreport"
 	"github.com/ecos-cos/ecos/store"
 	"github.com/ecos-cos/ecos/thresholds"
 )
@@ -29,8 +30,10 @@ const HeaderOperator = "X-ECoS-Operator"
 // OperatorConfig is fixed for the life of an operator handler.
 type OperatorConfig struct {
 	Thresholds Thresholds
-	Migration  Migration    // nil: no migration routes
-	Log        *slog.Logger // nil: discarded
+	Migration  Migration // nil: no migration routes
+	// MPIDReports is what the MPID report reads; nil: no report route.
+	MPIDReports mpidreport.Source
+	Log         *slog.Logger // nil: discarded
 	// Gatherer is served at /metrics; nil: no /metrics route. Metrics go
 	// here, where operators are, and never on the Users' listener.
 	Gatherer prometheus.Gatherer
@@ -43,7 +46,7 @@ func NewOperator(cfg OperatorConfig) (http.Handler, error) {
 	if cfg.Thresholds == nil {
 		return nil, errors.New("api: no thresholds")
 	}
-	s := &server{adt: cfg.Thresholds, migration: cfg.Migration, log: cfg.Log, now: time.Now}
+	s := &server{adt: cfg.Thresholds, migration: cfg.Migration, mpid: cfg.MPIDReports, log: cfg.Log, now: time.Now}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -59,6 +62,9 @@ func NewOperator(cfg OperatorConfig) (http.Handler, error) {
 	mux.Handle("POST /operator/v1/quarantine/{ref}/{action}", s.handle(s.postDecision, writeJSONError))
 	if cfg.Migration != nil {
 		s.migrationRoutes(mux)
+	}
+	if cfg.MPIDReports != nil {
+		s.reportRoutes(mux)
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

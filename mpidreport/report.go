@@ -10,6 +10,7 @@ package mpidreport
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -135,4 +136,25 @@ func (r *Report) figures() []figure {
 		{"with incorrect outcomes", h.MPIDsWithIncorrect, true},
 		{"with missing-MPID outcomes", h.MPIDsWithMissing, true},
 	}
+}
+
+// Decode reads a report's JSON (WriteJSON's, the operator API's) back, so
+// that it renders as one built here does.
+func Decode(b []byte) (*Report, error) {
+	var r Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("MPID report: %w", err)
+	}
+	m, err := ParseMonth(r.Month)
+	if err != nil {
+		return nil, fmt.Errorf("MPID report: %w", err)
+	}
+	r.month = m
+	if r.Rows == nil {
+		r.Rows = []Row{}
+	}
+	if r.Headline.NoneSent == nil {
+		r.Headline.NoneSent = []PartyMeters{}
+	}
+	return &r, nil
 }

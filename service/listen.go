@@ -38,7 +38,8 @@ func (s *Service) listeners(c *config.Config, reg *prometheus.Registry) error {
 	if s.handler, err = api.New(ac); err != nil {
 		return err
 	}
-	s.operator, err = api.NewOperator(api.OperatorConfig{Thresholds: s.thresholds, Migration: s.migrationOperator, Log: s.log, Gatherer: reg})
+	s.operator, err = api.NewOperator(api.OperatorConfig{Thresholds: s.thresholds, Migration: s.migrationOperator,
+		MPIDReports: s.db, Log: s.log, Gatherer: reg})
 	return err
 }
 
