@@ -62,6 +62,7 @@ func root() *command {
 		importCommand(),
 		keysCommand(),
 		migrateCommand(),
+		reportCommand(),
 		sendCommand(),
 		serveCommand(),
 		versionCommand(),
