@@ -166,6 +166,7 @@ func (r *Report) dayChart() (*plot.Plot, error) {
 		p.Title.Text += ": none"
 	}
 	p.Y.Min, p.Y.Max = 0, math.Max(1, highest*1.3)
+	p.Y.Tick.Marker = countTicks{}
 	return p, nil
 }
 
@@ -234,6 +235,7 @@ func (r *Report) partyChart() (*plot.Plot, error) {
 	p.Legend.Top = false // the smallest bars are at the bottom
 	p.Legend.YOffs = vg.Points(10)
 	p.X.Min, p.X.Max = 0, highest*1.3
+	p.X.Tick.Marker = countTicks{}
 	p.Y.Min, p.Y.Max = -0.7, float64(len(ids))-0.3
 	return p, nil
 }
@@ -244,4 +246,40 @@ func (r *Report) of() string {
 		return ""
 	}
 	return ", SEC party " + r.Party
+}
+
+// countTicks are the ticks of an axis of counts: about six labels at
+// whole, round steps (1, 2, 2.5 or 5 times a power of ten), labelled
+// 1500 / 250k / 1.5M, as migreport's.
+type countTicks struct{}
+
+func (countTicks) Ticks(lo, hi float64) []plot.Tick {
+	raw := (hi - lo) / 6
+	if raw <= 0 {
+		return []plot.Tick{{Value: lo, Label: countLabel(lo)}}
+	}
+	mag := math.Pow(10, math.Floor(math.Log10(raw)))
+	step := 10 * mag
+	for _, m := range []float64{1, 2, 2.5, 5} {
+		if m*mag >= raw {
+			step = m * mag
+			break
+		}
+	}
+	step = math.Max(1, math.Round(step))
+	var out []plot.Tick
+	for v := math.Ceil(lo/step) * step; v <= hi; v += step {
+		out = append(out, plot.Tick{Value: v, Label: countLabel(v)})
+	}
+	return out
+}
+
+func countLabel(v float64) string {
+	switch a := math.Abs(v); {
+	case a >= 1e6:
+		return strconv.FormatFloat(v/1e6, 'g', 3, 64) + "M"
+	case a >= 1e4:
+		return strconv.FormatFloat(v/1e3, 'g', 3, 64) + "k"
+	}
+	return strconv.FormatFloat(v, 'f', 0, 64)
 }
