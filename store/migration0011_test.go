@@ -10,8 +10,8 @@ import (
 )
 
 // Migration 0011 adds the MPID report's index: requests recorded before it
-// are counted after it; down drops the index and keeps the requests; the
-// month's query reads the index, not the table.
+// are counted after it; down drops the index and keeps the requests; on
+// SQLite the month's grouping reads the index alone, in its order.
 func TestMigration0011MPIDIndex(t *testing.T) {
 	at := time.Date(2022, 10, 14, 9, 0, 0, 0, time.UTC)
 	month := store.MPIDQuery{Month: time.Date(2022, 10, 1, 0, 0, 0, 0, time.UTC)}
@@ -42,9 +42,10 @@ func TestMigration0011MPIDIndex(t *testing.T) {
 		}
 		if s.cfg.Driver != store.DriverPostgres {
 			var plan strings.Builder
-			rows, err := raw.QueryContext(ctx, `EXPLAIN QUERY PLAN SELECT received_at_us / 86400000000, party_id, mpid_expected, signer_serial,
-				mpid_outcome, COUNT(*) FROM requests WHERE mpid_outcome <> '' AND received_at_us >= 0 AND received_at_us < 1
-				GROUP BY 1, 2, 3, 4, 5`)
+			rows, err := raw.QueryContext(ctx, `EXPLAIN QUERY PLAN SELECT (received_at_us / 86400000000), party_id, mpid_expected,
+				signer_serial, mpid_outcome, COUNT(*) FROM requests
+				WHERE mpid_outcome <> '' AND (received_at_us / 86400000000) >= 0 AND (received_at_us / 86400000000) < 1
+				GROUP BY (received_at_us / 86400000000), party_id, mpid_expected, signer_serial, mpid_outcome`)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -57,8 +58,9 @@ func TestMigration0011MPIDIndex(t *testing.T) {
 				plan.WriteString(detail + "\n")
 			}
 			rows.Close()
-			if !strings.Contains(plan.String(), "COVERING INDEX requests_mpid") {
-				t.Errorf("the month's query does not read requests_mpid alone:\n%s", plan.String())
+			// One range of the index alone, in its order: no table, no sort.
+			if !strings.Contains(plan.String(), "COVERING INDEX requests_mpid") || strings.Contains(plan.String(), "TEMP B-TREE") {
+				t.Errorf("the month's query does not read requests_mpid alone, in order:\n%s", plan.String())
 			}
 		}
 		if err := db.MigrateDownTo(ctx, 10); err != nil {

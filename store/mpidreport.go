@@ -66,7 +66,7 @@ func (db *DB) MPIDReport(ctx context.Context, q MPIDQuery, row func(MPIDRow) err
 	if q.Month.IsZero() || !m.Equal(time.Date(m.Year(), m.Month(), 1, 0, 0, 0, 0, time.UTC)) {
 		return MPIDHeadline{}, invalidf("an MPID report's month starts at midnight UTC on its first day, not %s", m)
 	}
-	r := mpidRange{from: timeArg(m), to: timeArg(m.AddDate(0, 1, 0)), party: q.Party}
+	r := mpidRange{from: timeArg(m) / usPerDay, to: timeArg(m.AddDate(0, 1, 0)) / usPerDay, party: q.Party}
 	var h MPIDHeadline
 	err := db.readTx(ctx, func(tx *sql.Tx) error {
 		if q.Party != "" {
@@ -95,38 +95,50 @@ func (db *DB) MPIDReport(ctx context.Context, q MPIDQuery, row func(MPIDRow) err
 }
 
 // mpidRange is the month's requests with an outcome, as SQL: the
-// partial index requests_mpid's condition, written as it is there so that
-// both planners use it.
+// partial index requests_mpid's condition and its first column, written
+// as they are there so that both planners read the month as one range of
+// it, already in the order the report groups by.
 type mpidRange struct {
-	from, to int64 // received_at_us, [from, to)
+	from, to int64 // UTC day numbers, [from, to)
 	party    string
 }
 
-func (r mpidRange) where(col func(string) string) (string, []any) {
-	w := col("mpid_outcome") + " <> '' AND " + col("received_at_us") + " >= ? AND " + col("received_at_us") + " < ?"
+// mpidDay is a request's UTC day number, requests_mpid's first column.
+const mpidDay = "(received_at_us / 86400000000)"
+
+func (r mpidRange) where() (string, []any) {
+	w := "mpid_outcome <> '' AND " + mpidDay + " >= ? AND " + mpidDay + " < ?"
 	args := []any{r.from, r.to}
 	if r.party != "" {
-		w += " AND " + col("party_id") + " = ?"
+		w += " AND party_id = ?"
 		args = append(args, r.party)
 	}
 	return w, args
 }
 
-func bare(c string) string { return c }
+// mpidGroups is the detail: the month grouped by day, party, MPID, serial
+// and outcome, in requests_mpid's order.
+func (r mpidRange) groups() (string, []any) {
+	where, args := r.where()
+	return `SELECT ` + mpidDay + ` AS d, party_id, mpid_expected, signer_serial, mpid_outcome, COUNT(*) AS n
+		FROM requests WHERE ` + where + `
+		GROUP BY ` + mpidDay + `, party_id, mpid_expected, signer_serial, mpid_outcome`, args
+}
 
-// countIf is the count of rows of g's groups whose outcome is o, as a
+// countIf is the requests of the detail groups whose outcome is o, as a
 // bigint in both dialects (PostgreSQL's SUM of bigint is numeric).
 func countIf(o string) string {
-	return "CAST(SUM(CASE WHEN mpid_outcome = '" + o + "' THEN 1 ELSE 0 END) AS BIGINT)"
+	return "CAST(SUM(CASE WHEN mpid_outcome = '" + o + "' THEN n ELSE 0 END) AS BIGINT)"
 }
 
 // mpidHeadline counts every figure but NoneSent in one statement: the
-// month grouped by party and MPID, then those groups by party and by MPID.
+// detail groups regrouped by party and MPID, then those by party and by
+// MPID.
 func (db *DB) mpidHeadline(ctx context.Context, tx *sql.Tx, r mpidRange) (MPIDHeadline, error) {
-	where, args := r.where(bare)
-	query := `WITH g AS (
-			SELECT party_id, mpid_expected, ` + countIf("S") + ` AS s, ` + countIf("I") + ` AS i, ` + countIf("M") + ` AS m
-			FROM requests WHERE ` + where + ` GROUP BY party_id, mpid_expected),
+	groups, args := r.groups()
+	query := `WITH d AS (` + groups + `),
+		g AS (SELECT party_id, mpid_expected, ` + countIf("S") + ` AS s, ` + countIf("I") + ` AS i, ` + countIf("M") + ` AS m
+			FROM d GROUP BY party_id, mpid_expected),
 		p AS (SELECT party_id, SUM(i) AS i, SUM(m) AS m FROM g GROUP BY party_id),
 		x AS (SELECT mpid_expected, SUM(i) AS i, SUM(m) AS m FROM g GROUP BY mpid_expected)
 		SELECT (SELECT COUNT(*) FROM p), (SELECT COUNT(*) FROM p WHERE i = 0 AND m = 0), (SELECT COUNT(*) FROM p WHERE m > 0),
@@ -149,8 +161,8 @@ func (db *DB) mpidHeadline(ctx context.Context, tx *sql.Tx, r mpidRange) (MPIDHe
 // month's end, to at or after it), keeping the parties that sent nothing
 // counted in the month: one scan of registrations, one of the month.
 func (db *DB) mpidNoneSent(ctx context.Context, tx *sql.Tx, r mpidRange) ([]PartyMeters, error) {
-	last := r.to - 1
-	sent, sentArgs := r.where(bare)
+	last := r.to*usPerDay - 1
+	sent, sentArgs := r.where()
 	supplier, args := "", []any{last, last}
 	if r.party != "" {
 		supplier, args = " AND supplier_party_id = ?", append(args, r.party)
@@ -186,18 +198,15 @@ func (db *DB) byteOrder() string {
 	return ""
 }
 
-// mpidRows streams the detail rows: the month grouped by day, party, MPID,
-// serial and outcome, then joined to the parties' names.
+// mpidRows streams the detail groups, joined to the parties' names.
 func (db *DB) mpidRows(ctx context.Context, tx *sql.Tx, r mpidRange, row func(MPIDRow) error) error {
-	where, args := r.where(bare)
+	groups, args := r.groups()
 	c := db.byteOrder()
-	query := fmt.Sprintf(`SELECT g.d, g.party_id, COALESCE(p.name, ''), g.mpid_expected, g.signer_serial, g.mpid_outcome, g.n FROM (
-			SELECT received_at_us / %d AS d, party_id, mpid_expected, signer_serial, mpid_outcome, COUNT(*) AS n
-			FROM requests WHERE %s
-			GROUP BY received_at_us / %[1]d, party_id, mpid_expected, signer_serial, mpid_outcome) g
+	query := `SELECT g.d, g.party_id, COALESCE(p.name, ''), g.mpid_expected, g.signer_serial, g.mpid_outcome, g.n
+		FROM (` + groups + `) g
 		LEFT JOIN parties p ON p.party_id = g.party_id
-		ORDER BY g.d, g.party_id%[3]s, g.mpid_expected%[3]s, g.signer_serial%[3]s,
-			CASE g.mpid_outcome WHEN 'S' THEN 0 WHEN 'I' THEN 1 ELSE 2 END`, usPerDay, where, c)
+		ORDER BY g.d, g.party_id` + c + `, g.mpid_expected` + c + `, g.signer_serial` + c + `,
+			CASE g.mpid_outcome WHEN 'S' THEN 0 WHEN 'I' THEN 1 ELSE 2 END`
 	rows, err := tx.QueryContext(ctx, db.q(query), args...)
 	if err != nil {
 		return fmt.Errorf("store: MPID report: detail: %w", err)
