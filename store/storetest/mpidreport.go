@@ -223,3 +223,44 @@ func testMPIDReportEmpty(t *testing.T, open Opener) {
 func meters(id, name string, n int64) store.PartyMeters {
 	return store.PartyMeters{PartyID: id, PartyName: name, Meters: n}
 }
+
+// What counts is the outcome recorded at step 8, whatever happened to the
+// request next: a quarantined request counts, and one refused at step 8
+// (enforce), but not one refused before it.
+func testMPIDReportStates(t *testing.T, open Opener) {
+	db := open(t)
+	MPIDFixture(t, db)
+	ctx := ctxOf(t)
+	march := time.Date(2023, 3, 1, 0, 0, 0, 0, time.UTC)
+	at := march.Add(9 * 24 * hour)
+	user := eu(0x70, 2)
+	for i, r := range []store.Received{
+		{State: store.RequestQuarantined, Hold: holdFor(1, at.Add(24*hour)),
+			MPID: &store.MPIDRecord{Outcome: "S", Expected: "BBBB", Presented: "BBBB", SignerSerial: "0b01"}},
+		{State: store.RequestRejected, Reason: "mpid-mismatch", ResponseCode: "E7",
+			MPID: &store.MPIDRecord{Outcome: "I", Expected: "BBBB", Presented: "AAAA", SignerSerial: "0b02"}},
+		{State: store.RequestRejected, Reason: "not-authorised", ResponseCode: "E4"},
+	} {
+		r.ID, r.At, r.Party = store.RequestID{Originator: user, Target: eu(0x00, 1), Counter: uint64(i + 1)}, at, "P2"
+		must(t, db.RecordRequest(ctx, r))
+	}
+	h, rows, err := MPIDReport(t, db, store.MPIDQuery{Month: march})
+	must(t, err)
+	want := store.MPIDHeadline{
+		Parties: 1, PartiesAllSuccess: 0, PartiesWithMissing: 0, // P2: S and I
+		Total: 2, Correct: 1, Incorrect: 1, Missing: 0, // the quarantined S, the refused I; not the E4
+		MPIDs: 1, MPIDsOnlyCorrect: 0, MPIDsWithIncorrect: 1, MPIDsWithMissing: 0, // BBBB
+		NoneSent: []store.PartyMeters{meters("P3", "Gamma Gas", 2), meters("P5", "Epsilon plc", 1)}, // MPxNs 1 and 4; 5
+	}
+	if d := cmp.Diff(want, h); d != "" {
+		t.Errorf("March 2023 (-want +got):\n%s", d)
+	}
+	day := time.Date(2023, 3, 10, 0, 0, 0, 0, time.UTC)
+	wantRows := []store.MPIDRow{
+		{PartyID: "P2", PartyName: "Beta Power", MPID: "BBBB", SignerSerial: "0b01", Day: day, Outcome: "S", Count: 1},
+		{PartyID: "P2", PartyName: "Beta Power", MPID: "BBBB", SignerSerial: "0b02", Day: day, Outcome: "I", Count: 1},
+	}
+	if d := cmp.Diff(wantRows, rows); d != "" {
+		t.Errorf("March 2023's rows (-want +got):\n%s", d)
+	}
+}

@@ -89,6 +89,7 @@ func Run(t *testing.T, open Opener) {
 		{"mpid-report/figures", testMPIDReport},
 		{"mpid-report/party", testMPIDReportParty},
 		{"mpid-report/empty", testMPIDReportEmpty},
+		{"mpid-report/states", testMPIDReportStates},
 		{"waves/create", testWaveCreate},
 		{"waves/states", testWaveStates},
 		{"waves/filters", testWaveFilters},
