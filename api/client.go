@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -25,6 +26,9 @@ type Client struct {
 	// from ctx. A User presents its TLS client certificate through it:
 	// see TLSClient.
 	HTTP *http.Client
+	// Token is sent as "Authorization: Bearer Token": the operator API
+	// requires it (operator.token_file). "": none.
+	Token string
 }
 
 // TLSClient is an http.Client for the Users' listener: it presents cert
@@ -57,6 +61,10 @@ func LoadTLSClient(certFile, keyFile, caFile string) (*http.Client, error) {
 	}
 	return TLSClient(cert, roots), nil
 }
+
+// ErrUnauthorized is what Client wraps for a 401: the operator token
+// was missing or wrong.
+var ErrUnauthorized = errors.New("api: the operator token was missing or wrong")
 
 // maxClientBody bounds what is read back for one document.
 const maxClientBody = 16 << 20
@@ -158,6 +166,9 @@ func (c *Client) doWith(ctx context.Context, method, path string, body []byte, h
 		return nil, nil, fmt.Errorf("api: %w", err)
 	}
 	header(req.Header)
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
 	hc := c.HTTP
 	if hc == nil {
 		hc = http.DefaultClient
@@ -189,6 +200,9 @@ func statusError(resp *http.Response, body []byte) error {
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if resp.StatusCode == http.StatusNotFound && mt == "application/json" {
 		return fmt.Errorf("%w (%w)", ErrNotFound, err)
+	}
+	if resp.StatusCode == http.StatusUnauthorized {
+		return fmt.Errorf("%w (%w)", ErrUnauthorized, err)
 	}
 	return err
 }

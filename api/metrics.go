@@ -48,7 +48,11 @@ func register(reg prometheus.Registerer, cs ...prometheus.Collector) error {
 
 // instrument counts, times and logs every request, including the 404s and
 // 405s the mux answers itself.
-func (s *server) instrument(mux *http.ServeMux) http.Handler {
+func (s *server) instrument(mux *http.ServeMux) http.Handler { return s.instrumentAs(mux, mux) }
+
+// instrumentAs is instrument of h, which serves mux's routes (behind a
+// check of its own).
+func (s *server) instrumentAs(mux *http.ServeMux, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := s.now()
 		// Labels use the pattern, never the path: paths carry RequestIDs,
@@ -59,7 +63,7 @@ func (s *server) instrument(mux *http.ServeMux) http.Handler {
 		}
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		rec := &statusRecorder{ResponseWriter: w}
-		mux.ServeHTTP(rec, r)
+		h.ServeHTTP(rec, r)
 		status := rec.status
 		if status == 0 {
 			status = http.StatusOK

@@ -92,11 +92,11 @@ func (f *fakeMigration) Waves(ctx context.Context) ([]migrate.WaveProgress, erro
 
 func (f *fakeMigration) handler(t *testing.T) http.Handler {
 	t.Helper()
-	h, err := NewOperator(OperatorConfig{Thresholds: &fakeThresholds{}, Migration: f})
+	h, err := NewOperator(OperatorConfig{Thresholds: &fakeThresholds{}, Migration: f, Token: []byte(testOperatorToken)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return h
+	return withToken(h)
 }
 
 const dev1 = "00-00-00-00-00-00-00-01"
@@ -216,10 +216,11 @@ func TestMigrationBodyLimit(t *testing.T) {
 
 // Without a Migration the routes are not there.
 func TestMigrationRoutesAbsent(t *testing.T) {
-	h, err := NewOperator(OperatorConfig{Thresholds: &fakeThresholds{}})
+	h, err := NewOperator(OperatorConfig{Thresholds: &fakeThresholds{}, Token: []byte(testOperatorToken)})
 	if err != nil {
 		t.Fatal(err)
 	}
+	h = withToken(h)
 	for _, r := range [][2]string{{"POST", "/operator/v1/migration/plan"}, {"GET", "/operator/v1/migration/waves"},
 		{"GET", "/operator/v1/migration/waves/1"}, {"POST", "/operator/v1/migration/devices/retry"}} {
 		rec := httptest.NewRecorder()

@@ -29,11 +29,11 @@ func mpidOperator(t *testing.T) http.Handler {
 		t.Fatal(err)
 	}
 	storetest.MPIDFixture(t, db)
-	h, err := NewOperator(OperatorConfig{Thresholds: &fakeThresholds{}, MPIDReports: db})
+	h, err := NewOperator(OperatorConfig{Thresholds: &fakeThresholds{}, MPIDReports: db, Token: []byte(testOperatorToken)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return h
+	return withToken(h)
 }
 
 // GET /operator/v1/reports/mpid: JSON by default, the deck's CSV with
@@ -111,10 +111,11 @@ func TestClientMPIDReport(t *testing.T) {
 
 // Without MPIDReports the route is not there.
 func TestMPIDReportRouteAbsent(t *testing.T) {
-	h, err := NewOperator(OperatorConfig{Thresholds: &fakeThresholds{}})
+	h, err := NewOperator(OperatorConfig{Thresholds: &fakeThresholds{}, Token: []byte(testOperatorToken)})
 	if err != nil {
 		t.Fatal(err)
 	}
+	h = withToken(h)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", PathMPIDReport+"?month=2022-10", nil))
 	if rec.Code != http.StatusNotFound {

@@ -37,11 +37,17 @@ type OperatorConfig struct {
 	// Gatherer is served at /metrics; nil: no /metrics route. Metrics go
 	// here, where operators are, and never on the Users' listener.
 	Gatherer prometheus.Gatherer
+	// Token is the operator token every route but /metrics and /healthz
+	// requires (operator.token_file); empty: every such route is refused.
+	Token []byte
+	// Dashboard is served under /dashboard/; nil: no dashboard.
+	Dashboard http.Handler
 }
 
 // NewOperator returns the operator API of docs/api.md: ADT settings, the
-// quarantine list and report, release and delete, and /metrics. It authenticates
-// nobody, so it must listen only where operators are (operator_listen).
+// quarantine list and report, release and delete, the dashboard, and
+// /metrics. Every route but /metrics and /healthz requires the operator
+// token (operatorAuth).
 func NewOperator(cfg OperatorConfig) (http.Handler, error) {
 	if cfg.Thresholds == nil {
 		return nil, errors.New("api: no thresholds")
@@ -73,7 +79,11 @@ func NewOperator(cfg OperatorConfig) (http.Handler, error) {
 	if cfg.Gatherer != nil {
 		mux.Handle("GET /metrics", metricsHandler(cfg.Gatherer, s.log))
 	}
-	return s.instrument(mux), nil
+	if cfg.Dashboard != nil {
+		mux.Handle("GET /dashboard/", cfg.Dashboard)
+		mux.Handle("GET /dashboard", http.RedirectHandler("/dashboard/", http.StatusMovedPermanently))
+	}
+	return s.instrumentAs(mux, operatorAuth(cfg.Token, mux)), nil
 }
 
 // ADTView is GET /operator/v1/adt/{user}.

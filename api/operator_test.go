@@ -157,7 +157,8 @@ func (f *fakeThresholds) handler(t *testing.T, operator bool) http.Handler {
 	var h http.Handler
 	var err error
 	if operator {
-		h, err = NewOperator(OperatorConfig{Thresholds: f})
+		h, err = NewOperator(OperatorConfig{Thresholds: f, Token: []byte(testOperatorToken)})
+		h = withToken(h)
 	} else {
 		h, err = New(Config{Service: &fakeService{}, Thresholds: f, PlainHTTP: true})
 	}

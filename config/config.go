@@ -29,6 +29,8 @@ type Config struct {
 	Listen string `json:"listen"`
 	// OperatorListen is where the operator API listens; "" turns it off.
 	OperatorListen string `json:"operator_listen"`
+	// Operator is how operators authenticate on operator_listen.
+	Operator Operator `json:"operator"`
 	// TLS is how Users reach listen: mutual TLS, or plain HTTP only when
 	// asked for by name.
 	TLS      TLS      `json:"tls"`
@@ -46,6 +48,13 @@ type Config struct {
 
 	// file is where Load read the configuration, for error messages.
 	file string
+}
+
+// Operator configures the operator listener's authentication.
+type Operator struct {
+	// TokenFile holds the operator token that every operator API route
+	// and dashboard page requires; "": they are all refused.
+	TokenFile string `json:"token_file"`
 }
 
 // TLS configures the Users' listener. Users authenticate with a TLS
@@ -453,6 +462,7 @@ func (c *Config) pathFields() []pathField {
 	list("anomaly.file_signing_cas", c.Anomaly.FileSigningCAs, regularFile)
 	list("anomaly.file_signing_certificates", c.Anomaly.FileSigningCertificates, fileOrDir)
 	fs = append(fs,
+		pathField{"operator.token_file", &c.Operator.TokenFile, regularFile, false},
 		pathField{"database.dsn_file", &c.Database.DSNFile, regularFile, false},
 		pathField{"policy.mpid_by_serial_file", &c.Policy.MPIDBySerialFile, regularFile, false},
 		pathField{"devices.pki", &c.Devices.PKI, directory, false},
@@ -538,4 +548,32 @@ func (c *Config) Warnings() []string {
 // position in the list, from 1.
 func (a *Anomaly) DCCRows() ([]adt.Threshold, error) {
 	return adt.ParseRows(a.DCCThresholds)
+}
+
+// MinOperatorToken is the shortest operator token accepted, in
+// characters: 32 random bytes in base64url are 43.
+const MinOperatorToken = 32
+
+// OperatorToken is the content of operator.token_file, surrounding white
+// space trimmed; nil when the key is unset. A token shorter than
+// MinOperatorToken, or with a character a URL or a header would mangle,
+// is refused: it is a password to the whole operator API.
+func (c *Config) OperatorToken() ([]byte, error) {
+	if c.Operator.TokenFile == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(c.Operator.TokenFile)
+	if err != nil {
+		return nil, fmt.Errorf("operator.token_file: %w", err)
+	}
+	tok := strings.TrimSpace(string(b))
+	if len(tok) < MinOperatorToken {
+		return nil, fmt.Errorf("operator.token_file: %s holds %d characters, fewer than %d: write a random token, for example `head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '='`", c.Operator.TokenFile, len(tok), MinOperatorToken)
+	}
+	for i, r := range tok {
+		if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || strings.ContainsRune("-_.~", r)) {
+			return nil, fmt.Errorf("operator.token_file: %s: character %d is not a letter, digit, '-', '_', '.' or '~' (a token travels in URLs and headers)", c.Operator.TokenFile, i+1)
+		}
+	}
+	return []byte(tok), nil
 }

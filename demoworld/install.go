@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -36,6 +37,8 @@ type InstallOptions struct {
 	// PlainHTTP serves the demo's Users over plain HTTP; otherwise over
 	// mutual TLS with the certificates in TLSDir.
 	PlainHTTP bool
+	// Rand makes the operator token; nil: crypto/rand.
+	Rand io.Reader
 }
 
 // Demo file names inside a demo directory.
@@ -56,7 +59,10 @@ const (
 func Install(ctx context.Context, dir string, o InstallOptions) (string, error) {
 	cfgPath := filepath.Join(dir, ConfigFile)
 	if _, err := os.Stat(cfgPath); err == nil {
-		return cfgPath, checkDemoTLS(dir, cfgPath)
+		if err := checkDemoTLS(dir, cfgPath); err != nil {
+			return "", err
+		}
+		return cfgPath, upgradeOperatorToken(dir, cfgPath, o.Rand)
 	}
 	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
 		return "", fmt.Errorf("%s is not empty and holds no %s: refusing to write a demo into it", dir, ConfigFile)
@@ -107,6 +113,9 @@ func Install(ctx context.Context, dir string, o InstallOptions) (string, error) 
 		return "", err
 	}
 	if err := writeDemoADT(ctx, db, w, dir, o); err != nil {
+		return "", err
+	}
+	if err := writeOperatorToken(dir, o.Rand); err != nil {
 		return "", err
 	}
 	database := map[string]string{"driver": store.DriverSQLite, "dsn": "ecos.db"}
@@ -170,8 +179,9 @@ func demoConfig(p *testpki.PKI, tp *testpki.TLS, o InstallOptions, database map[
 			"file_signing_certificates": fileSigners,
 			"dcc_thresholds":            []string{"6.23,1000000,10000000,1440"},
 		},
-		"log": map[string]string{"audit": "audit.log", "format": "text"},
-		"tls": map[string]any{"insecure_plain_http": true},
+		"log":      map[string]string{"audit": "audit.log", "format": "text"},
+		"operator": map[string]string{"token_file": OperatorTokenFile},
+		"tls":      map[string]any{"insecure_plain_http": true},
 		// Short waits, so a failing meter's retries show within a minute.
 		"migration": map[string]string{"retry_base": "5s", "retry_max": "1m"},
 	}

@@ -38,8 +38,20 @@ func (s *Service) listeners(c *config.Config, reg *prometheus.Registry) error {
 	if s.handler, err = api.New(ac); err != nil {
 		return err
 	}
-	s.operator, err = api.NewOperator(api.OperatorConfig{Thresholds: s.thresholds, Migration: s.migrationOperator,
-		MPIDReports: s.db, Log: s.log, Gatherer: reg})
+	token, err := c.OperatorToken()
+	if err != nil {
+		return err
+	}
+	if token == nil && c.OperatorListen != "" {
+		s.log.Warn("operator.token_file is not set: the operator listener serves /metrics and /healthz but refuses every operator API route and dashboard page",
+			"operator_listen", c.OperatorListen)
+	}
+	dash, err := s.dashboard()
+	if err != nil {
+		return err
+	}
+	s.operator, err = api.NewOperator(api.OperatorConfig{Thresholds: s.thresholds, Migration: s.migrationOperator, Log: s.log, Gatherer: reg,
+		MPIDReports: s.db, Token: token, Dashboard: dash})
 	return err
 }
 

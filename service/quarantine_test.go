@@ -81,7 +81,7 @@ func serveDir(t *testing.T, dir string, edit ...func(*config.Config)) *serving {
 	}
 	return &serving{
 		running:  &running{dir: dir, svc: svc, sim: sim, client: demoClient(t, dir, w, 2, ln.Addr()), world: w},
-		operator: &api.Client{BaseURL: "http://" + opLn.Addr().String()},
+		operator: &api.Client{BaseURL: "http://" + opLn.Addr().String(), Token: operatorToken(t, cfg)},
 		stop:     stop,
 	}
 }
@@ -312,4 +312,14 @@ func wantRefused(t *testing.T, err error, status int, msgs ...string) {
 			t.Errorf("refusal %q does not say %q", re.Error(), m)
 		}
 	}
+}
+
+// operatorToken is the operator token of the service cfg configures.
+func operatorToken(t *testing.T, cfg *config.Config) string {
+	t.Helper()
+	tok, err := cfg.OperatorToken()
+	if err != nil || tok == nil {
+		t.Fatalf("operator token: %q, %v", tok, err)
+	}
+	return string(tok)
 }

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"strings"
 	"syscall"
 	"time"
 
@@ -18,38 +19,64 @@ import (
 // beside a running demo, on the default port, an operator does not read
 // the demo's holds by mistake).
 type operatorFlags struct {
-	url, config *string
+	url, config, tokenFile *string
 }
 
 func addOperatorFlags(fs *flag.FlagSet) operatorFlags {
 	return operatorFlags{
-		url:    fs.String("operator", "", "the operator API's base `URL` (default "+defaultOperatorURL+")"),
-		config: fs.String("config", "", "reach the operator API of the service the configuration `FILE` describes (its operator_listen)"),
+		url:       fs.String("operator", "", "the operator API's base `URL` (default "+defaultOperatorURL+")"),
+		config:    fs.String("config", "", "reach the operator API of the service the configuration `FILE` describes (its operator_listen and operator.token_file)"),
+		tokenFile: fs.String("operator-token-file", "", "the operator token, in `FILE` (default: the configuration's operator.token_file)"),
 	}
 }
 
-// client is the operator API client the flags name.
+// client is the operator API client the flags name, with the operator
+// token from --operator-token-file or the configuration's
+// operator.token_file.
 func (f operatorFlags) client() (*api.Client, error) {
+	c, cfg, err := f.base()
+	if err != nil {
+		return nil, err
+	}
+	if *f.tokenFile != "" {
+		tok, err := (&config.Config{Operator: config.Operator{TokenFile: *f.tokenFile}}).OperatorToken()
+		if err != nil {
+			return nil, usagef("--operator-token-file: %v", strings.TrimPrefix(err.Error(), "operator.token_file: "))
+		}
+		c.Token = string(tok)
+	} else if cfg != nil {
+		tok, err := cfg.OperatorToken()
+		if err != nil {
+			return nil, malformed(fmt.Errorf("%s: %w", *f.config, err))
+		}
+		c.Token = string(tok)
+	}
+	return c, nil
+}
+
+// base is the client without its token, and the configuration if one
+// was named.
+func (f operatorFlags) base() (*api.Client, *config.Config, error) {
 	switch {
 	case *f.url != "" && *f.config != "":
-		return nil, usagef("--operator and --config exclude each other")
+		return nil, nil, usagef("--operator and --config exclude each other")
 	case *f.url != "":
-		return &api.Client{BaseURL: *f.url}, nil
+		return &api.Client{BaseURL: *f.url}, nil, nil
 	case *f.config == "":
-		return &api.Client{BaseURL: defaultOperatorURL}, nil
+		return &api.Client{BaseURL: defaultOperatorURL}, nil, nil
 	}
 	cfg, err := config.Load(*f.config)
 	if err != nil {
-		return nil, malformed(err)
+		return nil, nil, malformed(err)
 	}
 	if cfg.OperatorListen == "" {
-		return nil, usagef("%s: operator_listen is off, so its service has no operator API", *f.config)
+		return nil, nil, usagef("%s: operator_listen is off, so its service has no operator API", *f.config)
 	}
 	addr, err := dialAddr(cfg.OperatorListen)
 	if err != nil {
-		return nil, malformed(fmt.Errorf("%s: operator_listen: %w", *f.config, err))
+		return nil, nil, malformed(fmt.Errorf("%s: operator_listen: %w", *f.config, err))
 	}
-	return &api.Client{BaseURL: "http://" + addr}, nil
+	return &api.Client{BaseURL: "http://" + addr}, cfg, nil
 }
 
 // dialAddr is where a client on this host reaches a listener configured
@@ -71,6 +98,9 @@ func dialAddr(listen string) (string, error) {
 func operatorHint(err error, c *api.Client) error {
 	if errors.Is(err, syscall.ECONNREFUSED) {
 		return fmt.Errorf("%w\nno ecos serve answers at %s: start it, or name its operator API with --operator URL or --config FILE", err, c.BaseURL)
+	}
+	if errors.Is(err, api.ErrUnauthorized) && c.Token == "" {
+		return fmt.Errorf("%w\nthe operator API requires the operator token: give --config FILE (its operator.token_file) or --operator-token-file FILE", err)
 	}
 	return err
 }

@@ -140,6 +140,11 @@ func runServe(ctx context.Context, std stdio, args []string) error {
 	fmt.Fprintf(std.out, "  GET  %s/healthz   (audit log: %s)\n", base, cfg.Log.Audit)
 	if opLn != nil {
 		fmt.Fprintf(std.out, "ecos: the operator API is on http://%s/operator/v1/ (ADT settings, quarantine, migration), metrics on http://%s/metrics\n", opLn.Addr(), opLn.Addr())
+		if err := printDashboard(std, cfg, opLn.Addr().String(), *demo); err != nil {
+			ln.Close()
+			opLn.Close()
+			return err
+		}
 	}
 	if *demo {
 		d := filepath.Dir(*cfgPath)
@@ -202,4 +207,23 @@ func sendAndReport(ctx context.Context, say func(string, ...any), c *api.Client,
 	}
 	id := duis.RequestID{Originator: w.PKI.Suppliers[r.Supplier-1].EUI, Target: r.Device, Counter: r.Counter}
 	return submitAndWait(ctx, say, c, doc, id.String(), w.PKI.DSPXMLSign.Cert, 30*time.Second)
+}
+
+// printDashboard says where the dashboard is. A demo's link carries its
+// operator token, as Jupyter's does, so that it opens with a click; a
+// real service's never does (the output ends up in logs): its operators
+// add ?token= from operator.token_file themselves.
+func printDashboard(std stdio, cfg *config.Config, addr string, demo bool) error {
+	token, err := cfg.OperatorToken()
+	switch {
+	case err != nil:
+		return err
+	case token == nil:
+		fmt.Fprintf(std.out, "ecos: the operator API and the dashboard refuse every request: the configuration sets no operator.token_file (/metrics and /healthz stay open)\n")
+	case demo:
+		fmt.Fprintf(std.out, "dashboard: http://%s/dashboard/?token=%s\n", addr, token)
+	default:
+		fmt.Fprintf(std.out, "ecos: the dashboard is on http://%s/dashboard/ (open it once with ?token= and the token in operator.token_file; the API takes it as a bearer token)\n", addr)
+	}
+	return nil
 }

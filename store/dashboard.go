@@ -1,0 +1,128 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// DashCount is one cell of a dashboard view: how many rows fell on Day
+// (zero when the view is not by day) under Key and Sub. Label names Key
+// for people (a party's name) where the view has one.
+type DashCount struct {
+	Day      time.Time
+	Key, Sub string
+	Label    string
+	N        int64
+}
+
+// DashQuery is the window a dashboard view counts: [From, End), and
+// optionally one party's rows only.
+type DashQuery struct {
+	From, End time.Time
+	Party     string // "": every party
+}
+
+func (q DashQuery) check() error {
+	if q.From.IsZero() || q.End.IsZero() || !q.From.Before(q.End) {
+		return invalidf("dashboard: the window [%s, %s) is empty", q.From, q.End)
+	}
+	return nil
+}
+
+// partyFilter is the SQL and argument that keep party's rows of col.
+func (q DashQuery) partyFilter(col string) (string, []any) {
+	if q.Party == "" {
+		return "", nil
+	}
+	return " AND " + col + " = ?", []any{q.Party}
+}
+
+// DashboardTraffic counts the requests received in the window by UTC day
+// and state.
+func (db *DB) DashboardTraffic(ctx context.Context, q DashQuery) ([]DashCount, error) {
+	f, fa := q.partyFilter("party_id")
+	return db.dashQuery(ctx, q, "traffic", fmt.Sprintf(`SELECT received_at_us / %[1]d, state, '', '', COUNT(*) FROM requests
+		WHERE received_at_us >= ? AND received_at_us < ?%[2]s GROUP BY received_at_us / %[1]d, state`, usPerDay, f), fa)
+}
+
+// DashboardRefusals counts the requests refused in the window by reason
+// and DUIS response code.
+func (db *DB) DashboardRefusals(ctx context.Context, q DashQuery) ([]DashCount, error) {
+	f, fa := q.partyFilter("party_id")
+	return db.dashQuery(ctx, q, "refusals", `SELECT -1, reason, response_code, '', COUNT(*) FROM requests
+		WHERE received_at_us >= ? AND received_at_us < ? AND state = 'rejected'`+f+` GROUP BY reason, response_code`, fa)
+}
+
+// DashboardMPID counts the 6.23s received in the window whose MPID
+// outcome was recorded, by party (with its name) and outcome (S, I, M).
+func (db *DB) DashboardMPID(ctx context.Context, q DashQuery) ([]DashCount, error) {
+	f, fa := q.partyFilter("r.party_id")
+	return db.dashQuery(ctx, q, "mpid", `SELECT -1, r.party_id, r.mpid_outcome, COALESCE(MAX(p.name), ''), COUNT(*)
+		FROM requests r LEFT JOIN parties p ON p.party_id = r.party_id
+		WHERE r.received_at_us >= ? AND r.received_at_us < ? AND r.mpid_outcome <> ''`+f+` GROUP BY r.party_id, r.mpid_outcome`, fa)
+}
+
+// DashboardHolds counts the requests quarantined in the window by UTC
+// day of the hold, party and the hold's state.
+func (db *DB) DashboardHolds(ctx context.Context, q DashQuery) ([]DashCount, error) {
+	f, fa := q.partyFilter("party_id")
+	return db.dashQuery(ctx, q, "holds", fmt.Sprintf(`SELECT held_at_us / %[1]d, party_id, state, breach, COUNT(*) FROM quarantine
+		WHERE held_at_us >= ? AND held_at_us < ?%[2]s GROUP BY held_at_us / %[1]d, party_id, state, breach`, usPerDay, f), fa)
+}
+
+// ResponseBuckets are the upper bounds, in milliseconds, of the
+// response-time buckets DashboardResponseTimes counts into; the last
+// bucket is everything slower.
+var ResponseBuckets = []int64{100, 250, 500, 1000, 2500, 5000, 10000}
+
+// DashboardResponseTimes counts the device commands sent in the window
+// that a device answered, by how long it took (Key: the bucket's upper
+// bound in ms, "" beyond the last) and by whether they served a request
+// (Sub "request") or the migration ("migration").
+func (db *DB) DashboardResponseTimes(ctx context.Context, q DashQuery) ([]DashCount, error) {
+	bucket := "CASE"
+	for _, b := range ResponseBuckets {
+		bucket += fmt.Sprintf(" WHEN responded_at_us - sent_at_us < %d THEN '%d'", b*1000, b)
+	}
+	bucket += " ELSE '' END"
+	return db.dashQuery(ctx, q, "response times", `SELECT -1, `+bucket+`,
+		CASE WHEN req_counter IS NULL THEN 'migration' ELSE 'request' END, '', COUNT(*) FROM commands
+		WHERE sent_at_us >= ? AND sent_at_us < ? AND responded_at_us IS NOT NULL
+		GROUP BY `+bucket+`, CASE WHEN req_counter IS NULL THEN 'migration' ELSE 'request' END`, nil)
+}
+
+// DashboardCommandOutcomes counts the device commands created in the
+// window by state and outcome: a failed command's outcome is why.
+func (db *DB) DashboardCommandOutcomes(ctx context.Context, q DashQuery) ([]DashCount, error) {
+	return db.dashQuery(ctx, q, "command outcomes", `SELECT -1, state, outcome, '', COUNT(*) FROM commands
+		WHERE created_at_us >= ? AND created_at_us < ? GROUP BY state, outcome`, nil)
+}
+
+// dashQuery runs a view's query: its columns are the day number (-1: not
+// by day), Key, Sub, Label and the count; its first arguments the
+// window's bounds, then more.
+func (db *DB) dashQuery(ctx context.Context, q DashQuery, what, query string, more []any) ([]DashCount, error) {
+	if err := q.check(); err != nil {
+		return nil, err
+	}
+	args := append([]any{timeArg(q.From), timeArg(q.End)}, more...)
+	rows, err := db.r.QueryContext(ctx, db.q(query), args...)
+	var out []DashCount
+	if err == nil {
+		out, err = scanAll(rows, func(rows *sql.Rows) (DashCount, error) {
+			var day int64
+			var c DashCount
+			err := rows.Scan(&day, &c.Key, &c.Sub, &c.Label, &c.N)
+			if day >= 0 {
+				c.Day = dayOf(day)
+			}
+			return c, err
+		})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: dashboard %s: %w", what, err)
+	}
+	return out, nil
+}
