@@ -199,7 +199,7 @@ func (h *handler) parse(r *http.Request) (*request, error) {
 		}
 		req.days = n
 	}
-	end := h.cfg.Now().UTC().Truncate(24 * time.Hour).AddDate(0, 0, 1)
+	end := h.cfg.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, 1)
 	req.q = store.DashQuery{From: end.AddDate(0, 0, -req.days), End: end, Party: strings.TrimSpace(q.Get("party"))}
 	return req, nil
 }

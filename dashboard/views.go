@@ -93,7 +93,9 @@ func (h *handler) refusals(ctx context.Context, r *request) (page, error) {
 	}
 	ch.Series = []series{total}
 	p.Charts = []chart{ch}
-	slices.SortFunc(cs, func(a, b store.DashCount) int { return cmp.Or(cmp.Compare(b.N, a.N), cmp.Compare(a.Key, b.Key), cmp.Compare(a.Sub, b.Sub)) })
+	slices.SortFunc(cs, func(a, b store.DashCount) int {
+		return cmp.Or(cmp.Compare(b.N, a.N), cmp.Compare(a.Key, b.Key), cmp.Compare(a.Sub, b.Sub))
+	})
 	for _, c := range cs {
 		p.Table.Rows = append(p.Table.Rows, []string{c.Key, c.Sub, itoa(c.N)})
 	}
@@ -160,7 +162,9 @@ func (h *handler) mpid(ctx context.Context, r *request) (page, error) {
 	for _, rw := range rows {
 		list = append(list, rw)
 	}
-	slices.SortFunc(list, func(a, b *row) int { return cmp.Or(cmp.Compare(b.s+b.i+b.m, a.s+a.i+a.m), cmp.Compare(a.party, b.party)) })
+	slices.SortFunc(list, func(a, b *row) int {
+		return cmp.Or(cmp.Compare(b.s+b.i+b.m, a.s+a.i+a.m), cmp.Compare(a.party, b.party))
+	})
 	ch := chart{ID: "mpid", Title: "MPID outcomes per party", Horizontal: true}
 	s, i, m := series{Name: "S"}, series{Name: "I"}, series{Name: "M"}
 	for k, rw := range list {
@@ -344,7 +348,9 @@ func (h *handler) devices(ctx context.Context, r *request) (page, error) {
 	}
 	fails.Series = []series{fs}
 	p.Charts = []chart{hist, fails}
-	slices.SortFunc(outcomes, func(a, b store.DashCount) int { return cmp.Or(cmp.Compare(a.Key, b.Key), cmp.Compare(b.N, a.N), cmp.Compare(a.Sub, b.Sub)) })
+	slices.SortFunc(outcomes, func(a, b store.DashCount) int {
+		return cmp.Or(cmp.Compare(a.Key, b.Key), cmp.Compare(b.N, a.N), cmp.Compare(a.Sub, b.Sub))
+	})
 	for _, c := range outcomes {
 		p.Table.Rows = append(p.Table.Rows, []string{c.Key, c.Sub, itoa(c.N)})
 	}

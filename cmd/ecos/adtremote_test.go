@@ -129,7 +129,7 @@ func TestADTRemoteEndToEnd(t *testing.T) {
 
 	show := func(wantCount, wantHeld int) {
 		t.Helper()
-		code, out, errs := ecos(t, "", "adt", "show", "--operator", opURL, user)
+		code, out, errs := ecos(t, "", "adt", "show", "--operator", opURL, "--operator-token-file", filepath.Join(dir, demoworld.OperatorTokenFile), user)
 		if code != 0 {
 			t.Fatalf("show: exit %d\n%s%s", code, out, errs)
 		}
@@ -163,7 +163,7 @@ func TestADTRemoteEndToEnd(t *testing.T) {
 	show(1, 1)
 
 	// The held request, in each format.
-	code, out, errs = ecos(t, "", "quarantine", "list", "--operator", opURL, "--state", "held", "--format", "json")
+	code, out, errs = ecos(t, "", "quarantine", "list", "--operator", opURL, "--operator-token-file", filepath.Join(dir, demoworld.OperatorTokenFile), "--state", "held", "--format", "json")
 	if code != 0 {
 		t.Fatalf("list json: exit %d\n%s%s", code, out, errs)
 	}
@@ -186,52 +186,52 @@ func TestADTRemoteEndToEnd(t *testing.T) {
 		t.Errorf("the list has ref %s, the alert said %s", ref, held[1])
 	}
 
-	code, out, errs = ecos(t, "", "quarantine", "list", "--operator", opURL, "--state", "held", "--format", "csv")
+	code, out, errs = ecos(t, "", "quarantine", "list", "--operator", opURL, "--operator-token-file", filepath.Join(dir, demoworld.OperatorTokenFile), "--state", "held", "--format", "csv")
 	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
 	if code != 0 || len(lines) != 2 || !strings.HasPrefix(lines[0], "QuarantineEventRef,RequestID,UserID,") ||
 		!strings.HasPrefix(lines[1], ref+","+h.RequestID+","+user+",") || !strings.Contains(lines[1], ",held,") {
 		t.Errorf("list csv: exit %d\n%s%s", code, out, errs)
 	}
 
-	code, out, errs = ecos(t, "", "quarantine", "list", "--operator", opURL, "--state", "held")
+	code, out, errs = ecos(t, "", "quarantine", "list", "--operator", opURL, "--operator-token-file", filepath.Join(dir, demoworld.OperatorTokenFile), "--state", "held")
 	if code != 0 || !regexp.MustCompile(`(?m)^REF\s+STATE\s+REQUEST`).MatchString(out) ||
 		!regexp.MustCompile(`(?m)^`+ref+`\s+held\s+`+regexp.QuoteMeta(h.RequestID)+`\s+6\.23\s+user\s+2/1 in 1440m\s`).MatchString(out) {
 		t.Errorf("list table: exit %d\n%s%s", code, out, errs)
 	}
 
 	// The operator deletes it, once.
-	code, out, errs = ecos(t, "", "quarantine", "delete", "--operator", opURL, "--as", "alice", ref)
+	code, out, errs = ecos(t, "", "quarantine", "delete", "--operator", opURL, "--operator-token-file", filepath.Join(dir, demoworld.OperatorTokenFile), "--as", "alice", ref)
 	if code != 0 || !regexp.MustCompile(`(?m)^`+ref+`\s+deleted\s.*operator:alice\s*$`).MatchString(out) {
 		t.Fatalf("delete: exit %d\n%s%s", code, out, errs)
 	}
 	// Again: it is deleted, as asked, so exit 0, saying by whom.
-	code, out, errs = ecos(t, "", "quarantine", "delete", "--operator", opURL, "--as", "bob", ref)
+	code, out, errs = ecos(t, "", "quarantine", "delete", "--operator", opURL, "--operator-token-file", filepath.Join(dir, demoworld.OperatorTokenFile), "--as", "bob", ref)
 	if code != 0 || errs != "" || !strings.Contains(out, ref+" was already deleted (by operator:alice)") {
 		t.Errorf("second delete: exit %d\nstdout %s\nstderr %s", code, out, errs)
 	}
 	// A deleted request cannot be released.
-	code, out, errs = ecos(t, "", "quarantine", "release", "--operator", opURL, ref)
+	code, out, errs = ecos(t, "", "quarantine", "release", "--operator", opURL, "--operator-token-file", filepath.Join(dir, demoworld.OperatorTokenFile), ref)
 	if code != 1 || !strings.Contains(errs, "1 of 1 not released") || strings.Count(errs, "error:") != 1 {
 		t.Errorf("release after delete: exit %d\nstdout %s\nstderr %s", code, out, errs)
 	}
-	code, out, errs = ecos(t, "", "quarantine", "list", "--operator", opURL, "--state", "held", "--format", "csv")
+	code, out, errs = ecos(t, "", "quarantine", "list", "--operator", opURL, "--operator-token-file", filepath.Join(dir, demoworld.OperatorTokenFile), "--state", "held", "--format", "csv")
 	if code != 0 || strings.Count(out, "\n") != 1 {
 		t.Errorf("held after the delete: exit %d\n%s%s", code, out, errs)
 	}
-	code, out, errs = ecos(t, "", "quarantine", "list", "--operator", opURL, "--state", "held")
+	code, out, errs = ecos(t, "", "quarantine", "list", "--operator", opURL, "--operator-token-file", filepath.Join(dir, demoworld.OperatorTokenFile), "--state", "held")
 	if code != 0 || strings.Count(out, "\n") != 1 || !strings.HasPrefix(out, "REF") {
 		t.Errorf("held after the delete, as a table: exit %d\n%s%s", code, out, errs)
 	}
-	code, out, errs = ecos(t, "", "quarantine", "list", "--operator", opURL, "--user", user, "--format", "csv")
+	code, out, errs = ecos(t, "", "quarantine", "list", "--operator", opURL, "--operator-token-file", filepath.Join(dir, demoworld.OperatorTokenFile), "--user", user, "--format", "csv")
 	if code != 0 || strings.Count(out, "\n") != 2 || !strings.Contains(out, ",deleted,") || !strings.Contains(out, ",operator:alice\n") {
 		t.Errorf("the User's report: exit %d\n%s%s", code, out, errs)
 	}
 
 	for _, args := range [][]string{
-		{"quarantine", "delete", "--operator", opURL, "abc"},
-		{"quarantine", "release", "--operator", opURL, "0"},
-		{"quarantine", "release", "--operator", opURL},
-		{"quarantine", "list", "--operator", opURL, "--format", "xml"},
+		{"quarantine", "delete", "--operator", opURL, "--operator-token-file", filepath.Join(dir, demoworld.OperatorTokenFile), "abc"},
+		{"quarantine", "release", "--operator", opURL, "--operator-token-file", filepath.Join(dir, demoworld.OperatorTokenFile), "0"},
+		{"quarantine", "release", "--operator", opURL, "--operator-token-file", filepath.Join(dir, demoworld.OperatorTokenFile)},
+		{"quarantine", "list", "--operator", opURL, "--operator-token-file", filepath.Join(dir, demoworld.OperatorTokenFile), "--format", "xml"},
 	} {
 		if code, _, errs := ecos(t, "", args...); code != 2 {
 			t.Errorf("%v: exit %d, want 2\n%s", args, code, errs)

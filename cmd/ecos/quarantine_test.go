@@ -28,18 +28,18 @@ func TestQuarantineRelease(t *testing.T) {
 	if held == nil {
 		t.Fatalf("second send not held:\n%s%s", out, errs)
 	}
-	code, out, errs := ecos(t, "", "quarantine", "release", "--operator", opURL, "--as", "alice", held[1])
+	code, out, errs := ecos(t, "", "quarantine", "release", "--operator", opURL, "--operator-token-file", filepath.Join(dir, demoworld.OperatorTokenFile), "--as", "alice", held[1])
 	if code != 0 || errs != "" || !regexp.MustCompile(`(?m)^`+held[1]+`\s+released\s.*operator:alice\s*$`).MatchString(out) {
 		t.Fatalf("release: exit %d\nstdout %s\nstderr %s", code, out, errs)
 	}
 	// Again: released it is, as asked.
-	code, out, errs = ecos(t, "", "quarantine", "release", "--operator", opURL, held[1])
+	code, out, errs = ecos(t, "", "quarantine", "release", "--operator", opURL, "--operator-token-file", filepath.Join(dir, demoworld.OperatorTokenFile), held[1])
 	if code != 0 || errs != "" || !strings.Contains(out, held[1]+" was already released (by operator:alice)") {
 		t.Errorf("second release: exit %d\nstdout %s\nstderr %s", code, out, errs)
 	}
 	// A released request cannot be deleted, nor an unknown one released.
 	for _, args := range [][]string{{"delete", held[1]}, {"release", "999"}} {
-		code, out, errs = ecos(t, "", "quarantine", args[0], "--operator", opURL, args[1])
+		code, out, errs = ecos(t, "", "quarantine", args[0], "--operator", opURL, "--operator-token-file", filepath.Join(dir, demoworld.OperatorTokenFile), args[1])
 		if code != 1 || strings.Count(errs, "error:") != 1 || !strings.Contains(errs, "1 of 1 not "+args[0]+"d") {
 			t.Errorf("%v: exit %d\nstdout %s\nstderr %s", args, code, out, errs)
 		}
@@ -91,7 +91,7 @@ func TestOperatorCommandsTakeConfig(t *testing.T) {
 		{[]string{"quarantine", "list", "--config", withOperator("off.json", "")}, exitMalformed, "operator_listen is off, so its service has no operator API"},
 		{[]string{"quarantine", "list", "--config", withOperator("down.json", "127.0.0.1:1")}, 1, "no ecos serve answers at http://127.0.0.1:1: start it, or name its operator API with --operator URL or --config FILE"},
 		{[]string{"quarantine", "delete", "--operator", "http://127.0.0.1:1", "3"}, 1, "no ecos serve answers at http://127.0.0.1:1"},
-		{[]string{"adt", "show", "--config", cfg, "--operator", opURL, "dcc"}, exitMalformed, "--operator and --config exclude each other"},
+		{[]string{"adt", "show", "--config", cfg, "--operator", opURL, "--operator-token-file", filepath.Join(dir, demoworld.OperatorTokenFile), "dcc"}, exitMalformed, "--operator and --config exclude each other"},
 	} {
 		code, _, errs := ecos(t, "", tc.args...)
 		if code != tc.code || !strings.Contains(errs, tc.want) || strings.Count(errs, "error:") != 1 {
