@@ -71,6 +71,7 @@ func Run(t *testing.T, open Opener) {
 		{"quarantine/expiry", testQuarantineExpiry},
 		{"quarantine/holds", testQuarantineHolds},
 		{"quarantine/admitted-since", testAdmittedSince},
+		{"dashboard/counts", testDashboardCounts},
 		{"adt/sequence", testADTSequence},
 		{"adt/current", testADTCurrent},
 		{"adt/concurrent", testADTConcurrent},
