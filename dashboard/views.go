@@ -309,10 +309,10 @@ func (h *handler) devices(ctx context.Context, r *request) (page, error) {
 		return page{}, err
 	}
 	p := page{
-		Intro: "The commands sent to devices in the window, for requests and for the migration: how long each device took to answer, " +
-			"and how the commands ended (a failed command's outcome is why).",
+		Intro: "The commands sent to devices in the window, for Users' requests and for the migration: how long each device took to answer, " +
+			"and the commands that did not succeed (failed: never answered; otherwise the status the device answered).",
 		Filters: []filter{daysFilter(r)},
-		Table:   table{Columns: []string{"state", "outcome", "commands"}},
+		Table:   table{Columns: []string{"source", "state", "outcome", "commands"}},
 	}
 	hist := chart{ID: "response-times", Title: "Device response times (ms)"}
 	at := map[string]int{}
@@ -329,15 +329,15 @@ func (h *handler) devices(ctx context.Context, r *request) (page, error) {
 		}
 		vals[c.Sub][at[c.Key]] += c.N
 	}
-	for _, s := range []string{"request", "migration"} {
+	for _, s := range []string{store.SourceRequest, store.SourceMigration} {
 		if vals[s] != nil {
 			hist.Series = append(hist.Series, series{Name: s, Values: vals[s]})
 		}
 	}
 	byOutcome := map[string]int64{}
 	for _, c := range outcomes {
-		if c.Key == "failed" || (c.Key == "responded" && c.Sub != "success" && c.Sub != "accepted") {
-			byOutcome[c.Key+": "+reasonOrNone(c.Sub)] += c.N
+		if c.Key == "failed" || (c.Sub != "" && c.Sub != "success" && c.Sub != "accepted") {
+			byOutcome[c.Label+" "+c.Key+": "+reasonOrNone(c.Sub)] += c.N
 		}
 	}
 	fails := chart{ID: "failures", Title: "Commands that did not succeed, by state and reason", Horizontal: true}
@@ -349,10 +349,10 @@ func (h *handler) devices(ctx context.Context, r *request) (page, error) {
 	fails.Series = []series{fs}
 	p.Charts = []chart{hist, fails}
 	slices.SortFunc(outcomes, func(a, b store.DashCount) int {
-		return cmp.Or(cmp.Compare(a.Key, b.Key), cmp.Compare(b.N, a.N), cmp.Compare(a.Sub, b.Sub))
+		return cmp.Or(cmp.Compare(a.Label, b.Label), cmp.Compare(a.Key, b.Key), cmp.Compare(b.N, a.N), cmp.Compare(a.Sub, b.Sub))
 	})
 	for _, c := range outcomes {
-		p.Table.Rows = append(p.Table.Rows, []string{c.Key, c.Sub, itoa(c.N)})
+		p.Table.Rows = append(p.Table.Rows, []string{c.Label, c.Key, c.Sub, itoa(c.N)})
 	}
 	return p, nil
 }

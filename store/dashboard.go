@@ -77,27 +77,42 @@ func (db *DB) DashboardHolds(ctx context.Context, q DashQuery) ([]DashCount, err
 // bucket is everything slower.
 var ResponseBuckets = []int64{100, 250, 500, 1000, 2500, 5000, 10000}
 
+// Command sources, in DashCount.Sub of DashboardResponseTimes and
+// DashCount.Label of DashboardCommandOutcomes.
+const (
+	SourceRequest   = "request"   // a command serving a User's request (commands)
+	SourceMigration = "migration" // the migration's own (migration_commands)
+)
+
 // DashboardResponseTimes counts the device commands sent in the window
 // that a device answered, by how long it took (Key: the bucket's upper
-// bound in ms, "" beyond the last) and by whether they served a request
-// (Sub "request") or the migration ("migration").
+// bound in ms, "" beyond the last) and by source (Sub).
 func (db *DB) DashboardResponseTimes(ctx context.Context, q DashQuery) ([]DashCount, error) {
-	bucket := "CASE"
-	for _, b := range ResponseBuckets {
-		bucket += fmt.Sprintf(" WHEN responded_at_us - sent_at_us < %d THEN '%d'", b*1000, b)
+	bucket := func(took string) string {
+		b := "CASE"
+		for _, ms := range ResponseBuckets {
+			b += fmt.Sprintf(" WHEN %s < %d THEN '%d'", took, ms*1000, ms)
+		}
+		return b + " ELSE '' END"
 	}
-	bucket += " ELSE '' END"
-	return db.dashQuery(ctx, q, "response times", `SELECT -1, `+bucket+`,
-		CASE WHEN req_counter IS NULL THEN 'migration' ELSE 'request' END, '', COUNT(*) FROM commands
-		WHERE sent_at_us >= ? AND sent_at_us < ? AND responded_at_us IS NOT NULL
-		GROUP BY `+bucket+`, CASE WHEN req_counter IS NULL THEN 'migration' ELSE 'request' END`, nil)
+	return db.dashQuery(ctx, q, "response times", `SELECT -1, bucket, src, '', COUNT(*) FROM (
+		SELECT `+bucket("responded_at_us - sent_at_us")+` AS bucket, '`+SourceRequest+`' AS src FROM commands
+			WHERE sent_at_us >= ? AND sent_at_us < ? AND responded_at_us IS NOT NULL
+		UNION ALL
+		SELECT `+bucket("settled_at_us - sent_at_us")+`, '`+SourceMigration+`' FROM migration_commands
+			WHERE sent_at_us >= ? AND sent_at_us < ? AND state = 'answered') t
+		GROUP BY bucket, src`, []any{timeArg(q.From), timeArg(q.End)})
 }
 
 // DashboardCommandOutcomes counts the device commands created in the
-// window by state and outcome: a failed command's outcome is why.
+// window by state (Key), outcome (Sub: a failed command's is why) and
+// source (Label).
 func (db *DB) DashboardCommandOutcomes(ctx context.Context, q DashQuery) ([]DashCount, error) {
-	return db.dashQuery(ctx, q, "command outcomes", `SELECT -1, state, outcome, '', COUNT(*) FROM commands
-		WHERE created_at_us >= ? AND created_at_us < ? GROUP BY state, outcome`, nil)
+	return db.dashQuery(ctx, q, "command outcomes", `SELECT -1, state, outcome, src, COUNT(*) FROM (
+		SELECT state, outcome, '`+SourceRequest+`' AS src FROM commands WHERE created_at_us >= ? AND created_at_us < ?
+		UNION ALL
+		SELECT state, outcome, '`+SourceMigration+`' FROM migration_commands WHERE created_at_us >= ? AND created_at_us < ?) t
+		GROUP BY state, outcome, src`, []any{timeArg(q.From), timeArg(q.End)})
 }
 
 // dashQuery runs a view's query: its columns are the day number (-1: not
