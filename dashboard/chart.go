@@ -38,6 +38,10 @@ func colour(name string, i int) string {
 		return "#D55E00"
 	case "M", "held", "quarantined", "retry-wait":
 		return "#E69F00"
+	case "to warning":
+		return "#F0E442"
+	case "to quarantine":
+		return "#CC79A7"
 	}
 	return palette[i%len(palette)]
 }
@@ -76,7 +80,7 @@ func (c chart) SVG() template.HTML {
 	for i := range c.Labels {
 		highest = max(highest, c.total(i))
 	}
-	left, top, right, bottom := 56.0, 34.0, 16.0, 40.0
+	left, top, right, bottom := 56.0, 44.0, 16.0, 40.0
 	height := 260.0
 	if c.Horizontal {
 		left = 190
@@ -147,28 +151,25 @@ func (c chart) legend(b *strings.Builder) {
 	x := 8.0
 	fmt.Fprintf(b, `<text class="title" x="8" y="14">%s</text>`, template.HTMLEscapeString(c.Title))
 	for si, s := range c.Series {
-		if len(c.Series) == 1 {
-			break
-		}
 		fmt.Fprintf(b, `<rect class="key" x="%.0f" y="20" width="10" height="10" fill="%s"/><text class="keytext" x="%.0f" y="29">%s</text>`,
 			x, colour(s.Name, si), x+14, template.HTMLEscapeString(s.Name))
 		x += 24 + 7*float64(len(s.Name))
 	}
 }
 
-// niceMax is the scale's top: max rounded up to 1, 2 or 5 times a power
-// of ten, so the ticks read well.
+// niceMax is the scale's top: max rounded up to 1, 2, 4 or 8 times a
+// power of ten that four ticks divide into whole numbers.
 func niceMax(highest int64) float64 {
 	if highest <= 4 {
 		return 4
 	}
-	p := math.Pow(10, math.Floor(math.Log10(float64(highest))))
-	for _, m := range []float64{1, 2, 4, 5, 10} {
-		if m*p >= float64(highest) {
-			return m * p
+	for p := int64(1); ; p *= 10 {
+		for _, m := range []int64{1, 2, 4, 8} {
+			if top := m * p; top >= highest && top%4 == 0 {
+				return float64(top)
+			}
 		}
 	}
-	return 10 * p
 }
 
 func short(v float64) string {

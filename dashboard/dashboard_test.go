@@ -166,3 +166,14 @@ func TestEmptyChart(t *testing.T) {
 		t.Errorf("empty chart: %s", svg)
 	}
 }
+
+// TestNiceMax: the scale's top is at least the highest bar, and its four
+// ticks are whole numbers.
+func TestNiceMax(t *testing.T) {
+	for _, n := range []int64{0, 1, 4, 5, 9, 10, 12, 99, 101, 951148, 1 << 40} {
+		top := niceMax(n)
+		if top < float64(n) || top != float64(int64(top)) || int64(top)%4 != 0 || (n > 8 && top > 2.5*float64(n)) {
+			t.Errorf("niceMax(%d) = %g", n, top)
+		}
+	}
+}

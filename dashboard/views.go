@@ -258,7 +258,7 @@ func (h *handler) migration(ctx context.Context, r *request) (page, error) {
 		ch := chart{ID: id, Title: title, Horizontal: true}
 		vals := map[string][]int64{}
 		for _, c := range inv {
-			k := keyOf(c)
+			k := orUnknown(keyOf(c))
 			if _, ok := at[k]; !ok {
 				at[k] = len(ch.Labels)
 				ch.Labels = append(ch.Labels, k)
@@ -269,7 +269,7 @@ func (h *handler) migration(ctx context.Context, r *request) (page, error) {
 			if vals[s] == nil {
 				vals[s] = make([]int64, len(ch.Labels))
 			}
-			vals[s][at[keyOf(c)]] += c.Devices
+			vals[s][at[orUnknown(keyOf(c))]] += c.Devices
 		}
 		for _, s := range states {
 			if vals[s] != nil {
@@ -360,6 +360,14 @@ func (h *handler) devices(ctx context.Context, r *request) (page, error) {
 func reasonOrNone(s string) string {
 	if s == "" {
 		return "(none recorded)"
+	}
+	return s
+}
+
+// orUnknown names a make or supplier the inventory does not know.
+func orUnknown(s string) string {
+	if s == "" {
+		return "(unknown)"
 	}
 	return s
 }

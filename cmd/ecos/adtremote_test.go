@@ -23,6 +23,13 @@ import (
 // the operator API's base URLs.
 func demoServer(t *testing.T, dir string) (apiURL, opURL string) {
 	t.Helper()
+	return demoServerWith(t, dir, nil)
+}
+
+// demoServerWith is demoServer with the demo's configuration changed by
+// edit (nil: as installed) before the service starts.
+func demoServerWith(t *testing.T, dir string, edit func(*config.Config)) (apiURL, opURL string) {
+	t.Helper()
 	ctx := context.Background()
 	if _, err := demoworld.Install(ctx, dir, demoworld.InstallOptions{Devices: 4}); err != nil {
 		t.Fatal(err)
@@ -30,6 +37,12 @@ func demoServer(t *testing.T, dir string) (apiURL, opURL string) {
 	cfg, err := config.Load(filepath.Join(dir, demoworld.ConfigFile))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if edit != nil {
+		edit(cfg)
+		if err := cfg.Validate(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	sim, err := devicesim.ForConfig(cfg.Devices, nil)
 	if err != nil {

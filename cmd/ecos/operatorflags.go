@@ -12,6 +12,7 @@ import (
 
 	"github.com/ecos-cos/ecos/api"
 	"github.com/ecos-cos/ecos/config"
+	"github.com/ecos-cos/ecos/demoworld"
 )
 
 // operatorFlags are how a command reaches the operator API: its URL, or
@@ -26,7 +27,7 @@ func addOperatorFlags(fs *flag.FlagSet) operatorFlags {
 	return operatorFlags{
 		url:       fs.String("operator", "", "the operator API's base `URL` (default "+defaultOperatorURL+")"),
 		config:    fs.String("config", "", "reach the operator API of the service the configuration `FILE` describes (its operator_listen and operator.token_file)"),
-		tokenFile: fs.String("operator-token-file", "", "the operator token, in `FILE` (default: the configuration's operator.token_file)"),
+		tokenFile: fs.String("operator-token-file", "", "the operator token, in `FILE` (default: the configuration's operator.token_file; with neither --operator nor --config, ./ecos-demo's)"),
 	}
 }
 
@@ -50,9 +51,18 @@ func (f operatorFlags) client() (*api.Client, error) {
 			return nil, malformed(fmt.Errorf("%s: %w", *f.config, err))
 		}
 		c.Token = string(tok)
+	} else if *f.url == "" {
+		// The default address is the demo's (serve --demo's defaults),
+		// and so is the default token: beside ./ecos-demo, its own.
+		if tok, err := demoworld.OperatorToken(defaultDemoDir); err == nil {
+			c.Token = tok
+		}
 	}
 	return c, nil
 }
+
+// defaultDemoDir is where `ecos serve --demo` keeps its demo by default.
+const defaultDemoDir = "ecos-demo"
 
 // base is the client without its token, and the configuration if one
 // was named.

@@ -29,7 +29,7 @@ func runServe(ctx context.Context, std stdio, args []string) error {
 	fs := newFlags(std, "ecos serve", "")
 	cfgPath := fs.String("config", "", "the configuration `FILE` (docs/config.md)")
 	demo := fs.Bool("demo", false, "serve a demo world: a test PKI, parties, registrations and simulated meters, kept in --dir")
-	dir := fs.String("dir", "ecos-demo", "with --demo: where the demo's PKI, database and configuration live (reused when present)")
+	dir := fs.String("dir", defaultDemoDir, "with --demo: where the demo's PKI, database and configuration live (reused when present)")
 	devices := fs.Int("devices", 1000, "with --demo: simulated meters, when the demo directory is first made")
 	listen := fs.String("listen", "", "the `ADDR` to serve on (overrides the configuration)")
 	operatorListen := fs.String("operator-listen", "", "the operator API's address, `ADDR|off` (overrides the configuration; off turns it off)")
