@@ -25,8 +25,10 @@ type series struct {
 	Values []int64 // one per label
 }
 
-// palette is colour-blind safe (Okabe–Ito), one colour per series.
-var palette = []string{"#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"}
+// palette is colour-blind safe (Okabe–Ito), one colour per series; the
+// green, vermilion and orange that colour names (below) are left out, so
+// that an unnamed series is never read as success or failure.
+var palette = []string{"#0072B2", "#56B4E9", "#CC79A7", "#000000", "#999999", "#332288"}
 
 // colour gives well-known series names the colour operators read them by,
 // wherever they appear; others take the palette in order.
