@@ -21,6 +21,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/ecos-cos/ecos/store"
 	"github.com/ecos-cos/ecos/thresholds"
 )
@@ -47,8 +49,11 @@ type DCCThresholds interface {
 type Config struct {
 	Source     Source
 	Thresholds DCCThresholds // nil: the thresholds chart is left out
-	Now        func() time.Time
-	Log        *slog.Logger // nil: discarded
+	// Metrics is the service's registry, where the warnings are counted;
+	// nil: the threshold-crossings chart is left out.
+	Metrics prometheus.Gatherer
+	Now     func() time.Time
+	Log     *slog.Logger // nil: discarded
 }
 
 //go:embed page.html

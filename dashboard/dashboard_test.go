@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/ecos-cos/ecos/adt"
 	"github.com/ecos-cos/ecos/store"
 	"github.com/ecos-cos/ecos/thresholds"
@@ -83,7 +85,12 @@ var marks = regexp.MustCompile(`<svg [^>]*id="([^"]+)" data-marks="(\d+)"`)
 // TestPages: every page renders its charts with data marks, its table,
 // its filters and the link to its CSV; the CSV is the table.
 func TestPages(t *testing.T) {
-	h, err := New(Config{Source: &fakeSource{}, Thresholds: fakeDCC{}, Now: func() time.Time { return now }})
+	reg := prometheus.NewRegistry()
+	crossed := prometheus.NewCounterVec(prometheus.CounterOpts{Name: crossedMetric}, []string{"outcome", "scope"})
+	reg.MustRegister(crossed)
+	crossed.WithLabelValues("warning", "user").Add(3)
+	crossed.WithLabelValues("quarantined", "dcc").Inc()
+	h, err := New(Config{Source: &fakeSource{}, Thresholds: fakeDCC{}, Metrics: reg, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +101,7 @@ func TestPages(t *testing.T) {
 		"/dashboard/":           {[]string{"traffic"}, "<td>2026-11-29</td><td>rejected</td><td>2</td>"},
 		"/dashboard/refusals":   {[]string{"refusals"}, "<td>&lt;script&gt;</td>"},
 		"/dashboard/mpid":       {[]string{"mpid"}, "<td>SUP1</td><td>Supplier One</td><td>9</td><td>1</td><td>0</td><td>10</td><td>90.0</td>"},
-		"/dashboard/quarantine": {[]string{"holds", "thresholds"}, "<td>released</td>"},
+		"/dashboard/quarantine": {[]string{"holds", "thresholds", "crossings"}, "<td>released</td>"},
 		"/dashboard/migration":  {[]string{"by-state", "by-manufacturer", "by-supplier", "moves", "exceptions"}, "<td>Bolt</td>"},
 		"/dashboard/devices":    {[]string{"response-times", "failures"}, "<td>request</td><td>failed</td><td>no answer</td>"},
 	} {
@@ -174,6 +181,26 @@ func TestNiceMax(t *testing.T) {
 		top := niceMax(n)
 		if top < float64(n) || top != float64(int64(top)) || int64(top)%4 != 0 || (n > 8 && top > 2.5*float64(n)) {
 			t.Errorf("niceMax(%d) = %g", n, top)
+		}
+	}
+}
+
+// TestCrossings: the warnings and quarantines counted by the pipeline's
+// metric, per scope, are what the chart draws.
+func TestCrossings(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	crossed := prometheus.NewCounterVec(prometheus.CounterOpts{Name: crossedMetric}, []string{"outcome", "scope"})
+	reg.MustRegister(crossed)
+	crossed.WithLabelValues("warning", "user").Add(3)
+	crossed.WithLabelValues("quarantined", "dcc").Inc()
+	ch, err := crossings(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svg := string(ch.SVG())
+	for _, want := range []string{"user · warning: 3", "dcc · quarantined: 1", `data-marks="2"`} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("no %q in %s", want, svg)
 		}
 	}
 }

@@ -195,7 +195,8 @@ func (h *handler) quarantine(ctx context.Context, r *request) (page, error) {
 	state := r.query["state"]
 	p := page{
 		Intro: "Anomaly detection (product.md §4): the requests quarantined per UTC day by where their hold stands (held, waiting for a decision; " +
-			"released; deleted; expired), and the DCC-wide thresholds with their windows' counts now. `ecos quarantine list` acts on holds.",
+			"released; deleted; expired), the DCC-wide thresholds with their windows' counts now, and the warnings and quarantines since the service started. " +
+			"`ecos quarantine list` acts on holds.",
 		Filters: []filter{daysFilter(r), partyFilter(r), {Name: "state", Label: "hold state", Value: state, Options: holdStates}},
 		Table:   table{Columns: []string{"day", "party", "state", "breach", "requests"}},
 	}
@@ -218,6 +219,13 @@ func (h *handler) quarantine(ctx context.Context, r *request) (page, error) {
 			quar.Values = append(quar.Values, max(q-max(w, c), 0))
 		}
 		ch.Series = []series{count, warn, quar}
+		p.Charts = append(p.Charts, ch)
+	}
+	if h.cfg.Metrics != nil {
+		ch, err := crossings(h.cfg.Metrics)
+		if err != nil {
+			return page{}, err
+		}
 		p.Charts = append(p.Charts, ch)
 	}
 	slices.SortFunc(kept, func(a, b store.DashCount) int {

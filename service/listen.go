@@ -46,7 +46,7 @@ func (s *Service) listeners(c *config.Config, reg *prometheus.Registry) error {
 		s.log.Warn("operator.token_file is not set: the operator listener serves /metrics and /healthz but refuses every operator API route and dashboard page",
 			"operator_listen", c.OperatorListen)
 	}
-	dash, err := s.dashboard()
+	dash, err := s.dashboard(reg)
 	if err != nil {
 		return err
 	}

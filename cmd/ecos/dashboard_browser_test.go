@@ -27,7 +27,7 @@ var dashboardPages = []struct {
 	{"traffic", "/dashboard/", []string{"traffic"}},
 	{"refusals", "/dashboard/refusals", []string{"refusals"}},
 	{"mpid", "/dashboard/mpid", []string{"mpid"}},
-	{"quarantine", "/dashboard/quarantine", []string{"holds", "thresholds"}},
+	{"quarantine", "/dashboard/quarantine", []string{"holds", "thresholds", "crossings"}},
 	{"migration", "/dashboard/migration", []string{"by-state", "by-manufacturer", "by-supplier", "moves", "exceptions"}},
 	{"devices", "/dashboard/devices", []string{"response-times", "failures"}},
 }
