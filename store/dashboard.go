@@ -17,8 +17,8 @@ type DashCount struct {
 	N        int64
 }
 
-// DashQuery is the window a dashboard view counts: [From, End), and
-// optionally one party's rows only.
+// DashQuery is the window a dashboard view counts: [From, End), whole
+// UTC days, and optionally one party's rows only.
 type DashQuery struct {
 	From, End time.Time
 	Party     string // "": every party
@@ -28,7 +28,16 @@ func (q DashQuery) check() error {
 	if q.From.IsZero() || q.End.IsZero() || !q.From.Before(q.End) {
 		return invalidf("dashboard: the window [%s, %s) is empty", q.From, q.End)
 	}
+	if !q.From.Equal(q.From.UTC().Truncate(24*time.Hour)) || !q.End.Equal(q.End.UTC().Truncate(24*time.Hour)) {
+		return invalidf("dashboard: a window is whole UTC days")
+	}
 	return nil
+}
+
+// days are the window's bounds as day numbers (at_us / usPerDay): the
+// requests' indexes lead with the day.
+func (q DashQuery) days() []any {
+	return []any{timeArg(q.From) / usPerDay, timeArg(q.End) / usPerDay}
 }
 
 // partyFilter is the SQL and argument that keep party's rows of col.
@@ -39,37 +48,56 @@ func (q DashQuery) partyFilter(col string) (string, []any) {
 	return " AND " + col + " = ?", []any{q.Party}
 }
 
+// requestDay is the day number of a request, as the requests' indexes
+// (requests_dashboard, requests_refused, requests_mpid) spell it.
+var requestDay = fmt.Sprintf("(received_at_us / %d)", usPerDay)
+
 // DashboardTraffic counts the requests received in the window by UTC day
 // and state.
 func (db *DB) DashboardTraffic(ctx context.Context, q DashQuery) ([]DashCount, error) {
+	return db.dashQuery(ctx, q, trafficStmt(q))
+}
+
+func trafficStmt(q DashQuery) reportStmt {
 	f, fa := q.partyFilter("party_id")
-	return db.dashQuery(ctx, q, "traffic", fmt.Sprintf(`SELECT received_at_us / %[1]d, state, '', '', COUNT(*) FROM requests
-		WHERE received_at_us >= ? AND received_at_us < ?%[2]s GROUP BY received_at_us / %[1]d, state`, usPerDay, f), fa)
+	return reportStmt{"traffic", `SELECT ` + requestDay + `, state, '', '', COUNT(*) FROM requests
+		WHERE ` + requestDay + ` >= ? AND ` + requestDay + ` < ?` + f + ` GROUP BY ` + requestDay + `, state`, append(q.days(), fa...)}
 }
 
 // DashboardRefusals counts the requests refused in the window by reason
 // and DUIS response code.
 func (db *DB) DashboardRefusals(ctx context.Context, q DashQuery) ([]DashCount, error) {
+	return db.dashQuery(ctx, q, refusalsStmt(q))
+}
+
+func refusalsStmt(q DashQuery) reportStmt {
 	f, fa := q.partyFilter("party_id")
-	return db.dashQuery(ctx, q, "refusals", `SELECT -1, reason, response_code, '', COUNT(*) FROM requests
-		WHERE received_at_us >= ? AND received_at_us < ? AND state = 'rejected'`+f+` GROUP BY reason, response_code`, fa)
+	return reportStmt{"refusals", `SELECT -1, reason, response_code, '', COUNT(*) FROM requests
+		WHERE state = 'rejected' AND ` + requestDay + ` >= ? AND ` + requestDay + ` < ?` + f + ` GROUP BY reason, response_code`, append(q.days(), fa...)}
 }
 
 // DashboardMPID counts the 6.23s received in the window whose MPID
 // outcome was recorded, by party (with its name) and outcome (S, I, M).
 func (db *DB) DashboardMPID(ctx context.Context, q DashQuery) ([]DashCount, error) {
+	return db.dashQuery(ctx, q, mpidStmt(q))
+}
+
+// mpidStmt reads the MPID report's index (requests_mpid) when there is
+// one: the same partial condition and day expression.
+func mpidStmt(q DashQuery) reportStmt {
 	f, fa := q.partyFilter("r.party_id")
-	return db.dashQuery(ctx, q, "mpid", `SELECT -1, r.party_id, r.mpid_outcome, COALESCE(MAX(p.name), ''), COUNT(*)
+	return reportStmt{"mpid", `SELECT -1, r.party_id, r.mpid_outcome, COALESCE(MAX(p.name), ''), COUNT(*)
 		FROM requests r LEFT JOIN parties p ON p.party_id = r.party_id
-		WHERE r.received_at_us >= ? AND r.received_at_us < ? AND r.mpid_outcome <> ''`+f+` GROUP BY r.party_id, r.mpid_outcome`, fa)
+		WHERE r.mpid_outcome <> '' AND ` + requestDay + ` >= ? AND ` + requestDay + ` < ?` + f + ` GROUP BY r.party_id, r.mpid_outcome`, append(q.days(), fa...)}
 }
 
 // DashboardHolds counts the requests quarantined in the window by UTC
-// day of the hold, party and the hold's state.
+// day of the hold, party and the hold's state (Sub) and breach (Label).
 func (db *DB) DashboardHolds(ctx context.Context, q DashQuery) ([]DashCount, error) {
 	f, fa := q.partyFilter("party_id")
-	return db.dashQuery(ctx, q, "holds", fmt.Sprintf(`SELECT held_at_us / %[1]d, party_id, state, breach, COUNT(*) FROM quarantine
-		WHERE held_at_us >= ? AND held_at_us < ?%[2]s GROUP BY held_at_us / %[1]d, party_id, state, breach`, usPerDay, f), fa)
+	return db.dashQuery(ctx, q, reportStmt{"holds", fmt.Sprintf(`SELECT held_at_us / %[1]d, party_id, state, breach, COUNT(*) FROM quarantine
+		WHERE held_at_us >= ? AND held_at_us < ?%[2]s GROUP BY held_at_us / %[1]d, party_id, state, breach`, usPerDay, f),
+		append([]any{timeArg(q.From), timeArg(q.End)}, fa...)})
 }
 
 // ResponseBuckets are the upper bounds, in milliseconds, of the
@@ -95,35 +123,38 @@ func (db *DB) DashboardResponseTimes(ctx context.Context, q DashQuery) ([]DashCo
 		}
 		return b + " ELSE '' END"
 	}
-	return db.dashQuery(ctx, q, "response times", `SELECT -1, bucket, src, '', COUNT(*) FROM (
-		SELECT `+bucket("responded_at_us - sent_at_us")+` AS bucket, '`+SourceRequest+`' AS src FROM commands
+	return db.dashQuery(ctx, q, reportStmt{"response times", `SELECT -1, bucket, src, '', COUNT(*) FROM (
+		SELECT ` + bucket("responded_at_us - sent_at_us") + ` AS bucket, '` + SourceRequest + `' AS src FROM commands
 			WHERE sent_at_us >= ? AND sent_at_us < ? AND responded_at_us IS NOT NULL
 		UNION ALL
-		SELECT `+bucket("settled_at_us - sent_at_us")+`, '`+SourceMigration+`' FROM migration_commands
+		SELECT ` + bucket("settled_at_us - sent_at_us") + `, '` + SourceMigration + `' FROM migration_commands
 			WHERE sent_at_us >= ? AND sent_at_us < ? AND state = 'answered') t
-		GROUP BY bucket, src`, []any{timeArg(q.From), timeArg(q.End)})
+		GROUP BY bucket, src`, window(q)})
 }
 
 // DashboardCommandOutcomes counts the device commands created in the
 // window by state (Key), outcome (Sub: a failed command's is why) and
 // source (Label).
 func (db *DB) DashboardCommandOutcomes(ctx context.Context, q DashQuery) ([]DashCount, error) {
-	return db.dashQuery(ctx, q, "command outcomes", `SELECT -1, state, outcome, src, COUNT(*) FROM (
-		SELECT state, outcome, '`+SourceRequest+`' AS src FROM commands WHERE created_at_us >= ? AND created_at_us < ?
+	return db.dashQuery(ctx, q, reportStmt{"command outcomes", `SELECT -1, state, outcome, src, COUNT(*) FROM (
+		SELECT state, outcome, '` + SourceRequest + `' AS src FROM commands WHERE created_at_us >= ? AND created_at_us < ?
 		UNION ALL
-		SELECT state, outcome, '`+SourceMigration+`' FROM migration_commands WHERE created_at_us >= ? AND created_at_us < ?) t
-		GROUP BY state, outcome, src`, []any{timeArg(q.From), timeArg(q.End)})
+		SELECT state, outcome, '` + SourceMigration + `' FROM migration_commands WHERE created_at_us >= ? AND created_at_us < ?) t
+		GROUP BY state, outcome, src`, window(q)})
+}
+
+// window is q's bounds twice, for a query over both command tables.
+func window(q DashQuery) []any {
+	return []any{timeArg(q.From), timeArg(q.End), timeArg(q.From), timeArg(q.End)}
 }
 
 // dashQuery runs a view's query: its columns are the day number (-1: not
-// by day), Key, Sub, Label and the count; its first arguments the
-// window's bounds, then more.
-func (db *DB) dashQuery(ctx context.Context, q DashQuery, what, query string, more []any) ([]DashCount, error) {
+// by day), Key, Sub, Label and the count.
+func (db *DB) dashQuery(ctx context.Context, q DashQuery, st reportStmt) ([]DashCount, error) {
 	if err := q.check(); err != nil {
 		return nil, err
 	}
-	args := append([]any{timeArg(q.From), timeArg(q.End)}, more...)
-	rows, err := db.r.QueryContext(ctx, db.q(query), args...)
+	rows, err := db.r.QueryContext(ctx, db.q(st.query), st.args...)
 	var out []DashCount
 	if err == nil {
 		out, err = scanAll(rows, func(rows *sql.Rows) (DashCount, error) {
@@ -137,7 +168,7 @@ func (db *DB) dashQuery(ctx context.Context, q DashQuery, what, query string, mo
 		})
 	}
 	if err != nil {
-		return nil, fmt.Errorf("store: dashboard %s: %w", what, err)
+		return nil, fmt.Errorf("store: dashboard %s: %w", st.what, err)
 	}
 	return out, nil
 }
