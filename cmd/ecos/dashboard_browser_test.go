@@ -58,7 +58,6 @@ func TestDashboardInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	op := []string{"--operator", opURL, "--operator-token-file", tokenFile}
 
 	// Traffic: supplier 2 limits itself to one 6.23 a day, so its second
 	// is held; supplier 1 asks for a meter it does not supply.
@@ -71,7 +70,7 @@ func TestDashboardInChromium(t *testing.T) {
 		t.Fatalf("second 6.23 not held:\n%s%s", out, errs)
 	}
 	ecos(t, "", "send", "6.23", "--demo", dir, "--url", apiURL, "--supplier", "1", "--device", "3", "--wait", "10s")
-	mustCLI(t, append([]string{"migrate", "run", "--execute", "--name", "browser test"}, op...)...)
+	mustCLI(t, "migrate", "run", "--operator", opURL, "--operator-token-file", tokenFile, "--execute", "--name", "browser test")
 
 	// Without the token: the page and an action are refused, and the
 	// hold is still held.
@@ -93,7 +92,7 @@ func TestDashboardInChromium(t *testing.T) {
 			t.Errorf("release with %q: %s", auth, resp.Status)
 		}
 	}
-	if list := mustCLI(t, append([]string{"quarantine", "list", "--state", "held", "--format", "csv"}, op...)...); !strings.Contains(list, held[1]+",") {
+	if list := mustCLI(t, "quarantine", "list", "--operator", opURL, "--operator-token-file", tokenFile, "--state", "held", "--format", "csv"); !strings.Contains(list, held[1]+",") {
 		t.Errorf("the hold is no longer held after refused releases:\n%s", list)
 	}
 
