@@ -148,7 +148,7 @@ func TestReportMPIDOverAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	mpidDB(t, store.Config{Driver: c.Database.Driver, DSN: dsn})
-	code, out, errs := ecos(t, "", "report", "mpid", "--operator", opURL, "--month", "2022-10", "--format", "csv")
+	code, out, errs := ecos(t, "", "report", "mpid", "--operator", opURL, "--operator-token-file", filepath.Join(dir, demoworld.OperatorTokenFile), "--month", "2022-10", "--format", "csv")
 	if code != 0 || out != mpidCSV {
 		t.Errorf("--operator: exit %d\n%s\nstderr %s", code, out, errs)
 	}
@@ -169,7 +169,7 @@ func TestReportMPIDOverAPI(t *testing.T) {
 	if code != 0 || out != fromDB || !strings.Contains(out, "MPID usage, October 2022, SEC party P1") {
 		t.Errorf("--api --config: exit %d\n%s\nwant (from the database)\n%s\nstderr %s", code, out, fromDB, errs)
 	}
-	code, _, errs = ecos(t, "", "report", "mpid", "--operator", opURL, "--month", "2022-10", "--party", "P9")
+	code, _, errs = ecos(t, "", "report", "mpid", "--operator", opURL, "--operator-token-file", filepath.Join(dir, demoworld.OperatorTokenFile), "--month", "2022-10", "--party", "P9")
 	if code != exitInvalid || !strings.Contains(errs, `no SEC party "P9"`) || strings.Count(errs, "error:") != 1 {
 		t.Errorf("unknown party over the API: exit %d, %s", code, errs)
 	}
