@@ -41,7 +41,8 @@ func OperatorToken(dir string) (string, error) {
 
 // upgradeOperatorToken gives a demo made before the operator listener
 // required a token one, and names it in its configuration, so that the
-// demo still opens (the rest of the configuration is kept as it was).
+// demo still opens (the rest of the configuration is kept as it was); a
+// demo whose token file was removed gets a new one.
 func upgradeOperatorToken(dir, cfgPath string, r io.Reader) error {
 	b, err := os.ReadFile(cfgPath)
 	if err != nil {
@@ -51,8 +52,11 @@ func upgradeOperatorToken(dir, cfgPath string, r io.Reader) error {
 	if err := json.Unmarshal(b, &c); err != nil {
 		return fmt.Errorf("%s: %w", cfgPath, err)
 	}
-	if _, ok := c["operator"]; ok {
-		return nil
+	var op struct {
+		TokenFile string `json:"token_file"`
+	}
+	if raw, ok := c["operator"]; ok && (json.Unmarshal(raw, &op) != nil || op.TokenFile != OperatorTokenFile) {
+		return nil // the operator's own choice: left alone
 	}
 	if _, err := os.Stat(filepath.Join(dir, OperatorTokenFile)); errors.Is(err, fs.ErrNotExist) {
 		if err := writeOperatorToken(dir, r); err != nil {
@@ -60,6 +64,9 @@ func upgradeOperatorToken(dir, cfgPath string, r io.Reader) error {
 		}
 	} else if err != nil {
 		return err
+	}
+	if op.TokenFile != "" {
+		return nil
 	}
 	c["operator"] = json.RawMessage(`{"token_file":"` + OperatorTokenFile + `"}`)
 	out, err := json.MarshalIndent(c, "", "  ")

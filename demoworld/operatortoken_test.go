@@ -76,4 +76,14 @@ func TestInstallOperatorToken(t *testing.T) {
 	if again := token(); again != upgraded {
 		t.Error("a restart changed the operator token")
 	}
+	// A removed token file is made again.
+	if err := os.Remove(filepath.Join(dir, OperatorTokenFile)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Install(ctx, dir, InstallOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if again := token(); again == upgraded {
+		t.Error("a removed token came back the same")
+	}
 }
