@@ -618,6 +618,19 @@ func waitReady(t *testing.T, p *proc) ready {
 
 // usersClient is a supplier's client of the server that said r, one
 // connection a request so that a kill cuts nothing it reuses.
+// operatorClient is a client of the operator API of the server r
+// describes, with the operator token of the demo in dir.
+func operatorClient(t *testing.T, r ready, dir string) *api.Client {
+	t.Helper()
+	tok, err := demoworld.OperatorToken(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := usersClient(ready{listen: r.operator})
+	c.Token = tok
+	return c
+}
+
 func usersClient(r ready) *api.Client {
 	return &api.Client{BaseURL: "http://" + r.listen, HTTP: &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}}
 }

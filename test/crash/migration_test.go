@@ -98,6 +98,7 @@ func migrationKill9(t *testing.T, bin string, database store.Config) {
 	t.Cleanup(func() { sim.stop(t) })
 	simURL := "http://" + waitReady(t, sim).listen
 	rewriteConfig(t, cfgPath, simURL)
+	tokenFile := filepath.Join(dir, demoworld.OperatorTokenFile)
 	// Retries and read-backs of unanswered devices come round in
 	// milliseconds, not the production minutes.
 	editConfig(t, cfgPath, func(cfg map[string]any) {
@@ -117,10 +118,10 @@ func migrationKill9(t *testing.T, bin string, database store.Config) {
 		r := waitReady(t, srv)
 		opURL := "http://" + r.operator
 		if k == 0 {
-			wave = startWave(t, bin, opURL)
+			wave = startWave(t, bin, opURL, tokenFile)
 		} else {
-			checkInterrupted(t, raw, usersClient(ready{listen: r.operator}), wave)
-			migrateCLI(t, bin, "resume", fmt.Sprint(wave), "--operator", opURL, "--note", "crash test: after kill")
+			checkInterrupted(t, raw, operatorClient(t, r, dir), wave)
+			migrateCLI(t, bin, "resume", fmt.Sprint(wave), "--operator", opURL, "--operator-token-file", tokenFile, "--note", "crash test: after kill")
 		}
 		base := migrationStates(t, raw)[string(store.MigrationECoS)]
 		runStart := time.Now()
@@ -153,10 +154,10 @@ func migrationKill9(t *testing.T, bin string, database store.Config) {
 	// The last run: recovery, resume, and the wave must finish.
 	srv := start(t, filepath.Join(tmp, "serve-final.log"), bin, serveReady, "serve", "--config", cfgPath)
 	r := waitReady(t, srv)
-	operator := usersClient(ready{listen: r.operator})
+	operator := operatorClient(t, r, dir)
 	checkInterrupted(t, raw, operator, wave)
 	finalStart := time.Now()
-	migrateCLI(t, bin, "resume", fmt.Sprint(wave), "--operator", "http://"+r.operator, "--note", "crash test: last run")
+	migrateCLI(t, bin, "resume", fmt.Sprint(wave), "--operator", "http://"+r.operator, "--operator-token-file", tokenFile, "--note", "crash test: last run")
 	var done api.WaveView
 	pollUntil(t, migrationSettle, srv, func() (bool, error) {
 		v, err := operator.Wave(ctx, wave)
@@ -204,10 +205,10 @@ func migrationKill9(t *testing.T, bin string, database store.Config) {
 
 // startWave starts a wave over every device with `ecos migrate run
 // --execute --detach` and returns its number.
-func startWave(t *testing.T, bin, opURL string) int64 {
+func startWave(t *testing.T, bin, opURL, tokenFile string) int64 {
 	t.Helper()
 	out := migrateCLI(t, bin, "run", "--execute", "--detach", "--format", "json", "--name", "crash test",
-		"--concurrency", fmt.Sprint(migrationConcurrency), "--operator", opURL)
+		"--concurrency", fmt.Sprint(migrationConcurrency), "--operator", opURL, "--operator-token-file", tokenFile)
 	var v api.WaveView
 	if err := json.Unmarshal(out, &v); err != nil || v.ID == 0 {
 		t.Fatalf("ecos migrate run printed %q: %v", out, err)

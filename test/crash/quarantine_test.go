@@ -60,7 +60,7 @@ func kill9Quarantine(t *testing.T, bin string, database store.Config) {
 		srv := start(t, filepath.Join(tmp, fmt.Sprintf("serve-%d.log", runs)), bin, serveReady, "serve", "--config", cfgPath)
 		r := waitReady(t, srv)
 		ld.client = usersClient(r)
-		operator = usersClient(ready{listen: r.operator})
+		operator = operatorClient(t, r, dir)
 		return srv
 	}
 	kill := func(srv *proc, upTo int) {
