@@ -386,3 +386,18 @@ func (db *DB) CountRequests(ctx context.Context) (map[RequestState]int, error) {
 	}
 	return m, nil
 }
+
+// AnyRequestReceived reports whether a request received in [from, to) is
+// stored, so a bulk load can refuse to mix into a period already recorded.
+func (db *DB) AnyRequestReceived(ctx context.Context, from, to time.Time) (bool, error) {
+	var one int
+	err := db.r.QueryRowContext(ctx, db.q(`SELECT 1 FROM requests WHERE received_at_us >= ? AND received_at_us < ? LIMIT 1`),
+		timeArg(from), timeArg(to)).Scan(&one)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("store: requests received from %s to %s: %w", from, to, err)
+	}
+	return true, nil
+}
