@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -45,6 +46,15 @@ func Generate(ctx context.Context, st Store, o Options, now func() time.Time) (S
 		return Summary{}, fmt.Errorf("%w: the database already holds requests received in %s",
 			ErrMonthTaken, from.Format("2006-01"))
 	}
+	// Requests are numbered after every counter the replay guard holds,
+	// so they pass it whatever was recorded before.
+	base, err := st.HighestAcceptedCounter(ctx)
+	if err != nil {
+		return Summary{}, err
+	}
+	if base > math.MaxUint64-uint64(o.Requests) {
+		return Summary{}, fmt.Errorf("the replay guard holds counter %d: no room after it for %d requests", base, o.Requests)
+	}
 	start := now()
 	rng := rand.New(rand.NewPCG(o.Seed, 0x6e6572617465))
 	w := newWorld(&o, rng)
@@ -73,7 +83,7 @@ func Generate(ctx context.Context, st Store, o Options, now func() time.Time) (S
 	}
 	s.ReferenceData = now().Sub(start)
 	start = now()
-	if err := record(ctx, st, &o, w, t); err != nil {
+	if err := record(ctx, st, &o, w, t, base); err != nil {
 		return s, err
 	}
 	s.RequestsTaken = now().Sub(start)
@@ -82,7 +92,7 @@ func Generate(ctx context.Context, st Store, o Options, now func() time.Time) (S
 
 // received is request i as the pipeline records it after step 8 under the
 // report policy: authorised, with its MPID outcome.
-func (t *traffic) received(o *Options, w *world, i int) store.Received {
+func (t *traffic) received(w *world, i int, base uint64) store.Received {
 	mp := &w.mpids[t.mpid[i]]
 	rec := &store.MPIDRecord{Outcome: string(t.outcome[i]), Expected: mp.code}
 	switch t.outcome[i] {
@@ -97,7 +107,7 @@ func (t *traffic) received(o *Options, w *world, i int) store.Received {
 		ID: store.RequestID{
 			Originator: w.users[mp.party],
 			Target:     w.devices[t.meter[i]].EUI,
-			Counter:    uint64(o.Run.Unix())<<32 | uint64(i),
+			Counter:    base + 1 + uint64(i),
 		},
 		At:    time.Unix(0, t.at[i]).UTC(),
 		Party: w.parties[mp.party].ID,
@@ -110,7 +120,7 @@ func (t *traffic) received(o *Options, w *world, i int) store.Received {
 // connections at once. A party's requests all go through one writer, in
 // the order they arrive, so the replay guard sees each sender's counters
 // rise.
-func record(ctx context.Context, st Store, o *Options, w *world, t *traffic) error {
+func record(ctx context.Context, st Store, o *Options, w *world, t *traffic, base uint64) error {
 	size, writers := o.Batch, o.Writers
 	if size == 0 {
 		size = 2000
@@ -159,7 +169,7 @@ func record(ctx context.Context, st Store, o *Options, w *world, t *traffic) err
 			break
 		}
 		q := w.mpids[t.mpid[i]].party % writers
-		pending[q] = append(pending[q], t.received(o, w, i))
+		pending[q] = append(pending[q], t.received(w, i, base))
 		if len(pending[q]) == size {
 			send(q)
 		}

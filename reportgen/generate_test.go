@@ -15,7 +15,7 @@ import (
 	"github.com/ecos-cos/ecos/store"
 )
 
-var run = time.Date(2026, time.December, 1, 9, 0, 0, 0, time.UTC)
+var run = time.Date(2026, time.December, 1, 9, 0, 0, 0, time.UTC) // the clock, for timings only
 
 func clock() func() time.Time {
 	t := run
@@ -26,7 +26,7 @@ func clock() func() time.Time {
 func small() reportgen.Options {
 	o := reportgen.Deck()
 	o.Requests, o.Parties, o.MPIDs, o.SilentParties = 20000, 12, 25, 5
-	o.Run, o.Batch = run, 700
+	o.Batch = 700
 	return o
 }
 

@@ -15,6 +15,7 @@ type Store interface {
 	ImportRegistrations(context.Context, []store.Registration) error
 	RecordRequests(context.Context, []store.Received) error
 	AnyRequestReceived(ctx context.Context, from, to time.Time) (bool, error)
+	HighestAcceptedCounter(context.Context) (uint64, error)
 }
 
 // Options say what month to make. The defaults (Deck) are the deck's
@@ -31,10 +32,6 @@ type Options struct {
 	Seed          uint64
 	// Append allows a month that already holds requests.
 	Append bool
-	// Run is when this run started. Each request's DUIS counter is
-	// Run's Unix second, then its place in the month, so a later run's
-	// counters follow an earlier run's for the replay guard.
-	Run time.Time
 	// Batch is how many requests go in one transaction (default 2,000);
 	// Writers how many transactions run at once (default 1).
 	Batch, Writers int
@@ -52,9 +49,9 @@ func Deck() Options {
 	}
 }
 
-// maxRequests keeps a request's place in the month in a counter's low 32
-// bits.
-const maxRequests = 1 << 32
+// maxRequests bounds the month: it is planned in memory, about 20 bytes a
+// request.
+const maxRequests = 100_000_000
 
 func (o *Options) check() error {
 	switch {

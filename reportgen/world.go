@@ -89,6 +89,13 @@ func newWorld(o *Options, rng *rand.Rand) *world {
 	for p := range size {
 		size[p] = 1 / math.Pow(float64(p+1), 1.1)
 	}
+	sum := 0.0
+	for _, x := range size {
+		sum += x
+	}
+	for p := range size {
+		size[p] /= sum
+	}
 	rng.Shuffle(len(size), func(i, j int) { size[i], size[j] = size[j], size[i] })
 	owner := make([]int, o.MPIDs)
 	for m := range owner {

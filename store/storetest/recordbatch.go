@@ -119,3 +119,20 @@ func testRequestRecordBatch(t *testing.T, open Opener) {
 	// The guard is untouched by them: the first batch's counters still go.
 	must(t, batch.RecordRequests(ctx, fresh(1)))
 }
+
+// testHighestAcceptedCounter: the greatest counter of any sender, by
+// number, not by the first one stored or the last.
+func testHighestAcceptedCounter(t *testing.T, open Opener) {
+	db := open(t)
+	ctx := ctxOf(t)
+	n, err := db.HighestAcceptedCounter(ctx)
+	if err != nil || n != 0 {
+		t.Fatalf("empty guard: %d %v; want 0", n, err)
+	}
+	for i, c := range []uint64{300, 1<<63 + 5, 256, 1 << 40} {
+		must(t, db.AcceptRequestID(ctx, eu(0x90, uint32(i)), eu(0x00, 1), c))
+	}
+	if n, err = db.HighestAcceptedCounter(ctx); err != nil || n != 1<<63+5 {
+		t.Fatalf("highest: %d %v; want %d", n, err, uint64(1<<63+5))
+	}
+}

@@ -41,6 +41,7 @@ func Run(t *testing.T, open Opener) {
 		{"requests/transitions", testRequestTransitions},
 		{"requests/record", testRequestRecord},
 		{"requests/record-batch", testRequestRecordBatch},
+		{"replay/highest", testHighestAcceptedCounter},
 		{"requests/update-with-response", testRequestUpdateResponse},
 		{"requests/count", testRequestCount},
 		{"requests/pending-future-dated", testPendingFutureDated},
