@@ -117,9 +117,9 @@ func (t *traffic) received(w *world, i int, base uint64) store.Received {
 }
 
 // record writes the requests, Batch to a transaction, on Writers
-// connections at once. A party's requests all go through one writer, in
-// the order they arrive, so the replay guard sees each sender's counters
-// rise.
+// connections at once. A meter's requests all go through one writer, in
+// the order they arrive, so the replay guard sees the counters of each
+// sender to it rise.
 func record(ctx context.Context, st Store, o *Options, w *world, t *traffic, base uint64) error {
 	size, writers := o.Batch, o.Writers
 	if size == 0 {
@@ -168,7 +168,7 @@ func record(ctx context.Context, st Store, o *Options, w *world, t *traffic, bas
 		if ctx.Err() != nil {
 			break
 		}
-		q := w.mpids[t.mpid[i]].party % writers
+		q := int(t.meter[i]) % writers
 		pending[q] = append(pending[q], t.received(w, i, base))
 		if len(pending[q]) == size {
 			send(q)

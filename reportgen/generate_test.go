@@ -26,7 +26,7 @@ func clock() func() time.Time {
 func small() reportgen.Options {
 	o := reportgen.Deck()
 	o.Requests, o.Parties, o.MPIDs, o.SilentParties = 20000, 12, 25, 5
-	o.Batch = 700
+	o.Batch, o.Writers = 700, 3
 	return o
 }
 

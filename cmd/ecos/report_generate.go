@@ -24,6 +24,7 @@ func runReportGenerate(ctx context.Context, std stdio, args []string) error {
 	missing := fs.Float64("missing", d.Missing, "share signed by a certificate carrying no MPID (M)")
 	seed := fs.Uint64("seed", d.Seed, "the same seed makes the same month")
 	appendTo := fs.Bool("append", false, "add to a month that already holds requests")
+	writers := fs.Int("writers", 4, "transactions at once on PostgreSQL (SQLite has one writer)")
 	if err := parseNone(fs, args); err != nil {
 		return err
 	}
@@ -43,7 +44,7 @@ func runReportGenerate(ctx context.Context, std stdio, args []string) error {
 	if db.Driver() == store.DriverPostgres {
 		// Each statement is a round trip: several transactions at once
 		// keep the server busy. SQLite has one writer whatever we do.
-		o.Writers = 4
+		o.Writers = *writers
 	}
 	p := newGenProgress(std.err, *requests, time.Now)
 	o.Progress = p.update
