@@ -65,9 +65,13 @@ func Generate(ctx context.Context, st Store, o Options, now func() time.Time) (S
 		Correct: t.count('S'), Incorrect: t.count('I'), Missing: t.count('M'),
 		FirstRequest: time.Unix(0, t.at[0]).UTC(), LastRequest: time.Unix(0, t.at[len(t.at)-1]).UTC(),
 	}
-	// The certificates M requests are signed with exist before any is.
+	// The certificates I and M requests are signed with exist before any
+	// is.
 	for i, m := range t.mpid {
-		if t.outcome[i] == 'M' {
+		switch t.outcome[i] {
+		case 'I':
+			w.wrongCert(int(m))
+		case 'M':
 			w.noMPID(w.mpids[m].party)
 		}
 	}

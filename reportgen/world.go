@@ -40,8 +40,7 @@ type mpid struct {
 	weight float64 // its share of its party's traffic
 	meters []int   // indices into world.devices registered under it
 	// wrong is the certificate this MPID's I requests are signed with:
-	// another MPID's, of the same party or (with one MPID only) one it
-	// held before.
+	// another MPID's of the same party, or (wrongCert) one it held before.
 	wrong struct{ code, serial string }
 }
 
@@ -97,11 +96,12 @@ func newWorld(o *Options, rng *rand.Rand) *world {
 		size[p] /= sum
 	}
 	rng.Shuffle(len(size), func(i, j int) { size[i], size[j] = size[j], size[i] })
+	bySize := newSampler(size)
 	owner := make([]int, o.MPIDs)
 	for m := range owner {
 		owner[m] = m
 		if m >= o.Parties {
-			owner[m] = pick(rng, size)
+			owner[m] = bySize.draw(rng)
 		}
 	}
 	byParty := make([][]int, o.Parties)
@@ -157,14 +157,16 @@ func newWorld(o *Options, rng *rand.Rand) *world {
 			addMeter(p, code)
 		}
 	}
-	// A party with one MPID signs its I requests with the certificate of
-	// an MPID it held before, no longer registered.
-	for m := range w.mpids {
-		if mp := &w.mpids[m]; mp.wrong.code == "" {
-			mp.wrong.code, mp.wrong.serial = w.newCode(), w.newSerial()
-		}
-	}
 	return w
+}
+
+// wrongCert is the certificate MPID m's I requests are signed with: made
+// when first asked, for a party with one MPID, as the certificate of an
+// MPID it held before, no longer registered.
+func (w *world) wrongCert(m int) {
+	if mp := &w.mpids[m]; mp.wrong.code == "" {
+		mp.wrong.code, mp.wrong.serial = w.newCode(), w.newSerial()
+	}
 }
 
 // newCode is an MPID not made before.
@@ -203,11 +205,6 @@ func (w *world) noMPID(p int) string {
 		w.noMPIDCert[p] = w.newSerial()
 	}
 	return w.noMPIDCert[p]
-}
-
-// pick draws an index with probability proportional to its weight.
-func pick(rng *rand.Rand, weights []float64) int {
-	return newSampler(weights).draw(rng)
 }
 
 // sampler draws indices with probability proportional to their weights.
