@@ -82,8 +82,9 @@ func TestRefusesAMonthWithRequests(t *testing.T) {
 			}
 			before := dump(t, raw)
 			_, err := reportgen.Generate(t.Context(), db, o, clock())
-			if !errors.Is(err, reportgen.ErrMonthTaken) || !strings.Contains(err.Error(), "2022-10") {
-				t.Fatalf("second run into 2022-10: %v; want ErrMonthTaken naming the month", err)
+			var taken *reportgen.MonthTakenError
+			if !errors.As(err, &taken) || err.Error() != "the database already holds requests received in 2022-10" {
+				t.Fatalf("second run into 2022-10: %v; want a MonthTakenError naming the month", err)
 			}
 			if d := cmp.Diff(before, dump(t, raw)); d != "" {
 				t.Fatalf("a refused run changed the database:\n%s", d[:min(len(d), 2000)])

@@ -2,7 +2,6 @@ package reportgen
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -12,8 +11,13 @@ import (
 	"github.com/ecos-cos/ecos/store"
 )
 
-// ErrMonthTaken: the month already holds requests and Append was not set.
-var ErrMonthTaken = errors.New("the month already holds requests")
+// MonthTakenError: the month already holds requests and Append was not
+// set.
+type MonthTakenError struct{ Month time.Time }
+
+func (e *MonthTakenError) Error() string {
+	return "the database already holds requests received in " + e.Month.Format("2006-01")
+}
 
 // Summary is what a run made.
 type Summary struct {
@@ -30,7 +34,7 @@ type Summary struct {
 // Generate makes the month o describes and records it in st: parties,
 // devices and registrations through the reference-data imports, then the
 // requests through RecordRequests, Batch at a time. A month that already
-// holds requests is refused (ErrMonthTaken) unless o.Append.
+// holds requests is refused (*MonthTakenError) unless o.Append.
 //
 // now times the run for the summary.
 func Generate(ctx context.Context, st Store, o Options, now func() time.Time) (Summary, error) {
@@ -43,8 +47,7 @@ func Generate(ctx context.Context, st Store, o Options, now func() time.Time) (S
 		return Summary{}, err
 	}
 	if taken && !o.Append {
-		return Summary{}, fmt.Errorf("%w: the database already holds requests received in %s",
-			ErrMonthTaken, from.Format("2006-01"))
+		return Summary{}, &MonthTakenError{Month: from}
 	}
 	// Requests are numbered after every counter the replay guard holds,
 	// so they pass it whatever was recorded before.

@@ -50,7 +50,7 @@ func runReportGenerate(ctx context.Context, std stdio, args []string) error {
 	o.Progress = p.update
 	s, err := reportgen.Generate(ctx, db, o, time.Now)
 	p.done()
-	if errors.Is(err, reportgen.ErrMonthTaken) {
+	if taken := (*reportgen.MonthTakenError)(nil); errors.As(err, &taken) {
 		return invalid(fmt.Errorf("%w; add --append to add to them, or choose another --month", err))
 	}
 	if err != nil {
