@@ -84,3 +84,20 @@ func (db *DB) LastAcceptedCounter(ctx context.Context, originator, target eui.EU
 	}
 	return last, true, nil
 }
+
+// HighestAcceptedCounter is the greatest counter the replay guard holds
+// for any originator and target (0 when it holds none), so a bulk load can
+// number its requests after everything already accepted.
+func (db *DB) HighestAcceptedCounter(ctx context.Context) (uint64, error) {
+	var b []byte
+	// Counters are stored big-endian in 8 bytes: byte order is number order.
+	// (PostgreSQL has no max(bytea).)
+	err := db.r.QueryRowContext(ctx, `SELECT last_counter FROM request_counters ORDER BY last_counter DESC LIMIT 1`).Scan(&b)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: highest accepted counter: %w", err)
+	}
+	return scanU64(b)
+}

@@ -126,62 +126,109 @@ func (db *DB) ReceiveRequest(ctx context.Context, id RequestID, at time.Time) er
 // accepted. A replay returns an error wrapping ErrReplay and records
 // nothing; so does a hold whose Ref is taken (ErrDuplicate).
 func (db *DB) RecordRequest(ctx context.Context, r Received) error {
+	p, err := r.prepare()
+	if err != nil {
+		return err
+	}
+	return db.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		return db.record(ctx, tx, p)
+	})
+}
+
+// RecordRequests records rs as RecordRequest would record each in turn,
+// with the same checks and statements, but in one transaction: all of them
+// or, if any is refused (a replay, an invalid one), none, with an error
+// naming its index in rs. For bulk loads (the traffic generator), where a
+// commit per request would be the whole cost.
+func (db *DB) RecordRequests(ctx context.Context, rs []Received) error {
+	ps := make([]recordable, len(rs))
+	for i, r := range rs {
+		p, err := r.prepare()
+		if err != nil {
+			return fmt.Errorf("request %d of %d: %w", i, len(rs), err)
+		}
+		ps[i] = p
+	}
+	return db.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		for i, p := range ps {
+			if err := db.record(ctx, tx, p); err != nil {
+				return fmt.Errorf("request %d of %d: %w", i, len(rs), err)
+			}
+		}
+		return nil
+	})
+}
+
+// recordable is a Received that passed its checks, with what they derived.
+type recordable struct {
+	r    Received
+	resp *Response
+	hold *Hold
+	mpid MPIDRecord
+}
+
+// prepare checks r as far as it can without the database.
+func (r Received) prepare() (recordable, error) {
+	switch r.State {
+	case RequestReceived, RequestAuthorised, RequestRejected, RequestQuarantined:
+	default:
+		return recordable{}, invalidf("request %s: cannot be recorded in state %q", r.ID, r.State)
+	}
+	if (r.State == RequestQuarantined) != (r.Hold != nil) {
+		return recordable{}, invalidf("request %s: state %q with hold %v: a hold goes with state %q and only with it",
+			r.ID, r.State, r.Hold != nil, RequestQuarantined)
+	}
+	p := recordable{r: r}
+	var err error
+	if p.resp, err = responseFor(r.ID, r.Response, r.At); err != nil {
+		return recordable{}, err
+	}
+	if r.Hold != nil {
+		if p.hold, err = r.Hold.readyFor(r.ID, r.At); err != nil {
+			return recordable{}, err
+		}
+	}
+	if r.MPID != nil {
+		if err := r.MPID.validate(); err != nil {
+			return recordable{}, invalidf("request %s: %v", r.ID, err)
+		}
+		p.mpid = *r.MPID
+	}
+	return p, nil
+}
+
+// record is one request's writes: the replay guard, the row, its response
+// and its hold.
+func (db *DB) record(ctx context.Context, tx *sql.Tx, p recordable) error {
 	const q = `INSERT INTO requests (originator_eui, target_eui, counter, received_at_us, updated_at_us, state,
 		reason, response_code, document, party_id, execute_at_us, is_cancel,
 		mpid_outcome, mpid_presented, mpid_expected, signer_serial)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	switch r.State {
-	case RequestReceived, RequestAuthorised, RequestRejected, RequestQuarantined:
-	default:
-		return invalidf("request %s: cannot be recorded in state %q", r.ID, r.State)
-	}
-	if (r.State == RequestQuarantined) != (r.Hold != nil) {
-		return invalidf("request %s: state %q with hold %v: a hold goes with state %q and only with it",
-			r.ID, r.State, r.Hold != nil, RequestQuarantined)
-	}
-	resp, err := responseFor(r.ID, r.Response, r.At)
-	if err != nil {
+	r, mpid := p.r, p.mpid
+	if err := db.accept(ctx, tx, r.ID); err != nil {
 		return err
 	}
-	var hold *Hold
-	if r.Hold != nil {
-		if hold, err = r.Hold.readyFor(r.ID, r.At); err != nil {
+	_, err := tx.ExecContext(ctx, db.q(q), euiArg(r.ID.Originator), euiArg(r.ID.Target), u64Arg(r.ID.Counter),
+		timeArg(r.At), timeArg(r.At), string(r.State), r.Reason, r.ResponseCode,
+		nullBytesArg(r.Document), r.Party, nullTimeArg(r.ExecuteAt), boolArg(r.Cancel),
+		mpid.Outcome, mpid.Presented, mpid.Expected, mpid.SignerSerial)
+	if db.d.isUnique(err) {
+		// Only if the guard row was removed by hand: the guard is the
+		// authority, but a request is never recorded twice.
+		return fmt.Errorf("%w: request %s", ErrDuplicate, r.ID)
+	}
+	if err != nil {
+		return fmt.Errorf("store: record request %s: %w", r.ID, err)
+	}
+	if p.resp != nil {
+		if _, err := db.addResponse(ctx, tx, *p.resp); err != nil {
 			return err
 		}
 	}
-	var mpid MPIDRecord
-	if r.MPID != nil {
-		if err := r.MPID.validate(); err != nil {
-			return invalidf("request %s: %v", r.ID, err)
-		}
-		mpid = *r.MPID
+	if p.hold != nil {
+		return db.addHold(ctx, tx, r, *p.hold)
 	}
-	return db.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		if err := db.accept(ctx, tx, r.ID); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, db.q(q), euiArg(r.ID.Originator), euiArg(r.ID.Target), u64Arg(r.ID.Counter),
-			timeArg(r.At), timeArg(r.At), string(r.State), r.Reason, r.ResponseCode,
-			nullBytesArg(r.Document), r.Party, nullTimeArg(r.ExecuteAt), boolArg(r.Cancel),
-			mpid.Outcome, mpid.Presented, mpid.Expected, mpid.SignerSerial)
-		if db.d.isUnique(err) {
-			// Only if the guard row was removed by hand: the guard is the
-			// authority, but a request is never recorded twice.
-			return fmt.Errorf("%w: request %s", ErrDuplicate, r.ID)
-		}
-		if err != nil {
-			return fmt.Errorf("store: record request %s: %w", r.ID, err)
-		}
-		if resp != nil {
-			if _, err := db.addResponse(ctx, tx, *resp); err != nil {
-				return err
-			}
-		}
-		if hold != nil {
-			return db.addHold(ctx, tx, r, *hold)
-		}
-		return nil
-	})
+	return nil
 }
 
 // UpdateRequest moves request id to u.To if the state machine allows it
@@ -338,4 +385,19 @@ func (db *DB) CountRequests(ctx context.Context) (map[RequestState]int, error) {
 		m[c.state] = c.n
 	}
 	return m, nil
+}
+
+// AnyRequestReceived reports whether a request received in [from, to) is
+// stored, so a bulk load can refuse to mix into a period already recorded.
+func (db *DB) AnyRequestReceived(ctx context.Context, from, to time.Time) (bool, error) {
+	var one int
+	err := db.r.QueryRowContext(ctx, db.q(`SELECT 1 FROM requests WHERE received_at_us >= ? AND received_at_us < ? LIMIT 1`),
+		timeArg(from), timeArg(to)).Scan(&one)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("store: requests received from %s to %s: %w", from, to, err)
+	}
+	return true, nil
 }

@@ -40,6 +40,8 @@ func Run(t *testing.T, open Opener) {
 		{"requests/receive", testRequestReceive},
 		{"requests/transitions", testRequestTransitions},
 		{"requests/record", testRequestRecord},
+		{"requests/record-batch", testRequestRecordBatch},
+		{"replay/highest", testHighestAcceptedCounter},
 		{"requests/update-with-response", testRequestUpdateResponse},
 		{"requests/count", testRequestCount},
 		{"requests/pending-future-dated", testPendingFutureDated},
