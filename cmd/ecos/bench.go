@@ -16,6 +16,7 @@ func benchCommand() *command {
 	return &command{name: "bench", summary: "measure the ECoS Party", subs: []*command{
 		{name: "cos", summary: "end-to-end SR 6.23 throughput and latency against the crypto floor", run: runBenchCoS},
 		{name: "migrate", summary: "migrate N simulated meters end to end: devices/s, latency, peak RSS against the crypto floor", run: runBenchMigrate},
+		{name: "mpid", summary: "generate months of 6.23 traffic and time the monthly MPID report over each: seconds and memory by month size", run: runBenchMPID},
 	}}
 }
 

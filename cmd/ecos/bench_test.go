@@ -109,3 +109,41 @@ func TestBenchCoSNoServer(t *testing.T) {
 		t.Errorf("exit %d\n%s", code, errb.String())
 	}
 }
+
+// TestBenchMPIDJSON: ecos bench mpid generates each month and times its
+// report, whose headline counts every generated request.
+func TestBenchMPIDJSON(t *testing.T) {
+	for _, store := range []string{"sqlite", "postgres"} {
+		t.Run(store, func(t *testing.T) {
+			db := "sqlite"
+			if store == "postgres" {
+				db = testkit.PostgresServer(t)
+			}
+			code, out, errs := ecos(t, "", "bench", "mpid", "--sizes", "600,3000", "--format", "json", "--db", db)
+			if code != 0 {
+				t.Fatalf("exit %d\n%s%s", code, out, errs)
+			}
+			var got []map[string]any
+			if err := json.Unmarshal([]byte(out), &got); err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			if len(got) != 2 {
+				t.Fatalf("%d results, want 2:\n%s", len(got), out)
+			}
+			for i, want := range []float64{600, 3000} {
+				r := got[i]
+				if r["store"] != store || r["requests"] != want || r["total"] != want {
+					t.Errorf("result %d: %v", i, r)
+				}
+				for _, k := range []string{"report_seconds", "detail_rows", "alloc_mb", "generate_seconds"} {
+					if v, _ := r[k].(float64); v <= 0 {
+						t.Errorf("result %d: %s = %v", i, k, r[k])
+					}
+				}
+			}
+		})
+	}
+	if code, _, errs := ecos(t, "", "bench", "mpid", "--sizes", "0"); code != exitMalformed || !strings.Contains(errs, "--sizes") {
+		t.Errorf("--sizes 0: exit %d: %s", code, errs)
+	}
+}
