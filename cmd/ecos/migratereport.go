@@ -13,11 +13,11 @@ import (
 func runMigrateReport(ctx context.Context, std stdio, args []string) error {
 	fs := newFlags(std, "ecos migrate report", "")
 	f := newDBFlags(fs)
-	format := formatFlag(fs, "text", "json", "csv")
+	format := formatFlag(fs, "text", "json", "csv", "png")
 	from := fs.String("from", "", "the first `DAY` (YYYY-MM-DD, UTC) of the daily tables (default the day of the first move)")
 	to := fs.String("to", "", "the last `DAY` (YYYY-MM-DD, UTC): the report is as of its end (default today)")
 	goLive := fs.String("go-live", "", "the go-live `DAY` the supply-chain tables count from (default migration.go_live of --config)")
-	charts := fs.String("charts", "", "also write the PNG charts into `DIR` (made if missing)")
+	charts := fs.String("charts", "", "also write the PNG charts into `DIR` (made if missing); with --format png, where they go (default .)")
 	if err := parseNone(fs, args); err != nil {
 		return err
 	}
@@ -55,11 +55,17 @@ func runMigrateReport(ctx context.Context, std stdio, args []string) error {
 	if err != nil {
 		return err
 	}
+	report := std.err // where the chart files are named: beside the report
 	switch format.value {
 	case "json":
 		err = r.WriteJSON(std.out)
 	case "csv":
 		err = r.WriteCSV(std.out)
+	case "png": // the charts are the report, to mail
+		report = std.out
+		if *charts == "" {
+			*charts = "."
+		}
 	default:
 		err = r.WriteText(std.out)
 	}
@@ -71,7 +77,7 @@ func runMigrateReport(ctx context.Context, std stdio, args []string) error {
 	}
 	files, err := r.WriteCharts(*charts)
 	for _, name := range files {
-		fmt.Fprintf(std.err, "wrote %s\n", name)
+		fmt.Fprintf(report, "wrote %s\n", name)
 	}
 	return err
 }

@@ -97,6 +97,12 @@ func TestMigrateReportAfterMoves(t *testing.T) {
 			t.Errorf("%s: %dx%d, %v", name, cfg.Width, cfg.Height, err)
 		}
 	}
+	// --format png: the charts are the report, named on stdout.
+	pngs := filepath.Join(dir, "png")
+	code, out, errs = ecos(t, "", "migrate", "report", "--db", db, "--to", "2026-12-01", "--format", "png", "--charts", pngs)
+	if code != 0 || strings.Contains(out, "Migration report") || !strings.Contains(out, "wrote "+filepath.Join(pngs, "daily-moves.png")) {
+		t.Errorf("--format png: exit %d\n%s%s", code, out, errs)
+	}
 
 	code, out, errs = ecos(t, "", "migrate", "report", "--db", db, "--from", "2026-12-01", "--to", "2026-12-01", "--format", "json")
 	if code != 0 {
