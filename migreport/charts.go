@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"image/color"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -16,13 +15,8 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
+	"github.com/ecos-cos/ecos/internal/chart"
 	"github.com/ecos-cos/ecos/store"
-)
-
-// The charts' size: 1200 × 600 pixels at the PNG's 96 dpi.
-const (
-	chartWidth  = 12.5 * vg.Inch
-	chartHeight = 6.25 * vg.Inch
 )
 
 // Chart files WriteCharts writes.
@@ -73,47 +67,12 @@ func (r *Report) WriteCharts(dir string) ([]string, error) {
 			return written, fmt.Errorf("chart %s: %w", c.name, err)
 		}
 		path := filepath.Join(dir, c.name)
-		if err := savePNG(p, path); err != nil {
+		if err := chart.SavePNG(p, path, chart.Height); err != nil {
 			return written, err
 		}
 		written = append(written, path)
 	}
 	return written, nil
-}
-
-func savePNG(p *plot.Plot, path string) error {
-	wt, err := p.WriterTo(chartWidth, chartHeight, "png")
-	if err != nil {
-		return fmt.Errorf("chart %s: %w", path, err)
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if _, err := wt.WriteTo(f); err != nil {
-		f.Close()
-		return fmt.Errorf("chart %s: %w", path, err)
-	}
-	return f.Close()
-}
-
-// newChart is a plot with the charts' common look.
-func newChart(title, xLabel, yLabel string) *plot.Plot {
-	p := plot.New()
-	p.Title.Text = title
-	p.Title.TextStyle.Font.Size = vg.Points(16)
-	p.Title.Padding = vg.Points(10)
-	p.X.Label.Text = xLabel
-	p.Y.Label.Text = yLabel
-	for _, a := range []*plot.Axis{&p.X, &p.Y} {
-		a.Label.TextStyle.Font.Size = vg.Points(12)
-		a.Tick.Label.Font.Size = vg.Points(11)
-	}
-	p.Legend.TextStyle.Font.Size = vg.Points(12)
-	p.Y.Tick.Marker = countTicks{}
-	p.Y.Min = 0
-	p.Add(plotter.NewGrid())
-	return p
 }
 
 // unix is a day as the time axes' value: seconds since the epoch.
@@ -130,7 +89,7 @@ func timeAxis(p *plot.Plot, from, to time.Time) {
 }
 
 func (r *Report) cumulativeChart() (*plot.Plot, error) {
-	p := newChart("Devices on ECoS (cumulative)"+r.againstPlan(), "day (UTC, at the end of the day)", "devices on ECoS")
+	p := chart.New("Devices on ECoS (cumulative)"+r.againstPlan(), "day (UTC, at the end of the day)", "devices on ECoS")
 	var highest float64
 	from, to := r.from, r.to
 	actual := make(plotter.XYs, len(r.Daily))
@@ -188,7 +147,7 @@ func (r *Report) againstPlan() string {
 // dailyChart stacks each day's moves by the state entered, on an X axis
 // counted in days from r.from (a bar chart places bar i at i).
 func (r *Report) dailyChart() (*plot.Plot, error) {
-	p := newChart("Moves per day, by the state entered, "+r.From+" to "+r.To, "day (UTC)", "moves per day")
+	p := chart.New("Moves per day, by the state entered, "+r.From+" to "+r.To, "day (UTC)", "moves per day")
 	p.X.Tick.Marker = dayTicks{origin: r.from, unit: secondsPerDay}
 	p.X.Min, p.X.Max = -0.5, float64(len(r.Daily))-0.5
 	width := vg.Points(min(40, 800/float64(max(len(r.Daily), 1))*0.8))
@@ -235,8 +194,8 @@ func (r *Report) dailyChart() (*plot.Plot, error) {
 const maxReasons = 12
 
 func (r *Report) failureChart() (*plot.Plot, error) {
-	p := newChart("Failure reasons: moves into exception and retry-wait, "+r.From+" to "+r.To, "moves", "")
-	p.X.Tick.Marker = countTicks{}
+	p := chart.New("Failure reasons: moves into exception and retry-wait, "+r.From+" to "+r.To, "moves", "")
+	p.X.Tick.Marker = chart.CountTicks{}
 	p.Y.Tick.Marker = plot.DefaultTicks{}
 	p.X.Min = 0
 	totals := map[string]int64{}
@@ -299,7 +258,7 @@ func (r *Report) failureChart() (*plot.Plot, error) {
 
 func (r *Report) supplyChart() (*plot.Plot, error) {
 	s := r.SupplyChain
-	p := newChart(fmt.Sprintf("Devices installed with the TCoS credential since go-live (%s), per month: %s", s.GoLive, s.Trend),
+	p := chart.New(fmt.Sprintf("Devices installed with the TCoS credential since go-live (%s), per month: %s", s.GoLive, s.Trend),
 		"month of install", "devices installed")
 	vals := make(plotter.Values, len(s.ByMonth))
 	labels := make([]string, len(s.ByMonth))
@@ -354,32 +313,6 @@ func maxTime(a, b time.Time) time.Time {
 	return a
 }
 
-// countTicks are the ticks of an axis of counts: about six labels at
-// whole, round steps (1, 2, 2.5 or 5 times a power of ten), labelled
-// 1500 / 250k / 1.5M.
-type countTicks struct{}
-
-func (countTicks) Ticks(lo, hi float64) []plot.Tick {
-	raw := (hi - lo) / 6
-	if raw <= 0 {
-		return []plot.Tick{{Value: lo, Label: countLabel(lo)}}
-	}
-	mag := math.Pow(10, math.Floor(math.Log10(raw)))
-	step := 10 * mag
-	for _, m := range []float64{1, 2, 2.5, 5} {
-		if m*mag >= raw {
-			step = m * mag
-			break
-		}
-	}
-	step = math.Max(1, math.Round(step))
-	var out []plot.Tick
-	for v := math.Ceil(lo/step) * step; v <= hi; v += step {
-		out = append(out, plot.Tick{Value: v, Label: countLabel(v)})
-	}
-	return out
-}
-
 // headroom sets the top of p's Y axis above the highest value, leaving
 // room for a legend at the top when legend is set.
 func headroom(p *plot.Plot, highest float64, legend bool) {
@@ -388,16 +321,6 @@ func headroom(p *plot.Plot, highest float64, legend bool) {
 		frac = 1.3
 	}
 	p.Y.Max = math.Max(1, highest*frac)
-}
-
-func countLabel(v float64) string {
-	switch a := math.Abs(v); {
-	case a >= 1e6:
-		return strconv.FormatFloat(v/1e6, 'g', 3, 64) + "M"
-	case a >= 1e4:
-		return strconv.FormatFloat(v/1e3, 'g', 3, 64) + "k"
-	}
-	return strconv.FormatFloat(v, 'f', 0, 64)
 }
 
 // thousands writes n with a comma between each group of three digits.

@@ -1,7 +1,6 @@
 package mpidreport
 
 import (
-	"bytes"
 	"cmp"
 	"fmt"
 	"image/color"
@@ -14,13 +13,8 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
-)
 
-// The charts' size: 1200 × 600 pixels at the PNG's 96 dpi; the party
-// chart grows with the parties.
-const (
-	chartWidth  = 12.5 * vg.Inch
-	chartHeight = 6.25 * vg.Inch
+	"github.com/ecos-cos/ecos/internal/chart"
 )
 
 // outcomes in the order charts stack them, with their colours and names.
@@ -51,22 +45,18 @@ func (r *Report) Charts() ([]Chart, error) {
 		draw   func() (*plot.Plot, error)
 		height vg.Length
 	}{
-		{prefix + "-per-day.png", r.dayChart, chartHeight},
+		{prefix + "-per-day.png", r.dayChart, chart.Height},
 		{prefix + "-per-party.png", r.partyChart, r.partyChartHeight()},
 	} {
 		p, err := c.draw()
 		if err != nil {
 			return nil, fmt.Errorf("chart %s: %w", c.name, err)
 		}
-		wt, err := p.WriterTo(chartWidth, c.height, "png")
+		b, err := chart.PNG(p, c.height)
 		if err != nil {
 			return nil, fmt.Errorf("chart %s: %w", c.name, err)
 		}
-		var b bytes.Buffer
-		if _, err := wt.WriteTo(&b); err != nil {
-			return nil, fmt.Errorf("chart %s: %w", c.name, err)
-		}
-		out = append(out, Chart{Name: c.name, PNG: b.Bytes()})
+		out = append(out, Chart{Name: c.name, PNG: b})
 	}
 	return out, nil
 }
@@ -89,6 +79,14 @@ func (r *Report) WriteCharts(dir string) ([]string, error) {
 	return written, nil
 }
 
+// newChart is the reports' chart with the legend inside its top right.
+func newChart(title, xLabel, yLabel string) *plot.Plot {
+	p := chart.New(title, xLabel, yLabel)
+	p.Legend.Top = true
+	p.Legend.XOffs, p.Legend.YOffs = -vg.Points(10), -vg.Points(10)
+	return p
+}
+
 // fileSafe keeps a party ID usable in a file name.
 func fileSafe(s string) string {
 	b := []byte(s)
@@ -98,24 +96,6 @@ func fileSafe(s string) string {
 		}
 	}
 	return string(b)
-}
-
-func newChart(title, xLabel, yLabel string) *plot.Plot {
-	p := plot.New()
-	p.Title.Text = title
-	p.Title.TextStyle.Font.Size = vg.Points(16)
-	p.Title.Padding = vg.Points(10)
-	p.X.Label.Text = xLabel
-	p.Y.Label.Text = yLabel
-	for _, a := range []*plot.Axis{&p.X, &p.Y} {
-		a.Label.TextStyle.Font.Size = vg.Points(12)
-		a.Tick.Label.Font.Size = vg.Points(11)
-	}
-	p.Legend.TextStyle.Font.Size = vg.Points(12)
-	p.Legend.Top = true
-	p.Legend.XOffs, p.Legend.YOffs = -vg.Points(10), -vg.Points(10)
-	p.Add(plotter.NewGrid())
-	return p
 }
 
 // stack adds one bar chart per outcome, S at the bottom, from vals[o][i].
@@ -166,7 +146,7 @@ func (r *Report) dayChart() (*plot.Plot, error) {
 		p.Title.Text += ": none"
 	}
 	p.Y.Min, p.Y.Max = 0, math.Max(1, highest*1.3)
-	p.Y.Tick.Marker = countTicks{}
+	p.Y.Tick.Marker = chart.CountTicks{}
 	return p, nil
 }
 
@@ -193,7 +173,7 @@ func (r *Report) partyTotals() (ids []string, names map[string]string, by map[st
 
 func (r *Report) partyChartHeight() vg.Length {
 	ids, _, _ := r.partyTotals()
-	return max(chartHeight, vg.Length(min(len(ids), maxChartParties))*0.28*vg.Inch+1.5*vg.Inch)
+	return max(chart.Height, vg.Length(min(len(ids), maxChartParties))*0.28*vg.Inch+1.5*vg.Inch)
 }
 
 // partyChart is one horizontal bar per party, stacked S, I, M.
@@ -235,7 +215,7 @@ func (r *Report) partyChart() (*plot.Plot, error) {
 	p.Legend.Top = false // the smallest bars are at the bottom
 	p.Legend.YOffs = vg.Points(10)
 	p.X.Min, p.X.Max = 0, highest*1.3
-	p.X.Tick.Marker = countTicks{}
+	p.X.Tick.Marker = chart.CountTicks{}
 	p.Y.Min, p.Y.Max = -0.7, float64(len(ids))-0.3
 	return p, nil
 }
@@ -246,40 +226,4 @@ func (r *Report) of() string {
 		return ""
 	}
 	return ", SEC party " + r.Party
-}
-
-// countTicks are the ticks of an axis of counts: about six labels at
-// whole, round steps (1, 2, 2.5 or 5 times a power of ten), labelled
-// 1500 / 250k / 1.5M, as migreport's.
-type countTicks struct{}
-
-func (countTicks) Ticks(lo, hi float64) []plot.Tick {
-	raw := (hi - lo) / 6
-	if raw <= 0 {
-		return []plot.Tick{{Value: lo, Label: countLabel(lo)}}
-	}
-	mag := math.Pow(10, math.Floor(math.Log10(raw)))
-	step := 10 * mag
-	for _, m := range []float64{1, 2, 2.5, 5} {
-		if m*mag >= raw {
-			step = m * mag
-			break
-		}
-	}
-	step = math.Max(1, math.Round(step))
-	var out []plot.Tick
-	for v := math.Ceil(lo/step) * step; v <= hi; v += step {
-		out = append(out, plot.Tick{Value: v, Label: countLabel(v)})
-	}
-	return out
-}
-
-func countLabel(v float64) string {
-	switch a := math.Abs(v); {
-	case a >= 1e6:
-		return strconv.FormatFloat(v/1e6, 'g', 3, 64) + "M"
-	case a >= 1e4:
-		return strconv.FormatFloat(v/1e3, 'g', 3, 64) + "k"
-	}
-	return strconv.FormatFloat(v, 'f', 0, 64)
 }
