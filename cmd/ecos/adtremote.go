@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"strconv"
 	"syscall"
 	"text/tabwriter"
@@ -13,6 +14,7 @@ import (
 	"github.com/ecos-cos/ecos/adt"
 	"github.com/ecos-cos/ecos/api"
 	"github.com/ecos-cos/ecos/eui"
+	"github.com/ecos-cos/ecos/quarantinereport"
 	"github.com/ecos-cos/ecos/store"
 	"github.com/ecos-cos/ecos/thresholds"
 )
@@ -205,13 +207,17 @@ func runQuarantineList(ctx context.Context, std stdio, args []string) error {
 	of := addOperatorFlags(fs)
 	user := fs.String("user", "", "only this User's requests (`EUI`): the per-User quarantine report")
 	state := fs.String("state", "", "only requests in this state: `held|released|deleted|expired`")
-	format := formatFlag(fs, "text", "csv", "json")
+	format := formatFlag(fs, "text", "csv", "json", "png")
+	out := fs.String("out", ".", "with --format png: the `DIR` the charts are written into (made if missing)")
 	if err := parseNone(fs, args); err != nil {
 		return err
 	}
 	c, err := of.client()
 	if err != nil {
 		return err
+	}
+	if format.value == "png" {
+		return writeHoldCharts(ctx, std, c, *user, *state, *out)
 	}
 	if format.value != "text" {
 		b, err := c.Quarantine(ctx, *user, *state, format.value)
@@ -230,6 +236,27 @@ func runQuarantineList(ctx context.Context, std stdio, args []string) error {
 		return fmt.Errorf("decoding the quarantine list: %w", err)
 	}
 	return printHolds(std, l.Holds)
+}
+
+// writeHoldCharts draws the quarantine report as PNG charts into dir and
+// names each file written.
+func writeHoldCharts(ctx context.Context, std stdio, c *api.Client, user, state, dir string) error {
+	b, err := c.Quarantine(ctx, user, state, "json")
+	if err != nil {
+		return operatorHint(err, c)
+	}
+	var l api.HoldList
+	if err := json.Unmarshal(b, &l); err != nil {
+		return fmt.Errorf("decoding the quarantine list: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	files, err := quarantinereport.WriteCharts(l.Holds, user, dir)
+	for _, f := range files {
+		fmt.Fprintf(std.out, "wrote %s\n", f)
+	}
+	return err
 }
 
 func printHolds(std stdio, rows []thresholds.ReportRow) error {

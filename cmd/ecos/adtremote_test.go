@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -210,6 +212,17 @@ func TestADTRemoteEndToEnd(t *testing.T) {
 	if code != 0 || !regexp.MustCompile(`(?m)^REF\s+STATE\s+REQUEST`).MatchString(out) ||
 		!regexp.MustCompile(`(?m)^`+ref+`\s+held\s+`+regexp.QuoteMeta(h.RequestID)+`\s+6\.23\s+user\s+2/1 in 1440m\s`).MatchString(out) {
 		t.Errorf("list table: exit %d\n%s%s", code, out, errs)
+	}
+
+	// The report as charts, to mail.
+	charts := filepath.Join(t.TempDir(), "charts")
+	code, out, errs = ecos(t, "", "quarantine", "list", "--operator", opURL, "--operator-token-file", filepath.Join(dir, demoworld.OperatorTokenFile), "--format", "png", "--out", charts)
+	for _, name := range []string{"quarantine-per-day.png", "quarantine-per-user.png"} {
+		f := filepath.Join(charts, name)
+		b, err := os.ReadFile(f)
+		if code != 0 || !strings.Contains(out, "wrote "+f) || err != nil || !bytes.HasPrefix(b, []byte("\x89PNG")) {
+			t.Errorf("list png %s: exit %d, %v\n%s%s", name, code, err, out, errs)
+		}
 	}
 
 	// The operator deletes it, once.
