@@ -152,7 +152,7 @@ func (r *Report) dailyChart() (*plot.Plot, error) {
 	p.X.Min, p.X.Max = -0.5, float64(len(r.Daily))-0.5
 	width := vg.Points(min(40, 800/float64(max(len(r.Daily), 1))*0.8))
 	totals := make([]float64, len(r.Daily))
-	var under *plotter.BarChart
+	var series []chart.Series
 	for _, s := range store.MigrationStates {
 		vals := make(plotter.Values, len(r.Daily))
 		var total int64
@@ -161,21 +161,12 @@ func (r *Report) dailyChart() (*plot.Plot, error) {
 			totals[i] += vals[i]
 			total += d.Moves[s]
 		}
-		if total == 0 {
-			continue
+		if total > 0 {
+			series = append(series, chart.Series{Name: "into " + string(s), Color: stateColors[s], Values: vals})
 		}
-		bars, err := plotter.NewBarChart(vals, width)
-		if err != nil {
-			return nil, err
-		}
-		bars.Color = stateColors[s]
-		bars.LineStyle.Width = 0
-		if under != nil {
-			bars.StackOn(under)
-		}
-		under = bars
-		p.Add(bars)
-		p.Legend.Add("into "+string(s), bars)
+	}
+	if err := chart.Stack(p, series, width, false); err != nil {
+		return nil, err
 	}
 	highest := 0.0
 	if len(totals) > 0 {
@@ -223,25 +214,16 @@ func (r *Report) failureChart() (*plot.Plot, error) {
 	}
 	// One bar per reason: its moves into retry-wait, then into exception.
 	width := vg.Points(min(28, 300/float64(len(reasons))))
-	var under *plotter.BarChart
+	var series []chart.Series
 	for _, s := range []store.MigrationState{store.MigrationRetryWait, store.MigrationException} {
 		vals := make(plotter.Values, len(reasons))
 		for j, reason := range reasons {
 			vals[j] = float64(byState[s][reason])
 		}
-		bars, err := plotter.NewBarChart(vals, width)
-		if err != nil {
-			return nil, err
-		}
-		bars.Horizontal = true
-		bars.Color = stateColors[s]
-		bars.LineStyle.Width = 0
-		if under != nil {
-			bars.StackOn(under)
-		}
-		under = bars
-		p.Add(bars)
-		p.Legend.Add("into "+string(s), bars)
+		series = append(series, chart.Series{Name: "into " + string(s), Color: stateColors[s], Values: vals})
+	}
+	if err := chart.Stack(p, series, width, true); err != nil {
+		return nil, err
 	}
 	p.X.Max = float64(totals[reasons[len(reasons)-1]]) * 1.08
 	p.Y.Min, p.Y.Max = -0.7, float64(len(reasons))+0.3

@@ -98,25 +98,13 @@ func fileSafe(s string) string {
 	return string(b)
 }
 
-// stack adds one bar chart per outcome, S at the bottom, from vals[o][i].
+// stack stacks vals[o] per outcome, S at the bottom.
 func stack(p *plot.Plot, vals map[string]plotter.Values, width vg.Length, horizontal bool) error {
-	var under *plotter.BarChart
-	for _, o := range outcomes {
-		bars, err := plotter.NewBarChart(vals[o.code], width)
-		if err != nil {
-			return err
-		}
-		bars.Horizontal = horizontal
-		bars.Color = o.color
-		bars.LineStyle.Width = 0
-		if under != nil {
-			bars.StackOn(under)
-		}
-		under = bars
-		p.Add(bars)
-		p.Legend.Add(o.name, bars)
+	series := make([]chart.Series, len(outcomes))
+	for i, o := range outcomes {
+		series[i] = chart.Series{Name: o.name, Color: o.color, Values: vals[o.code]}
 	}
-	return nil
+	return chart.Stack(p, series, width, horizontal)
 }
 
 // dayChart stacks each day of the month's outcomes.

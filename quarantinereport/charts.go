@@ -65,23 +65,13 @@ func WriteCharts(rows []thresholds.ReportRow, of, dir string) ([]string, error) 
 	return written, nil
 }
 
-// stack adds one bar chart per state, held at the bottom, from vals.
+// stack stacks vals[state] per state, held at the bottom.
 func stack(p *plot.Plot, vals map[string]plotter.Values, width vg.Length, horizontal bool) error {
-	var under *plotter.BarChart
-	for _, s := range states {
-		bars, err := plotter.NewBarChart(vals[s.name], width)
-		if err != nil {
-			return err
-		}
-		bars.Horizontal, bars.Color, bars.LineStyle.Width = horizontal, s.color, 0
-		if under != nil {
-			bars.StackOn(under)
-		}
-		under = bars
-		p.Add(bars)
-		p.Legend.Add(s.name, bars)
+	series := make([]chart.Series, len(states))
+	for i, st := range states {
+		series[i] = chart.Series{Name: st.name, Color: st.color, Values: vals[st.name]}
 	}
-	return nil
+	return chart.Stack(p, series, width, horizontal)
 }
 
 func title(what, of string) string {
@@ -102,8 +92,12 @@ func perDay(rows []thresholds.ReportRow, of string) (*plot.Plot, vg.Length, erro
 	}
 	first, last := rows[0].HeldAt.UTC().Truncate(24*time.Hour), rows[0].HeldAt.UTC().Truncate(24*time.Hour)
 	for _, r := range rows {
-		d := r.HeldAt.UTC().Truncate(24 * time.Hour)
-		first, last = minTime(first, d), maxTime(last, d)
+		switch d := r.HeldAt.UTC().Truncate(24 * time.Hour); {
+		case d.Before(first):
+			first = d
+		case d.After(last):
+			last = d
+		}
 	}
 	days := int(last.Sub(first)/(24*time.Hour)) + 1
 	vals := map[string]plotter.Values{}
@@ -191,18 +185,4 @@ func perUser(rows []thresholds.ReportRow, of string) (*plot.Plot, vg.Length, err
 	p.X.Min, p.X.Max = 0, highest*1.3
 	p.Y.Min, p.Y.Max = -0.7, float64(len(users))-0.3
 	return p, height, nil
-}
-
-func minTime(a, b time.Time) time.Time {
-	if b.Before(a) {
-		return b
-	}
-	return a
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
 }

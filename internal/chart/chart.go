@@ -6,6 +6,7 @@ package chart
 import (
 	"bytes"
 	"fmt"
+	"image/color"
 	"math"
 	"os"
 	"strconv"
@@ -98,4 +99,32 @@ func CountLabel(v float64) string {
 		return strconv.FormatFloat(v/1e3, 'g', 3, 64) + "k"
 	}
 	return strconv.FormatFloat(v, 'f', 0, 64)
+}
+
+// Series is one stacked layer of bars: its legend name, colour and the
+// value of each bar.
+type Series struct {
+	Name   string
+	Color  color.Color
+	Values plotter.Values
+}
+
+// Stack adds the series as bars stacked in order, the first at the
+// bottom (or left, horizontal), each in the legend.
+func Stack(p *plot.Plot, series []Series, width vg.Length, horizontal bool) error {
+	var under *plotter.BarChart
+	for _, s := range series {
+		bars, err := plotter.NewBarChart(s.Values, width)
+		if err != nil {
+			return err
+		}
+		bars.Horizontal, bars.Color, bars.LineStyle.Width = horizontal, s.Color, 0
+		if under != nil {
+			bars.StackOn(under)
+		}
+		under = bars
+		p.Add(bars)
+		p.Legend.Add(s.Name, bars)
+	}
+	return nil
 }
