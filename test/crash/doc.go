@@ -4,7 +4,7 @@
 // after a last restart that every acknowledged request reached a final
 // state, that no command frame reached a device twice and that no
 // originator counter was used twice. TestMigrationKill9MidWave does the
-// same to a TCoS → ECoS migration wave over 3,000 meters, killing the
+// same to a TCoS → ECoS migration wave over 5,000 meters, killing the
 // server at each stage of a command (mode 6 in intent, mode 6 sent, a
 // read-back sent) while devicesim loses a seeded 3% of responses, and
 // resuming with `ecos migrate resume` after each restart: the wave must

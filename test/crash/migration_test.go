@@ -19,7 +19,10 @@ import (
 )
 
 const (
-	migrationDevices = 3000
+	// migrationDevices leaves every kill devices to be killed among: the
+	// read-back kill waits for a lost answer's read-back to be open, which
+	// on 2 cores has taken up to 2 s, some 1,700 devices into its run.
+	migrationDevices = 5000
 	// migrationKills is len(killAt). A kill costs the devices in flight
 	// one attempt at most, and each run migrates some hundreds before the
 	// next kill, so no device meets more kills than the default five
