@@ -150,9 +150,14 @@ func migrationKill9(t *testing.T, bin string, database store.Config) {
 			if st[string(store.MigrationECoS)] == migrationDevices {
 				return false, fmt.Errorf("the wave finished before kill %d: too few devices to kill it mid-wave", k)
 			}
-			ecos := st[string(store.MigrationECoS)]
+			// A read-back is caught best at once: the devices the last
+			// kill left in sent are read back as the wave resumes.
+			ecos, least := st[string(store.MigrationECoS)], base+step
+			if at.kind == "readback" {
+				least = base
+			}
 			open := openOwnCommands(t, raw)[at.kind+"/"+at.state] > 0
-			return ecos >= base+step && open || ecos >= base+2*step, nil
+			return ecos >= least && open || ecos >= base+2*step, nil
 		})
 		if at.jitter > 0 {
 			// sleep-ok: chooses when to kill; nothing is waited for
