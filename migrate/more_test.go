@@ -109,7 +109,8 @@ func TestImportedUnknownIsReadBackFirst(t *testing.T) {
 }
 
 // After a crash: a command still in intent never left (retry-wait, due at
-// once), a sent one may have (unknown), and a running wave is paused.
+// once), a sent one may have (unknown), a read-back in flight is abandoned
+// (its device stays unknown), and a running wave is paused.
 func TestRecoverSettlesWhatACrashLeft(t *testing.T) {
 	f := newFixture(t, fixtureOptions{devices: 3})
 	ctx := context.Background()
@@ -150,6 +151,32 @@ func TestRecoverSettlesWhatACrashLeft(t *testing.T) {
 	}
 	if open, _ := f.db.OpenCommands(ctx, 10); len(open) != 0 {
 		t.Errorf("%d commands still open", len(open))
+	}
+	// A crash with a read-back of the unknown device in flight, and one
+	// in intent: both are abandoned, the device stays unknown, to be read
+	// back again.
+	unknown := f.world.Devices[1].EUI
+	for _, markSent := range []bool{true, false} {
+		rb, err := f.db.ClaimCommands(ctx, "cos", []store.Claim{{Device: unknown, Kind: store.OwnReadBack, Wave: id, Cause: "read-back"}}, f.clock(),
+			func(c store.Claim, n uint64) (store.Built, error) { return store.Built{KeyID: "ecos", TBS: []byte{2}}, nil })
+		if err != nil || rb[0].Err != nil {
+			t.Fatalf("read-back claim: %v, %v", err, rb)
+		}
+		if markSent {
+			c := rb[0].Command
+			if err := f.db.MarkOwnSent(ctx, []store.OwnKey{{Device: c.Device, Counter: c.Counter}}, f.clock()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n, err := f.runner.Recover(ctx); err != nil || n != 1 {
+			t.Fatalf("Recover settled %d read-backs (sent %v), %v; want 1", n, markSent, err)
+		}
+		if st, _ := f.db.MigrationStatusOf(ctx, unknown); st.State != store.MigrationUnknown {
+			t.Errorf("after an interrupted read-back (sent %v) the device is %s, want unknown", markSent, st.State)
+		}
+		if open, _ := f.db.OpenCommands(ctx, 10); len(open) != 0 {
+			t.Errorf("%d commands still open after the read-back's recovery", len(open))
+		}
 	}
 	// Resumed, the wave finishes every device.
 	if _, err := f.db.SetWaveState(ctx, id, store.WaveRunning, "", f.clock()); err != nil {
