@@ -158,7 +158,9 @@ func TestRecoverSettlesWhatACrashLeft(t *testing.T) {
 	unknown := f.world.Devices[1].EUI
 	for _, markSent := range []bool{true, false} {
 		rb, err := f.db.ClaimCommands(ctx, "cos", []store.Claim{{Device: unknown, Kind: store.OwnReadBack, Wave: id, Cause: "read-back"}}, f.clock(),
-			func(c store.Claim, n uint64) (store.Built, error) { return store.Built{KeyID: "ecos", TBS: []byte{2}}, nil })
+			func(c store.Claim, n uint64) (store.Built, error) {
+				return store.Built{KeyID: "ecos", TBS: []byte{2}}, nil
+			})
 		if err != nil || rb[0].Err != nil {
 			t.Fatalf("read-back claim: %v, %v", err, rb)
 		}
