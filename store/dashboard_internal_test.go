@@ -1,7 +1,6 @@
 package store
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,14 +12,7 @@ import (
 // gigabytes.
 func TestDashboardUsesIndexes(t *testing.T) {
 	ctx := t.Context()
-	db, err := Open(ctx, Config{DSN: filepath.Join(t.TempDir(), "plan.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := migratedSQLite(t)
 	day := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
 	q := DashQuery{From: day, End: day.AddDate(0, 0, 30)}
 	p := q

@@ -57,14 +57,7 @@ func TestMigrateDownUp(t *testing.T) {
 // (originator, ID), so other Users' responses, however many, are not read.
 func TestUnpushedOfUsesIndex(t *testing.T) {
 	ctx := t.Context()
-	db, err := Open(ctx, Config{DSN: filepath.Join(t.TempDir(), "plan.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := migratedSQLite(t)
 	rows, err := db.r.QueryContext(ctx, `EXPLAIN QUERY PLAN SELECT `+responseCols+` FROM responses
 		WHERE pushed_at_us IS NULL AND originator_eui = ? AND response_id > ? ORDER BY response_id LIMIT ?`, make([]byte, 8), 0, 100)
 	if err != nil {
@@ -83,4 +76,19 @@ func TestUnpushedOfUsesIndex(t *testing.T) {
 	if len(plan) != 1 || !strings.Contains(plan[0], "USING INDEX responses_unpushed_by_user (originator_eui=? AND response_id>?)") {
 		t.Fatalf("query plan %q: want one search of responses_unpushed_by_user, no sort", plan)
 	}
+}
+
+// migratedSQLite is a fresh SQLite database at the newest schema, closed
+// when the test ends, for the tests that read its query plans.
+func migratedSQLite(t *testing.T) *DB {
+	t.Helper()
+	db, err := Open(t.Context(), Config{DSN: filepath.Join(t.TempDir(), "plan.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return db
 }

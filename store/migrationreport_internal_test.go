@@ -1,7 +1,6 @@
 package store
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,14 +13,7 @@ import (
 // a table scan of either would be the report's whole cost.
 func TestMigrationReportUsesIndexes(t *testing.T) {
 	ctx := t.Context()
-	db, err := Open(ctx, Config{DSN: filepath.Join(t.TempDir(), "plan.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := migratedSQLite(t)
 	r := reportReader{db: db}
 	day := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
 	first := make([]string, len(MigrationStates))
